@@ -1,0 +1,1 @@
+"""Fuzz harnesses (Atheris, OSS-Fuzz layout) for every parser rtconform owns."""

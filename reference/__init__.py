@@ -1,0 +1,1 @@
+"""rtconform reference servers: strict, readable implementations on a sans-IO core."""
