@@ -1,0 +1,445 @@
+"""The WebSocket connection state machine, server role (RFC 6455 §5-§7), sans-IO.
+
+Theory of operation:
+
+* The I/O layer creates a ``Connection`` after it sent the 101 response, so it starts OPEN. It passes
+  received bytes to ``receive_data`` (and ``receive_eof`` when TCP closes), then collects
+  ``events_received()`` for the application and writes ``data_to_send()`` to the socket; a ``b""`` in
+  that list means "close the TCP connection now". Time comes in as ``now`` arguments; ``next_deadline()``
+  says when to call ``handle_timeout(now)``.
+* States change only through ``TRANSITIONS[state][trigger]``; a missing key is an illegal move and
+  raises ``LocalProtocolError`` (for the application's calls, e.g. sending after close).
+* CLOSING means "we sent a Close frame and wait for the peer's". A Close received while OPEN is answered
+  at once, so the connection goes straight to CLOSED and, as the server, closes TCP first (RFC 6455
+  §7.1.1: "the server SHOULD close it first"). Input after that is ignored.
+* Every error met while reading input is mapped to a close code by ``close_code_for``, the only place
+  that does so; the connection then sends that Close frame, closes TCP and ignores further input.
+"""
+
+from __future__ import annotations
+
+import struct
+from enum import Enum, IntEnum
+
+from reference.core.errors import (
+    InvalidUtf8,
+    LocalProtocolError,
+    PayloadTooBig,
+    ProtocolError,
+    RemoteProtocolError,
+)
+from reference.core.ws.events import (
+    BinaryMessage,
+    CloseReceived,
+    ConnectionClosed,
+    Event,
+    PingReceived,
+    PongReceived,
+    TextMessage,
+)
+from reference.core.ws.frames import MAX_CONTROL_PAYLOAD, Frame, FrameParser, serialize_frame
+from reference.core.ws.opcodes import CloseCode, Opcode, is_valid_received_close_code
+from reference.core.ws.utf8 import Utf8Validator, decode_utf8
+
+__all__ = [
+    "TRANSITIONS",
+    "BinaryMessage",
+    "CloseReceived",
+    "Connection",
+    "ConnectionClosed",
+    "Event",
+    "PingReceived",
+    "PongReceived",
+    "State",
+    "TextMessage",
+    "Trigger",
+    "close_code_for",
+]
+
+#: Sentinel in ``data_to_send()``: close the TCP connection.
+SEND_EOF = b""
+#: RFC 6455 §5.5: control payloads are <= 125 bytes, 2 of which carry the close code.
+MAX_CLOSE_REASON = MAX_CONTROL_PAYLOAD - 2
+_CLOSE_CODE = struct.Struct("!H")
+
+
+# RFC 6455, Section 4 (CONNECTING), Section 7.1 (CLOSING, CLOSED)
+class State(IntEnum):
+    """Connection states."""
+
+    #: The opening handshake is in progress (never the case here: the connection starts after the 101).
+    CONNECTING = 0
+    #: Messages flow both ways.
+    OPEN = 1
+    #: We sent a Close frame and wait for the peer's Close frame or TCP close.
+    CLOSING = 2
+    #: The connection is over; nothing more is sent or read.
+    CLOSED = 3
+
+
+CONNECTING, OPEN, CLOSING, CLOSED = State.CONNECTING, State.OPEN, State.CLOSING, State.CLOSED
+
+
+class Trigger(Enum):
+    """What can happen to a connection: calls of the application and input from the peer."""
+
+    SEND_MESSAGE = "send a message"
+    SEND_PING = "send a ping"
+    SEND_CLOSE = "send a close frame"
+    RECEIVE_DATA = "receive a data frame"
+    RECEIVE_PING = "receive a ping"
+    RECEIVE_PONG = "receive a pong"
+    RECEIVE_CLOSE = "receive a close frame"
+    FAIL = "fail the connection"
+    EOF = "see the tcp connection close"
+    KEEPALIVE = "send a keepalive ping"
+    TIMEOUT = "time out"
+
+
+#: The state machine; a missing key is an illegal move.
+TRANSITIONS: dict[State, dict[Trigger, State]] = {
+    CONNECTING: {},
+    OPEN: {
+        Trigger.SEND_MESSAGE: OPEN,
+        Trigger.SEND_PING: OPEN,
+        Trigger.SEND_CLOSE: CLOSING,
+        Trigger.RECEIVE_DATA: OPEN,
+        Trigger.RECEIVE_PING: OPEN,
+        Trigger.RECEIVE_PONG: OPEN,
+        Trigger.RECEIVE_CLOSE: CLOSED,  # answered at once, then TCP closed
+        Trigger.FAIL: CLOSED,
+        Trigger.EOF: CLOSED,
+        Trigger.KEEPALIVE: OPEN,
+        Trigger.TIMEOUT: CLOSED,  # pong timeout: drop
+    },
+    CLOSING: {
+        # RFC 6455 §5.5.1: after sending a Close frame, "The application MUST NOT send any more data
+        # frames"; the peer may still send until it reads our Close.
+        Trigger.RECEIVE_DATA: CLOSING,
+        Trigger.RECEIVE_PING: CLOSING,
+        Trigger.RECEIVE_PONG: CLOSING,
+        Trigger.RECEIVE_CLOSE: CLOSED,
+        Trigger.FAIL: CLOSED,
+        Trigger.EOF: CLOSED,
+        Trigger.TIMEOUT: CLOSED,  # closing handshake timeout: drop
+    },
+    CLOSED: {
+        Trigger.EOF: CLOSED,
+    },
+}
+
+
+def close_code_for(exc: BaseException) -> tuple[int, str]:
+    """Map an error met while reading input to the close code and reason to fail with.
+
+    This is the only place where errors become close codes.
+
+    Returns:
+        (code, reason); unexpected exceptions give 1011 without details, which may be sensitive.
+    """
+    if isinstance(exc, PayloadTooBig):
+        # RFC 6455 §7.4.1: "1009 indicates that an endpoint is terminating the connection because it has
+        # received a message that is too big for it to process."
+        return CloseCode.MESSAGE_TOO_BIG, str(exc)
+    if isinstance(exc, InvalidUtf8):
+        # RFC 6455 §8.1: invalid UTF-8 in text "MUST _Fail the WebSocket Connection_"; §7.4.1: "1007
+        # indicates ... data within a message that was not consistent with the type of the message".
+        return CloseCode.INVALID_FRAME_PAYLOAD_DATA, str(exc)
+    if isinstance(exc, ProtocolError):
+        return CloseCode.PROTOCOL_ERROR, str(exc)
+    return CloseCode.INTERNAL_ERROR, "internal error"
+
+
+def _truncate_utf8(text: str, limit: int) -> bytes:
+    """Encode ``text`` in at most ``limit`` bytes without cutting a character."""
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore").encode("utf-8")
+
+
+class Connection:
+    """A server-side WebSocket connection after the opening handshake.
+
+    Args:
+        max_message_size: Largest message (all fragments) accepted; larger ones fail with 1009.
+        keepalive_interval: Send a ping after this many seconds without input, or None.
+        pong_timeout: Drop the connection (1006) when a keepalive ping has no pong after this long.
+        idle_timeout: Start the closing handshake (1001) after this long without input; in CLOSING,
+            drop the connection when the peer's Close does not come within this long.
+        now: The current time, in seconds on any monotonic clock.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_message_size: int = 64 * 2**20,
+        keepalive_interval: float | None = None,
+        pong_timeout: float | None = None,
+        idle_timeout: float | None = None,
+        now: float = 0.0,
+    ) -> None:
+        self.state = OPEN
+        self.max_message_size = max_message_size
+        self.keepalive_interval = keepalive_interval
+        self.pong_timeout = pong_timeout
+        self.idle_timeout = idle_timeout
+        #: Why the connection failed, if it did (``close_code`` says how).
+        self.failure: RemoteProtocolError | None = None
+        self._parser = FrameParser(mask=True, max_size=max_message_size)
+        self._events: list[Event] = []
+        self._outgoing: list[bytes] = []
+        # The message being reassembled: its opcode, its parts (str for text) and its size in bytes.
+        self._message_opcode: Opcode | None = None
+        self._parts: list[bytes] = []
+        self._text_parts: list[str] = []
+        self._message_size = 0
+        self._utf8 = Utf8Validator()
+        # Timers.
+        self._now = now
+        self._last_input = now
+        self._closing_since = now
+        self._ping_sent_at: float | None = None
+        self._ping_payload = b""
+        self._pings_sent = 0
+
+    # -- state machine -------------------------------------------------------------------------------
+
+    def _move(self, trigger: Trigger) -> None:
+        try:
+            self.state = TRANSITIONS[self.state][trigger]
+        except KeyError:
+            raise LocalProtocolError(f"cannot {trigger.value} in state {self.state.name}") from None
+
+    def _closed(self, code: int, reason: str, *, clean: bool) -> None:
+        """Finish: queue the TCP close and the last event."""
+        self._outgoing.append(SEND_EOF)
+        self._events.append(ConnectionClosed(int(code), reason, clean))
+
+    # -- input ---------------------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes, now: float | None = None) -> None:
+        """Process bytes received from the network.
+
+        Afterwards, call ``events_received()`` and ``data_to_send()``. Input after the connection closed
+        or failed is ignored. Never raises for bad input: the connection fails with a close code instead.
+
+        Args:
+            data: The bytes, in any chunking.
+            now: The current time; defaults to the last time seen.
+        """
+        if now is not None:
+            self._now = now
+        if self.state is CLOSED:
+            return
+        self._last_input = self._now
+        try:
+            for frame in self._parser.feed(data):
+                self._receive_frame(frame)
+                if self.state is CLOSED:
+                    return  # RFC 6455 §1.4: after the Close frames, nothing more is read.
+        except Exception as exc:  # every error, expected or not, ends in close_code_for
+            self._fail(*close_code_for(exc))
+
+    def receive_eof(self) -> None:
+        """Process the peer closing TCP; afterwards call ``events_received()`` and ``data_to_send()``."""
+        was_closed = self.state is CLOSED
+        self._move(Trigger.EOF)
+        if not was_closed:
+            # RFC 6455 §7.1.5: "If _The WebSocket Connection is Closed_ and no Close control frame was
+            # received by the endpoint ..., _The WebSocket Connection Close Code_ is considered to be 1006."
+            self._closed(CloseCode.ABNORMAL_CLOSURE, "", clean=False)
+
+    def _receive_frame(self, frame: Frame) -> None:
+        opcode = frame.opcode
+        if opcode is Opcode.PING:
+            self._move(Trigger.RECEIVE_PING)
+            self._events.append(PingReceived(frame.payload))
+            # RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
+            # response, unless it already received a Close frame." / "A Pong frame sent in response to a
+            # Ping frame must have identical "Application data" as found in the message body of the Ping".
+            self._send_frame(Frame(Opcode.PONG, frame.payload))
+        elif opcode is Opcode.PONG:
+            self._move(Trigger.RECEIVE_PONG)
+            # RFC 6455 §5.5.3: "A response to an unsolicited Pong frame is not expected."
+            if self._ping_sent_at is not None and frame.payload == self._ping_payload:
+                self._ping_sent_at = None
+            self._events.append(PongReceived(frame.payload))
+        elif opcode is Opcode.CLOSE:
+            self._receive_close(frame.payload)
+        else:
+            self._move(Trigger.RECEIVE_DATA)
+            self._receive_data_frame(frame)
+
+    def _receive_data_frame(self, frame: Frame) -> None:
+        opcode, payload = frame.opcode, frame.payload
+        if opcode is Opcode.CONT:
+            # RFC 6455 §5.4: fragments are "a single frame with the FIN bit clear and an opcode other than
+            # 0, followed by zero or more frames with the FIN bit clear and the opcode set to 0, and
+            # terminated by a single frame with the FIN bit set and an opcode of 0."
+            if self._message_opcode is None:
+                raise LocalProtocolError("continuation frame without a message to continue")
+            opcode = self._message_opcode
+        elif self._message_opcode is not None:
+            # RFC 6455 §5.4: "an endpoint MUST NOT interleave the fragments of different messages"
+            open_name = self._message_opcode.name
+            raise LocalProtocolError(f"{opcode.name} frame inside a fragmented {open_name} message")
+        elif frame.fin:
+            self._events.append(TextMessage(decode_utf8(payload)) if opcode is Opcode.TEXT
+                                else BinaryMessage(payload))
+            return
+        else:
+            self._message_opcode = opcode
+        self._message_size += len(payload)
+        if opcode is Opcode.TEXT:
+            # RFC 6455 §8.1 via Utf8Validator: fails at the first fragment that cannot start valid UTF-8.
+            self._text_parts.append(self._utf8.feed(payload, final=frame.fin))
+        else:
+            self._parts.append(payload)
+        if frame.fin:
+            self._events.append(TextMessage("".join(self._text_parts)) if opcode is Opcode.TEXT
+                                else BinaryMessage(b"".join(self._parts)))
+            self._message_opcode = None
+            self._parts, self._text_parts, self._message_size = [], [], 0
+            self._utf8.reset()
+        # The next frame may only bring what is left of the message size limit; the parser refuses a
+        # larger one from its header, before buffering it.
+        self._parser.max_size = self.max_message_size - self._message_size
+
+    def _receive_close(self, payload: bytes) -> None:
+        code: int | None = None
+        reason = ""
+        if len(payload) == 1:
+            # RFC 6455 §5.5.1: "If there is a body, the first two bytes of the body MUST be a 2-byte
+            # unsigned integer (in network byte order) representing a status code"
+            raise LocalProtocolError("close frame with a 1-byte payload")
+        if payload:
+            (code,) = _CLOSE_CODE.unpack_from(payload)
+            # RFC 6455 §7.4: codes 1004-1006, 1015, 0-999 and unregistered 1000-2999 are not sent on the wire.
+            if not is_valid_received_close_code(code):
+                raise LocalProtocolError(f"invalid close code {code}")
+            # RFC 6455 §5.5.1: "the data ... MUST be UTF-8 encoded" (the reason after the code)
+            reason = decode_utf8(payload[2:])
+        was_open = self.state is OPEN
+        self._move(Trigger.RECEIVE_CLOSE)
+        self._events.append(CloseReceived(code, reason))
+        if was_open:
+            # RFC 6455 §5.5.1: "it MUST send a Close frame in response. ... it typically echos the status
+            # code it received". An empty Close is answered with an empty Close.
+            self._send_frame(Frame(Opcode.CLOSE, payload[:2]))
+        self._closed(CloseCode.NO_STATUS_RCVD if code is None else code, reason, clean=True)
+
+    def _fail(self, code: int, reason: str) -> None:
+        """_Fail the WebSocket Connection_ (RFC 6455 §7.1.7): send our Close frame if not sent, close TCP."""
+        self.failure = RemoteProtocolError(reason, code)
+        if self.state is OPEN:
+            body = _CLOSE_CODE.pack(code) + _truncate_utf8(reason, MAX_CLOSE_REASON)
+            self._send_frame(Frame(Opcode.CLOSE, body))
+        self._move(Trigger.FAIL)
+        self._closed(code, reason, clean=False)
+
+    # -- output --------------------------------------------------------------------------------------
+
+    def _send_frame(self, frame: Frame) -> None:
+        # RFC 6455 §5.1: "A server MUST NOT mask any frames that it sends to the client."
+        self._outgoing.append(serialize_frame(frame))
+
+    def send_text(self, text: str) -> None:
+        """Queue a text message; then call ``data_to_send()``.
+
+        Raises:
+            LocalProtocolError: The connection is not OPEN.
+        """
+        self._move(Trigger.SEND_MESSAGE)
+        self._send_frame(Frame(Opcode.TEXT, text.encode("utf-8")))
+
+    def send_binary(self, data: bytes) -> None:
+        """Queue a binary message; then call ``data_to_send()``.
+
+        Raises:
+            LocalProtocolError: The connection is not OPEN.
+        """
+        self._move(Trigger.SEND_MESSAGE)
+        self._send_frame(Frame(Opcode.BINARY, bytes(data)))
+
+    def send_ping(self, payload: bytes = b"") -> None:
+        """Queue a ping; then call ``data_to_send()``.
+
+        Raises:
+            LocalProtocolError: The connection is not OPEN, or the payload is over 125 bytes.
+        """
+        if len(payload) > MAX_CONTROL_PAYLOAD:
+            raise LocalProtocolError(f"ping payload must be <= 125 bytes, got {len(payload)}")
+        self._move(Trigger.SEND_PING)
+        self._send_frame(Frame(Opcode.PING, bytes(payload)))
+
+    def send_close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
+        """Start the closing handshake; then call ``data_to_send()`` and wait for the peer's Close.
+
+        Raises:
+            LocalProtocolError: The connection is not OPEN, the code may not be sent (1005, 1006, 1015,
+                unregistered) or the reason is longer than 123 bytes in UTF-8.
+        """
+        if not is_valid_received_close_code(code):
+            raise LocalProtocolError(f"close code {code} may not be sent")
+        encoded = reason.encode("utf-8")
+        if len(encoded) > MAX_CLOSE_REASON:
+            raise LocalProtocolError(f"close reason must be <= 123 bytes, got {len(encoded)}")
+        self._move(Trigger.SEND_CLOSE)
+        self._closing_since = self._now
+        self._send_frame(Frame(Opcode.CLOSE, _CLOSE_CODE.pack(code) + encoded))
+
+    def events_received(self) -> list[Event]:
+        """Return the events since the last call, oldest first."""
+        events, self._events = self._events, []
+        return events
+
+    def data_to_send(self) -> list[bytes]:
+        """Return the bytes to write since the last call; ``b""`` means: close the TCP connection now."""
+        data, self._outgoing = self._outgoing, []
+        return data
+
+    def close_expected(self) -> bool:
+        """Tell whether TCP should close soon: we sent a Close frame, or the connection is CLOSED."""
+        return self.state is CLOSING or self.state is CLOSED
+
+    # -- timers --------------------------------------------------------------------------------------
+
+    def next_deadline(self) -> float | None:
+        """Return when ``handle_timeout`` must next be called, or None if no timer runs."""
+        deadlines: list[float] = []
+        if self.state is OPEN:
+            if self._ping_sent_at is not None:
+                if self.pong_timeout is not None:
+                    deadlines.append(self._ping_sent_at + self.pong_timeout)
+            elif self.keepalive_interval is not None:
+                deadlines.append(self._last_input + self.keepalive_interval)
+            if self.idle_timeout is not None:
+                deadlines.append(self._last_input + self.idle_timeout)
+        elif self.state is CLOSING and self.idle_timeout is not None:
+            deadlines.append(self._closing_since + self.idle_timeout)
+        return min(deadlines, default=None)
+
+    def handle_timeout(self, now: float) -> None:
+        """Run the timers that are due at ``now``; then call ``events_received()`` and ``data_to_send()``."""
+        self._now = now
+        if self.state is CLOSING:
+            if self.idle_timeout is not None and now >= self._closing_since + self.idle_timeout:
+                self._drop("closing handshake timed out")
+            return
+        if self.state is not OPEN:
+            return
+        if self._ping_sent_at is not None:
+            if self.pong_timeout is not None and now >= self._ping_sent_at + self.pong_timeout:
+                self._drop("keepalive ping timed out")
+                return
+        elif self.keepalive_interval is not None and now >= self._last_input + self.keepalive_interval:
+            self._move(Trigger.KEEPALIVE)
+            self._pings_sent += 1
+            self._ping_payload = self._pings_sent.to_bytes(4, "big")
+            self._ping_sent_at = now
+            self._send_frame(Frame(Opcode.PING, self._ping_payload))
+        if self.idle_timeout is not None and now >= self._last_input + self.idle_timeout:
+            self.send_close(CloseCode.GOING_AWAY, "idle timeout")
+
+    def _drop(self, reason: str) -> None:
+        """Close TCP without a closing handshake (the peer is unresponsive): code 1006."""
+        self._move(Trigger.TIMEOUT)
+        self._closed(CloseCode.ABNORMAL_CLOSURE, reason, clean=False)
