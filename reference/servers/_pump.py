@@ -1,0 +1,278 @@
+"""One WebSocket connection on an asyncio transport: the server moves bytes, the core decides.
+
+Theory of operation. A ``ConnectionPump`` is an ``asyncio.Protocol``; the event loop calls it when bytes
+arrive (``data_received``), when the peer half-closes (``eof_received``), when the transport's write buffer
+crosses its limits (``pause_writing``/``resume_writing``) and when the socket is gone (``connection_lost``).
+
+1. Opening handshake. Bytes go to ``_http.RequestReader`` (h11) until the request head is complete. The
+   core's ``handshake.negotiate`` decides: ``Accept`` -> write the 101 and build a ``protocol.Connection``;
+   ``Reject`` -> write the error response and close. A server over its connection limit answers 503 here,
+   and a client that is too slow to send its head gets 408.
+2. Open. Every chunk goes to ``Connection.receive_data``; each text or binary message is echoed back with
+   ``send_text``/``send_binary`` (this is an Autobahn echo testee: nothing else is sent unless the core's
+   keepalive is on); then ``data_to_send`` is flushed, where ``b""`` means "close the TCP connection now".
+3. Time. The core never reads a clock: the pump passes ``loop.time()`` in and arms one ``loop.call_at``
+   timer on ``next_deadline()``, calling ``handle_timeout(now)`` when it fires.
+4. Backpressure. When the write buffer passes ``write_high_water`` the loop calls ``pause_writing`` and the
+   pump stops reading from that peer; ``resume_writing`` (buffer down to a quarter) reads again. A peer that
+   does not read thus stops being read, its TCP window closes, and the memory it can pin stays bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol, cast
+
+from reference.core.ws.events import BinaryMessage, ConnectionClosed, TextMessage
+from reference.core.ws.handshake import Reject, negotiate
+from reference.core.ws.opcodes import CloseCode
+from reference.core.ws.protocol import Connection, State
+from reference.servers._http import HttpError, RequestReader
+from reference.servers._settings import WsSettings
+
+__all__ = ["ConnectionPump", "Registry"]
+
+
+class Registry(Protocol):
+    """What a pump needs from its server: a connection slot, given back when the socket is gone."""
+
+    def admit(self, pump: ConnectionPump) -> bool:
+        """Register ``pump``; return False when the server is full (the pump then answers 503)."""
+
+    def release(self, pump: ConnectionPump) -> None:
+        """Forget ``pump``; called once, from ``connection_lost``."""
+
+
+class ConnectionPump(asyncio.Protocol):
+    """Serve one TCP (or TLS) connection: HTTP upgrade, then echo over the core's ``Connection``.
+
+    Args:
+        settings: Server options; protocol limits are handed to the core unchanged.
+        registry: The server that counts connections and shuts them down.
+    """
+
+    def __init__(self, settings: WsSettings, registry: Registry) -> None:
+        self._settings = settings
+        self._registry = registry
+        self._loop = asyncio.get_running_loop()
+        self._transport: asyncio.Transport | None = None
+        self._reader: RequestReader | None = RequestReader(settings.max_head_size)
+        self._conn: Connection | None = None
+        self._admitted = False
+        self._handshake_timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_when = 0.0
+        #: True while reading from the peer is paused because it does not read what we send.
+        self.reading_paused = False
+        #: The core's final event, once the WebSocket connection has ended.
+        self.closed: ConnectionClosed | None = None
+
+    # -- what the server and the tests look at -------------------------------------------------------
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes accepted for sending that the kernel has not taken yet (the transport's write buffer)."""
+        return 0 if self._transport is None else self._transport.get_write_buffer_size()
+
+    @property
+    def is_open(self) -> bool:
+        """True once the handshake succeeded and until the core leaves the OPEN state."""
+        return self._conn is not None and self._conn.state is State.OPEN
+
+    def going_away(self) -> None:
+        """Start a shutdown: RFC 6455 §7.4.1 "1001 indicates that an endpoint is 'going away', such as a
+        server going down". A connection still in its handshake is simply closed."""
+        conn = self._conn
+        if conn is None:
+            self._close_transport()
+        elif conn.state is State.OPEN:
+            conn.send_close(CloseCode.GOING_AWAY, "server shutting down")
+            self._step()
+
+    def abort(self) -> None:
+        """Drop the connection at once, without a closing handshake."""
+        if self._transport is not None:
+            self._transport.abort()
+
+    # -- asyncio.Protocol ----------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+        self._transport.set_write_buffer_limits(high=self._settings.write_high_water)
+        self._admitted = self._registry.admit(self)
+        timeout = self._settings.handshake_timeout
+        self._handshake_timer = self._loop.call_later(timeout, self._handshake_expired)
+
+    def data_received(self, data: bytes) -> None:
+        conn = self._conn
+        if conn is None:
+            self._receive_handshake(data)
+            return
+        conn.receive_data(data, self._loop.time())
+        self._step()
+
+    def eof_received(self) -> bool | None:
+        if self._conn is None:
+            self._receive_handshake(b"")
+        else:
+            self._conn.receive_eof()
+            self._step()
+        return None  # let the transport close itself
+
+    def pause_writing(self) -> None:
+        if self._transport is not None:
+            self._transport.pause_reading()
+        self.reading_paused = True
+
+    def resume_writing(self) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.resume_reading()
+        self.reading_paused = False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_timers()
+        conn = self._conn
+        if conn is not None and conn.state is not State.CLOSED:
+            conn.receive_eof()
+            self._collect_closed(conn)
+        self._transport = None
+        self._registry.release(self)
+
+    # -- opening handshake ---------------------------------------------------------------------------
+
+    def _receive_handshake(self, data: bytes) -> None:
+        reader = self._reader
+        if reader is None:  # the answer is written already; ignore what the client still sends
+            return
+        try:
+            request = reader.receive_data(data)
+            if request is None:
+                return
+            if not self._admitted:
+                limit = self._settings.max_connections
+                raise HttpError(503, f"too many connections: the limit is {limit}")
+            decision = negotiate(
+                request, subprotocols=self._settings.subprotocols, allowed_origins=self._settings.origins
+            )
+            if isinstance(decision, Reject):
+                self._refuse(reader, decision.status, decision.reason, decision.headers)
+                return
+            head = reader.switch_protocols(decision.headers)
+        except HttpError as exc:
+            self._refuse(reader, exc.status, exc.reason)
+            return
+        self._open(head, reader.trailing_data)
+
+    def _refuse(self, reader: RequestReader, status: int, reason: str,
+                headers: tuple[tuple[str, str], ...] = ()) -> None:
+        """Answer with an HTTP error and close; no WebSocket connection is made."""
+        self._reader = None
+        if self._transport is not None:
+            self._transport.write(reader.error_response(status, reason, headers))
+        self._close_transport()
+
+    def _handshake_expired(self) -> None:
+        self._handshake_timer = None
+        if self._reader is not None:
+            timeout = self._settings.handshake_timeout
+            self._refuse(self._reader, 408, f"no complete request head within {timeout:g} s")
+
+    def _open(self, head: bytes, early_frames: bytes) -> None:
+        """Write the 101, create the core's connection, and feed it any frames that came with the request."""
+        self._reader = None
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+            self._handshake_timer = None
+        settings = self._settings
+        now = self._loop.time()
+        conn = Connection(
+            max_message_size=settings.max_message_size,
+            keepalive_interval=settings.keepalive_interval,
+            pong_timeout=settings.pong_timeout,
+            idle_timeout=settings.idle_timeout,
+            now=now,
+        )
+        self._conn = conn
+        assert self._transport is not None
+        self._transport.write(head)
+        if early_frames:
+            conn.receive_data(early_frames, now)
+        self._step()
+
+    # -- open connection -----------------------------------------------------------------------------
+
+    def _step(self) -> None:
+        """Echo what the core received, send what it wants sent, and re-arm its timer."""
+        conn = self._conn
+        assert conn is not None
+        for event in conn.events_received():
+            kind = type(event)
+            # Once the core is closing (a Close arrived in the same chunk) it sends no more data frames.
+            if kind is TextMessage and conn.state is State.OPEN:
+                conn.send_text(cast(TextMessage, event).text)
+            elif kind is BinaryMessage and conn.state is State.OPEN:
+                conn.send_binary(cast(BinaryMessage, event).data)
+            elif kind is ConnectionClosed:
+                self.closed = cast(ConnectionClosed, event)
+        self._flush(conn)
+        self._arm_timer(conn)
+
+    def _flush(self, conn: Connection) -> None:
+        chunks = conn.data_to_send()
+        transport = self._transport
+        if not chunks or transport is None:
+            return
+        if chunks[-1]:  # the common case: no close request in this batch
+            transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+            return
+        end = chunks.index(b"")
+        if end:
+            transport.write(b"".join(chunks[:end]))
+        # b"" is the core's "close the TCP connection now"; close() still flushes the write buffer first.
+        self._close_transport()
+
+    def _arm_timer(self, conn: Connection) -> None:
+        """Keep one timer at or before the core's next deadline.
+
+        A later deadline keeps the current timer (it fires early, finds nothing due, and re-arms), so a
+        busy connection whose idle deadline moves on every message does not re-create a timer each time.
+        """
+        deadline = conn.next_deadline()
+        timer = self._timer
+        if deadline is None:
+            if timer is not None:
+                timer.cancel()
+                self._timer = None
+            return
+        if timer is not None:
+            if deadline >= self._timer_when:
+                return
+            timer.cancel()
+        if self._transport is None or self._transport.is_closing():
+            return
+        self._timer = self._loop.call_at(deadline, self._on_timer)
+        self._timer_when = deadline
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        conn = self._conn
+        assert conn is not None
+        # The loop may run a timer up to its clock resolution early; it is due at the time it was set for.
+        conn.handle_timeout(max(self._loop.time(), self._timer_when))
+        self._step()
+
+    def _collect_closed(self, conn: Connection) -> None:
+        for event in conn.events_received():
+            if isinstance(event, ConnectionClosed):
+                self.closed = event
+
+    def _close_transport(self) -> None:
+        self._cancel_timers()
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.close()
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._handshake_timer, self._timer):
+            if timer is not None:
+                timer.cancel()
+        self._handshake_timer = self._timer = None

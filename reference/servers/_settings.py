@@ -1,0 +1,44 @@
+"""What a WebSocket server is configured with: one frozen record, filled in by the CLI or by a test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reference.servers._http import DEFAULT_MAX_HEAD_SIZE
+
+__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "WsSettings"]
+
+#: Autobahn's 9.x cases send messages of up to 16 MiB; the default leaves room above that.
+DEFAULT_MAX_MESSAGE_SIZE = 64 * 2**20
+
+
+@dataclass(frozen=True, slots=True)
+class WsSettings:
+    """Options of the reference WebSocket server. Protocol limits are passed on to the core unchanged.
+
+    Attributes:
+        max_message_size: Largest message the core accepts (a larger one fails the connection with 1009).
+        keepalive_interval: Seconds of silence before the core sends a ping; None sends no unsolicited ping.
+        pong_timeout: Seconds the core waits for the pong before dropping the connection; None waits forever.
+        idle_timeout: Seconds without any received byte before the core closes; None never.
+        subprotocols: Subprotocols the server supports, in its order of preference.
+        origins: Allowed ``Origin`` values; None allows any origin (and a request without one).
+        max_connections: Open connections served at once; past it a new one gets 503 before the upgrade.
+        handshake_timeout: Seconds a client has to send its complete request head.
+        max_head_size: Largest request head in bytes (h11 ``max_incomplete_event_size``); bigger gets 431.
+        write_high_water: Bytes waiting in a connection's write buffer past which the server stops reading
+            from that peer, until the buffer drains to a quarter of it.
+        shutdown_timeout: Seconds a shutdown waits for peers to answer the 1001 close before dropping them.
+    """
+
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    keepalive_interval: float | None = None
+    pong_timeout: float | None = None
+    idle_timeout: float | None = None
+    subprotocols: tuple[str, ...] = ()
+    origins: tuple[str, ...] | None = None
+    max_connections: int | None = None
+    handshake_timeout: float = 10.0
+    max_head_size: int = DEFAULT_MAX_HEAD_SIZE
+    write_high_water: int = 64 * 1024
+    shutdown_timeout: float = 2.0

@@ -1,0 +1,168 @@
+"""The reference WebSocket server: an asyncio listener whose connections are ``ConnectionPump`` echo testees.
+
+It answers every text and binary message with the same message, sends nothing unsolicited (unless the
+core's keepalive is switched on), and leaves every protocol decision to ``reference.core.ws``. It is what
+``python -m reference.servers ws`` runs; tests start it in-process with ``WsServer``.
+
+    server = WsServer(WsSettings(), tls=None)
+    await server.start("127.0.0.1", 0)
+    print(server.url)                 # ws://127.0.0.1:PORT
+    ...
+    await server.shutdown()           # close 1001 to every peer, wait briefly, drop the rest
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import ssl
+import sys
+from collections.abc import Sequence
+
+from reference.servers._pump import ConnectionPump
+from reference.servers._settings import WsSettings
+
+__all__ = ["WsServer", "WsSettings", "make_ssl_context", "serve"]
+
+
+class WsServer:
+    """Accept WebSocket connections and echo; count them, and shut them down with close 1001.
+
+    Args:
+        settings: Server options (limits, timeouts, subprotocols, origins).
+        tls: A server-side TLS context for ``wss://``, or None for plain ``ws://``.
+    """
+
+    def __init__(self, settings: WsSettings | None = None, tls: ssl.SSLContext | None = None) -> None:
+        self.settings = settings or WsSettings()
+        self._ssl = tls
+        self._server: asyncio.Server | None = None
+        self._pumps: set[ConnectionPump] = set()
+        self._admitted: set[ConnectionPump] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # -- Registry, called by the pumps ---------------------------------------------------------------
+
+    def admit(self, pump: ConnectionPump) -> bool:
+        """Register a new connection; False when ``max_connections`` are served already."""
+        self._pumps.add(pump)
+        self._idle.clear()
+        limit = self.settings.max_connections
+        if limit is not None and len(self._admitted) >= limit:
+            return False
+        self._admitted.add(pump)
+        return True
+
+    def release(self, pump: ConnectionPump) -> None:
+        """Forget a connection whose socket is gone."""
+        self._pumps.discard(pump)
+        self._admitted.discard(pump)
+        if not self._pumps:
+            self._idle.set()
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 9001) -> None:
+        """Bind and listen; port 0 picks a free port (read it back from ``port`` or ``url``)."""
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: ConnectionPump(self.settings, self), host, port, ssl=self._ssl, backlog=512
+        )
+
+    @property
+    def connections(self) -> list[ConnectionPump]:
+        """Every connection with a live socket: in its handshake, open, or closing."""
+        return list(self._pumps)
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        """The bound (host, port) pairs, one per listening socket."""
+        if self._server is None:
+            return []
+        return [sock.getsockname()[:2] for sock in self._server.sockets]
+
+    @property
+    def port(self) -> int:
+        """The bound port of the first listening socket."""
+        return self.addresses[0][1]
+
+    @property
+    def url(self) -> str:
+        """``ws://host:port`` (``wss://`` with TLS) of the first listening socket."""
+        host, port = self.addresses[0]
+        return _url("wss" if self._ssl else "ws", host, port)
+
+    @property
+    def urls(self) -> list[str]:
+        """One URL per listening socket."""
+        return [_url("wss" if self._ssl else "ws", host, port) for host, port in self.addresses]
+
+    async def shutdown(self, timeout: float | None = None) -> None:
+        """Stop listening, send close 1001 to every peer, wait up to ``timeout`` for them, drop the rest.
+
+        Args:
+            timeout: Seconds to wait for the peers' closing handshakes; default ``settings.shutdown_timeout``.
+        """
+        if self._server is not None:
+            self._server.close()
+        for pump in list(self._pumps):
+            pump.going_away()
+        wait = self.settings.shutdown_timeout if timeout is None else timeout
+        try:
+            await asyncio.wait_for(self._idle.wait(), wait)
+        except asyncio.TimeoutError:
+            for pump in list(self._pumps):
+                pump.abort()
+            await self._idle.wait()
+        if self._server is not None:
+            await self._server.wait_closed()
+
+
+def _url(scheme: str, host: str, port: int) -> str:
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+def make_ssl_context(certfile: str, keyfile: str | None = None) -> ssl.SSLContext:
+    """Build a server TLS context from a PEM certificate chain (and key, unless it is in ``certfile``).
+
+    Raises:
+        OSError: A file cannot be read.
+        ssl.SSLError: The files do not hold a matching certificate and key.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(certfile, keyfile)
+    return context
+
+
+async def serve(settings: WsSettings, host: str, port: int, tls: ssl.SSLContext | None = None,
+                signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM)) -> int:
+    """Run a server until one of ``signals`` arrives, then shut down cleanly.
+
+    Prints one ``listening on ws://HOST:PORT`` line per listening socket on stdout, so a parent process
+    that started it with port 0 can read the port.
+
+    Returns:
+        The process exit code: 0 after a clean shutdown, 1 when the address cannot be bound.
+    """
+    server = WsServer(settings, tls)
+    try:
+        await server.start(host, port)
+    except OSError as exc:
+        print(f"error: cannot listen on {_url('wss' if tls else 'ws', host, port)}: {exc}", file=sys.stderr)
+        return 1
+    for url in server.urls:
+        print(f"listening on {url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in signals:
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+    await server.shutdown()
+    sys.stdout.flush()
+    return 0
