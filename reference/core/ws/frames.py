@@ -66,13 +66,16 @@ class FrameParser:
             connection lowers it to what is left of the message size limit).
     """
 
-    __slots__ = ("_data", "_pos", "mask", "max_size")
+    __slots__ = ("_data", "_pending", "_pos", "mask", "max_size")
 
     def __init__(self, *, mask: bool = True, max_size: int | None = None) -> None:
         self.mask = mask
         self.max_size = max_size
         self._data: bytes | bytearray = b""
         self._pos = 0
+        # The frame whose header is parsed but whose payload is incomplete: opcode, header size
+        # (with the masking key), payload length, masking key.
+        self._pending: tuple[Opcode, int, int, bytes] | None = None
 
     @property
     def buffered(self) -> int:
@@ -112,6 +115,30 @@ class FrameParser:
         """
         if self.buffered:
             raise LocalProtocolError(f"input ended in the middle of a frame ({self.buffered} bytes left)")
+
+    @property
+    def pending_opcode(self) -> Opcode | None:
+        """The opcode of the frame whose payload is still arriving, or None."""
+        return None if self._pending is None else self._pending[0]
+
+    def partial_payload(self, start: int) -> bytes:
+        """Return the unmasked payload of the frame still arriving, from offset ``start`` to what arrived.
+
+        This lets a reader check a long text frame before it is complete (fail-fast UTF-8 validation).
+        """
+        if self._pending is None:
+            return b""
+        _, header, length, key = self._pending
+        first = self._pos + header
+        stop = min(len(self._data), first + length)
+        if first + start >= stop:
+            return b""
+        with memoryview(self._data) as view:
+            chunk = view[first + start : stop]
+            if not key:
+                return bytes(chunk)
+            phase = start & 3
+            return apply_mask(chunk, key[phase:] + key[:phase])
 
     def next_frame(self) -> Frame | None:
         """Return the next complete frame, or None if more bytes are needed.
@@ -173,10 +200,15 @@ class FrameParser:
         # Checked before the payload is buffered, so an oversized frame costs no memory.
         if self.max_size is not None and length > self.max_size:
             raise PayloadTooBig(f"frame payload of {length} bytes exceeds the limit of {self.max_size}")
-        end = pos + header + 4 + length if masked else pos + header + length
+        if masked:
+            header += 4
+        end = pos + header + length
         if len(data) < end:
+            pending_key = bytes(data[pos + header - 4 : pos + header]) if masked else b""
+            self._pending = (opcode, header, length, pending_key)
             return None
         self._pos = end
+        self._pending = None
         if masked:
             start = end - length
             key = data[start - 4 : start]

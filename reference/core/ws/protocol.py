@@ -192,6 +192,8 @@ class Connection:
         self._text_parts: list[str] = []
         self._message_size = 0
         self._utf8 = Utf8Validator()
+        # Payload bytes of the text frame still arriving that were already validated (fail fast).
+        self._prevalidated = 0
         # Timers.
         self._now = now
         self._last_input = now
@@ -235,6 +237,7 @@ class Connection:
                 self._receive_frame(frame)
                 if self.state is CLOSED:
                     return  # RFC 6455 §1.4: after the Close frames, nothing more is read.
+            self._validate_partial_text()
         except Exception as exc:  # every error, expected or not, ends in close_code_for
             self._fail(*close_code_for(exc))
 
@@ -281,7 +284,7 @@ class Connection:
             # RFC 6455 §5.4: "an endpoint MUST NOT interleave the fragments of different messages"
             open_name = self._message_opcode.name
             raise LocalProtocolError(f"{opcode.name} frame inside a fragmented {open_name} message")
-        elif frame.fin:
+        elif frame.fin and not self._prevalidated:
             self._events.append(TextMessage(decode_utf8(payload)) if opcode is Opcode.TEXT
                                 else BinaryMessage(payload))
             return
@@ -290,7 +293,8 @@ class Connection:
         self._message_size += len(payload)
         if opcode is Opcode.TEXT:
             # RFC 6455 §8.1 via Utf8Validator: fails at the first fragment that cannot start valid UTF-8.
-            self._text_parts.append(self._utf8.feed(payload, final=frame.fin))
+            done, self._prevalidated = self._prevalidated, 0
+            self._text_parts.append(self._utf8.feed(payload[done:] if done else payload, final=frame.fin))
         else:
             self._parts.append(payload)
         if frame.fin:
@@ -302,6 +306,24 @@ class Connection:
         # The next frame may only bring what is left of the message size limit; the parser refuses a
         # larger one from its header, before buffering it.
         self._parser.max_size = self.max_message_size - self._message_size
+
+    def _validate_partial_text(self) -> None:
+        """Validate the arrived part of a text frame whose payload is incomplete.
+
+        RFC 6455 §8.1 only says "MUST _Fail_"; failing while the frame still arrives (Autobahn 6.4.x)
+        keeps a peer from making us buffer a long invalid text frame.
+        """
+        pending = self._parser.pending_opcode
+        if pending is Opcode.CONT:
+            pending = self._message_opcode
+        elif self._message_opcode is not None:
+            return  # a new data frame inside a message: rejected once its header is complete
+        if pending is not Opcode.TEXT:
+            return
+        chunk = self._parser.partial_payload(self._prevalidated)
+        if chunk:
+            self._text_parts.append(self._utf8.feed(chunk))
+            self._prevalidated += len(chunk)
 
     def _receive_close(self, payload: bytes) -> None:
         code: int | None = None
