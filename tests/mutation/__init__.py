@@ -1,0 +1,1 @@
+"""The "every conformance case can fail" proof and the clean-pass checks."""
