@@ -1,0 +1,114 @@
+"""A bounded, timestamped transcript of what crossed the wire during one case.
+
+Entries record raw bytes in both directions, decoded frames and notes (timeouts, pauses, closes).
+Everything is capped so a hostile target cannot make the runner store without bound: each entry keeps
+at most ``max_entry_bytes`` of data (with the true length recorded), and the transcript keeps at most
+``max_entries`` entries (further entries are counted in ``dropped``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+__all__ = ["DEFAULT_MAX_ENTRIES", "DEFAULT_MAX_ENTRY_BYTES", "Entry", "Transcript"]
+
+DEFAULT_MAX_ENTRY_BYTES = 4096
+DEFAULT_MAX_ENTRIES = 2000
+
+#: Entry directions: sent by the runner, received from the target, or a note by the runner.
+TX, RX, NOTE = "tx", "rx", "note"
+#: Entry kinds.
+BYTES, FRAME, EVENT = "bytes", "frame", "event"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One transcript line.
+
+    Attributes:
+        t: seconds since the transcript started.
+        direction: "tx" (runner to target), "rx" (target to runner) or "note".
+        kind: "bytes" (raw octets), "frame" (a decoded frame), "event" (close, timeout, pause, error).
+        text: a short human-readable description ("TEXT fin=1 len=5 masked=0").
+        data: the raw octets, cut to the cap.
+        length: the true length of the data before cutting.
+    """
+
+    t: float
+    direction: str
+    kind: str
+    text: str = ""
+    data: bytes = b""
+    length: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict; data goes out as hex."""
+        out: dict[str, object] = {"t": round(self.t, 6), "dir": self.direction, "kind": self.kind}
+        if self.text:
+            out["text"] = self.text
+        if self.length or self.data:
+            out["data"] = self.data.hex()
+            out["length"] = self.length
+        return out
+
+    @classmethod
+    def from_json(cls, obj: dict[str, object]) -> Entry:
+        """Inverse of :meth:`to_json`."""
+        data = bytes.fromhex(str(obj.get("data", "")))
+        return cls(t=float(obj["t"]), direction=str(obj["dir"]), kind=str(obj["kind"]),  # type: ignore[arg-type]
+                   text=str(obj.get("text", "")), data=data, length=int(obj.get("length", len(data))))  # type: ignore[call-overload]
+
+    def render(self) -> str:
+        """One line for terminal output."""
+        arrow = {TX: ">>", RX: "<<"}.get(self.direction, "--")
+        parts = [f"{self.t * 1000:9.2f}ms {arrow} {self.kind:5}"]
+        if self.text:
+            parts.append(self.text)
+        if self.length:
+            shown = self.data[:32].hex(" ")
+            more = "" if self.length <= 32 else f" ... ({self.length} bytes)"
+            parts.append(f"[{shown}{more}]")
+        return " ".join(parts)
+
+
+@dataclass(slots=True)
+class Transcript:
+    """Appends entries with a timestamp relative to its creation; bounded in count and bytes."""
+
+    max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    start: float = field(default_factory=time.monotonic)
+    entries: list[Entry] = field(default_factory=list)
+    dropped: int = 0
+
+    def add(self, direction: str, kind: str, text: str = "", data: bytes | bytearray | memoryview = b"",
+            length: int | None = None) -> None:
+        """Record one entry (cut to the caps); ``length`` overrides ``len(data)`` as the true length."""
+        if len(self.entries) >= self.max_entries:
+            self.dropped += 1
+            return
+        size = len(data) if length is None else length
+        self.entries.append(Entry(time.monotonic() - self.start, direction, kind, text,
+                                  bytes(data[: self.max_entry_bytes]), size))
+
+    def sent(self, data: bytes, text: str = "") -> None:
+        """Record raw bytes sent to the target."""
+        self.add(TX, BYTES, text, data)
+
+    def received(self, data: bytes | bytearray | memoryview) -> None:
+        """Record raw bytes received from the target."""
+        self.add(RX, BYTES, "", data)
+
+    def frame(self, direction: str, text: str, payload: bytes | bytearray | memoryview = b"",
+              length: int | None = None) -> None:
+        """Record a decoded frame (``direction`` is "tx" or "rx")."""
+        self.add(direction, FRAME, text, payload, length)
+
+    def note(self, text: str) -> None:
+        """Record a runner note: a pause, a timeout, a close, an error."""
+        self.add(NOTE, EVENT, text)
+
+    def tail(self, n: int = 12) -> list[Entry]:
+        """The last ``n`` entries."""
+        return self.entries[-n:]
