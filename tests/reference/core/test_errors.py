@@ -1,0 +1,29 @@
+"""Tests for reference/core/errors.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from reference.core.errors import (
+    InvalidUtf8,
+    LocalProtocolError,
+    PayloadTooBig,
+    ProtocolError,
+    RemoteProtocolError,
+)
+
+
+@pytest.mark.parametrize("cls", [LocalProtocolError, RemoteProtocolError, PayloadTooBig, InvalidUtf8])
+def test_every_error_is_a_protocol_error(cls: type[ProtocolError]) -> None:
+    exc = cls("bad thing 0x3", 1007)
+    assert isinstance(exc, ProtocolError)
+    assert (str(exc), exc.msg, exc.close_code) == ("bad thing 0x3", "bad thing 0x3", 1007)
+
+
+def test_close_code_defaults_to_protocol_error() -> None:
+    assert ProtocolError("x").close_code == 1002
+
+
+def test_local_and_remote_are_distinct() -> None:
+    assert not issubclass(RemoteProtocolError, LocalProtocolError)
+    assert not issubclass(LocalProtocolError, RemoteProtocolError)
