@@ -59,6 +59,8 @@ class RequestReader:
 
     def __init__(self, max_head_size: int = DEFAULT_MAX_HEAD_SIZE) -> None:
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=max_head_size)
+        self._max_head_size = max_head_size
+        self._fed = 0  # bytes fed until the head was complete
         self._request: Request | None = None
         self._body_size = 0
         self._complete = False
@@ -79,12 +81,14 @@ class RequestReader:
         """
         if self._complete:
             return None
+        if self._request is None:
+            self._fed += len(data)
         try:
             self._h11.receive_data(data)
             return self._next_request()
         except h11.RemoteProtocolError as exc:
             # h11 hints 431 when the head outgrew max_incomplete_event_size, 400 for everything else.
-            raise HttpError(exc.error_status_hint, f"bad request: {str(exc).lower()}") from None
+            raise HttpError(exc.error_status_hint, f"bad request: {exc}") from None
 
     def _next_request(self) -> Request | None:
         while True:
@@ -92,6 +96,7 @@ class RequestReader:
             if event is h11.NEED_DATA or event is h11.PAUSED:
                 return None
             if isinstance(event, h11.Request):
+                self._check_head_size()
                 self._request = _to_core_request(event)
             elif isinstance(event, h11.Data):
                 self._body_size += len(event.data)
@@ -102,6 +107,13 @@ class RequestReader:
                 return self._request
             elif isinstance(event, h11.ConnectionClosed):
                 raise HttpError(400, "connection closed before the request was complete")
+
+    def _check_head_size(self) -> None:
+        # h11 enforces max_incomplete_event_size only while the head is incomplete; a head that arrives
+        # whole in one chunk is measured here: what was fed minus what h11 has not consumed yet.
+        size = self._fed - len(self._h11.trailing_data[0])
+        if size > self._max_head_size:
+            raise HttpError(431, f"request head too large: {size} bytes, the limit is {self._max_head_size}")
 
     def switch_protocols(self, headers: _HttpHeaders) -> bytes:
         """Serialize ``101 Switching Protocols`` with the headers the core chose.
@@ -115,14 +127,14 @@ class RequestReader:
         try:
             data = self._h11.send(response)
         except h11.LocalProtocolError as exc:
-            raise HttpError(500, f"cannot switch protocols: {str(exc).lower()}") from None
+            raise HttpError(500, f"cannot switch protocols: {exc}") from None
         assert data is not None  # an InformationalResponse always serializes to bytes
         return data
 
     def error_response(self, status: int, reason: str, headers: _HttpHeaders = ()) -> bytes:
         """Serialize an error response with a short text body; the caller closes the connection after it.
 
-        Falls back to a hand-written response when h11's state forbids one (its request parser failed).
+        Falls back to a hand-written response when h11's state forbids one (a refused 101 left it in ERROR).
         """
         body = (reason + "\n").encode("utf-8", "replace")
         all_headers = [
@@ -155,7 +167,7 @@ def _to_core_request(event: h11.Request) -> Request:
 
 
 def _plain_response(status: int, headers: _HttpHeaders, body: bytes) -> bytes:
-    """Serialize a response without h11's state checks (used after h11 rejected the request)."""
+    """Serialize a response without h11's state checks (used once h11 is in its ERROR state)."""
     lines = [f"HTTP/1.1 {status} {_reason_phrase(status).decode('ascii')}"]
     lines += [f"{name}: {value}" for name, value in headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body

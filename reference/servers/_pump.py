@@ -36,8 +36,8 @@ __all__ = ["ConnectionPump", "Registry"]
 class Registry(Protocol):
     """What a pump needs from its server: a connection slot, given back when the socket is gone."""
 
-    def admit(self, pump: ConnectionPump) -> bool:
-        """Register ``pump``; return False when the server is full (the pump then answers 503)."""
+    def admit(self, pump: ConnectionPump) -> str | None:
+        """Register ``pump``; return None to serve it, or why not (the pump then answers 503)."""
 
     def release(self, pump: ConnectionPump) -> None:
         """Forget ``pump``; called once, from ``connection_lost``."""
@@ -58,7 +58,7 @@ class ConnectionPump(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._reader: RequestReader | None = RequestReader(settings.max_head_size)
         self._conn: Connection | None = None
-        self._admitted = False
+        self._refusal: str | None = None  # why the server will not serve this connection (-> 503)
         self._handshake_timer: asyncio.TimerHandle | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when = 0.0
@@ -99,7 +99,7 @@ class ConnectionPump(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
         self._transport.set_write_buffer_limits(high=self._settings.write_high_water)
-        self._admitted = self._registry.admit(self)
+        self._refusal = self._registry.admit(self)
         timeout = self._settings.handshake_timeout
         self._handshake_timer = self._loop.call_later(timeout, self._handshake_expired)
 
@@ -148,9 +148,8 @@ class ConnectionPump(asyncio.Protocol):
             request = reader.receive_data(data)
             if request is None:
                 return
-            if not self._admitted:
-                limit = self._settings.max_connections
-                raise HttpError(503, f"too many connections: the limit is {limit}")
+            if self._refusal is not None:
+                raise HttpError(503, self._refusal)
             decision = negotiate(
                 request, subprotocols=self._settings.subprotocols, allowed_origins=self._settings.origins
             )

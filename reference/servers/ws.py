@@ -41,18 +41,21 @@ class WsServer:
         self._admitted: set[ConnectionPump] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._stopping = False
 
     # -- Registry, called by the pumps ---------------------------------------------------------------
 
-    def admit(self, pump: ConnectionPump) -> bool:
-        """Register a new connection; False when ``max_connections`` are served already."""
+    def admit(self, pump: ConnectionPump) -> str | None:
+        """Register a new connection; return None to serve it, or the reason for a 503."""
         self._pumps.add(pump)
         self._idle.clear()
+        if self._stopping:
+            return "server shutting down"
         limit = self.settings.max_connections
         if limit is not None and len(self._admitted) >= limit:
-            return False
+            return f"too many connections: the limit is {limit}"
         self._admitted.add(pump)
-        return True
+        return None
 
     def release(self, pump: ConnectionPump) -> None:
         """Forget a connection whose socket is gone."""
@@ -104,6 +107,7 @@ class WsServer:
         Args:
             timeout: Seconds to wait for the peers' closing handshakes; default ``settings.shutdown_timeout``.
         """
+        self._stopping = True  # a connection accepted from here on is answered 503
         if self._server is not None:
             self._server.close()
         for pump in list(self._pumps):
