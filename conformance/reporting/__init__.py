@@ -1,0 +1,1 @@
+"""Reports: pure functions of a RunResult (run.json, Autobahn index.json, JUnit XML, terminal summary)."""
