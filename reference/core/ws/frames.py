@@ -62,8 +62,9 @@ class FrameParser:
 
     Args:
         mask: True (server role) to require masked frames, False (client role) to require unmasked ones.
-        max_size: Largest payload accepted, or None for no limit. May be changed between frames (the
-            connection lowers it to what is left of the message size limit).
+        max_size: Largest data frame payload accepted, or None for no limit. May be changed between
+            frames (the connection lowers it to what is left of the message size limit). Control frames
+            are limited to 125 bytes by RFC 6455 §5.5 instead.
     """
 
     __slots__ = ("_data", "_pending", "_pos", "mask", "max_size")
@@ -197,8 +198,9 @@ class FrameParser:
             # RFC 6455 §5.2: "in all cases, the minimal number of bytes MUST be used to encode the length"
             if length <= 0xFFFF:
                 raise LocalProtocolError(f"non-minimal length encoding: {length} in 64 bits")
-        # Checked before the payload is buffered, so an oversized frame costs no memory.
-        if self.max_size is not None and length > self.max_size:
+        # Checked before the payload is buffered, so an oversized frame costs no memory. Control frames
+        # (<= 125 bytes) are not part of a message and do not count.
+        if self.max_size is not None and length > self.max_size and not is_control:
             raise PayloadTooBig(f"frame payload of {length} bytes exceeds the limit of {self.max_size}")
         if masked:
             header += 4

@@ -128,8 +128,9 @@ def _check_request_line(request: Request) -> None:
 def _check_upgrade_headers(headers: Headers) -> str:
     """Check Host, Upgrade, Connection, Sec-WebSocket-Version and -Key; return the key."""
     # RFC 6455 §4.2.1: "A |Host| header field containing the server's authority."
-    if not _single(headers, "host"):
-        raise _Refused(400, "missing host header")
+    host = _single(headers, "host")
+    if not host:
+        raise _Refused(400, "missing host header" if host is None else "empty host header")
     # RFC 6455 §4.2.1: "An |Upgrade| header field containing the value "websocket", treated as an ASCII
     # case-insensitive value."
     if "websocket" not in (token.lower() for token in _tokens(headers, "upgrade")):

@@ -28,7 +28,9 @@ _MAX_AFTER_ED = 0x9F
 
 
 def _error(exc: UnicodeDecodeError, offset: int) -> InvalidUtf8:
-    bad = exc.object[exc.start : exc.end]
+    # For "invalid continuation byte" CPython's range stops before the byte that broke the sequence.
+    stop = exc.end + 1 if exc.reason == "invalid continuation byte" else exc.end
+    bad = exc.object[exc.start : stop]
     return InvalidUtf8(f"invalid utf-8 at byte {offset + exc.start}: {bytes(bad).hex(' ')} ({exc.reason})")
 
 
