@@ -70,11 +70,15 @@ class RawClient:
     def connect(cls, port: int, *, tls: ssl.SSLContext | None = None, **request: object) -> RawClient:
         """Open a connection and complete the handshake; asserts the server switched protocols."""
         client = cls.open(port, tls=tls)
-        client.sock.sendall(upgrade_request(port, **request))  # type: ignore[arg-type]
-        response = client.read_response()
+        client.handshake(port, **request)
+        return client
+
+    def handshake(self, port: int, **request: object) -> None:
+        """Send a valid upgrade request; assert the server switched protocols."""
+        self.sock.sendall(upgrade_request(port, **request))  # type: ignore[arg-type]
+        response = self.read_response()
         assert response.status == 101, response
         assert response.headers["sec-websocket-accept"] == expected_accept()
-        return client
 
     def close(self) -> None:
         self.sock.close()

@@ -1,0 +1,103 @@
+"""Backpressure: a peer that sends but never reads stops being read, so the memory it pins stays bounded.
+
+The client sends 16 KiB binary messages as fast as the socket takes them and reads nothing. Every echo
+lands in the server's write buffer; past ``write_high_water`` the server must stop reading that peer, so
+the client's sends soon block. Without backpressure the server would keep reading and buffer every echo
+(tens of MiB here), and the bound below would fail.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+from conftest import ServerThread
+from raw_ws_client import BINARY, TEXT, RawClient, encode_frame
+
+from reference.servers.ws import WsSettings
+
+StartServer = Callable[..., ServerThread]
+
+HIGH_WATER = 64 * 1024
+PAYLOAD = 16 * 1024
+#: asyncio's selector transports read at most 256 KiB per data_received; one read can complete one
+#: message begun earlier. So the buffer can overshoot the high-water mark by one read plus one message.
+READ_CHUNK = 256 * 1024
+BOUND = HIGH_WATER + READ_CHUNK + PAYLOAD + 1024
+SEND_LIMIT = 64 * 2**20
+
+
+def fill_until_blocked(sock: socket.socket, frame: bytes, limit: int) -> tuple[int, int]:
+    """Send ``frame`` over and over until the socket stays unwritable for 0.3 s (or ``limit`` bytes).
+
+    Returns:
+        (bytes sent, offset reached inside the last frame).
+    """
+    sock.setblocking(False)
+    view, pos, total = memoryview(frame), 0, 0
+    while total < limit:
+        _, writable, _ = select.select([], [sock], [], 0.3)
+        if not writable:
+            break
+        sent = sock.send(view[pos:])
+        pos, total = (pos + sent) % len(frame), total + sent
+    sock.setblocking(True)
+    return total, pos
+
+
+def test_server_stops_reading_a_peer_that_does_not_read(start_server: StartServer) -> None:
+    server = start_server(WsSettings(write_high_water=HIGH_WATER))
+    slow = RawClient.connect(server.port)
+    (pump,) = server.call(lambda: server.server.connections)
+
+    peak = 0
+    sampling = True
+
+    def sample() -> None:
+        nonlocal peak
+        while sampling:
+            peak = max(peak, server.call(lambda: pump.buffered_bytes))
+            time.sleep(0.002)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    frame = encode_frame(BINARY, b"\xab" * PAYLOAD, mask_key=b"\0\0\0\0")
+    sent, offset = fill_until_blocked(slow.sock, frame, SEND_LIMIT)
+    sampling = False
+    sampler.join()
+
+    buffered, paused = server.call(lambda: (pump.buffered_bytes, pump.reading_paused))
+    assert sent < SEND_LIMIT, "the client was never blocked: the server kept reading"
+    assert paused
+    assert HIGH_WATER < buffered <= peak < BOUND, (buffered, peak, BOUND)
+
+    # Another client is served meanwhile: the slow peer stalls nobody else.
+    other = RawClient.connect(server.port)
+    other.send_frame(TEXT, b"not stuck")
+    assert other.read_frame().payload == b"not stuck"
+    other.close()
+
+    # Once the slow peer reads, the server resumes reading it and every message is echoed.
+    messages = sent // len(frame) + (offset > 0)
+    echo_size = 4 + PAYLOAD  # FIN|BINARY, len=126, 16-bit length, payload (no mask from a server)
+    received = 0
+
+    def drain() -> None:
+        nonlocal received
+        while received < messages * echo_size:
+            chunk = slow.sock.recv(1 << 20)
+            if not chunk:
+                return
+            received += len(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    if offset:
+        slow.sock.sendall(frame[offset:])
+    reader.join(20)
+    assert received == messages * echo_size
+    assert not server.call(lambda: pump.reading_paused)
+    slow.close()
