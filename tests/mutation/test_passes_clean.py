@@ -1,0 +1,48 @@
+"""The other half of the proof: conforming servers must pass every MUST case.
+
+The full catalog runs against (a) the reference server, directly and through the proxy (transparent,
+so the proxy's own codec provably changes no verdict), and (b) the ``websockets`` library server, whose
+known deviations are listed with a reason in ``conformance/expectations/websockets.toml``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fixtures.mutating_proxy import Mutation, Transparent
+
+from conformance.registry import Registry
+from mutation.harness import Proof, known_deviations, must_not_pass, run_all, run_direct, summary
+
+EXPECTATIONS = Path(__file__).resolve().parents[2] / "conformance" / "expectations"
+
+
+def test_reference_server_passes_every_must_case(reference: tuple[str, int], registry: Registry) -> None:
+    results = run_direct(reference, registry)
+    assert len(results) == len(registry.select(()))
+    assert must_not_pass(results) == {}, summary(must_not_pass(results))
+
+
+@pytest.mark.parametrize("mutation", [Mutation, Transparent], ids=lambda m: m.name)
+def test_proxy_without_mutation_changes_no_verdict(
+    mutation: type[Mutation], reference: tuple[str, int], registry: Registry
+) -> None:
+    proof = Proof(mutation, ("ws",), frozenset())
+    results = run_all(reference, [proof], registry)[proof.name]
+    assert len(results) == len(registry.select(("ws",)))
+    assert must_not_pass(results) == {}, summary(must_not_pass(results))
+
+
+def test_websockets_server_passes_every_must_case_but_its_known_deviations(
+    websockets_target: tuple[str, int], registry: Registry
+) -> None:
+    known = known_deviations(str(EXPECTATIONS / "websockets.toml"))
+    assert known.keys() <= registry.by_id.keys(), (
+        f"unknown ids in websockets.toml: {known.keys() - registry.by_id.keys()}"
+    )
+    bad = must_not_pass(run_direct(websockets_target, registry))
+    unexpected = {i: r for i, r in bad.items() if i not in known}
+    assert unexpected == {}, summary(unexpected)
+    fixed = sorted(known.keys() - bad.keys())
+    assert fixed == [], f"listed in websockets.toml but passing now, remove them: {fixed}"
