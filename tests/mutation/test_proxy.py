@@ -16,6 +16,7 @@ from fixtures.mutations_client import (
     ClearRsv,
     FixCloseLength,
     FixContinuations,
+    HoldTextUntilFin,
     JoinFragmentedControl,
     MaskClientFrames,
     RepairUtf8,
@@ -36,12 +37,16 @@ from fixtures.mutations_server import (
     AnswerPongs,
     CorruptEcho,
     CorruptPong,
+    DataAfterServerClose,
     DelayPongs,
     DropPongs,
     DropServerClose,
+    InvalidUtf8Echo,
     KeepClientOpen,
     MaskServerFrames,
     NonMinimalLength,
+    OneByteClose,
+    ServerRsv,
     SwapDataOpcode,
     close_code,
 )
@@ -327,3 +332,27 @@ def test_repair_request_turns_a_refusal_into_101(upstream: tuple[str, int], requ
     assert status is not None
     assert status >= 400
     assert handshake(upstream, RepairRequest, request_head).status == 101
+
+
+def test_server_frame_spoilers(upstream: tuple[str, int]) -> None:
+    rsv = exchange(upstream, ServerRsv, Frame(Op.TEXT, b"r"), replies=1)
+    assert [(f.opcode, f.rsv) for f in rsv] == [(Op.TEXT, 4), (Op.CLOSE, 0)]
+    bad = exchange(upstream, InvalidUtf8Echo, Frame(Op.TEXT, b"u"), Frame(Op.BINARY, b"b"), replies=2)
+    assert data(bad) == [(Op.TEXT, b"u\xff"), (Op.BINARY, b"b")]
+    after = exchange(upstream, DataAfterServerClose, Frame(Op.TEXT, b"a", rsv=2))
+    assert [f.opcode for f in after] == [Op.CLOSE, Op.TEXT]
+    short = exchange(upstream, OneByteClose, BYE)
+    assert [(f.opcode, f.payload) for f in short] == [(Op.CLOSE, b"\x03")]
+
+
+def test_hold_text_until_fin_defers_fragments_but_not_pings(upstream: tuple[str, int]) -> None:
+    for client in connect(upstream, HoldTextUntilFin):
+        client.send_frame(Frame(Op.TEXT, b"par", fin=False))
+        client.send_frame(Frame(Op.PING, b"now"))
+        first = client.recv_frame()
+        assert first is not None
+        assert (first.opcode, first.payload) == (Op.PONG, b"now")
+        client.send_frame(Frame(Op.CONT, b"t"))
+        echo = client.recv_frame()
+        assert echo is not None
+        assert (echo.opcode, echo.payload) == (Op.TEXT, b"part")
