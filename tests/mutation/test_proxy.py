@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from fixtures.mutating_proxy import Head, Mutation, running_proxy
 from fixtures.mutations_client import (
+    ClearLengthMsb,
     ClearRsv,
     FixCloseLength,
     FixContinuations,
@@ -52,7 +53,7 @@ from fixtures.mutations_server import (
 )
 from fixtures.raw_client import RawClient, upgrade_request
 from fixtures.servers import websockets_server
-from fixtures.ws_codec import Frame, Op, close_payload, encode_frame, parse_close
+from fixtures.ws_codec import Frame, Op, apply_mask, close_payload, encode_frame, parse_close
 
 MutationType = type[Mutation]
 
@@ -356,3 +357,13 @@ def test_hold_text_until_fin_defers_fragments_but_not_pings(upstream: tuple[str,
         echo = client.recv_frame()
         assert echo is not None
         assert (echo.opcode, echo.payload) == (Op.TEXT, b"part")
+
+
+def test_clear_length_msb_makes_a_huge_length_small(upstream: tuple[str, int]) -> None:
+    # FIN=1 op=BINARY, MASK=1 len=127 + 64-bit length 2**63 + 4 (MSB set), key, 4 payload octets
+    wire = b"\x82\xff" + (2**63 + 4).to_bytes(8, "big") + b"kkkk" + apply_mask(b"abcd", b"kkkk")
+    for client in connect(upstream, ClearLengthMsb):
+        client.sock.sendall(wire)
+        echo = client.recv_frame()
+        assert echo is not None
+        assert (echo.opcode, echo.payload) == (Op.BINARY, b"abcd")
