@@ -108,9 +108,11 @@ def write_reports(result: RunResult, report_dir: Path) -> Path:
     return folder
 
 
-def run(opts: RunOptions, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr,
+def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = None,
         registry: Registry | None = None) -> int:
-    """Do a whole run and print its summary; returns the exit code (0, 1 or 3)."""
+    """Do a whole run and print its summary; returns the exit code (0, 1, 2 or 3)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
     reg = registry or load()
     cases = reg.select(opts.include, opts.exclude, strict=opts.strict)
     if not cases:

@@ -16,10 +16,10 @@ class UrlTarget:
         if spec.endpoint is None:
             raise TargetError("a url target needs --target")
         self.endpoint = spec.endpoint
-        self.timeout = min(spec.start_timeout, 5.0)
+        self.timeout = min(spec.start_timeout, 1.0)
 
     async def start(self) -> Endpoint:
-        """Raises :class:`TargetError` if nothing accepts connections there within 5 s."""
+        """Raises :class:`TargetError` if nothing accepts connections there within 1 s."""
         await wait_accepting(self.endpoint, self.timeout)
         return self.endpoint
 

@@ -22,8 +22,12 @@ def server_frame(opcode: int, payload: bytes = b"", *, fin: bool = True, masked:
     n = len(payload)
     size = length_bytes if length_bytes is not None else (0 if n <= 125 else 2 if n < 65536 else 8)
     m = 0x80 if masked else 0
-    head = bytes((b0, m | n)) if size == 0 else (
-        bytes((b0, m | 126)) + struct.pack("!H", n) if size == 2 else bytes((b0, m | 127)) + struct.pack("!Q", n))
+    if size == 0:
+        head = bytes((b0, m | n))
+    elif size == 2:
+        head = bytes((b0, m | 126)) + struct.pack("!H", n)
+    else:
+        head = bytes((b0, m | 127)) + struct.pack("!Q", n)
     if masked:
         key = b"\x01\x02\x03\x04"
         return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))

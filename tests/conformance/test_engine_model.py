@@ -71,10 +71,10 @@ def test_case_failed_maps_to_its_axis() -> None:
 def test_registry_rejects_duplicate_ids_and_autobahn_ids() -> None:
     g = group("ws", "5.2", "t")
     g.cases += [make("a", autobahn="1.1"), make("a")]
-    with pytest.raises(ValueError, match="duplicate case id 'ws/5.2/a'"):
+    with pytest.raises(ValueError, match=r"duplicate case id 'ws/5\.2/a'"):
         Registry([g])
     g.cases[:] = [make("a", autobahn="1.1"), make("b", autobahn="1.1")]
-    with pytest.raises(ValueError, match="duplicate autobahn id '1.1'"):
+    with pytest.raises(ValueError, match=r"duplicate autobahn id '1\.1'"):
         Registry([g])
 
 
@@ -87,7 +87,6 @@ CASES = [make("a", section="5.5", autobahn="2.1"), make("b", section="5.5.2", au
     ("ws/5.5", ["a", "b"]),               # prefix at "." and "/" boundaries, not 5.50
     ("ws/5.5/", ["a"]),
     ("ws/5.5/a", ["a"]),
-    ("ws/5.5/", ["a"]),
     ("ws/*/[ab]", ["a", "b"]),
     ("2", ["a", "b"]),                    # autobahn prefix: 2.1, 2.10, not 20.1
     ("2.1", ["a"]),

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from conformance.wire.wsframes import (
-    BINARY, CLOSE, PING, TEXT, Frame, FrameReader, FrameTooLarge, apply_mask, close_payload, frame,
+    BINARY,
+    CLOSE,
+    PING,
+    TEXT,
+    Frame,
+    FrameReader,
+    FrameTooLarge,
+    apply_mask,
+    close_payload,
+    frame,
 )
 from conformance.wire.wsrecv import CloseFrame, Message, Ping, Receiver, close_code_problem
 
@@ -61,7 +70,8 @@ def test_reader_decodes_byte_by_byte_and_flags_everything() -> None:
     for i in range(len(wire)):
         frames += reader.feed(wire[i:i + 1])
     assert [(f.opcode, f.payload[:2], f.masked, f.minimal, f.rsv3) for f in frames] == [
-        (TEXT, b"hi", False, False, False), (PING, b"p", True, True, False), (BINARY, b"bb", False, True, True)]
+        (TEXT, b"hi", False, False, False), (PING, b"p", True, True, False),
+        (BINARY, b"bb", False, True, True)]
     assert reader.buffered == 0
     assert FrameReader(1 << 20).feed(wire) == frames
 
@@ -104,8 +114,8 @@ def test_receiver_records_deviations(frames: list[Frame], fragment: str) -> None
     assert any(fragment in d for d in deviations), deviations
 
 
-@pytest.mark.parametrize(("code", "ok"), [(1000, True), (1003, True), (1004, False), (1012, True), (1014, True),
-                                          (1015, False), (1016, False), (2999, False), (3000, True),
+@pytest.mark.parametrize(("code", "ok"), [(1000, True), (1003, True), (1004, False), (1012, True),
+                                          (1014, True), (1015, False), (1016, False), (2999, False), (3000, True),
                                           (4999, True), (5000, False), (999, False)])
 def test_close_code_validity(code: int, ok: bool) -> None:
     assert (close_code_problem(code) is None) is ok
