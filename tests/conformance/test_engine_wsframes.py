@@ -114,8 +114,8 @@ def test_receiver_records_deviations(frames: list[Frame], fragment: str) -> None
     assert any(fragment in d for d in deviations), deviations
 
 
-@pytest.mark.parametrize(("code", "ok"), [(1000, True), (1003, True), (1004, False), (1012, True),
-                                          (1014, True), (1015, False), (1016, False), (2999, False), (3000, True),
-                                          (4999, True), (5000, False), (999, False)])
+@pytest.mark.parametrize(("code", "ok"), [
+    (1000, True), (1003, True), (1004, False), (1012, True), (1014, True), (1015, False), (1016, False),
+    (2999, False), (3000, True), (4999, True), (5000, False), (999, False)])
 def test_close_code_validity(code: int, ok: bool) -> None:
     assert (close_code_problem(code) is None) is ok
