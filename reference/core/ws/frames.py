@@ -5,6 +5,11 @@ frame header can tell (§5.2, §5.5) and raises ``LocalProtocolError`` (``Payloa
 limit) at the first byte that breaks a rule, before it buffers the payload. Rules that need context
 (fragmentation, UTF-8, close payloads) belong to ``protocol.Connection``.
 
+Decision on non-minimal length encodings (e.g. a length of 5 sent with the 16-bit form): RFC 6455 §5.2
+says "in all cases, the minimal number of bytes MUST be used to encode the length", a MUST on the
+sender with no exception for receivers. A reference server is strict on receipt, so they fail the
+connection with 1002 like any other malformed header.
+
 Hot path notes: the parser keeps the unread input as one ``bytes``/``bytearray`` plus an offset, reads
 the header with integer indexing and ``struct``, and unmasks payloads through ``mask.apply_mask`` (the C
 speedup when built), reading big payloads through a ``memoryview`` so they are not copied first.

@@ -5,13 +5,17 @@ and headers and decides: ``Accept`` (send 101 with its headers) or ``Reject`` (s
 
 Duplicate header lines are handled deliberately:
 
-* list-valued headers (``Upgrade``, ``Connection``, ``Sec-WebSocket-Protocol``) are joined with ", ",
-  as RFC 7230 §3.2.2 allows ("combine multiple header fields with the same name into one ... by appending
-  each subsequent field value to the combined field value in order, separated by a comma");
-* single-valued headers are rejected with 400 when repeated: ``Host`` (RFC 7230 §5.4: "any that contains
-  more than one Host header field"), ``Sec-WebSocket-Key`` (RFC 6455 §11.3.1: "MUST NOT appear more than
-  once in an HTTP request"), ``Sec-WebSocket-Version`` (§11.3.5, same words) and ``Origin`` (RFC 6454 §7.3:
-  "MUST NOT include more than one Origin header field").
+* list-valued headers (``Upgrade``, ``Connection``, ``Sec-WebSocket-Protocol``) are read as one list
+  over all their lines, as RFC 7230 §3.2.2 allows: "A recipient MAY combine multiple header fields with
+  the same field name into one "field-name: field-value" pair, without changing the semantics of the
+  message, by appending each subsequent field value to the combined field value in order, separated by
+  a comma."
+* single-valued headers are rejected with 400 when repeated: ``Host`` (RFC 7230 §5.4: a server "MUST
+  respond with a 400 (Bad Request) status code to ... any request message that contains more than one
+  Host header field"), ``Sec-WebSocket-Key`` (RFC 6455 §11.3.1: "MUST NOT appear more than once in an
+  HTTP request"), ``Sec-WebSocket-Version`` (§11.3.5 forbids repeating it in a request too) and
+  ``Origin`` (RFC 6454 §7.3: "The user agent MUST NOT include more than one Origin header field in any
+  HTTP request").
 """
 
 from __future__ import annotations
@@ -212,7 +216,7 @@ def negotiate(
         ("Sec-WebSocket-Accept", accept_key(key)),
     )
     if chosen is not None:
-        # RFC 6455 §4.2.2: if no subprotocol is chosen, "the server MUST NOT send back a
-        # |Sec-WebSocket-Protocol| header field in its response".
+        # RFC 6455 §4.2.2: "If the server does not wish to agree to one of the suggested subprotocols, it
+        # MUST NOT send back a |Sec-WebSocket-Protocol| header field in its response."
         headers += (("Sec-WebSocket-Protocol", chosen),)
     return Accept(headers, chosen)

@@ -11,7 +11,8 @@ Theory of operation:
   raises ``LocalProtocolError`` (for the application's calls, e.g. sending after close).
 * CLOSING means "we sent a Close frame and wait for the peer's". A Close received while OPEN is answered
   at once, so the connection goes straight to CLOSED and, as the server, closes TCP first (RFC 6455
-  §7.1.1: "the server SHOULD close it first"). Input after that is ignored.
+  §7.1.1: "The underlying TCP connection, in most normal cases, SHOULD be closed first by the server").
+  Input after that is ignored.
 * Every error met while reading input is mapped to a close code by ``close_code_for``, the only place
   that does so; the connection then sends that Close frame, closes TCP and ignores further input.
 """
@@ -236,7 +237,7 @@ class Connection:
             for frame in self._parser.feed(data):
                 self._receive_frame(frame)
                 if self.state is CLOSED:
-                    return  # RFC 6455 §1.4: after the Close frames, nothing more is read.
+                    return  # RFC 6455 §1.4: "a peer discards any further data received"
             self._validate_partial_text()
         except Exception as exc:  # every error, expected or not, ends in close_code_for
             self._fail(*close_code_for(exc))
@@ -274,14 +275,15 @@ class Connection:
     def _receive_data_frame(self, frame: Frame) -> None:
         opcode, payload = frame.opcode, frame.payload
         if opcode is Opcode.CONT:
-            # RFC 6455 §5.4: fragments are "a single frame with the FIN bit clear and an opcode other than
-            # 0, followed by zero or more frames with the FIN bit clear and the opcode set to 0, and
-            # terminated by a single frame with the FIN bit set and an opcode of 0."
+            # RFC 6455 §5.4: "A fragmented message consists of a single frame with the FIN bit clear and an
+            # opcode other than 0, followed by zero or more frames with the FIN bit clear and the opcode set
+            # to 0, and terminated by a single frame with the FIN bit set and an opcode of 0."
             if self._message_opcode is None:
                 raise LocalProtocolError("continuation frame without a message to continue")
             opcode = self._message_opcode
         elif self._message_opcode is not None:
-            # RFC 6455 §5.4: "an endpoint MUST NOT interleave the fragments of different messages"
+            # RFC 6455 §5.4: "The fragments of one message MUST NOT be interleaved between the fragments of
+            # another message unless an extension has been negotiated that can interpret the interleaving."
             open_name = self._message_opcode.name
             raise LocalProtocolError(f"{opcode.name} frame inside a fragmented {open_name} message")
         elif frame.fin and not self._prevalidated:
@@ -337,14 +339,16 @@ class Connection:
             # RFC 6455 §7.4: codes 1004-1006, 1015, 0-999 and unregistered 1000-2999 are not sent on the wire.
             if not is_valid_received_close_code(code):
                 raise LocalProtocolError(f"invalid close code {code}")
-            # RFC 6455 §5.5.1: "the data ... MUST be UTF-8 encoded" (the reason after the code)
+            # RFC 6455 §5.5.1: "the body MAY contain UTF-8-encoded data with value /reason/"; §8.1 fails
+            # the connection when it is not UTF-8.
             reason = decode_utf8(payload[2:])
         was_open = self.state is OPEN
         self._move(Trigger.RECEIVE_CLOSE)
         self._events.append(CloseReceived(code, reason))
         if was_open:
-            # RFC 6455 §5.5.1: "it MUST send a Close frame in response. ... it typically echos the status
-            # code it received". An empty Close is answered with an empty Close.
+            # RFC 6455 §5.5.1: "the endpoint MUST send a Close frame in response. (When sending a Close
+            # frame in response, the endpoint typically echos the status code it received.)" An empty
+            # Close is answered with an empty Close.
             self._send_frame(Frame(Opcode.CLOSE, payload[:2]))
         self._closed(CloseCode.NO_STATUS_RCVD if code is None else code, reason, clean=True)
 
