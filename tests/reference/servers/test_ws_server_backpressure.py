@@ -12,14 +12,11 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Callable
 
-from conftest import ServerThread
 from raw_ws_client import BINARY, TEXT, RawClient, encode_frame
+from ws_server_harness import StartServer
 
 from reference.servers.ws import WsSettings
-
-StartServer = Callable[..., ServerThread]
 
 HIGH_WATER = 64 * 1024
 PAYLOAD = 16 * 1024

@@ -7,15 +7,12 @@ import socket
 import struct
 import subprocess
 import sys
-from collections.abc import Callable
 
 import pytest
-from conftest import REPO, CliServer
 from raw_ws_client import CLOSE, TEXT, RawClient
+from ws_server_harness import REPO, SpawnCli
 
 from reference.servers.cli import _settings, build_parser, main
-
-SpawnCli = Callable[..., CliServer]
 
 
 @pytest.mark.parametrize(

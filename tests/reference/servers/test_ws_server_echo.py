@@ -6,14 +6,11 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable
 
-from conftest import ServerThread
 from raw_ws_client import BINARY, CLOSE, PING, PONG, TEXT, RawClient, close_payload
+from ws_server_harness import StartServer
 
 from reference.servers.ws import WsSettings
-
-StartServer = Callable[..., ServerThread]
 
 
 def test_server_echoes_text_and_binary_with_the_same_opcode(start_server: StartServer) -> None:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
 
-from conftest import ServerThread
 from raw_ws_client import TEXT, RawClient, encode_frame, expected_accept, upgrade_request
+from ws_server_harness import StartServer
 
 from reference.servers.ws import WsSettings
-
-StartServer = Callable[..., ServerThread]
 
 
 def refusal(port: int, request: bytes) -> tuple[int, dict[str, str], bytes, bool]:

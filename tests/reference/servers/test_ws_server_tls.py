@@ -8,17 +8,13 @@ import signal
 import ssl
 import struct
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import CliServer, ServerThread
 from raw_ws_client import BINARY, CLOSE, TEXT, RawClient, close_payload
+from ws_server_harness import SpawnCli, StartServer
 
 from reference.servers.ws import make_ssl_context
-
-StartServer = Callable[..., ServerThread]
-SpawnCli = Callable[..., CliServer]
 
 
 def _cert_with_cryptography(cert: Path, key: Path) -> bool:
