@@ -3,17 +3,13 @@ the third-party `websockets` server."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
-import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from websockets.asyncio.server import ServerConnection, serve
 
 from conformance.cli import main
 from conformance.model import Level, Outcome
@@ -24,32 +20,6 @@ from conformance.results import CaseResult, RunResult, TargetInfo
 from conformance.wire.transcript import Entry
 
 EXAMPLES = ["--case", "1.1.1", "--case", "2.1", "--case", "2.5", "--case", "3.1"]
-
-
-async def _echo(ws: ServerConnection) -> None:
-    async for message in ws:
-        await ws.send(message)
-
-
-@pytest.fixture(scope="module")
-def websockets_url() -> Iterator[str]:
-    """A `websockets` echo server in a thread (ping_interval=None, max_size=2**25)."""
-    loop = asyncio.new_event_loop()
-    ready: list[str] = []
-    stop = loop.create_future()
-
-    async def serve_forever() -> None:
-        async with serve(_echo, "127.0.0.1", 0, ping_interval=None, max_size=2**25) as server:
-            ready.append(f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}")
-            await stop
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve_forever(),), daemon=True)
-    thread.start()
-    while not ready:
-        threading.Event().wait(0.01)
-    yield ready[0]
-    loop.call_soon_threadsafe(stop.set_result, None)
-    thread.join(5)
 
 
 def test_examples_pass_against_websockets_and_reports_parse(websockets_url: str, tmp_path: Path,

@@ -1,0 +1,68 @@
+"""The three ways to give tox the target, with a real tox subprocess and the repo's tox.ini + toxfile.py:
+
+* ``TARGET=url tox -e conformance``            (environment; tox.ini's ``set_env = TARGET={env:TARGET:}``)
+* ``tox -e conformance -- --target url``        (posargs)
+* ``tox -e conformance TARGET=url``             (toxfile.py plugin; plain tox 4 exits 254 on it)
+
+To stay fast, every test shares one tox work dir, and the env skips building and installing the package
+(``-x`` overrides: the command becomes ``python -m conformance run {posargs}`` on the source tree); the
+``set_env``, the posargs and the plugin are the real ones.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("tox") is None, reason="tox is not installed")]
+
+
+@pytest.fixture(scope="session")
+def tox_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("toxwork")
+
+
+def tox(workdir: Path, *words: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    overrides = ["-x", "testenv:conformance.skip_install=true",
+                 "-x", "testenv:conformance.commands=python -m conformance run {posargs}",
+                 "-x", f"testenv:conformance.set_env+=PYTHONPATH={ROOT}"]
+    full_env = {k: v for k, v in os.environ.items() if k not in ("TARGET", "TOX_ENV_NAME", "TOX_WORK_DIR")}
+    full_env.update(env or {})
+    argv = [sys.executable, "-m", "tox", "-c", str(ROOT / "tox.ini"), "--workdir", str(workdir), *overrides]
+    return subprocess.run([*argv, *words], capture_output=True, text=True, env=full_env, timeout=120,
+                          check=False)
+
+
+def _check(proc: subprocess.CompletedProcess[str], url: str) -> None:
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"1 cases against {url} (url)" in proc.stdout
+    assert "result: 1 passed" in proc.stdout
+
+
+SELECT = ["--case", "2.1", "--no-reports"]
+
+
+def test_target_from_the_environment(tox_workdir: Path, websockets_url: str) -> None:
+    proc = tox(tox_workdir, "-e", "conformance", "--", *SELECT, env={"TARGET": websockets_url})
+    _check(proc, websockets_url)
+
+
+def test_target_as_posargs(tox_workdir: Path, websockets_url: str) -> None:
+    _check(tox(tox_workdir, "-e", "conformance", "--", "--target", websockets_url, *SELECT), websockets_url)
+
+
+def test_target_as_key_value_word(tox_workdir: Path, websockets_url: str) -> None:
+    _check(tox(tox_workdir, "-e", "conformance", f"TARGET={websockets_url}", "--", *SELECT), websockets_url)
+
+
+def test_key_value_word_is_validated(tox_workdir: Path) -> None:
+    proc = tox(tox_workdir, "-e", "conformance", "not-an-assignment", "--", *SELECT)
+    assert proc.returncode != 0
+    assert "expected KEY=VALUE" in proc.stdout + proc.stderr
