@@ -9,10 +9,13 @@ Theory of operation:
   says when to call ``handle_timeout(now)``.
 * States change only through ``TRANSITIONS[state][trigger]``; a missing key is an illegal move and
   raises ``LocalProtocolError`` (for the application's calls, e.g. sending after close).
-* CLOSING means "we sent a Close frame and wait for the peer's". A Close received while OPEN is answered
-  at once, so the connection goes straight to CLOSED and, as the server, closes TCP first (RFC 6455
-  §7.1.1: "The underlying TCP connection, in most normal cases, SHOULD be closed first by the server").
-  Input after that is ignored.
+* CLOSING means "we sent a Close frame and wait for the peer's". CLOSE_RECEIVED means "the peer sent a
+  Close frame first": input is no longer read, and our answering Close goes out with the next
+  ``data_to_send()``, after whatever the application sends in answer to the messages that came before
+  the Close (RFC 6455 §5.5.1: "An endpoint MAY delay sending a Close frame until its current message is
+  sent"). Autobahn 7.1.1 sends a message and a Close back to back and expects the echo first. The
+  answer is followed by ``b""``: as the server we close TCP first (§7.1.1: "The underlying TCP
+  connection, in most normal cases, SHOULD be closed first by the server"). Then the state is CLOSED.
 * Every error met while reading input is mapped to a close code by ``close_code_for``, the only place
   that does so; the connection then sends that Close frame, closes TCP and ignores further input.
 """
@@ -43,6 +46,12 @@ from reference.core.ws.opcodes import CloseCode, Opcode, is_valid_received_close
 from reference.core.ws.utf8 import Utf8Validator, decode_utf8
 
 __all__ = [
+    "CLOSED",
+    "CLOSE_RECEIVED",
+    "CLOSING",
+    "CONNECTING",
+    "OPEN",
+    "SEND_EOF",
     "TRANSITIONS",
     "BinaryMessage",
     "CloseReceived",
@@ -66,7 +75,7 @@ _CLOSE_CODE = struct.Struct("!H")
 
 # RFC 6455, Section 4 (CONNECTING), Section 7.1 (CLOSING, CLOSED)
 class State(IntEnum):
-    """Connection states."""
+    """Connection states; CLOSE_RECEIVED splits RFC 6455's CLOSING by who sent the first Close."""
 
     #: The opening handshake is in progress (never the case here: the connection starts after the 101).
     CONNECTING = 0
@@ -76,9 +85,13 @@ class State(IntEnum):
     CLOSING = 2
     #: The connection is over; nothing more is sent or read.
     CLOSED = 3
+    #: The peer sent a Close frame first; nothing more is read, and our answer goes out with the next
+    #: ``data_to_send()``. Messages may still be sent until then.
+    CLOSE_RECEIVED = 4
 
 
 CONNECTING, OPEN, CLOSING, CLOSED = State.CONNECTING, State.OPEN, State.CLOSING, State.CLOSED
+CLOSE_RECEIVED = State.CLOSE_RECEIVED
 
 
 class Trigger(Enum):
@@ -91,6 +104,7 @@ class Trigger(Enum):
     RECEIVE_PING = "receive a ping"
     RECEIVE_PONG = "receive a pong"
     RECEIVE_CLOSE = "receive a close frame"
+    ANSWER_CLOSE = "answer a close frame"
     FAIL = "fail the connection"
     EOF = "see the tcp connection close"
     KEEPALIVE = "send a keepalive ping"
@@ -107,7 +121,7 @@ TRANSITIONS: dict[State, dict[Trigger, State]] = {
         Trigger.RECEIVE_DATA: OPEN,
         Trigger.RECEIVE_PING: OPEN,
         Trigger.RECEIVE_PONG: OPEN,
-        Trigger.RECEIVE_CLOSE: CLOSED,  # answered at once, then TCP closed
+        Trigger.RECEIVE_CLOSE: CLOSE_RECEIVED,
         Trigger.FAIL: CLOSED,
         Trigger.EOF: CLOSED,
         Trigger.KEEPALIVE: OPEN,
@@ -123,6 +137,12 @@ TRANSITIONS: dict[State, dict[Trigger, State]] = {
         Trigger.FAIL: CLOSED,
         Trigger.EOF: CLOSED,
         Trigger.TIMEOUT: CLOSED,  # closing handshake timeout: drop
+    },
+    CLOSE_RECEIVED: {
+        Trigger.SEND_MESSAGE: CLOSE_RECEIVED,  # answers to messages that came before the Close
+        Trigger.SEND_CLOSE: CLOSED,  # the application's Close is the answer
+        Trigger.ANSWER_CLOSE: CLOSED,  # data_to_send() answers with the echo
+        Trigger.EOF: CLOSED,
     },
     CLOSED: {
         Trigger.EOF: CLOSED,
@@ -195,6 +215,8 @@ class Connection:
         self._utf8 = Utf8Validator()
         # Payload bytes of the text frame still arriving that were already validated (fail fast).
         self._prevalidated = 0
+        # The body of the Close frame answering the peer's, in CLOSE_RECEIVED.
+        self._close_answer = b""
         # Timers.
         self._now = now
         self._last_input = now
@@ -216,6 +238,12 @@ class Connection:
         self._outgoing.append(SEND_EOF)
         self._events.append(ConnectionClosed(int(code), reason, clean))
 
+    def _answer_close(self) -> None:
+        """Send the Close frame that answers the peer's (echoing its code), then close TCP."""
+        self._move(Trigger.ANSWER_CLOSE)
+        self._send_frame(Frame(Opcode.CLOSE, self._close_answer))
+        self._outgoing.append(SEND_EOF)
+
     # -- input ---------------------------------------------------------------------------------------
 
     def receive_data(self, data: bytes, now: float | None = None) -> None:
@@ -230,13 +258,13 @@ class Connection:
         """
         if now is not None:
             self._now = now
-        if self.state is CLOSED:
+        if self.state is CLOSED or self.state is CLOSE_RECEIVED:
             return
         self._last_input = self._now
         try:
             for frame in self._parser.feed(data):
                 self._receive_frame(frame)
-                if self.state is CLOSED:
+                if self.state is CLOSED or self.state is CLOSE_RECEIVED:
                     return  # RFC 6455 §1.4: "a peer discards any further data received"
             self._validate_partial_text()
         except Exception as exc:  # every error, expected or not, ends in close_code_for
@@ -244,6 +272,9 @@ class Connection:
 
     def receive_eof(self) -> None:
         """Process the peer closing TCP; afterwards call ``events_received()`` and ``data_to_send()``."""
+        if self.state is CLOSE_RECEIVED:
+            self._answer_close()  # the ConnectionClosed event went out with CloseReceived
+            return
         was_closed = self.state is CLOSED
         self._move(Trigger.EOF)
         if not was_closed:
@@ -342,15 +373,17 @@ class Connection:
             # RFC 6455 §5.5.1: "the body MAY contain UTF-8-encoded data with value /reason/"; §8.1 fails
             # the connection when it is not UTF-8.
             reason = decode_utf8(payload[2:])
-        was_open = self.state is OPEN
         self._move(Trigger.RECEIVE_CLOSE)
         self._events.append(CloseReceived(code, reason))
-        if was_open:
+        closed_code = CloseCode.NO_STATUS_RCVD if code is None else code
+        self._events.append(ConnectionClosed(int(closed_code), reason, clean=True))
+        if self.state is CLOSE_RECEIVED:
             # RFC 6455 §5.5.1: "the endpoint MUST send a Close frame in response. (When sending a Close
             # frame in response, the endpoint typically echos the status code it received.)" An empty
-            # Close is answered with an empty Close.
-            self._send_frame(Frame(Opcode.CLOSE, payload[:2]))
-        self._closed(CloseCode.NO_STATUS_RCVD if code is None else code, reason, clean=True)
+            # Close is answered with an empty Close; data_to_send() sends it.
+            self._close_answer = payload[:2]
+        else:
+            self._outgoing.append(SEND_EOF)  # our Close was sent already: the handshake is complete
 
     def _fail(self, code: int, reason: str) -> None:
         """_Fail the WebSocket Connection_ (RFC 6455 §7.1.7): send our Close frame if not sent, close TCP."""
@@ -371,7 +404,7 @@ class Connection:
         """Queue a text message; then call ``data_to_send()``.
 
         Raises:
-            LocalProtocolError: The connection is not OPEN.
+            LocalProtocolError: The connection is not OPEN (or CLOSE_RECEIVED).
         """
         self._move(Trigger.SEND_MESSAGE)
         self._send_frame(Frame(Opcode.TEXT, text.encode("utf-8")))
@@ -380,7 +413,7 @@ class Connection:
         """Queue a binary message; then call ``data_to_send()``.
 
         Raises:
-            LocalProtocolError: The connection is not OPEN.
+            LocalProtocolError: The connection is not OPEN (or CLOSE_RECEIVED).
         """
         self._move(Trigger.SEND_MESSAGE)
         self._send_frame(Frame(Opcode.BINARY, bytes(data)))
@@ -399,9 +432,11 @@ class Connection:
     def send_close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
         """Start the closing handshake; then call ``data_to_send()`` and wait for the peer's Close.
 
+        In CLOSE_RECEIVED this Close answers the peer's and completes the handshake.
+
         Raises:
-            LocalProtocolError: The connection is not OPEN, the code may not be sent (1005, 1006, 1015,
-                unregistered) or the reason is longer than 123 bytes in UTF-8.
+            LocalProtocolError: The connection is not OPEN or CLOSE_RECEIVED, the code may not be sent
+                (1005, 1006, 1015, unregistered) or the reason is longer than 123 bytes in UTF-8.
         """
         if not is_valid_received_close_code(code):
             raise LocalProtocolError(f"close code {code} may not be sent")
@@ -411,6 +446,8 @@ class Connection:
         self._move(Trigger.SEND_CLOSE)
         self._closing_since = self._now
         self._send_frame(Frame(Opcode.CLOSE, _CLOSE_CODE.pack(code) + encoded))
+        if self.state is CLOSED:  # this Close answered the peer's
+            self._outgoing.append(SEND_EOF)
 
     def events_received(self) -> list[Event]:
         """Return the events since the last call, oldest first."""
@@ -418,13 +455,18 @@ class Connection:
         return events
 
     def data_to_send(self) -> list[bytes]:
-        """Return the bytes to write since the last call; ``b""`` means: close the TCP connection now."""
+        """Return the bytes to write since the last call; ``b""`` means: close the TCP connection now.
+
+        In CLOSE_RECEIVED this adds the answer to the peer's Close, after what the application sent.
+        """
+        if self.state is CLOSE_RECEIVED:
+            self._answer_close()
         data, self._outgoing = self._outgoing, []
         return data
 
     def close_expected(self) -> bool:
-        """Tell whether TCP should close soon: we sent a Close frame, or the connection is CLOSED."""
-        return self.state is CLOSING or self.state is CLOSED
+        """Tell whether TCP should close soon: a Close frame was sent or received."""
+        return self.state is not OPEN and self.state is not CONNECTING
 
     # -- timers --------------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from reference.core.errors import InvalidUtf8, LocalProtocolError, PayloadTooBig
 from reference.core.ws.frames import Frame, serialize_frame
 from reference.core.ws.opcodes import Opcode
 from reference.core.ws.protocol import (
+    CLOSE_RECEIVED,
     CLOSED,
     CLOSING,
     CONNECTING,
@@ -245,6 +246,48 @@ class TestClose:
         conn = Connection()
         conn.receive_data(client(Opcode.TEXT, b"half", fin=False) + client(Opcode.CLOSE))
         assert [type(e) for e in conn.events_received()] == [CloseReceived, ConnectionClosed]
+
+    def test_answers_to_messages_before_the_close_go_out_before_the_close(self) -> None:
+        # Autobahn 7.1.1: a message and a Close arrive in one chunk; the echo must precede our Close.
+        conn = Connection()
+        conn.receive_data(client(Opcode.TEXT, b"Hello World!") + client(Opcode.CLOSE, close_body(1000)))
+        events = conn.events_received()
+        assert events == [TextMessage("Hello World!"), CloseReceived(1000, ""),
+                          ConnectionClosed(1000, "", clean=True)]
+        assert conn.state is CLOSE_RECEIVED
+        assert conn.close_expected()
+        assert conn.next_deadline() is None
+        conn.send_text("Hello World!")
+        echo, answer = server(Opcode.TEXT, b"Hello World!"), server(Opcode.CLOSE, close_body(1000))
+        assert conn.data_to_send() == [echo, answer, EOF_]
+        assert conn.state is CLOSED
+        assert conn.data_to_send() == []
+
+    def test_close_received_reads_nothing_more_and_refuses_pings(self) -> None:
+        conn = Connection(keepalive_interval=1, idle_timeout=1)
+        conn.receive_data(client(Opcode.CLOSE))
+        conn.events_received()
+        conn.receive_data(client(Opcode.TEXT, b"late"))
+        conn.handle_timeout(100)
+        assert conn.events_received() == []
+        with pytest.raises(LocalProtocolError, match="cannot send a ping in state CLOSE_RECEIVED"):
+            conn.send_ping()
+        assert conn.data_to_send() == [b"\x88\x00", EOF_]
+
+    def test_application_close_answers_the_peers_close(self) -> None:
+        conn = Connection()
+        conn.receive_data(client(Opcode.CLOSE, close_body(1000)))
+        conn.send_close(1001, "going away")
+        assert conn.state is CLOSED
+        assert conn.data_to_send() == [server(Opcode.CLOSE, close_body(1001, "going away")), EOF_]
+
+    def test_eof_before_the_answer_was_collected_still_answers(self) -> None:
+        conn = Connection()
+        conn.receive_data(client(Opcode.CLOSE, close_body(1000)))
+        conn.receive_eof()
+        assert conn.events_received() == [CloseReceived(1000, ""), ConnectionClosed(1000, "", clean=True)]
+        assert conn.data_to_send() == [server(Opcode.CLOSE, close_body(1000)), EOF_]
+        assert conn.state is CLOSED
 
     def test_server_initiated_close_waits_for_the_peer_then_closes_tcp(self) -> None:
         conn = Connection()
