@@ -296,3 +296,19 @@ def test_any_chunking_gives_the_same_frames(frames: list[Frame], key: bytes, dat
         last = cut
     parser.feed_eof()
     assert got == frames
+
+
+@given(data=st.binary(max_size=300), mask=st.booleans(), cut=st.integers(min_value=0, max_value=300))
+def test_any_input_gives_frames_or_a_documented_error(data: bytes, mask: bool, cut: int) -> None:
+    """Fuzz invariant: any bytes parse or raise LocalProtocolError, the same in any chunking."""
+
+    def run(chunks: list[bytes]) -> tuple[list[Frame], str | None]:
+        parser, frames = FrameParser(mask=mask, max_size=200), []
+        try:
+            for chunk in chunks:
+                frames.extend(parser.feed(chunk))
+        except LocalProtocolError as exc:
+            return frames, str(exc)
+        return frames, None
+
+    assert run([data]) == run([data[:cut], data[cut:]]) == run([data[i : i + 1] for i in range(len(data))])
