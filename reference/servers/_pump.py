@@ -26,7 +26,7 @@ from typing import Protocol, cast
 from reference.core.ws.events import BinaryMessage, ConnectionClosed, TextMessage
 from reference.core.ws.handshake import Reject, negotiate
 from reference.core.ws.opcodes import CloseCode
-from reference.core.ws.protocol import Connection, State
+from reference.core.ws.protocol import CLOSED, OPEN, Connection
 from reference.servers._http import HttpError, RequestReader
 from reference.servers._settings import WsSettings
 
@@ -77,7 +77,7 @@ class ConnectionPump(asyncio.Protocol):
     @property
     def is_open(self) -> bool:
         """True once the handshake succeeded and until the core leaves the OPEN state."""
-        return self._conn is not None and self._conn.state is State.OPEN
+        return self._conn is not None and self._conn.state is OPEN
 
     def going_away(self) -> None:
         """Start a shutdown: RFC 6455 §7.4.1 "1001 indicates that an endpoint is 'going away', such as a
@@ -85,7 +85,7 @@ class ConnectionPump(asyncio.Protocol):
         conn = self._conn
         if conn is None:
             self._close_transport()
-        elif conn.state is State.OPEN:
+        elif conn.state is OPEN:
             conn.send_close(CloseCode.GOING_AWAY, "server shutting down")
             self._step()
 
@@ -132,7 +132,7 @@ class ConnectionPump(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timers()
         conn = self._conn
-        if conn is not None and conn.state is not State.CLOSED:
+        if conn is not None and conn.state is not CLOSED:
             conn.receive_eof()
             self._collect_closed(conn)
         self._transport = None
@@ -205,14 +205,15 @@ class ConnectionPump(asyncio.Protocol):
         conn = self._conn
         assert conn is not None
         for event in conn.events_received():
-            kind = type(event)
             # Once the core is closing (a Close arrived in the same chunk) it sends no more data frames.
-            if kind is TextMessage and conn.state is State.OPEN:
-                conn.send_text(cast(TextMessage, event).text)
-            elif kind is BinaryMessage and conn.state is State.OPEN:
-                conn.send_binary(cast(BinaryMessage, event).data)
-            elif kind is ConnectionClosed:
-                self.closed = cast(ConnectionClosed, event)
+            if isinstance(event, TextMessage):
+                if conn.state is OPEN:
+                    conn.send_text(event.text)
+            elif isinstance(event, BinaryMessage):
+                if conn.state is OPEN:
+                    conn.send_binary(event.data)
+            elif isinstance(event, ConnectionClosed):
+                self.closed = event
         self._flush(conn)
         self._arm_timer(conn)
 
