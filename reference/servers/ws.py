@@ -70,7 +70,9 @@ class WsServer:
         """Bind and listen; port 0 picks a free port (read it back from ``port`` or ``url``)."""
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: ConnectionPump(self.settings, self), host, port, ssl=self._ssl, backlog=512
+            lambda: ConnectionPump(self.settings, self), host, port, ssl=self._ssl, backlog=512,
+            # the TLS handshake gets the same time as the HTTP one that follows it
+            ssl_handshake_timeout=self.settings.handshake_timeout if self._ssl else None,
         )
 
     @property

@@ -8,13 +8,14 @@ import signal
 import ssl
 import struct
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from raw_ws_client import BINARY, CLOSE, TEXT, RawClient, close_payload
 from ws_server_harness import SpawnCli, StartServer
 
-from reference.servers.ws import make_ssl_context
+from reference.servers.ws import WsSettings, make_ssl_context
 
 
 def _cert_with_cryptography(cert: Path, key: Path) -> bool:
@@ -98,6 +99,17 @@ def test_server_survives_a_client_that_does_not_speak_tls(start_server: StartSer
     plain.close()
     client = RawClient.connect(server.port, tls=client_context(cert))
     client.close()
+
+
+def test_server_drops_a_client_that_never_starts_tls(start_server: StartServer,
+                                                      certificate: tuple[Path, Path]) -> None:
+    cert, key = certificate
+    server = start_server(WsSettings(handshake_timeout=0.2), tls=make_ssl_context(str(cert), str(key)))
+    idle = RawClient.open(server.port)
+    started = time.monotonic()
+    assert idle.read_eof()
+    assert 0.15 < time.monotonic() - started < 3
+    idle.close()
 
 
 def test_cli_serves_wss_with_certfile_and_keyfile(spawn_cli: SpawnCli,
