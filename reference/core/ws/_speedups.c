@@ -19,6 +19,7 @@ apply_mask(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_buffer data, key;
     PyObject *result = NULL;
 
+    (void)self;
     if (nargs != 2) {
         PyErr_Format(PyExc_TypeError, "apply_mask() takes 2 arguments, got %zd", nargs);
         return NULL;
@@ -76,8 +77,11 @@ static PyMethodDef speedups_methods[] = {
 };
 
 static struct PyModuleDef speedups_module = {
-    PyModuleDef_HEAD_INIT, "reference.core.ws._speedups",
-    "C speedup for WebSocket masking.", -1, speedups_methods,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "reference.core.ws._speedups",
+    .m_doc = "C speedup for WebSocket masking.",
+    .m_size = -1,
+    .m_methods = speedups_methods,
 };
 
 PyMODINIT_FUNC

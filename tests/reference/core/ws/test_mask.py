@@ -71,3 +71,14 @@ def test_fallback_when_the_extension_is_missing(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(builtins, "__import__", no_speedups)
     assert mask._load_c_apply_mask() is None
+
+
+@pytest.mark.skipif(C_APPLY_MASK is None, reason="the C extension is not built")
+def test_c_apply_mask_checks_its_arguments() -> None:
+    assert C_APPLY_MASK is not None
+    with pytest.raises(TypeError, match="takes 2 arguments, got 1"):
+        C_APPLY_MASK(b"data")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="bytes-like"):
+        C_APPLY_MASK("text", b"abcd")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="bytes-like"):
+        C_APPLY_MASK(b"data", "abcd")  # type: ignore[arg-type]
