@@ -3,7 +3,8 @@
 Entries record raw bytes in both directions, decoded frames and notes (timeouts, pauses, closes).
 Everything is capped so a hostile target cannot make the runner store without bound: each entry keeps
 at most ``max_entry_bytes`` of data (with the true length recorded), and the transcript keeps at most
-``max_entries`` entries (further entries are counted in ``dropped``).
+``max_entries`` entries (further entries are counted in ``dropped``); once ``max_total_bytes`` of data
+are stored, further entries keep their text and true length but no data.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ __all__ = ["DEFAULT_MAX_ENTRIES", "DEFAULT_MAX_ENTRY_BYTES", "Entry", "Transcrip
 
 DEFAULT_MAX_ENTRY_BYTES = 4096
 DEFAULT_MAX_ENTRIES = 2000
+DEFAULT_MAX_TOTAL_BYTES = 256 * 1024
 
 #: Entry directions: sent by the runner, received from the target, or a note by the runner.
 TX, RX, NOTE = "tx", "rx", "note"
@@ -78,6 +80,8 @@ class Transcript:
 
     max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES
     max_entries: int = DEFAULT_MAX_ENTRIES
+    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES
+    stored: int = 0
     start: float = field(default_factory=time.monotonic)
     entries: list[Entry] = field(default_factory=list)
     dropped: int = 0
@@ -89,8 +93,10 @@ class Transcript:
             self.dropped += 1
             return
         size = len(data) if length is None else length
+        keep = max(0, min(self.max_entry_bytes, self.max_total_bytes - self.stored))
+        self.stored += min(keep, len(data))
         self.entries.append(Entry(time.monotonic() - self.start, direction, kind, text,
-                                  bytes(data[: self.max_entry_bytes]), size))
+                                  bytes(data[:keep]), size))
 
     def sent(self, data: bytes, text: str = "") -> None:
         """Record raw bytes sent to the target."""

@@ -166,6 +166,7 @@ class WsClient:
         self._head = bytearray()
         self._reader = FrameReader(max_message)
         self._held = 0
+        self._frame_bytes = 0
         self._waiter: asyncio.Future[None] | None = None
         self._write_paused = False
 
@@ -415,7 +416,8 @@ class WsClient:
 
     def _on_frame(self, fr: Frame) -> None:
         self.transcript.frame(RX, fr.describe(), fr.payload)
-        if len(self.frames) < self.max_events:
+        if len(self.frames) < self.max_events and self._frame_bytes < 4 * self.max_message:
+            self._frame_bytes += len(fr.payload)
             self.frames.append(fr)
         item = self.receiver.feed(fr)
         if item is None:

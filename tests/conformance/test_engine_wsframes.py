@@ -119,3 +119,15 @@ def test_receiver_records_deviations(frames: list[Frame], fragment: str) -> None
     (2999, False), (3000, True), (4999, True), (5000, False), (999, False)])
 def test_close_code_validity(code: int, ok: bool) -> None:
     assert (close_code_problem(code) is None) is ok
+
+
+def test_transcript_caps_entries_and_stored_bytes() -> None:
+    from conformance.wire.transcript import Transcript
+
+    tr = Transcript(max_entry_bytes=10, max_entries=5, max_total_bytes=25)
+    for _ in range(7):
+        tr.received(b"x" * 100)
+    assert [len(e.data) for e in tr.entries] == [10, 10, 5, 0, 0]
+    assert all(e.length == 100 for e in tr.entries)
+    assert tr.dropped == 2
+    assert "(100 bytes)" in tr.entries[0].render()
