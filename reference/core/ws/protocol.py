@@ -141,8 +141,7 @@ TRANSITIONS: dict[State, dict[Trigger, State]] = {
     CLOSE_RECEIVED: {
         Trigger.SEND_MESSAGE: CLOSE_RECEIVED,  # answers to messages that came before the Close
         Trigger.SEND_CLOSE: CLOSED,  # the application's Close is the answer
-        Trigger.ANSWER_CLOSE: CLOSED,  # data_to_send() answers with the echo
-        Trigger.EOF: CLOSED,
+        Trigger.ANSWER_CLOSE: CLOSED,  # data_to_send() or receive_eof() answers with the echo
     },
     CLOSED: {
         Trigger.EOF: CLOSED,
