@@ -99,19 +99,17 @@ class FrameParser:
         return iter(self.next_frame, None)
 
     def _append(self, data: BytesLike) -> None:
-        buffered = self._data
-        if self._pos == len(buffered):
+        buffered, pos = self._data, self._pos
+        self._pos = 0
+        if pos == len(buffered):
             # Nothing pending: keep the caller's bytes as they are (no copy for ``bytes``).
             self._data = data if type(data) is bytes else bytes(data)
-            self._pos = 0
         elif type(buffered) is bytearray:
-            del buffered[: self._pos]
+            del buffered[:pos]  # cheap: CPython moves the start of a bytearray instead of copying
             buffered += data
-            self._pos = 0
         else:
-            self._data = bytearray(memoryview(buffered)[self._pos :])
+            self._data = bytearray(memoryview(buffered)[pos:])
             self._data += data
-            self._pos = 0
 
     def feed_eof(self) -> None:
         """Signal the end of the input.

@@ -45,26 +45,9 @@ from reference.core.ws.frames import MAX_CONTROL_PAYLOAD, Frame, FrameParser, se
 from reference.core.ws.opcodes import CloseCode, Opcode, is_valid_received_close_code
 from reference.core.ws.utf8 import Utf8Validator, decode_utf8
 
-__all__ = [
-    "CLOSED",
-    "CLOSE_RECEIVED",
-    "CLOSING",
-    "CONNECTING",
-    "OPEN",
-    "SEND_EOF",
-    "TRANSITIONS",
-    "BinaryMessage",
-    "CloseReceived",
-    "Connection",
-    "ConnectionClosed",
-    "Event",
-    "PingReceived",
-    "PongReceived",
-    "State",
-    "TextMessage",
-    "Trigger",
-    "close_code_for",
-]
+__all__ = ["CLOSED", "CLOSE_RECEIVED", "CLOSING", "CONNECTING", "OPEN", "SEND_EOF", "TRANSITIONS",
+           "BinaryMessage", "CloseReceived", "Connection", "ConnectionClosed", "Event", "PingReceived",
+           "PongReceived", "State", "TextMessage", "Trigger", "close_code_for"]
 
 #: Sentinel in ``data_to_send()``: close the TCP connection.
 SEND_EOF = b""
