@@ -148,3 +148,15 @@ def test_every_catalog_case_is_selectable_by_its_id() -> None:
     reg = load()
     for case in reg.cases:
         assert reg.select([case.id], strict=True) == [case]
+
+
+def test_serve_execs_the_reference_server() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", "serve", "ws", "--host", "127.0.0.1",
+                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert line.startswith("listening on ws://127.0.0.1:"), line
