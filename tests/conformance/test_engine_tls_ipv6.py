@@ -64,7 +64,8 @@ def wss_port(cert: tuple[Path, Path]) -> Iterator[int]:
 ARGS = ["--case", "1.1.1", "--case", "2.5", "--no-reports", "--quiet"]
 
 
-def test_wss_with_custom_ca(wss_port: int, cert: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_wss_with_custom_ca(wss_port: int, cert: tuple[Path, Path],
+                            capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--target", f"wss://127.0.0.1:{wss_port}", "--ca", str(cert[0]), *ARGS]) == 0
     assert capsys.readouterr().out == "result: 2 passed\n"
 
