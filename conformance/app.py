@@ -136,6 +136,7 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
         if not opts.quiet:
             out.write(f"reports: {folder}/run.json, index.json, junit.xml\n")
     if all(c.outcome is Outcome.ERRORED for c in result.cases):
-        err.write("rtconform: every case errored; is the target a WebSocket server?\n")
+        first = result.cases[0].error.splitlines()[0] if result.cases[0].error else "?"
+        err.write(f"rtconform: every case errored, the first with: {first}\n")
         return EXIT_TOOL
     return exit_code(result, opts.fail_levels)

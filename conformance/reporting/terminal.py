@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from typing import TextIO
 
@@ -22,11 +23,14 @@ class Progress:
         self.stream = stream
         self.enabled = enabled
         self.counts: Counter[Outcome] = Counter()
+        self._last = 0.0
 
     def __call__(self, result: CaseResult, done: int, total: int) -> None:
         self.counts[result.outcome] += 1
-        if not self.enabled:
+        now = time.monotonic()
+        if not self.enabled or (done < total and now - self._last < 0.05):
             return
+        self._last = now
         width = 24
         filled = width * done // max(total, 1)
         bad = self.counts[Outcome.FAILED] + self.counts[Outcome.ERRORED]
