@@ -234,15 +234,19 @@ class WsClient:
         return self.response
 
     async def open(self, *, resource: str | None = None, headers: Sequence[tuple[str, str]] = (),
-                   subprotocols: Sequence[str] | None = None, origin: str | None = None) -> HttpResponse:
-        """Connect and do a valid opening handshake (RFC 6455 §4.1) with the endpoint's options.
+                   subprotocols: Sequence[str] | None = None, origin: str | None = None,
+                   host: str | None = None, key: str | None = None, version: str = "13") -> HttpResponse:
+        """Connect and do an opening handshake (RFC 6455 §4.1) with the endpoint's options.
+
+        ``host``, ``key`` and ``version`` replace the Host, Sec-WebSocket-Key and Sec-WebSocket-Version
+        values; for anything more unusual build the request with ``build_request`` and use :meth:`handshake`.
 
         Raises:
             CaseFailed: the target did not answer with a valid 101 (status, Upgrade, Connection, Accept).
         """
         ep = self.endpoint
-        key = new_key()
-        request = build_request(resource or ep.resource, ep.host_header, key,
+        key = new_key() if key is None else key
+        request = build_request(resource or ep.resource, host or ep.host_header, key, version=version,
                                 subprotocols=ep.subprotocols if subprotocols is None else subprotocols,
                                 origin=ep.origin if origin is None else origin,
                                 headers=(*ep.headers, *headers))
