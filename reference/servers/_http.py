@@ -112,6 +112,8 @@ class RequestReader:
         # h11 enforces max_incomplete_event_size only while the head is incomplete; a head that arrives
         # whole in one chunk is measured here: what was fed minus what h11 has not consumed yet.
         size = self._fed - len(self._h11.trailing_data[0])
+        # RFC 6585 §5: "431 (Request Header Fields Too Large) ... the server is unwilling to process the
+        # request because its header fields are too large."
         if size > self._max_head_size:
             raise HttpError(431, f"request head too large: {size} bytes, the limit is {self._max_head_size}")
 

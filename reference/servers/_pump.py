@@ -149,6 +149,8 @@ class ConnectionPump(asyncio.Protocol):
             if request is None:
                 return
             if self._refusal is not None:
+                # RFC 9110 §15.6.4: "503 (Service Unavailable) ... the server is currently unable to handle
+                # the request due to a temporary overload or scheduled maintenance"
                 raise HttpError(503, self._refusal)
             decision = negotiate(
                 request, subprotocols=self._settings.subprotocols, allowed_origins=self._settings.origins
@@ -173,6 +175,8 @@ class ConnectionPump(asyncio.Protocol):
     def _handshake_expired(self) -> None:
         self._handshake_timer = None
         if self._reader is not None:
+            # RFC 9110 §15.5.9: "408 (Request Timeout) ... the server did not receive a complete request
+            # message within the time that it was prepared to wait."
             timeout = self._settings.handshake_timeout
             self._refuse(self._reader, 408, f"no complete request head within {timeout:g} s")
 
