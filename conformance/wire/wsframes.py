@@ -188,38 +188,43 @@ class FrameReader:
             FrameTooLarge: a header declared more than ``max_payload`` bytes (checked before buffering them).
         """
         self._buf += data
-        frames = []
-        while (parsed := self._parse_one()) is not None:
-            frames.append(parsed)
+        frames: list[Frame] = []
+        start = 0
+        try:
+            while (parsed := self._parse_one(start)) is not None:
+                frame_, start = parsed
+                frames.append(frame_)
+        finally:
+            del self._buf[:start]
         return frames
 
-    def _parse_one(self) -> Frame | None:
+    def _parse_one(self, start: int) -> tuple[Frame, int] | None:
         buf = self._buf
-        if len(buf) < 2:
+        avail = len(buf) - start
+        if avail < 2:
             return None
-        b0, b1 = buf[0], buf[1]
+        b0, b1 = buf[start], buf[start + 1]
         masked = bool(b1 & 0x80)
         n = b1 & 0x7F
         pos, length_bytes = 2, 0
         if n == 126:
-            if len(buf) < 4:
+            if avail < 4:
                 return None
-            (n,), pos, length_bytes = struct.unpack_from("!H", buf, 2), 4, 2
+            (n,), pos, length_bytes = struct.unpack_from("!H", buf, start + 2), 4, 2
         elif n == 127:
-            if len(buf) < 10:
+            if avail < 10:
                 return None
-            (n,), pos, length_bytes = struct.unpack_from("!Q", buf, 2), 10, 8
+            (n,), pos, length_bytes = struct.unpack_from("!Q", buf, start + 2), 10, 8
         if n > self.max_payload:
             raise FrameTooLarge(n, self.max_payload)
         key_end = pos + (4 if masked else 0)
         end = key_end + n
-        if len(buf) < end:
+        if avail < end:
             return None
-        payload = bytes(buf[key_end:end])
+        payload = bytes(buf[start + key_end:start + end])
         if masked:
-            payload = apply_mask(payload, bytes(buf[pos:key_end]))
+            payload = apply_mask(payload, bytes(buf[start + pos:start + key_end]))
         # RFC 6455 §5.2: "the minimal number of bytes MUST be used to encode the length"
         minimal = length_bytes == (0 if n <= 125 else 2 if n < 2**16 else 8)
-        del buf[:end]
         return Frame(b0 & 0x0F, payload, bool(b0 & 0x80), bool(b0 & 0x40), bool(b0 & 0x20), bool(b0 & 0x10),
-                     masked, length_bytes, minimal)
+                     masked, length_bytes, minimal), start + end
