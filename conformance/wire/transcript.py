@@ -68,10 +68,18 @@ class Entry:
         if self.text:
             parts.append(self.text)
         if self.length:
-            shown = self.data[:32].hex(" ")
-            more = "" if self.length <= 32 else f" ... ({self.length} bytes)"
-            parts.append(f"[{shown}{more}]")
+            parts.append(_show_bytes(self.data, self.length))
         return " ".join(parts)
+
+
+def _show_bytes(data: bytes, length: int) -> str:
+    """Mostly-printable data (an HTTP head, a text payload) as text, anything else as hex."""
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in data[:64])
+    if data and printable >= 0.9 * min(len(data), 64):
+        shown = repr(data[:64])[1:] + ("" if length <= 64 else "...")
+    else:
+        shown = "[" + data[:32].hex(" ") + ("" if length <= 32 else " ...") + "]"
+    return f"{shown} ({length} bytes)"
 
 
 @dataclass(slots=True)
