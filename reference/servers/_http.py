@@ -37,10 +37,10 @@ _HttpHeaders = Iterable[tuple[str, str]]
 
 
 class HttpError(Exception):
-    """The request head could not be read; answer with ``status`` and close.
+    """The request cannot be served; answer with ``status`` and close.
 
     Args:
-        status: The HTTP status code to answer with (400, 413, 431).
+        status: The HTTP status code to answer with (400, 408, 413, 431, 500, 503).
         reason: Short, lower-case description showing the offending value.
     """
 
