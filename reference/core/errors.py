@@ -29,10 +29,13 @@ class ProtocolError(Exception):
         close_code: The close code to send when this error fails a connection.
     """
 
-    def __init__(self, msg: str, close_code: int = _PROTOCOL_ERROR) -> None:
+    #: The close code when none is given: each subclass names the code its kind of error fails with.
+    default_close_code = _PROTOCOL_ERROR
+
+    def __init__(self, msg: str, close_code: int | None = None) -> None:
         super().__init__(msg)
         self.msg = msg
-        self.close_code = close_code
+        self.close_code = self.default_close_code if close_code is None else close_code
 
 
 class LocalProtocolError(ProtocolError):
@@ -46,6 +49,12 @@ class RemoteProtocolError(ProtocolError):
 class PayloadTooBig(LocalProtocolError):
     """A frame or message is larger than the configured maximum size."""
 
+    #: RFC 6455 §7.4.1: "1009 indicates ... a message that is too big for it to process."
+    default_close_code = 1009
+
 
 class InvalidUtf8(LocalProtocolError):
     """Bytes that must be UTF-8 (a text message, a close reason) are not."""
+
+    #: RFC 6455 §7.4.1: "1007 indicates ... data within a message that was not consistent with the type".
+    default_close_code = 1007
