@@ -1,0 +1,171 @@
+"""Steps and verifiers shared by the WebSocket catalog modules (on top of :mod:`conformance.expect`).
+
+Everything here waits for events with a deadline; the only fixed waits are Autobahn's timeout markers
+(:meth:`WsClient.checkpoint`), shortened from Autobahn's 1 s to what a local target needs and returning
+early as soon as the target fails the connection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Sequence
+
+from conformance import expect
+from conformance.model import CaseFailed, Outcome, Verdict
+from conformance.wire.http import HttpResponse, build_request, new_key
+from conformance.wire.ws import Pong, Timeout, WsClient
+from conformance.wire.wsframes import frame
+
+__all__ = [
+    "FAST_WAIT",
+    "QUIET_WAIT",
+    "code_required",
+    "fail_fast",
+    "pongs_for_pings",
+    "rejected",
+    "request",
+    "send_chopped_frame",
+]
+
+#: How long a valid prefix must leave the connection open (Autobahn's first 1 s timeout marker).
+QUIET_WAIT = 0.1
+#: How long a fail-fast target gets to react to the invalid part (Autobahn's second 1 s marker); the
+#: wait ends as soon as the target fails, so a fail-fast target costs only its reaction time.
+FAST_WAIT = 0.5
+
+
+def code_required(verdict: Verdict, ws: WsClient, codes: Sequence[int]) -> Verdict:
+    """Fail the close axis when the target answered a malformed close frame with a close frame without a code.
+
+    RFC 6455 §7.1.7: to _Fail the WebSocket Connection_ the endpoint sends "a Close frame with an
+    appropriate status code"; an empty close frame is a normal close, so it does not excuse the error
+    (Autobahn accepts a missing code everywhere; the runner does not, here).
+    """
+    close = ws.close_info().target_close
+    if close is None or close.code is not None or verdict.close is Outcome.FAILED:
+        return verdict
+    want = " or ".join(map(str, codes))
+    return dataclasses.replace(
+        verdict, close=Outcome.FAILED, close_detail="WRONG CODE",
+        expected=(*verdict.expected, f"a close frame with status code {want} (a close without a code is a "
+                                     "normal close, §7.1.7)"),
+        actual=f"{verdict.actual}; the target's close frame had no status code")
+
+
+async def send_chopped_frame(ws: WsClient, data: bytes, cuts: Sequence[int],
+                             waits: Sequence[tuple[str, float]]) -> None:
+    """Send one frame's bytes in pieces cut at payload offsets ``cuts``, a timeout marker after each piece.
+
+    ``data`` is a whole masked client frame with a 7-bit length (6 header bytes); ``waits`` pairs a
+    marker tag with its wait for every piece but the last. Stops early once the target failed.
+    """
+    bounds = [0, *(6 + c for c in cuts), len(data)]
+    for i, (start, end) in enumerate(itertools.pairwise(bounds)):
+        await ws.send(data[start:end], text=f"frame bytes {start}-{end}")
+        if i < len(waits) and not await ws.checkpoint(*waits[i]):
+            return
+
+
+async def fail_fast(ws: WsClient, code: int, *, strict: bool) -> Verdict:
+    """Judge a three-part invalid stream sent with timeout markers A (after part 1) and B (after part 2).
+
+    Failing during B (the invalid part is in, the message is not complete) is fail-fast. With ``strict``
+    (the SHOULD case) only that passes; otherwise (the MUST case) failing after part 3 passes too, with
+    a note. Either way the target must fail with ``code`` or a TCP drop, never before part 2.
+    """
+    verdict = await expect.conversation(ws, [Timeout("A")], non_strict=[Timeout("A"), Timeout("B")],
+                                        close=expect.target_fails(code))
+    if verdict.behavior is not Outcome.NON_STRICT:
+        return verdict
+    late = "the target failed only after the whole message arrived, not while the invalid part was pending"
+    if strict:
+        return dataclasses.replace(verdict, behavior=Outcome.FAILED, actual=f"{late}; {verdict.actual}")
+    return dataclasses.replace(verdict, behavior=Outcome.PASSED, notes=(*verdict.notes, late))
+
+
+async def pongs_for_pings(ws: WsClient, payloads: Sequence[bytes]) -> Verdict:
+    """Judge the pongs for pings sent with ``payloads`` (RFC 6455 §5.5.3 allows skipping older pings).
+
+    Passed: one pong per ping, in order. Informational: pongs for an ordered subset that includes the
+    last ping (the RFC's "MAY elect to send a Pong frame for only the most recently processed Ping
+    frame"). Failed: anything else (no pong for the last ping, a pong nobody asked for, wrong order).
+    """
+    last = Pong(payloads[-1])
+    await ws.wait(lambda: last in ws.events or not ws.is_open, ws.close_timeout)
+    await ws.wait(lambda: len(ws.events) >= len(payloads) or not ws.is_open, QUIET_WAIT)
+    verdict = await expect.conversation(ws, [Pong(p) for p in payloads])
+    if verdict.behavior is not Outcome.FAILED or ws.deviations:
+        return verdict
+    got = [e.payload for e in ws.events if isinstance(e, Pong)]
+    sent = iter(payloads)
+    ordered = len(got) == len(ws.events) and all(any(p == s for s in sent) for p in got)
+    if ordered and got and got[-1] == payloads[-1]:
+        note = f"pongs for {len(got)} of {len(payloads)} pings, the last included (allowed by §5.5.3)"
+        return dataclasses.replace(verdict, behavior=Outcome.INFORMATIONAL, notes=(*verdict.notes, note))
+    return dataclasses.replace(verdict, expected=(
+        *verdict.expected, "or pongs for an ordered subset of the pings that includes the last (§5.5.3)"))
+
+
+def request(ws: WsClient, *, key: str | None = "", host: str | None = "", method: str = "GET",
+            http_version: str = "HTTP/1.1", version: str | None = "13", upgrade: str | None = "websocket",
+            connection: str | None = "Upgrade", subprotocols: Sequence[str] = (),
+            extra: Sequence[tuple[str, str]] = ()) -> tuple[bytes, str | None]:
+    """A handshake request for the target with any field changed or left out (None); returns it and its key.
+
+    ``key=""`` / ``host=""`` mean a fresh valid key / the target's authority. A ``host`` of None leaves
+    the Host header out.
+    """
+    ep = ws.endpoint
+    key = new_key() if key == "" else key
+    raw = build_request(ep.resource, ep.host_header if host == "" else host or "", key, version=version,
+                        subprotocols=subprotocols, origin=ep.origin, headers=[*ep.headers, *extra],
+                        method=method, http_version=http_version, upgrade=upgrade, connection=connection)
+    if host is None:
+        raw = raw.replace(b"\r\nHost: \r\n", b"\r\n", 1)
+    return raw, key
+
+
+async def rejected(ws: WsClient, raw: bytes, *, statuses: Sequence[int] = range(400, 500)) -> Verdict:
+    """The target must refuse the handshake ``raw`` with an HTTP error status (no upgrade).
+
+    RFC 6455 §4.2.1: the server "MUST stop processing the client's handshake and return an HTTP
+    response with an appropriate error code (such as 400 Bad Request)".
+    """
+    response = await ws.handshake(raw)
+    shown = "4xx" if list(statuses) == list(range(400, 500)) else "/".join(map(str, statuses))
+    expected = [f"an http error response ({shown}), no upgrade"]
+    if response is None:
+        raise CaseFailed(expected, ws.handshake_error or "no response")
+    if response.status not in statuses:
+        raise CaseFailed(expected, f"status {response.status} {response.reason}".strip())
+    return Verdict(expected=tuple(expected), actual=f"status {response.status} {response.reason}".strip())
+
+
+def show_response(response: HttpResponse) -> str:
+    """The status line and the WebSocket headers of a response, for ``actual``."""
+    keep = [f"{n}: {v}" for n, v in response.headers if n.lower().startswith("sec-websocket")]
+    return f"status {response.status} {response.reason}".strip() + "".join(f"; {h}" for h in keep)
+
+
+def frame_bytes(opcode: int, payload: bytes) -> bytes:
+    """A masked client frame with a fixed mask key (so chop offsets are stable in transcripts)."""
+    return frame(opcode, payload, mask_key=b"\x37\xfa\x21\x3d")
+
+
+__all__ += ["frame_bytes", "show_response"]
+
+
+async def send_frames(ws: WsClient, frames: Sequence[tuple[int, bytes, bool]], chop: int | str | None = None
+                      ) -> None:
+    """Send ``(opcode, payload, fin)`` frames: all in one TCP write (``chop=None``, Autobahn's "one chop"),
+    one write per frame (``"frame"``, Autobahn's ``sync=True``) or ``chop`` octets per write."""
+    if chop is None:
+        data = b"".join(frame(op, payload, fin=fin) for op, payload, fin in frames)
+        await ws.send(data, text=f"{len(frames)} frames in one write")
+        return
+    for op, payload, fin in frames:
+        await ws.send_frame(op, payload, fin=fin, chop=chop if isinstance(chop, int) else None)
+
+
+__all__ += ["send_frames"]
