@@ -1,0 +1,149 @@
+"""Resource sampling of the target during a run: memory and CPU time, recorded into the results.
+
+A *probe* is a blocking function that returns the target's current ``(mem_bytes, cpu_s)`` (``cpu_s``
+cumulative, user + system), or None when the target is gone. :class:`Sampler` calls it in a worker
+thread every ``interval`` seconds from the start of the target to its stop, and :meth:`Sampler.usage`
+gives the JSON form stored as ``target.resources`` in run.json (docs/run-json-schema.md).
+
+Probes here: :class:`ProcProbe` (a local process and everything in its session, from /proc) and the
+Docker target's container stats (``conformance.targets.docker``). The backpressure and load cases judge
+memory growth from these samples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["DEFAULT_INTERVAL", "MAX_SAMPLES", "Probe", "ProcProbe", "Sample", "Sampler"]
+
+#: Seconds between samples at the start of a run.
+DEFAULT_INTERVAL = 0.25
+#: Samples kept; past this every other one is dropped and the interval doubles.
+MAX_SAMPLES = 1000
+
+Probe = Callable[[], "tuple[int, float] | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One reading: ``t`` seconds after sampling started, memory in bytes, cumulative CPU seconds."""
+
+    t: float
+    mem_bytes: int
+    cpu_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"t", "mem_bytes", "cpu_s"}``."""
+        return {"t": round(self.t, 3), "mem_bytes": self.mem_bytes, "cpu_s": round(self.cpu_s, 4)}
+
+
+class ProcProbe:
+    """RSS and CPU time of every process in one session (the target's process and its children).
+
+    Started targets run in their own session (``start_new_session``), so a ``--cmd`` shell and the server
+    it forks are both counted. Reads ``/proc/<pid>/stat`` (proc(5)): field 6 session, 14-17 utime, stime,
+    cutime, cstime in clock ticks, 24 rss in pages. Linux only; elsewhere it returns None.
+    """
+
+    def __init__(self, session: int, proc_root: str = "/proc") -> None:
+        self.session = session
+        self.root = proc_root
+        self.tick = float(os.sysconf("SC_CLK_TCK"))
+        self.page = os.sysconf("SC_PAGE_SIZE")
+
+    def _stat_fields(self, pid: str) -> list[str] | None:
+        try:
+            with open(f"{self.root}/{pid}/stat", "rb") as f:
+                raw = f.read().decode("ascii", "replace")
+        except OSError:  # the process ended while we listed /proc
+            return None
+        # The command name (field 2) is in parentheses and may hold spaces: split after the last ")".
+        return raw[raw.rfind(")") + 2:].split()
+
+    def __call__(self) -> tuple[int, float] | None:
+        """Sum over the session's processes, or None when none is left."""
+        try:
+            pids = [p for p in os.listdir(self.root) if p.isdigit()]
+        except OSError:
+            return None
+        rss = ticks = found = 0
+        for pid in pids:
+            fields = self._stat_fields(pid)
+            # Fields after the name start at field 3 (state): field N is fields[N - 3].
+            if fields is None or len(fields) < 22 or int(fields[3]) != self.session:
+                continue
+            found += 1
+            ticks += sum(int(x) for x in fields[11:15])
+            rss += int(fields[21])
+        if not found:
+            return None
+        return rss * self.page, ticks / self.tick
+
+
+class Sampler:
+    """Runs a probe periodically in the background; bounded (see :data:`MAX_SAMPLES`)."""
+
+    def __init__(self, probe: Probe, source: str, what: str, interval: float = DEFAULT_INTERVAL) -> None:
+        self.probe = probe
+        self.source = source
+        self.what = what
+        self.interval = interval
+        self.first_interval = interval
+        self.samples: list[Sample] = []
+        self.errors = 0
+        self._task: asyncio.Task[None] | None = None
+        self._t0 = 0.0
+
+    def start(self) -> None:
+        """Start sampling (the first sample is taken at once)."""
+        self._t0 = asyncio.get_running_loop().time()
+        self._task = asyncio.ensure_future(self._loop())
+
+    async def _read(self) -> bool:
+        try:
+            value = await asyncio.to_thread(self.probe)
+        except Exception:  # a probe that fails once (engine busy, /proc race) must not end the run
+            self.errors += 1
+            return True
+        if value is None:
+            return False
+        now = asyncio.get_running_loop().time() - self._t0
+        self.samples.append(Sample(now, value[0], value[1]))
+        if len(self.samples) > MAX_SAMPLES:
+            self.samples = self.samples[::2]
+            self.interval *= 2
+        return True
+
+    async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            began = loop.time()
+            if not await self._read():
+                return
+            # A slow probe (the engine answers stats about once a second) is not made slower by a sleep.
+            await asyncio.sleep(max(0.0, self.interval - (loop.time() - began)))
+
+    async def stop(self) -> None:
+        """Take a last sample (while the target still runs) and stop sampling."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await self._read()
+
+    def usage(self) -> dict[str, Any]:
+        """The JSON form stored as ``target.resources``."""
+        samples = self.samples
+        return {
+            "source": self.source, "what": self.what, "interval_s": self.first_interval,
+            "peak_mem_bytes": max((s.mem_bytes for s in samples), default=None),
+            "cpu_s": round(samples[-1].cpu_s - samples[0].cpu_s, 4) if samples else None,
+            "probe_errors": self.errors, "samples": [s.to_json() for s in samples],
+        }
