@@ -33,10 +33,20 @@ class TargetSpec:
     command: str | None = None
     start_timeout: float = 15.0
     protocol: str = "ws"
+    # --docker-image/--docker-port/--docker-arg (targets/docker.py); --target-kind/--target-param (plugins).
+    docker_image: str | None = None
+    docker_port: int = 9001
+    docker_args: tuple[str, ...] = ()
+    plugin_kind: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
 
     @property
     def kind(self) -> str:
         """The target kind this spec asks for."""
+        if self.plugin_kind:
+            return self.plugin_kind
+        if self.docker_image:
+            return "docker"
         if self.command:
             return "command"
         return "url" if self.endpoint is not None else "reference"
@@ -58,7 +68,7 @@ TARGET_KINDS: dict[str, Callable[[TargetSpec], Target]] = {}
 
 
 def register_kind(name: str, factory: Callable[[TargetSpec], Target]) -> None:
-    """Add a target kind (later: entry points)."""
+    """Add a target kind (plugins: the ``rtconform.targets`` entry point group, see targets/plugins.py)."""
     TARGET_KINDS[name] = factory
 
 
@@ -68,13 +78,14 @@ def make_target(spec: TargetSpec) -> Target:
     Raises:
         TargetError: no kind is registered for ``spec.kind``.
     """
-    # Import here: the built-in kinds register themselves when their modules load.
-    from conformance.targets import process, url  # noqa: F401
+    # Import here: the built-in kinds register themselves when their modules load; then plugins.
+    from conformance.targets.plugins import load_kinds, sampled
 
+    load_kinds()
     factory = TARGET_KINDS.get(spec.kind)
     if factory is None:
         raise TargetError(f"unknown target kind {spec.kind!r}")
-    return factory(spec)
+    return sampled(factory(spec))
 
 
 async def wait_accepting(endpoint: Endpoint, timeout: float,
