@@ -115,6 +115,8 @@ class TargetInfo:
         command: the command line, for started targets.
         output: the tail of the started target's stdout and stderr.
         returncode: the started target's exit status (None if it was not started or is still running).
+        resources: memory and CPU samples of the target during the run (conformance/resources.py), or
+            None when the target kind cannot be sampled (url).
     """
 
     kind: str
@@ -123,16 +125,18 @@ class TargetInfo:
     command: str = ""
     output: str = ""
     returncode: int | None = None
+    resources: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {"kind": self.kind, "name": self.name, "url": self.url, "command": self.command,
-                "output": self.output, "returncode": self.returncode}
+                "output": self.output, "returncode": self.returncode, "resources": self.resources}
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> TargetInfo:
         """Inverse of :meth:`to_json`."""
-        return cls(obj["kind"], obj["name"], obj["url"], obj["command"], obj["output"], obj["returncode"])
+        return cls(obj["kind"], obj["name"], obj["url"], obj["command"], obj["output"], obj["returncode"],
+                   obj.get("resources"))
 
 
 @dataclass(frozen=True, slots=True)
