@@ -17,6 +17,8 @@ from conformance.app import EXIT_OK, EXIT_TOOL, EXIT_USAGE, RunOptions, run, too
 from conformance.registry import load
 from conformance.runner import RunSettings, default_jobs
 from conformance.targets import TargetSpec
+from conformance.targets.options import add_arguments as add_target_arguments
+from conformance.targets.options import spec_fields
 from conformance.wire.endpoint import Endpoint, parse_url
 
 __all__ = ["build_parser", "main"]
@@ -78,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not verify a wss:// target's certificate")
     r.add_argument("--cmd", default=None, metavar="COMMAND",
                    help="start this shell command as the target (needs --target: where it listens)")
+    add_target_arguments(r)
     r.add_argument("--start-timeout", type=_positive(float), default=15.0,
                    help="wait for a started target to accept connections, seconds (15)")
     r.add_argument("--list", action="store_true", help="dry run: list the selected cases and exit")
@@ -121,8 +124,12 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
                                          origin=args.origin, ca_file=args.ca, insecure=args.insecure)
     settings = RunSettings(jobs=args.jobs, timeout=args.timeout, run_timeout=args.run_timeout,
                            close_timeout=args.close_timeout)
+    try:
+        extra = spec_fields(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     return RunOptions(
-        target=TargetSpec(endpoint=endpoint, command=args.cmd, start_timeout=args.start_timeout),
+        target=TargetSpec(endpoint=endpoint, command=args.cmd, start_timeout=args.start_timeout, **extra),
         connect=connect, include=tuple(args.case), exclude=tuple(args.exclude), strict=args.strict,
         settings=settings, fail_on=args.fail_on, quiet=args.quiet,
         report_dir=None if args.no_reports else Path(args.report_dir))
