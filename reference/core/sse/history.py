@@ -1,0 +1,76 @@
+"""A bounded history of published events (a ring buffer) with monotonically increasing integer ids.
+
+Used by both reference servers: SSE replays the events after a ``Last-Event-ID``, long polling answers
+the events after a ``cursor``. Ids are decimal strings of a counter starting at 1, so any two ids compare
+as integers; "0" means "before every event".
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+__all__ = ["History", "StoredEvent", "parse_id"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One published event.
+
+    Attributes:
+        seq: the position in publish order (1, 2, ...); ``id`` is its decimal string.
+        data: the payload.
+        event: the event type, or None for the default ("message").
+    """
+
+    seq: int
+    data: str
+    event: str | None = None
+
+    @property
+    def id(self) -> str:
+        """The event id as sent on the wire."""
+        return str(self.seq)
+
+
+def parse_id(text: str) -> int | None:
+    """An id or cursor as an integer, or None when it is not one this history issued (e.g. "…", "-1")."""
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
+class History:
+    """The last ``size`` events, oldest first.
+
+    Args:
+        size: events kept; older ones are forgotten (a client resuming from one of them gets what is left).
+    """
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"history size must be at least 1, not {size}")
+        self._events: deque[StoredEvent] = deque(maxlen=size)
+        self._last = 0
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the newest event (0 before the first)."""
+        return self._last
+
+    def append(self, data: str, event: str | None = None) -> StoredEvent:
+        """Store a new event with the next id and return it."""
+        self._last += 1
+        stored = StoredEvent(self._last, data, event or None)
+        self._events.append(stored)
+        return stored
+
+    def after(self, seq: int, limit: int | None = None) -> list[StoredEvent]:
+        """The retained events newer than ``seq``, oldest first, at most ``limit`` of them."""
+        if seq >= self._last:
+            return []
+        out = [e for e in self._events if e.seq > seq]
+        return out if limit is None else out[:limit]
+
+    def __len__(self) -> int:
+        return len(self._events)

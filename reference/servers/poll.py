@@ -1,0 +1,126 @@
+"""The reference HTTP long-polling server (RFC 6202): ``python -m reference.servers poll``.
+
+Routes (the testee contract, docs/testee-contract.md):
+
+* ``GET /poll?cursor=N[&client=ID]``: answered at once with the retained messages newer than N, else
+  held until one is published or ``hold_timeout`` passes, then 200 JSON
+  ``{"cursor": M, "messages": [{"id": "7", "data": "...", "event": null}]}`` (an empty list on timeout).
+  Without ``cursor`` the poll starts at the newest message. A second poll with the same ``client`` while
+  one is held releases the older one at once (RFC 6202 §5.1).
+* ``POST /publish[?event=NAME]``: as for SSE; answers 200 ``{"id": "N"}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from reference.core.poll import encode_answer
+from reference.core.sse.history import parse_id
+from reference.servers.sse import answer_preflight, answer_publish
+from reference.servers.sse_app import Hub
+from reference.servers.sse_http import HttpConnection, HttpServer, Request, cors_headers
+
+__all__ = ["PollServer", "PollSettings"]
+
+
+@dataclass(frozen=True, slots=True)
+class PollSettings:
+    """Options of the reference long-polling server.
+
+    Attributes:
+        hold_timeout: seconds a poll is held without news (RFC 6202 §5.5: "generally 30 seconds is a safer
+            value").
+        history_size: messages kept for cursors.
+        max_batch: most messages in one answer.
+        max_publish_size: largest publish body (413 past it).
+        shutdown_timeout: seconds held polls get to be answered on shutdown.
+        poll_path, publish_path: the routes.
+    """
+
+    hold_timeout: float = 25.0
+    history_size: int = 1024
+    max_batch: int = 256
+    max_publish_size: int = 1 << 20
+    shutdown_timeout: float = 2.0
+    poll_path: str = "/poll"
+    publish_path: str = "/publish"
+
+
+class PollServer(HttpServer):
+    """The long-polling testee. ``await server.start(host, port)``, ``server.url`` is the poll URL."""
+
+    def __init__(self, settings: PollSettings | None = None) -> None:
+        self.settings = settings or PollSettings()
+        self.hub = Hub(self.settings.history_size, queue_size=1)
+        self._held: dict[str, asyncio.Event] = {}
+        super().__init__(self._handle, self.hub.end_all, shutdown_timeout=self.settings.shutdown_timeout,
+                         path=self.settings.poll_path)
+
+    async def _handle(self, conn: HttpConnection) -> None:
+        s = self.settings
+        while (request := await conn.next_request()) is not None:
+            if request.method == "OPTIONS":
+                await answer_preflight(conn, request)
+            elif request.path == s.publish_path:
+                await answer_publish(conn, request, self.hub, s.max_publish_size)
+            elif request.path != s.poll_path:
+                await conn.respond(404, [], f"no such path: {request.path!r}\n".encode())
+            elif request.method != "GET":
+                await conn.respond(405, [("Allow", "GET, OPTIONS")], b"poll with GET\n")
+            elif not await self._poll(conn, request):
+                return
+            if not conn.keep_alive:
+                return
+
+    async def _poll(self, conn: HttpConnection, request: Request) -> bool:
+        """Answer one poll; False when the peer left while it was held."""
+        history = self.hub.history
+        text = request.query.get("cursor")
+        cursor = history.last_seq if text is None else parse_id(text)
+        if cursor is None:
+            await conn.respond(400, cors_headers(request), f"cursor must be digits, not {text!r}\n".encode())
+            return True
+        messages = history.after(cursor, self.settings.max_batch)
+        keep = True
+        if not messages and not self.hub.stopping:
+            held = await self._hold(conn, request.query.get("client"))
+            if held is None:
+                return False
+            keep = held
+            messages = history.after(cursor, self.settings.max_batch)
+        # RFC 6202 §5.4: "the server should respond with a 200 OK ... when an event, status change, or
+        # timeout occurs", and §2.2 caching: the answer must not be served from a cache.
+        headers = [("Cache-Control", "no-store"), *cors_headers(request)]
+        await conn.respond(200, headers, encode_answer(cursor, messages), content_type="application/json")
+        return keep
+
+    async def _hold(self, conn: HttpConnection, client: str | None) -> bool | None:
+        """Wait for a publish, the hold timeout, shutdown or a newer poll of ``client``.
+
+        Returns:
+            None when the peer closed; False when it pipelined bytes behind the poll (RFC 6202 §5.2: do
+            not pipeline), so the connection is closed after the answer; True otherwise.
+        """
+        wake = asyncio.Event()
+        if client is not None:
+            # RFC 6202 §5.1: the server "should not defer both" polls of one client: release the older one.
+            older = self._held.pop(client, None)
+            if older is not None:
+                older.set()
+            self._held[client] = wake
+        self.hub.waiters.add(wake)
+        peer_gone = asyncio.ensure_future(conn.reader.read(1))
+        woken = asyncio.ensure_future(wake.wait())
+        try:
+            done, _ = await asyncio.wait({peer_gone, woken}, timeout=self.settings.hold_timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if peer_gone not in done:
+                return True
+            return None if peer_gone.result() == b"" else False
+        finally:
+            peer_gone.cancel()
+            woken.cancel()
+            self.hub.waiters.discard(wake)
+            if client is not None and self._held.get(client) is wake:
+                del self._held[client]

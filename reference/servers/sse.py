@@ -1,0 +1,180 @@
+"""The reference Server-Sent Events server (WHATWG HTML §9.2): ``python -m reference.servers sse``.
+
+Routes (the testee contract, docs/testee-contract.md):
+
+* ``GET /events``: a ``text/event-stream``. It starts with ``retry:`` and an ``id:`` naming the resume
+  point, replays the retained events after ``Last-Event-ID`` (header, or ``lastEventId`` query parameter
+  for polyfills), then sends every published event live and a comment heartbeat after each idle
+  ``heartbeat_interval``. ``?stop=1`` answers 204, telling an EventSource to stop reconnecting.
+* ``POST /publish[?event=NAME]``: the UTF-8 body becomes one event with a fresh id for every subscriber;
+  answers 200 with the id.
+* ``OPTIONS``: a CORS preflight allowing ``Last-Event-ID``.
+
+A subscriber that falls ``queue_size`` events behind, or whose socket takes more than ``send_timeout``
+to accept a write, is dropped (its stream ends); the others never wait for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from dataclasses import dataclass
+
+from reference.core.sse.encoder import encode_comment, encode_event, encode_retry
+from reference.core.sse.history import StoredEvent, parse_id
+from reference.servers.sse_app import Hub, PublishError, Subscriber, parse_publish
+from reference.servers.sse_http import HttpConnection, HttpServer, Request, cors_headers
+
+__all__ = ["SseServer", "SseSettings"]
+
+
+@dataclass(frozen=True, slots=True)
+class SseSettings:
+    """Options of the reference SSE server.
+
+    Attributes:
+        heartbeat_interval: seconds of silence on a stream before a comment heartbeat (§9.2.7: "every 15
+            seconds or so").
+        retry_ms: the ``retry:`` reconnection time sent at the start of every stream.
+        history_size: events kept for ``Last-Event-ID`` replay.
+        queue_size: events a subscriber may fall behind before it is dropped.
+        send_timeout: seconds a write may wait for a slow reader before the subscriber is dropped.
+        max_publish_size: largest publish body in bytes (413 past it).
+        write_high_water: bytes buffered per connection before a write waits for the socket.
+        shutdown_timeout: seconds streams get to end cleanly on shutdown.
+        stream_path, publish_path: the routes.
+    """
+
+    heartbeat_interval: float = 15.0
+    retry_ms: int = 1000
+    history_size: int = 1024
+    queue_size: int = 256
+    send_timeout: float = 5.0
+    max_publish_size: int = 1 << 20
+    write_high_water: int = 64 * 1024
+    shutdown_timeout: float = 2.0
+    stream_path: str = "/events"
+    publish_path: str = "/publish"
+
+
+_PREFLIGHT = [("Access-Control-Allow-Methods", "GET, POST, OPTIONS"), ("Access-Control-Max-Age", "600")]
+_ALLOWED_HEADERS = "Last-Event-ID, Content-Type, Cache-Control"
+
+
+async def answer_preflight(conn: HttpConnection, request: Request) -> None:
+    """204 to a CORS preflight; ``Last-Event-ID`` is allowed (an unsafe value needs a preflight)."""
+    asked = request.header("access-control-request-headers")
+    allowed = f"{_ALLOWED_HEADERS}, {asked}" if asked else _ALLOWED_HEADERS
+    await conn.respond(204, [*cors_headers(request), *_PREFLIGHT,
+                             ("Access-Control-Allow-Headers", allowed)])
+
+
+async def answer_publish(conn: HttpConnection, request: Request, hub: Hub, max_size: int) -> None:
+    """``POST /publish``: 200 ``{"id": "N"}``, or 400/405/413 with the reason."""
+    if request.method != "POST":
+        await conn.respond(405, [("Allow", "POST, OPTIONS")], b"publish with POST\n")
+        return
+    try:
+        stored = await hub.publish(parse_publish(request, max_size))
+    except PublishError as exc:
+        await conn.respond(exc.status, cors_headers(request), (exc.reason + "\n").encode())
+        return
+    await conn.respond(200, cors_headers(request), json.dumps({"id": stored.id}).encode(),
+                       content_type="application/json")
+
+
+class SseServer(HttpServer):
+    """The SSE testee. ``await server.start(host, port)``, ``server.url`` is the stream URL."""
+
+    def __init__(self, settings: SseSettings | None = None) -> None:
+        self.settings = settings or SseSettings()
+        self.hub = Hub(self.settings.history_size, self.settings.queue_size)
+        super().__init__(self._handle, self.hub.end_all, shutdown_timeout=self.settings.shutdown_timeout,
+                         path=self.settings.stream_path)
+
+    async def _handle(self, conn: HttpConnection) -> None:
+        conn.writer.transport.set_write_buffer_limits(high=self.settings.write_high_water)
+        s = self.settings
+        while (request := await conn.next_request()) is not None:
+            if request.method == "OPTIONS":
+                await answer_preflight(conn, request)
+            elif request.path == s.publish_path:
+                await answer_publish(conn, request, self.hub, s.max_publish_size)
+            elif request.path != s.stream_path:
+                await conn.respond(404, [], f"no such path: {request.path!r}\n".encode())
+            elif request.method not in ("GET", "HEAD"):
+                await conn.respond(405, [("Allow", "GET, OPTIONS")], b"subscribe with GET\n")
+            elif "stop" in request.query:
+                # §9.2.1: "a client can be told to stop reconnecting using the HTTP 204 No Content
+                # response code"
+                await conn.respond(204, cors_headers(request))
+            else:
+                await self._stream(conn, request)
+                return
+            if not conn.keep_alive:
+                return
+
+    async def _stream(self, conn: HttpConnection, request: Request) -> None:
+        sub = self.hub.subscribe()  # before reading the history: nothing falls between replay and live
+        try:
+            # §9.2.4: the UA sends "Last-Event-ID" with the last event ID string, encoded as UTF-8.
+            last = request.header("last-event-id") or request.query.get("lastEventId")
+            seq = parse_id(last) if last is not None else None
+            resume = seq if seq is not None else self.hub.history.last_seq
+            conn.start_stream([("Content-Type", "text/event-stream; charset=utf-8"),
+                               ("Cache-Control", "no-store"), ("X-Accel-Buffering", "no"),
+                               *cors_headers(request)])
+            # The stream's first block names the resume point: §9.2.6 dispatch sets the last event ID
+            # string from the buffer even for a block without data, so without this id a drop before the
+            # first event would make the client reconnect without Last-Event-ID (and miss events).
+            first = encode_retry(self.settings.retry_ms) + f"id: {resume}\n\n".encode()
+            if not await self._send(conn, first):
+                return
+            for event in self.hub.history.after(resume):
+                if not await self._send(conn, _encode(event)):
+                    return
+            await self._live(conn, sub)
+        finally:
+            self.hub.unsubscribe(sub)
+
+    async def _live(self, conn: HttpConnection, sub: Subscriber) -> None:
+        peer_gone = asyncio.ensure_future(conn.reader.read(1))
+        try:
+            while True:
+                getter = asyncio.ensure_future(sub.queue.get())
+                done, _ = await asyncio.wait({getter, peer_gone}, timeout=self.settings.heartbeat_interval,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if peer_gone in done:
+                    getter.cancel()
+                    return
+                if getter not in done:
+                    getter.cancel()
+                    if not await self._send(conn, encode_comment()):
+                        return
+                    continue
+                event = getter.result()
+                if event is None:  # shutdown or dropped: end the body cleanly, the client reconnects
+                    conn.end_stream()
+                    with contextlib.suppress(OSError):
+                        await asyncio.wait_for(conn.writer.drain(), self.settings.send_timeout)
+                    return
+                if not await self._send(conn, _encode(event)):
+                    return
+        finally:
+            peer_gone.cancel()
+
+    async def _send(self, conn: HttpConnection, data: bytes) -> bool:
+        """Write and wait for the socket; False (and the connection dropped) after ``send_timeout``."""
+        conn.write(data)
+        try:
+            await asyncio.wait_for(conn.writer.drain(), self.settings.send_timeout)
+        except asyncio.TimeoutError:
+            self.hub.dropped += 1
+            conn.abort()
+            return False
+        return True
+
+
+def _encode(event: StoredEvent) -> bytes:
+    return encode_event(event.data, event=event.event, id=event.id)

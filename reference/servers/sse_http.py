@@ -1,0 +1,300 @@
+"""HTTP/1.1 plumbing shared by the SSE and long-polling reference servers (asyncio streams + h11).
+
+One :class:`HttpConnection` per TCP connection reads requests one after another (keep-alive) and writes
+either a complete response or a streamed (chunked) body. :class:`HttpServer` owns the listener, counts
+the connections and shuts down as the WebSocket server does: stop listening, ask every handler to end
+cleanly, wait ``shutdown_timeout``, drop the rest. Protocol behaviour lives in ``sse.py``/``poll.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+import h11
+
+__all__ = ["HttpConnection", "HttpServer", "Request", "cors_headers", "run_until_signal"]
+
+_READ_SIZE = 65536
+_Headers = Iterable[tuple[str, str]]
+
+_REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+            408: "Request Timeout", 413: "Content Too Large", 431: "Request Header Fields Too Large",
+            503: "Service Unavailable"}
+
+
+class HttpError(Exception):
+    """The request is refused with ``status`` (400, 408, 413, 431) and the connection closed."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A complete request: method, path, query parameters, headers (lower-case names) and body."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        """A header value by case-insensitive name (the last one when repeated)."""
+        return self.headers.get(name.lower())
+
+
+def cors_headers(request: Request) -> list[tuple[str, str]]:
+    """CORS response headers: the request's Origin echoed with credentials allowed, else ``*``.
+
+    WHATWG Fetch §3.2.3: with credentials, "Access-Control-Allow-Origin" must be the request's origin
+    (not ``*``) and "Access-Control-Allow-Credentials" must be ``true``.
+    """
+    origin = request.header("origin")
+    if origin is None:
+        return [("Access-Control-Allow-Origin", "*")]
+    return [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true"),
+            ("Vary", "Origin")]
+
+
+class HttpConnection:
+    """Requests in, responses out, on one TCP connection.
+
+    Args:
+        reader, writer: the asyncio streams of the connection.
+        max_head_size: largest request head (431 past it).
+        max_body_size: largest request body (413 past it).
+        head_timeout: seconds a client has to send a complete request (408 after it).
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
+                 max_head_size: int = 16384, max_body_size: int = 1 << 20,
+                 head_timeout: float = 10.0) -> None:
+        self.reader = reader
+        self.writer = writer
+        self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=max_head_size)
+        self._max_body = max_body_size
+        self._head_timeout = head_timeout
+
+    async def next_request(self) -> Request | None:
+        """The next request, or None when the peer is done (closed, or the connection cannot be reused).
+
+        A malformed, oversized or too slow request is answered with its error status here.
+        """
+        if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
+            self._h11.start_next_cycle()
+        elif self._h11.our_state is not h11.IDLE:
+            return None
+        try:
+            return await asyncio.wait_for(self._read_request(), self._head_timeout)
+        except asyncio.TimeoutError:
+            await self._refuse(408, "request not complete in time")
+        except HttpError as exc:
+            await self._refuse(exc.status, exc.reason)
+        return None
+
+    async def _read_request(self) -> Request | None:
+        head: h11.Request | None = None
+        body = bytearray()
+        while True:
+            try:
+                event = self._h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise HttpError(exc.error_status_hint, f"bad request: {exc}") from None
+            if event is h11.NEED_DATA:
+                data = await self.reader.read(_READ_SIZE)
+                self._h11.receive_data(data)
+                if not data and head is None and self._h11.their_state is h11.IDLE:
+                    return None
+            elif isinstance(event, h11.Request):
+                head = event
+            elif isinstance(event, h11.Data):
+                body += event.data
+                if len(body) > self._max_body:
+                    raise HttpError(413, f"request body too large: more than {self._max_body} bytes")
+            elif isinstance(event, h11.EndOfMessage):
+                assert head is not None
+                return _request(head, bytes(body))
+            else:  # ConnectionClosed or PAUSED before a whole request
+                return None
+
+    async def _refuse(self, status: int, reason: str) -> None:
+        with contextlib.suppress(h11.LocalProtocolError, OSError):
+            if self._h11.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+                await self.respond(status, [("Connection", "close")], (reason + "\n").encode())
+        self.close()
+
+    async def respond(self, status: int, headers: _Headers, body: bytes = b"",
+                      content_type: str = "text/plain; charset=utf-8") -> None:
+        """Write a complete response with a Content-Length (no body for 204)."""
+        all_headers = list(headers)
+        if status != 204:
+            all_headers += [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        self._send(h11.Response(status_code=status, headers=all_headers,
+                                reason=_REASONS.get(status, "OK").encode()))
+        if body and status != 204:
+            self._send(h11.Data(data=body))
+        self._send(h11.EndOfMessage())
+        await self.writer.drain()
+
+    def start_stream(self, headers: _Headers) -> None:
+        """Write a 200 head without Content-Length: the body is chunked (HTTP/1.1) or close-delimited."""
+        self._send(h11.Response(status_code=200, headers=list(headers), reason=b"OK"))
+
+    def write(self, data: bytes) -> None:
+        """Write one piece of a streamed body (one chunk)."""
+        self._send(h11.Data(data=data))
+
+    def end_stream(self) -> None:
+        """Finish a streamed body (the last chunk); the connection is closed after it."""
+        with contextlib.suppress(h11.LocalProtocolError):
+            self._send(h11.EndOfMessage())
+
+    def _send(self, event: h11.Event) -> None:
+        data = self._h11.send(event)
+        if data and not self.writer.is_closing():
+            self.writer.write(data)
+
+    @property
+    def keep_alive(self) -> bool:
+        """The response just sent leaves the connection reusable."""
+        return self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE
+
+    def close(self) -> None:
+        """Close the socket (after the buffered bytes are written)."""
+        self.writer.close()
+
+    def abort(self) -> None:
+        """Drop the socket now, discarding buffered bytes."""
+        self.writer.transport.abort()
+
+
+def _request(head: h11.Request, body: bytes) -> Request:
+    target = head.target.decode("ascii", "replace")
+    parts = urlsplit(target)
+    return Request(
+        method=head.method.decode("ascii"), path=parts.path or "/",
+        query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+        # RFC 9110 §5.5: field values are octets; Last-Event-ID is UTF-8 (WHATWG HTML §9.2.4).
+        headers={k.decode("ascii").lower(): v.decode("utf-8", "replace") for k, v in head.headers},
+        body=body)
+
+
+Handler = Callable[[HttpConnection], Awaitable[None]]
+
+
+class HttpServer:
+    """A listener whose connections run ``handler``; shutdown ends them cleanly, then drops the rest.
+
+    Args:
+        handler: serves one connection until it returns.
+        on_shutdown: called first during :meth:`shutdown` (end streams, answer held polls).
+        shutdown_timeout: seconds the handlers get to finish once asked to.
+        path: the path shown in :attr:`url` (the stream or poll route).
+    """
+
+    def __init__(self, handler: Handler, on_shutdown: Callable[[], None], *, shutdown_timeout: float = 2.0,
+                 path: str = "/") -> None:
+        self._handler = handler
+        self._on_shutdown = on_shutdown
+        self._shutdown_timeout = shutdown_timeout
+        self._path = path
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._conns: set[HttpConnection] = set()
+        self.stopping = False
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Bind and listen; port 0 picks a free port."""
+        self._server = await asyncio.start_server(self._serve, host, port, backlog=512)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        conn = HttpConnection(reader, writer)
+        self._tasks.add(task)
+        self._conns.add(conn)
+        try:
+            if self.stopping:
+                await conn.respond(503, [("Connection", "close")], b"server shutting down\n")
+            else:
+                await self._handler(conn)
+        except (OSError, asyncio.IncompleteReadError, h11.LocalProtocolError):
+            pass  # the peer went away or broke HTTP mid-response: nothing more to tell it
+        finally:
+            self._conns.discard(conn)
+            self._tasks.discard(task)
+            conn.close()
+
+    @property
+    def connections(self) -> int:
+        """Connections with a live handler."""
+        return len(self._tasks)
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        assert self._server is not None
+        return int(self._server.sockets[0].getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        """``http://host:port/path`` of the listening socket."""
+        assert self._server is not None
+        host, port = self._server.sockets[0].getsockname()[:2]
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}{self._path}"
+
+    async def shutdown(self) -> None:
+        """Stop listening, let the handlers end cleanly, drop the ones still running after the timeout."""
+        self.stopping = True
+        if self._server is not None:
+            self._server.close()
+        self._on_shutdown()
+        tasks = set(self._tasks)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=self._shutdown_timeout)
+            for conn in list(self._conns):
+                if pending:
+                    conn.abort()
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+        if self._server is not None:
+            await self._server.wait_closed()
+
+
+async def run_until_signal(server: HttpServer, host: str, port: int,
+                           signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM)) -> int:
+    """Serve until SIGINT/SIGTERM, then shut down cleanly. Prints ``listening on URL`` once bound.
+
+    Returns:
+        0 after a clean shutdown, 1 when the address cannot be bound.
+    """
+    try:
+        await server.start(host, port)
+    except OSError as exc:
+        print(f"error: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
+        return 1
+    print(f"listening on {server.url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in signals:
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+    await server.shutdown()
+    sys.stdout.flush()
+    return 0
