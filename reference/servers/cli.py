@@ -13,6 +13,7 @@ import ssl
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
+from reference.servers import sse_cli
 from reference.servers._settings import DEFAULT_MAX_MESSAGE_SIZE, WsSettings
 from reference.servers.ws import make_ssl_context, serve
 
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="time a client has to send its request head; then 408 (default: %(default)s)")
     ws.add_argument("--certfile", help="PEM certificate chain: serve wss:// (TLS)")
     ws.add_argument("--keyfile", help="PEM private key, if it is not in --certfile")
+    sse_cli.add_parsers(protocols)
     return parser
 
 
@@ -108,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: ``sys.argv[1:]``), run the chosen server, return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.protocol in sse_cli.PROTOCOLS:
+        return sse_cli.run(args)
     tls = _tls(parser, args)
     try:
         return asyncio.run(serve(_settings(args), args.host, args.port, tls))
