@@ -12,4 +12,7 @@ MODULES = (
     "conformance.catalog.ws.ab05_fragmentation",
     "conformance.catalog.ws.ab06_utf8",
     "conformance.catalog.ws.ab07_close",
+    "conformance.catalog.ws.handshake",
+    "conformance.catalog.ws.framing",
+    "conformance.catalog.ws.closing",
 )

@@ -67,15 +67,15 @@ async def send_chopped_frame(ws: WsClient, data: bytes, cuts: Sequence[int],
             return
 
 
-async def fail_fast(ws: WsClient, code: int, *, strict: bool) -> Verdict:
+async def fail_fast(ws: WsClient, *codes: int, strict: bool) -> Verdict:
     """Judge a three-part invalid stream sent with timeout markers A (after part 1) and B (after part 2).
 
     Failing during B (the invalid part is in, the message is not complete) is fail-fast. With ``strict``
     (the SHOULD case) only that passes; otherwise (the MUST case) failing after part 3 passes too, with
-    a note. Either way the target must fail with ``code`` or a TCP drop, never before part 2.
+    a note. Either way the target must fail with one of ``codes`` or a TCP drop, never before part 2.
     """
     verdict = await expect.conversation(ws, [Timeout("A")], non_strict=[Timeout("A"), Timeout("B")],
-                                        close=expect.target_fails(code))
+                                        close=expect.target_fails(*codes))
     if verdict.behavior is not Outcome.NON_STRICT:
         return verdict
     late = "the target failed only after the whole message arrived, not while the invalid part was pending"
