@@ -1,0 +1,85 @@
+"""``rtconform report RUN.json [RUN.json ...] -o DIR``, and the ``--expect`` / ``--baseline`` options
+of ``rtconform run``. The CLI (``conformance.cli``) only wires these in.
+
+``report`` re-renders saved runs as one HTML report, one column per run (the multi-target matrix).
+It exits 0 once the report is written; with ``--check`` it exits like ``run`` would (1 if a run does
+not pass, given its expectations and baseline); 2 on a usage error (a missing or malformed
+input file included); 3 if the report cannot be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from conformance.baseline import read_run
+from conformance.reporting.html import render, write
+from conformance.review import ReviewInputs
+
+__all__ = ["add_report_parser", "add_review_args", "report_main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TOOL = 0, 1, 2, 3
+
+
+def add_review_args(p: argparse.ArgumentParser) -> None:
+    """``--expect FILE`` and ``--baseline RUN.json`` (for ``run``)."""
+    p.add_argument("--expect", default=None, metavar="FILE",
+                   help="known deviations (TOML, case id = reason): expected failures do not fail the "
+                        "run; a listed case that passes does (strict)")
+    p.add_argument("--baseline", default=None, metavar="RUN.json",
+                   help="compare with a saved run: report newly failing/passing cases and changed close "
+                        "codes; only new failures fail the run")
+
+
+def add_report_parser(sub: Any) -> argparse.ArgumentParser:
+    """Add the ``report`` subcommand to the subparsers ``sub``."""
+    r: argparse.ArgumentParser = sub.add_parser(
+        "report", help="render saved run.json files as an HTML report (one column per run)")
+    r.add_argument("runs", nargs="+", metavar="RUN.json", help="run.json files, one column each")
+    r.add_argument("--output", "-o", required=True, metavar="DIR", help="write index.html and cases/ here")
+    r.add_argument("--label", "-l", action="append", default=[], metavar="NAME",
+                   help="column heading, once per RUN.json in order (default: the target names)")
+    r.add_argument("--expect", action="append", default=[], metavar="FILE",
+                   help="expectations file: once for every run, or once per RUN.json in order")
+    r.add_argument("--baseline", default=None, metavar="RUN.json",
+                   help="show what changed since this run (in every column)")
+    r.add_argument("--check", action="store_true",
+                   help="exit 1 if a run does not pass (as 'rtconform run' would), 0 otherwise")
+    return r
+
+
+def _inputs(args: argparse.Namespace) -> list[ReviewInputs]:
+    n = len(args.runs)
+    if args.label and len(args.label) != n:
+        raise ValueError(f"--label must be given once per run: {len(args.label)} labels for {n} runs")
+    if len(args.expect) not in (0, 1, n):
+        raise ValueError(f"--expect must be given once, or once per run: {len(args.expect)} for {n} runs")
+    expects = args.expect * n if len(args.expect) == 1 else args.expect or [None] * n
+    return [ReviewInputs.load(e, args.baseline) for e in expects]
+
+
+def report_main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run ``rtconform report``; returns the exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        runs = [read_run(p) for p in args.runs]
+        inputs = _inputs(args)
+    except ValueError as exc:  # a missing or malformed input file is a usage error, as --ca is
+        err.write(f"rtconform: error: {exc}\n")
+        return EXIT_USAGE
+    reviews = [i.review(run) for i, run in zip(inputs, runs, strict=True)]
+    try:
+        write(render(runs, reviews=reviews, labels=args.label or None), Path(args.output))
+    except OSError as exc:
+        err.write(f"rtconform: cannot write the report: {exc}\n")
+        return EXIT_TOOL
+    for label, review in zip(args.label or [r.target.name for r in runs], reviews, strict=True):
+        out.write(f"{label}: {review.verdict()}\n")
+        out.writelines(line + "\n" for line in review.lines())
+    out.write(f"report: {Path(args.output) / 'index.html'}\n")
+    if args.check:
+        return EXIT_FAILED if any(r.exit_code for r in reviews) else EXIT_OK
+    return EXIT_OK

@@ -1,0 +1,95 @@
+"""The HTML compliance report: ``index.html`` (summary, failures, the case matrix with one column per
+run) and one page per case (``cases/<id>.html``: the evidence), plus ``report.css`` and ``report.js``.
+
+A pure view of :class:`RunResult` values (read back from run.json), rendered by Jinja2 with
+autoescaping: every string that came from a target (headers, close reasons, payloads, output) is
+text on the page, never markup. The files are static and self-contained: no CDN, no network, they
+open from disk and from any static host; JavaScript only adds filtering and ordering.
+
+    files = render([run])                      # {"index.html": ..., "cases/ws_5.2_x.html": ..., ...}
+    write(files, Path("reports/reference"))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from conformance.reporting.htmlmodel import ReportModel, build, case_file, duration
+from conformance.reporting.wireview import entry_views
+from conformance.results import RunResult
+from conformance.review import Review
+
+__all__ = ["ASSETS", "render", "render_model", "write"]
+
+#: Static files copied next to index.html.
+ASSETS = ("report.css", "report.js")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("conformance.reporting", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(case_file=case_file, duration=duration, entry_views=entry_views)
+    return env
+
+
+_ENV = _environment()
+
+
+def _asset(name: str) -> str:
+    static = resources.files("conformance.reporting").joinpath("static")
+    return static.joinpath(name).read_text(encoding="utf-8")
+
+
+def render_model(model: ReportModel) -> dict[str, str]:
+    """The report files for a built model: relative path -> text."""
+    tool = model.columns[0].run.tool_version
+    files = {"index.html": _ENV.get_template("index.html").render(model=model, root="", tool_version=tool)}
+    case_page = _ENV.get_template("case.html")
+    for row in model.rows:
+        files[row.page] = case_page.render(row=row, root="../", tool_version=tool)
+    files.update({name: _asset(name) for name in ASSETS})
+    return files
+
+
+def render(runs: Sequence[RunResult], *, reviews: Sequence[Review] | None = None,
+           labels: Sequence[str] | None = None) -> dict[str, str]:
+    """The report files for one or more runs (one column each): relative path -> text.
+
+    Args:
+        runs: the runs, in column order.
+        reviews: the runs with their expectations and baseline (default: plain reviews of ``runs``).
+        labels: column headings (default: the target names).
+
+    Raises:
+        ValueError: no run, or ``reviews``/``labels`` do not match ``runs`` one to one.
+    """
+    if reviews is None:
+        reviews = [Review(run) for run in runs]
+    if len(reviews) != len(runs) or any(r.run is not run for r, run in zip(reviews, runs, strict=True)):
+        raise ValueError("reviews must be given for the same runs, in the same order")
+    return render_model(build(reviews, labels))
+
+
+def write(files: Mapping[str, str], folder: Path) -> list[Path]:
+    """Write the report files under ``folder`` (removing case pages of an older report); return the paths.
+
+    Raises:
+        OSError: the folder or a file cannot be written.
+    """
+    cases = folder / "cases"
+    if cases.is_dir():
+        for old in cases.glob("*.html"):
+            if f"cases/{old.name}" not in files:
+                old.unlink()
+    written = []
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,187 @@
+"""Transcript entries as the HTML report shows them: decoded payloads, HTTP heads, hex dumps.
+
+Pure functions of :class:`conformance.wire.transcript.Entry` values. Nothing here produces markup: the
+templates escape every string, so a payload from the target is always shown as text. Whatever is cut
+is said so on the page: the runner's own cap (``length`` > recorded bytes) and the report's display cap.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from conformance.wire.transcript import Entry
+
+__all__ = ["HEX_SHOW", "TEXT_SHOW", "EntryView", "HexLine", "entry_view", "hex_lines", "show_text"]
+
+#: Bytes shown per entry in the hex view; the rest is counted, not shown.
+HEX_SHOW = 1024
+#: Characters of a decoded payload shown per entry.
+TEXT_SHOW = 1024
+
+#: RFC 6455 §5.2 opcodes (the report decodes the runner's own frames; the target's come decoded).
+OPCODES = {0x0: "CONT", 0x1: "TEXT", 0x2: "BINARY", 0x8: "CLOSE", 0x9: "PING", 0xA: "PONG"}
+ARROWS = {"tx": "runner → target", "rx": "target → runner", "note": "runner note"}
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+@dataclass(frozen=True, slots=True)
+class HexLine:
+    """One line of a hex dump: offset, 16 bytes in hex, the same bytes as ASCII (dots elsewhere)."""
+
+    offset: str
+    hex: str
+    ascii: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    """One transcript entry, ready for the template.
+
+    Attributes:
+        t_ms: the timestamp in milliseconds, as text.
+        direction, arrow: "tx" / "rx" / "note" and its words.
+        kind: "bytes", "frame" or "event".
+        text: the runner's description of the entry.
+        decoded: decoded payload lines (text, close code and reason, HTTP head, the runner's frames).
+        hex: the hex dump of the shown bytes.
+        recorded, length: bytes kept by the runner, and the true length on the wire.
+        cuts: visible notes about anything not shown.
+    """
+
+    t_ms: str
+    direction: str
+    arrow: str
+    kind: str
+    text: str
+    decoded: tuple[str, ...]
+    hex: tuple[HexLine, ...]
+    recorded: int
+    length: int
+    cuts: tuple[str, ...]
+
+
+def hex_lines(data: bytes, width: int = 16) -> tuple[HexLine, ...]:
+    """A classic hex dump of ``data``."""
+    out = []
+    for off in range(0, len(data), width):
+        chunk = data[off:off + width]
+        ascii_ = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
+        out.append(HexLine(f"{off:08x}", chunk.hex(" "), ascii_))
+    return tuple(out)
+
+
+def show_text(text: str, limit: int = TEXT_SHOW) -> str:
+    """``text`` quoted, with control characters escaped and cut at ``limit`` characters (said so)."""
+    shown = "".join(_ESCAPES.get(ch, f"\\x{ord(ch):02x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch)
+                    for ch in text[:limit])
+    more = len(text) - limit
+    return f"“{shown}”" + (f" … {more} more characters not shown" if more > 0 else "")
+
+
+def _utf8(data: bytes, complete: bool) -> str:
+    """The payload as text, or where its UTF-8 is invalid (a cut payload may end mid-character)."""
+    try:
+        return show_text(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        if not complete and exc.reason == "unexpected end of data":
+            return show_text(data[:exc.start].decode("utf-8")) + " (cut mid-character)"
+        return f"invalid UTF-8 at byte {exc.start}: {show_text(data[:exc.start].decode('utf-8'), 200)}"
+
+
+def decode_payload(opcode: str, data: bytes, complete: bool = True) -> list[str]:
+    """Human lines for a frame payload: text for TEXT, code and reason for CLOSE, nothing otherwise."""
+    if not data:
+        return []
+    if opcode == "TEXT":
+        return ["text: " + _utf8(data, complete)]
+    if opcode == "CLOSE":
+        if len(data) < 2:
+            return [f"close payload of {len(data)} byte (a code needs 2)"]
+        code = struct.unpack("!H", data[:2])[0]
+        reason = data[2:]
+        return [f"close code {code}" + (", reason " + _utf8(reason, complete) if reason else ", no reason")]
+    return []
+
+
+def _frames(data: bytes) -> Iterator[tuple[str, bytes, bool]]:
+    """The frames in a chunk the runner sent: (header description, unmasked payload, complete)."""
+    pos = 0
+    while pos + 2 <= len(data):
+        b0, b1 = data[pos], data[pos + 1]
+        length, head = b1 & 0x7F, 2
+        if length in (126, 127):
+            size = 2 if length == 126 else 8
+            if pos + 2 + size > len(data):
+                return
+            length = int.from_bytes(data[pos + 2:pos + 2 + size], "big")
+            head += size
+        key = data[pos + head:pos + head + 4] if b1 & 0x80 else b""
+        if len(key) < 4 and b1 & 0x80:
+            return
+        start = pos + head + len(key)
+        body = data[start:start + length]
+        payload = bytes(b ^ key[i % 4] for i, b in enumerate(body)) if key else body
+        name = OPCODES.get(b0 & 0x0F, f"op={b0 & 0x0F:#x}")
+        rsv = "".join(f" rsv{i}=1" for i, bit in ((1, 0x40), (2, 0x20), (3, 0x10)) if b0 & bit)
+        mask = f" key={key.hex()}" if key else ""
+        yield (f"{name} fin={b0 >> 7}{rsv} masked={int(bool(key))}{mask} len={length}", payload,
+               len(body) == length)
+        pos = start + length
+
+
+def _decode_sent_frames(data: bytes) -> list[str]:
+    lines = []
+    for header, payload, complete in _frames(data):
+        lines.append(f"frame {header}" + ("" if complete else f" (only {len(payload)} bytes recorded)"))
+        lines += ["  " + line for line in decode_payload(header.split(" ", 1)[0], payload, complete)]
+    return lines
+
+
+def _decode_head(data: bytes) -> list[str]:
+    head, sep, _ = data.partition(b"\r\n\r\n")
+    lines = [show_text(line.decode("latin-1"), 400)[1:-1] for line in head.split(b"\r\n")]
+    return lines if sep else [*lines, "(the head is not complete in this chunk)"]
+
+
+def _decoded(entry: Entry, complete: bool) -> list[str]:
+    data = entry.data
+    if entry.kind == "frame":
+        return decode_payload(entry.text.split(" ", 1)[0], data, complete)
+    if entry.kind != "bytes":
+        return []
+    if data.startswith((b"GET ", b"HTTP/")):
+        return _decode_head(data)
+    if entry.direction == "tx" and entry.text.startswith("frame"):
+        return _decode_sent_frames(data)
+    return []
+
+
+def _cuts(entry: Entry, shown: int) -> list[str]:
+    recorded = len(entry.data)
+    cuts = []
+    if entry.length > recorded:
+        cuts.append(f"{entry.length} bytes on the wire, the runner recorded the first {recorded}")
+    if recorded > shown:
+        cuts.append(f"the hex view shows the first {shown} of {recorded} recorded bytes (run.json has all)")
+    return cuts
+
+
+def entry_view(entry: Entry) -> EntryView:
+    """The view of one transcript entry."""
+    complete = entry.length <= len(entry.data)
+    shown = entry.data[:HEX_SHOW]
+    return EntryView(
+        t_ms=f"{entry.t * 1000:.3f}", direction=entry.direction,
+        arrow=ARROWS.get(entry.direction, entry.direction), kind=entry.kind, text=entry.text,
+        decoded=tuple(_decoded(entry, complete)), hex=hex_lines(shown), recorded=len(entry.data),
+        length=entry.length, cuts=tuple(_cuts(entry, len(shown))))
+
+
+def entry_views(entries: Iterable[Entry]) -> list[EntryView]:
+    """The views of a transcript."""
+    return [entry_view(e) for e in entries]
+
+
+__all__ += ["OPCODES", "decode_payload", "entry_views"]
