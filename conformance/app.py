@@ -15,10 +15,13 @@ from typing import TextIO
 
 from conformance.model import Case, Level, Outcome
 from conformance.registry import Registry, catalog_hash, load
+from conformance.reporting.html import render as render_html
+from conformance.reporting.html import write as write_html
 from conformance.reporting.json import render_index, render_run
 from conformance.reporting.junit import render_junit
 from conformance.reporting.terminal import Progress, render_summary
 from conformance.results import RunResult
+from conformance.review import Review, ReviewInputs
 from conformance.runner import RunSettings, run_cases, utc_now
 from conformance.targets import TargetError, TargetSpec, make_target
 from conformance.wire.endpoint import Endpoint
@@ -50,6 +53,8 @@ class RunOptions:
         strict: also run SHOULD and MAY cases.
         fail_on: "must" or "should": the lowest level whose failures make the exit code 1.
         report_dir: reports go to ``report_dir/<target name>/``; None writes none.
+        expect: an expectations file (known deviations, ``conformance.expectfile``), or None.
+        baseline: a saved run.json to diff against (``conformance.baseline``), or None.
     """
 
     target: TargetSpec
@@ -61,6 +66,8 @@ class RunOptions:
     fail_on: str = "must"
     report_dir: Path | None = Path("reports")
     quiet: bool = False
+    expect: Path | None = None
+    baseline: Path | None = None
 
     @property
     def fail_levels(self) -> frozenset[Level]:
@@ -98,13 +105,15 @@ async def execute(cases: list[Case], opts: RunOptions, out: TextIO) -> RunResult
                      options, tuple(results), timed_out)
 
 
-def write_reports(result: RunResult, report_dir: Path) -> Path:
-    """Write run.json, index.json and junit.xml under ``report_dir/<target name>/``; return that folder."""
+def write_reports(result: RunResult, report_dir: Path, review: Review | None = None) -> Path:
+    """Write run.json, index.json, junit.xml and the HTML report (index.html, cases/) under
+    ``report_dir/<target name>/``; return that folder."""
     folder = report_dir / result.target.name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "run.json").write_text(render_run(result), encoding="utf-8")
     (folder / "index.json").write_text(render_index(result), encoding="utf-8")
     (folder / "junit.xml").write_text(render_junit(result), encoding="utf-8")
+    write_html(render_html([result], reviews=[review or Review(result)]), folder)
     return folder
 
 
@@ -120,6 +129,11 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
                   f"--exclude {list(opts.exclude)}{'' if opts.strict else ' (without --strict)'}\n")
         return EXIT_USAGE
     try:
+        inputs = ReviewInputs.load(opts.expect, opts.baseline, reg.by_id)
+    except ValueError as exc:
+        err.write(f"rtconform: error: {exc}\n")
+        return EXIT_USAGE
+    try:
         result = asyncio.run(execute(cases, opts, out))
     except TargetError as exc:
         err.write(f"rtconform: target error: {exc}\n")
@@ -127,16 +141,19 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
     levels = frozenset(level.value for level in opts.fail_levels)
     summary = render_summary(result, fail_levels=levels)
     out.write(summary.splitlines()[-1] + "\n" if opts.quiet else summary)
+    review = inputs.review(result)
+    if not opts.quiet and (opts.expect or opts.baseline):
+        out.writelines(line + "\n" for line in [*review.lines(), f"verdict: {review.verdict()}"])
     if opts.report_dir is not None:
         try:
-            folder = write_reports(result, opts.report_dir)
+            folder = write_reports(result, opts.report_dir, review)
         except OSError as exc:
             err.write(f"rtconform: cannot write reports: {exc}\n")
             return EXIT_TOOL
         if not opts.quiet:
-            out.write(f"reports: {folder}/run.json, index.json, junit.xml\n")
+            out.write(f"reports: {folder}/index.html, run.json, index.json, junit.xml\n")
     if all(c.outcome is Outcome.ERRORED for c in result.cases):
         first = result.cases[0].error.splitlines()[0] if result.cases[0].error else "?"
         err.write(f"rtconform: every case errored, the first with: {first}\n")
         return EXIT_TOOL
-    return exit_code(result, opts.fail_levels)
+    return review.exit_code
