@@ -1,4 +1,4 @@
-"""``rtconform run|list|serve``: the command line.
+"""``rtconform run|list|serve|report``: the command line.
 
 Exit codes: 0 the target conforms; 1 a MUST case (or a SHOULD case with ``--fail-on should``) failed or
 errored; 2 usage error (one line on stderr); 3 the target could not be started or reached, or a tool error.
@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from conformance.app import EXIT_OK, EXIT_TOOL, EXIT_USAGE, RunOptions, run, tool_version
 from conformance.registry import load
+from conformance.reportcmd import add_report_parser, add_review_args, report_main
 from conformance.runner import RunSettings, default_jobs
 from conformance.targets import TargetSpec
 from conformance.targets.options import add_arguments as add_target_arguments
@@ -85,14 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="wait for a started target to accept connections, seconds (15)")
     r.add_argument("--list", action="store_true", help="dry run: list the selected cases and exit")
     r.add_argument("--report-dir", default="reports", metavar="DIR",
-                   help="write run.json, index.json and junit.xml under DIR/<target>/ (default reports/)")
+                   help="write index.html, run.json, index.json and junit.xml under DIR/<target>/ "
+                        "(default reports/)")
     r.add_argument("--no-reports", action="store_true", help="write no report files")
     r.add_argument("--fail-on", choices=("must", "should"), default="must",
                    help="lowest level whose failures fail the run (must)")
     r.add_argument("--quiet", "-q", action="store_true", help="print only the result line")
+    add_review_args(r)
     ls = sub.add_parser("list", help="list the cases")
     _selection_args(ls)
     sub.add_parser("serve", help="run a reference server: rtconform serve ws --port 9001", add_help=False)
+    add_report_parser(sub)
     return parser
 
 
@@ -132,7 +136,9 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         target=TargetSpec(endpoint=endpoint, command=args.cmd, start_timeout=args.start_timeout, **extra),
         connect=connect, include=tuple(args.case), exclude=tuple(args.exclude), strict=args.strict,
         settings=settings, fail_on=args.fail_on, quiet=args.quiet,
-        report_dir=None if args.no_reports else Path(args.report_dir))
+        report_dir=None if args.no_reports else Path(args.report_dir),
+        expect=Path(args.expect) if args.expect else None,
+        baseline=Path(args.baseline) if args.baseline else None)
 
 
 def _list(include: Sequence[str], exclude: Sequence[str], strict: bool) -> int:
@@ -156,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _serve(args_list[1:])
     try:
         args = build_parser().parse_args(args_list)
+        if args.command == "report":
+            return report_main(args)
         if args.command == "list" or (args.command == "run" and args.list):
             return _list(args.case, args.exclude, args.strict)
         opts = options_from_args(args)
