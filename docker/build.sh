@@ -28,7 +28,12 @@ cp "$HERE/healthcheck.py" "$CTX/"
 
 build() {  # build NAME DOCKERFILE
   # The legacy builder (no BuildKit here): it prints a deprecation notice, which is not an error.
-  DOCKER_BUILDKIT=0 docker build --quiet --build-arg "BASE=$BASE" -t "$1" -f "$2" "$CTX" >/dev/null
+  local out
+  if ! out=$(DOCKER_BUILDKIT=0 docker build --quiet --build-arg "BASE=$BASE" -t "$1" -f "$2" "$CTX" 2>&1); then
+    echo "$out" >&2
+    echo "build.sh: building $1 from $BASE failed" >&2
+    exit 1
+  fi
   echo "image $1: built from $BASE"
 }
 build rtconform-reference "$HERE/reference.Dockerfile"
