@@ -6,10 +6,12 @@ import ssl
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-__all__ = ["Endpoint", "parse_url"]
+__all__ = ["ALL_SCHEMES", "Endpoint", "parse_url"]
 
 _DEFAULT_PORTS = {"ws": 80, "wss": 443, "http": 80, "https": 443}
 _SECURE = frozenset({"wss", "https"})
+#: Every scheme a target URL may have.
+ALL_SCHEMES = frozenset(_DEFAULT_PORTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,8 @@ class Endpoint:
         origin: the Origin header value (``--origin``), or None.
         ca_file: a CA bundle to verify the target's certificate (``--ca``).
         insecure: skip certificate verification (``--insecure``).
+        profile: what the target promises, as (name, value) pairs (``--profile``, e.g. heartbeat-interval).
+        suites: per-suite endpoints of a target serving several protocols (the embedded references).
     """
 
     url: str
@@ -39,6 +43,23 @@ class Endpoint:
     origin: str | None = None
     ca_file: str | None = None
     insecure: bool = False
+    profile: tuple[tuple[str, str], ...] = ()
+    suites: tuple[tuple[str, Endpoint], ...] = ()
+
+    def option(self, name: str, default: str | None = None) -> str | None:
+        """A profile value by name (the last one given), or ``default``."""
+        values = [v for n, v in self.profile if n == name]
+        return values[-1] if values else default
+
+    def for_suite(self, spec: str) -> Endpoint:
+        """The endpoint to test ``spec`` cases on: its own one if the target has per-suite endpoints,
+        with this endpoint's connection options; else this endpoint."""
+        for name, endpoint in self.suites:
+            if name == spec:
+                return replace(endpoint, headers=self.headers, subprotocols=self.subprotocols,
+                               origin=self.origin, ca_file=self.ca_file, insecure=self.insecure,
+                               profile=endpoint.profile + self.profile)
+        return self
 
     @property
     def secure(self) -> bool:
