@@ -8,7 +8,7 @@ protocol plugs in with :func:`register_suite`; the runner does not change.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,7 +17,8 @@ from conformance.wire.endpoint import Endpoint
 from conformance.wire.transcript import Transcript
 from conformance.wire.ws import WsClient
 
-__all__ = ["SUITES", "CaseEnv", "Suite", "WsSuite", "register_suite"]
+__all__ = ["SUITES", "SUITE_INFO", "CaseEnv", "Suite", "SuiteInfo", "WsSuite", "infer_suites",
+           "register_suite"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,7 @@ class WsSuite:
     @contextlib.asynccontextmanager
     async def context(self, case: Case, env: CaseEnv) -> AsyncIterator[WsClient]:
         """Yield a client bound to the case's deadline and transcript; always release its connection."""
-        client = WsClient(env.endpoint, deadline=env.deadline, transcript=env.transcript,
+        client = WsClient(env.endpoint.for_suite(case.spec), deadline=env.deadline, transcript=env.transcript,
                           close_timeout=env.close_timeout)
         try:
             yield client
@@ -59,11 +60,31 @@ class WsSuite:
             client.release()
 
 
+@dataclass(frozen=True, slots=True)
+class SuiteInfo:
+    """How the engine finds a suite's targets (all optional; the runner itself never needs it).
+
+    Attributes:
+        schemes: URL schemes of targets this suite tests (``--target`` picks suites by scheme).
+        probe: when several suites share a scheme, ``await probe(endpoint)`` says whether the URL is one
+            of this suite's targets (used unless ``--suite`` is given).
+        reference: argv after ``python -m reference.servers`` that starts this suite's embedded reference
+            server (``--host``/``--port`` are added), or () for none.
+        reference_profile: the profile (``--profile``) the embedded reference server promises.
+    """
+
+    schemes: frozenset[str]
+    probe: Callable[[Endpoint], Awaitable[bool]] | None = None
+    reference: tuple[str, ...] = ()
+    reference_profile: tuple[tuple[str, str], ...] = ()
+
+
 SUITES: dict[str, Suite] = {"ws": WsSuite()}
+SUITE_INFO: dict[str, SuiteInfo] = {"ws": SuiteInfo(frozenset({"ws", "wss"}), reference=("ws",))}
 
 
-def register_suite(spec: str, suite: Suite) -> None:
-    """Make cases whose ``spec`` is ``spec`` run with ``suite``.
+def register_suite(spec: str, suite: Suite, info: SuiteInfo | None = None) -> None:
+    """Make cases whose ``spec`` is ``spec`` run with ``suite``; ``info`` tells the engine its targets.
 
     Raises:
         ValueError: ``spec`` already has a suite.
@@ -71,3 +92,19 @@ def register_suite(spec: str, suite: Suite) -> None:
     if spec in SUITES:
         raise ValueError(f"a suite for spec {spec!r} is already registered")
     SUITES[spec] = suite
+    if info is not None:
+        SUITE_INFO[spec] = info
+
+
+async def infer_suites(endpoint: Endpoint) -> list[str]:
+    """The suites whose targets ``endpoint`` looks like: by URL scheme, then by probe when several match."""
+    candidates = [spec for spec, info in SUITE_INFO.items() if endpoint.scheme in info.schemes]
+    if len(candidates) <= 1:
+        return candidates
+    chosen = []
+    for spec in candidates:
+        probe = SUITE_INFO[spec].probe
+        if probe is not None and await probe(endpoint):
+            chosen.append(spec)
+            break
+    return chosen
