@@ -27,12 +27,14 @@ class TargetSpec:
         command: ``--cmd``: a shell command that starts the target (then ``endpoint`` says where it listens).
         start_timeout: seconds to wait for a started target to accept connections.
         protocol: the reference server protocol to start when there is no target ("ws").
+        protocols: the suites whose embedded reference servers to start together (overrides ``protocol``).
     """
 
     endpoint: Endpoint | None = None
     command: str | None = None
     start_timeout: float = 15.0
     protocol: str = "ws"
+    protocols: tuple[str, ...] = ()
     # --docker-image/--docker-port/--docker-arg (targets/docker.py); --target-kind/--target-param (plugins).
     docker_image: str | None = None
     docker_port: int = 9001

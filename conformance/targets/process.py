@@ -20,9 +20,9 @@ from collections.abc import Callable, Sequence
 
 from conformance.results import TargetInfo
 from conformance.targets.base import TargetError, TargetSpec, register_kind, wait_accepting
-from conformance.wire.endpoint import Endpoint, parse_url
+from conformance.wire.endpoint import ALL_SCHEMES, Endpoint, parse_url
 
-__all__ = ["CommandTarget", "ManagedProcess", "ReferenceTarget"]
+__all__ = ["CommandTarget", "ManagedProcess", "ReferenceSet", "ReferenceTarget"]
 
 OUTPUT_TAIL = 64 * 1024
 STOP_GRACE = 3.0
@@ -138,11 +138,13 @@ class CommandTarget:
 class ReferenceTarget:
     """No target given: the embedded reference server, as a subprocess through its CLI."""
 
-    def __init__(self, spec: TargetSpec) -> None:
+    def __init__(self, spec: TargetSpec, args: Sequence[str] = (),
+                 profile: tuple[tuple[str, str], ...] = ()) -> None:
         self.timeout = spec.start_timeout
         self.url: str | None = None
+        self.profile = profile
         self._ready: asyncio.Future[str] | None = None
-        argv = [sys.executable, "-m", "reference.servers", spec.protocol,
+        argv = [sys.executable, "-m", "reference.servers", *(args or (spec.protocol,)),
                 "--host", "127.0.0.1", "--port", "0"]
         self.process = ManagedProcess(argv, on_line=self._line)
 
@@ -167,7 +169,7 @@ class ReferenceTarget:
             raise TargetError(f"the reference server did not start ({self.process.command}): {tail!r}")
         self.url = self._ready.result()
         try:
-            return parse_url(self.url)
+            return parse_url(self.url, ALL_SCHEMES).with_options(profile=self.profile)
         except ValueError as exc:
             await self.process.stop()
             raise TargetError(f"the reference server printed a bad url: {exc}") from None
@@ -179,5 +181,49 @@ class ReferenceTarget:
                           self.process.output(), code)
 
 
+class ReferenceSet:
+    """The embedded reference servers of several suites (``TargetSpec.protocols``), one process each.
+
+    The endpoint it gives carries one endpoint per suite (:meth:`Endpoint.for_suite`), so one run and one
+    report cover them all. With a single protocol it is exactly :class:`ReferenceTarget`.
+    """
+
+    def __init__(self, spec: TargetSpec) -> None:
+        from conformance.suites import SUITE_INFO
+
+        self.targets: list[tuple[str, ReferenceTarget]] = []
+        for protocol in spec.protocols or (spec.protocol,):
+            info = SUITE_INFO.get(protocol)
+            if info is None or not info.reference:
+                continue
+            self.targets.append((protocol, ReferenceTarget(spec, info.reference, info.reference_profile)))
+        if not self.targets:
+            raise TargetError(f"no embedded reference server for {list(spec.protocols)!r}")
+
+    async def start(self) -> Endpoint:
+        """Start every server; stop those already started if one fails."""
+        started: list[tuple[str, Endpoint]] = []
+        try:
+            for protocol, target in self.targets:
+                started.append((protocol, await target.start()))
+        except TargetError:
+            for _, target in self.targets[:len(started)]:
+                await target.stop()
+            raise
+        if len(started) == 1:
+            return started[0][1]
+        return started[0][1].with_options(suites=tuple(started))
+
+    async def stop(self) -> TargetInfo:
+        """Stop every server; one TargetInfo describing them all."""
+        infos = [await target.stop() for _, target in self.targets]
+        if len(infos) == 1:
+            return infos[0]
+        codes = [i.returncode for i in infos if i.returncode is not None]
+        return TargetInfo("reference", "reference", " ".join(i.url for i in infos),
+                          "; ".join(i.command for i in infos), "".join(i.output for i in infos),
+                          max(codes, key=abs) if codes else None)
+
+
 register_kind("command", CommandTarget)
-register_kind("reference", ReferenceTarget)
+register_kind("reference", ReferenceSet)
