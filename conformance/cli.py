@@ -7,6 +7,7 @@ errored; 2 usage error (one line on stderr); 3 the target could not be started o
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -17,10 +18,17 @@ from conformance.app import EXIT_OK, EXIT_TOOL, EXIT_USAGE, RunOptions, run, too
 from conformance.registry import load
 from conformance.reportcmd import add_report_parser, add_review_args, report_main
 from conformance.runner import RunSettings, default_jobs
+from conformance.suites import SUITE_INFO, infer_suites
 from conformance.targets import TargetSpec
 from conformance.targets.options import add_arguments as add_target_arguments
 from conformance.targets.options import spec_fields
-from conformance.wire.endpoint import Endpoint, parse_url
+from conformance.wire.endpoint import ALL_SCHEMES, Endpoint, parse_url
+
+#: Shortcuts for ``--profile NAME=VALUE``: what a target promises (read by the suites that need it).
+PROFILE_OPTIONS = (("heartbeat-interval", "seconds between the target's idle heartbeats"),
+                   ("hold-timeout", "seconds the target holds a long poll without news"),
+                   ("history-size", "events the target keeps for resuming"),
+                   ("publish-url", "the target's publish URL (or 'none')"))
 
 __all__ = ["build_parser", "main"]
 
@@ -63,8 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     r = sub.add_parser("run", help="run the conformance cases against a target")
     r.add_argument("--target", "-t", default=os.environ.get("TARGET") or None, metavar="URL",
-                   help="ws://host:port/path or wss://... (default: $TARGET; none: the embedded "
-                        "reference server)")
+                   help="ws://, wss://, http:// or https:// URL (default: $TARGET; none: the embedded "
+                        "reference servers)")
+    r.add_argument("--suite", action="append", default=[], metavar="SPEC",
+                   help="the suite to run (ws, sse, poll); default: inferred from the URL and a probe")
+    r.add_argument("--profile", action="append", default=[], metavar="NAME=VALUE",
+                   help="what the target promises, e.g. heartbeat-interval=15; repeatable")
+    for name, text in PROFILE_OPTIONS:
+        r.add_argument(f"--{name}", dest=f"profile_{name}", metavar="VALUE",
+                       help=f"--profile {name}=: {text}")
     _selection_args(r)
     r.add_argument("--jobs", "-j", type=_positive(int), default=default_jobs(), help="cases run at once")
     r.add_argument("--timeout", type=_positive(float), default=5.0, help="per-case timeout, seconds (5)")
@@ -107,12 +122,37 @@ def _header(text: str) -> tuple[str, str]:
     return name, value.strip()
 
 
+def _profile(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for text in args.profile:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--profile must be NAME=VALUE, not {text!r}")
+        pairs.append((name.strip(), value))
+    pairs += [(n, v) for n, _ in PROFILE_OPTIONS if (v := getattr(args, f"profile_{n}")) is not None]
+    return tuple(pairs)
+
+
+def _suites(args: argparse.Namespace, endpoint: Endpoint | None) -> tuple[str, ...]:
+    """``--suite``, else the suites inferred from the target URL (scheme, then probe); () for all."""
+    load()  # the catalogs register their suites
+    for spec in args.suite:
+        if spec not in SUITE_INFO:
+            raise UsageError(f"unknown --suite {spec!r}; known: {', '.join(sorted(SUITE_INFO))}")
+    if args.suite or endpoint is None:
+        return tuple(args.suite)
+    found = asyncio.run(infer_suites(endpoint))
+    if not found:
+        raise UsageError(f"cannot tell which suite tests {endpoint.url!r}; name it with --suite")
+    return tuple(found)
+
+
 def options_from_args(args: argparse.Namespace) -> RunOptions:
     """Validate parsed arguments into RunOptions. Raises UsageError with one line."""
     endpoint: Endpoint | None = None
     if args.target:
         try:
-            endpoint = parse_url(args.target)
+            endpoint = parse_url(args.target, ALL_SCHEMES)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     if args.cmd and endpoint is None:
@@ -120,12 +160,16 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
     if args.ca and not Path(args.ca).is_file():
         raise UsageError(f"--ca file not found: {args.ca!r}")
     headers = tuple(_header(h) for h in args.header)
+    profile = _profile(args)
+    include = tuple(args.case) or _suites(args, endpoint)
+    protocols = tuple(dict.fromkeys(c.spec for c in load().select(include, args.exclude, strict=args.strict)))
     connect = Endpoint(url="", scheme="ws", host="", port=0, headers=headers,
                        subprotocols=tuple(args.subprotocol), origin=args.origin, ca_file=args.ca,
-                       insecure=args.insecure)
+                       insecure=args.insecure, profile=profile)
     if endpoint is not None:
         endpoint = endpoint.with_options(headers=headers, subprotocols=connect.subprotocols,
-                                         origin=args.origin, ca_file=args.ca, insecure=args.insecure)
+                                         origin=args.origin, ca_file=args.ca, insecure=args.insecure,
+                                         profile=profile)
     settings = RunSettings(jobs=args.jobs, timeout=args.timeout, run_timeout=args.run_timeout,
                            close_timeout=args.close_timeout)
     try:
@@ -133,8 +177,9 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return RunOptions(
-        target=TargetSpec(endpoint=endpoint, command=args.cmd, start_timeout=args.start_timeout, **extra),
-        connect=connect, include=tuple(args.case), exclude=tuple(args.exclude), strict=args.strict,
+        target=TargetSpec(endpoint=endpoint, command=args.cmd, start_timeout=args.start_timeout,
+                          **({"protocols": protocols} | extra)),
+        connect=connect, include=include, exclude=tuple(args.exclude), strict=args.strict,
         settings=settings, fail_on=args.fail_on, quiet=args.quiet,
         report_dir=None if args.no_reports else Path(args.report_dir),
         expect=Path(args.expect) if args.expect else None,
