@@ -5,8 +5,9 @@
 * ``tox -e conformance TARGET=url``             (toxfile.py plugin; plain tox 4 exits 254 on it)
 
 To stay fast, every test shares one tox work dir, and the env skips building and installing the package
-(``-x`` overrides: the command becomes ``python -m conformance run {posargs}`` on the source tree); the
-``set_env``, the posargs and the plugin are the real ones.
+(``-x`` overrides: the env sees this interpreter's site-packages for the runtime dependencies, and the
+command becomes ``python -m conformance run {posargs}`` on the source tree); the ``set_env``, the posargs
+and the plugin are the real ones.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def tox_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def tox(workdir: Path, *words: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     overrides = ["-x", "testenv:conformance.skip_install=true",
+                 "-x", "testenv:conformance.system_site_packages=true",
                  "-x", "testenv:conformance.commands=python -m conformance run {posargs}",
                  "-x", f"testenv:conformance.set_env+=PYTHONPATH={ROOT}"]
     full_env = {k: v for k, v in os.environ.items() if k not in ("TARGET", "TOX_ENV_NAME", "TOX_WORK_DIR")}
