@@ -1,11 +1,12 @@
 """``--docker-image IMAGE``: the target runs in a container, through the ``docker`` Python SDK.
 
 The container's ``--docker-port`` (9001) is published on 127.0.0.1 at a free host port; the image's
-command is replaced by the ``--docker-arg`` words when there are any. The target is ready when that port
-forwards connections into the container, and fails at once (with the container's exit code and the
-last lines of its logs) when the container exits first. :meth:`DockerTarget.stop` always stops and
-removes the container; its logs and exit code go into the results. A container still present when the
-interpreter exits (a run killed mid-way) is force-removed by an ``atexit`` hook.
+command is replaced by the ``--docker-arg`` words when there are any; an init runs as PID 1 (like
+``docker run --init``). The target is ready when that port forwards connections into the container, and
+fails at once (with the container's exit code and the last lines of its logs) when the container exits
+first. :meth:`DockerTarget.stop` always stops and removes the container; its logs and exit code go into
+the results. A container still present when the interpreter exits (a run killed mid-way) is
+force-removed by an ``atexit`` hook.
 
 Images are never pulled: a missing image is a target error (build it, or ``docker pull`` it yourself).
 The SDK is an optional dependency (``pip install 'rtconform[docker]'``); it is imported on first use.
@@ -116,7 +117,7 @@ class DockerTarget:
     def command(self) -> str:
         """An equivalent ``docker run`` line, for the report."""
         published = f"127.0.0.1:{self.host_port or ''}:{self.port}"
-        return shlex.join(["docker", "run", "-p", published, self.image, *self.args])
+        return shlex.join(["docker", "run", "--init", "-p", published, self.image, *self.args])
 
     def _create(self) -> Any:
         docker = _sdk()
@@ -125,17 +126,20 @@ class DockerTarget:
             container = self.client.containers.create(
                 self.image, command=list(self.args) or None, detach=True,
                 name=f"rtconform-{uuid.uuid4().hex[:12]}", labels={LABEL: self.image},
-                ports={f"{self.port}/tcp": ("127.0.0.1", None)})
+                ports={f"{self.port}/tcp": ("127.0.0.1", None)},
+                # An init as PID 1 (docker run --init) forwards SIGTERM: a server without a handler for it
+                # (or one stopped before it installed its handler) ends at once, not after the grace time.
+                init=True)
         except docker.errors.ImageNotFound:
             raise TargetError(f"docker image {self.image!r} is not present locally (rtconform never pulls: "
                               "build it, e.g. docker/build.sh, or docker pull it)") from None
         except docker.errors.APIError as exc:
             raise TargetError(f"cannot create a container of {self.image!r}: {_first_line(exc)}") from None
         _LIVE[container.id] = self.client
+        self.container = container
         try:
             container.start()
         except docker.errors.APIError as exc:
-            self.container = container
             raise TargetError(f"cannot start a container of {self.image!r}: {_first_line(exc)}") from None
         return container
 
@@ -152,10 +156,14 @@ class DockerTarget:
     async def start(self) -> Endpoint:
         """Create and start the container; wait until its port forwards connections."""
         self.container = None
+        # Shielded: on Ctrl-C the creation finishes, so that stop() finds the container and removes it.
+        create = asyncio.ensure_future(asyncio.to_thread(self._create))
         try:
-            self.container = await asyncio.to_thread(self._create)
+            await asyncio.shield(create)
             endpoint = await self._wait_ready()
         except BaseException as exc:
+            with contextlib.suppress(BaseException):
+                await create
             info = await self.stop()
             if not isinstance(exc, TargetError):
                 raise

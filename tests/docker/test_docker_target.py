@@ -36,7 +36,8 @@ def verdicts(run: dict[str, Any]) -> dict[str, str]:
 def test_docker_target_same_verdicts_as_url_target(tmp_path: Path, host_server: int) -> None:
     # Exit 0 or 1 both count: the catalog may hold cases the reference server does not pass yet; what
     # must hold is that both targets get the same verdicts.
-    docker_run = rtconform("run", "--docker-image", "rtconform-reference", "--report-dir", str(tmp_path), "-q")
+    docker_run = rtconform("run", "--docker-image", "rtconform-reference", "--report-dir", str(tmp_path),
+                           "-q")
     assert docker_run.returncode in (0, 1), docker_run.stderr + docker_run.stdout
     url_run = rtconform("run", "--target", f"ws://127.0.0.1:{host_server}/", "--report-dir",
                         str(tmp_path), "-q")
@@ -45,7 +46,7 @@ def test_docker_target_same_verdicts_as_url_target(tmp_path: Path, host_server: 
     on_host = json.loads((tmp_path / f"127.0.0.1_{host_server}" / "run.json").read_text())
     assert len(in_docker["cases"]) > 200
     assert verdicts(in_docker) == verdicts(on_host)
-    strict_differences = [a["id"] for a, b in zip(in_docker["cases"], on_host["cases"])
+    strict_differences = [a["id"] for a, b in zip(in_docker["cases"], on_host["cases"], strict=True)
                           if a["outcome"] != b["outcome"]]
     assert len(strict_differences) <= 5, strict_differences
     target = in_docker["target"]
@@ -76,10 +77,10 @@ def test_container_that_dies_reports_exit_code_and_logs(tmp_path: Path) -> None:
 def test_server_that_never_listens_times_out(tmp_path: Path) -> None:
     # Bound to the container's loopback: the published port never reaches it.
     run = rtconform("run", "--docker-image", "rtconform-reference", "--docker-arg", "ws",
-                    "--docker-arg=--host=127.0.0.1", "--start-timeout", "1.5", "--report-dir", str(tmp_path))
+                    "--docker-arg=--host=127.0.0.1", "--start-timeout", "1", "--report-dir", str(tmp_path))
     assert run.returncode == 3
     line, = run.stderr.splitlines()
-    assert "did not accept connections on port 9001 within 1.5s" in line
+    assert "did not accept connections on port 9001 within 1.0s" in line
     assert "listening on ws://127.0.0.1:9001" in line
 
 
