@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.mutating_proxy import Mutation, Transparent
+from mutating_proxy import Mutation, Transparent
+from mutation_harness import must_not_pass, run_direct, run_proxied, summary
 
+from conformance import expectfile
 from conformance.registry import Registry
-from mutation.harness import Proof, known_deviations, must_not_pass, run_all, run_direct, summary
 
 EXPECTATIONS = Path(__file__).resolve().parents[2] / "conformance" / "expectations"
 
@@ -28,21 +29,18 @@ def test_reference_server_passes_every_must_case(reference: tuple[str, int], reg
 def test_proxy_without_mutation_changes_no_verdict(
     mutation: type[Mutation], reference: tuple[str, int], registry: Registry
 ) -> None:
-    proof = Proof(mutation, ("ws",), frozenset())
-    results = run_all(reference, [proof], registry)[proof.name]
-    assert len(results) == len(registry.select(("ws",)))
+    results = run_proxied(reference, mutation, registry.select(()))
+    assert len(results) == len(registry.select(()))
     assert must_not_pass(results) == {}, summary(must_not_pass(results))
 
 
 def test_websockets_server_passes_every_must_case_but_its_known_deviations(
     websockets_target: tuple[str, int], registry: Registry
 ) -> None:
-    known = known_deviations(str(EXPECTATIONS / "websockets.toml"))
-    assert known.keys() <= registry.by_id.keys(), (
-        f"unknown ids in websockets.toml: {known.keys() - registry.by_id.keys()}"
-    )
+    known = expectfile.load(EXPECTATIONS / "websockets.toml")
+    assert expectfile.unknown_ids(known, registry.by_id.keys()) == []
     bad = must_not_pass(run_direct(websockets_target, registry))
-    unexpected = {i: r for i, r in bad.items() if i not in known}
+    unexpected = {i: r for i, r in bad.items() if (e := known.get(i)) is None or not e.matches(r.outcome)}
     assert unexpected == {}, summary(unexpected)
-    fixed = sorted(known.keys() - bad.keys())
+    fixed = sorted(known.cases.keys() - bad.keys())
     assert fixed == [], f"listed in websockets.toml but passing now, remove them: {fixed}"

@@ -8,73 +8,75 @@ server, and ``run_cases`` drives the selected cases through it. Proofs run concu
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fixtures.mutating_proxy import MutatingProxy, Mutation
+from mutating_proxy import MutatingProxy, Mutation
 
-from conformance.model import Level, Outcome
+from conformance.model import Case, Level, Outcome
 from conformance.registry import Registry
 from conformance.results import CaseResult
 from conformance.runner import RunSettings, run_cases
 from conformance.wire.endpoint import parse_url
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - pytest depends on tomli on 3.10
-    import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
-
 __all__ = [
     "SETTINGS",
     "Proof",
     "Results",
-    "known_deviations",
     "must_not_pass",
     "run_all",
     "run_direct",
+    "run_proxied",
     "summary",
 ]
 
 #: Short close timeout: a mutated target that goes silent must not cost the suite seconds per case.
-SETTINGS = RunSettings(jobs=16, timeout=5.0, close_timeout=1.0)
+SETTINGS = RunSettings(jobs=64, timeout=5.0, close_timeout=0.5)
 
 Results = dict[str, CaseResult]
 
 
 @dataclass(frozen=True)
 class Proof:
-    """One mutation, the cases it is run against, and the case IDs that must fail (all others in the
-    selection must not fail or error).
+    """One mutation, the cases it is run against, and the cases that must fail (all other cases of the
+    selection are controls: they must not fail or error).
+
+    Selectors use the ``--case`` grammar (exact IDs, ID prefixes, globs, Autobahn ids), resolved against
+    the registry; every ``red`` selector must match at least one case.
 
     Attributes:
         mutation: the ``Mutation`` subclass put in front of the upstream.
-        select: ``--case`` selectors (never empty: an empty selection would mean the whole catalog).
-        red: the IDs that must come out ``failed``.
-        strict: also run SHOULD/MAY cases.
+        select: what to run (never empty: an empty selection would mean the whole catalog).
+        red: what must come out ``failed``; always run, so ``select`` only needs to name the controls.
+        strict: also run (and expect red) SHOULD/MAY cases.
     """
 
     mutation: type[Mutation]
-    select: tuple[str, ...]
-    red: frozenset[str]
+    red: tuple[str, ...]
+    select: tuple[str, ...] = ()
     strict: bool = False
 
     def __post_init__(self) -> None:
-        if not self.select:
-            raise ValueError(f"proof {self.mutation.name!r} has an empty selection")
+        if not self.red:
+            raise ValueError(f"proof {self.mutation.name!r} names no red case")
 
     @property
     def name(self) -> str:
         return self.mutation.name
 
+    def cases(self, registry: Registry) -> list[Case]:
+        return registry.select((*self.red, *self.select), strict=self.strict)
+
+    def red_ids(self, registry: Registry) -> frozenset[str]:
+        return frozenset(c.id for c in registry.select(self.red, strict=self.strict))
+
 
 async def _through_proxy(
-    upstream: tuple[str, int], proof: Proof, registry: Registry, settings: RunSettings
+    upstream: tuple[str, int], mutation: type[Mutation], cases: Sequence[Case], settings: RunSettings
 ) -> Results:
-    proxy = MutatingProxy(upstream, proof.mutation)
+    proxy = MutatingProxy(upstream, mutation)
     port = await proxy.start()
     try:
-        cases = registry.select(proof.select, strict=proof.strict)
         results, _ = await run_cases(cases, parse_url(f"ws://127.0.0.1:{port}/"), settings)
     finally:
         await proxy.stop()
@@ -87,9 +89,20 @@ def run_all(
     """Run every proof concurrently; results keyed by mutation name."""
 
     async def main() -> list[Results]:
-        return await asyncio.gather(*(_through_proxy(upstream, p, registry, settings) for p in proofs))
+        runs = (_through_proxy(upstream, p.mutation, p.cases(registry), settings) for p in proofs)
+        return await asyncio.gather(*runs)
 
     return dict(zip([p.name for p in proofs], asyncio.run(main()), strict=True))
+
+
+def run_proxied(
+    upstream: tuple[str, int],
+    mutation: type[Mutation],
+    cases: Sequence[Case],
+    settings: RunSettings = SETTINGS,
+) -> Results:
+    """``cases`` through one proxy applying ``mutation``."""
+    return asyncio.run(_through_proxy(upstream, mutation, cases, settings))
 
 
 def run_direct(
@@ -118,13 +131,3 @@ def summary(results: Results) -> str:
         for r in results.values()
         if r.outcome is not Outcome.PASSED
     )
-
-
-def known_deviations(path: str) -> dict[str, str]:
-    """The ``[cases]`` table of an expectations file: case ID -> reason."""
-    with open(path, "rb") as f:
-        data = tomllib.load(f)
-    cases = data.get("cases", {})
-    if not all(isinstance(v, str) and v.strip() for v in cases.values()):
-        raise ValueError(f"{path}: every deviation needs a non-empty reason")
-    return dict(cases)

@@ -11,8 +11,8 @@ import hashlib
 from collections.abc import Iterator
 
 import pytest
-from fixtures.mutating_proxy import Head, Mutation, running_proxy
-from fixtures.mutations_client import (
+from mutating_proxy import Head, Mutation, running_proxy
+from mutations_client import (
     ClearLengthMsb,
     ClearRsv,
     FixCloseLength,
@@ -25,7 +25,7 @@ from fixtures.mutations_client import (
     TruncateControlPayload,
     ValidCloseCode,
 )
-from fixtures.mutations_handshake import (
+from mutations_handshake import (
     AddSubprotocol,
     DropUpgradeHeaders,
     DropVersionHeader,
@@ -33,7 +33,7 @@ from fixtures.mutations_handshake import (
     RepairRequest,
     WrongAccept,
 )
-from fixtures.mutations_server import (
+from mutations_server import (
     AnswerAfterClose,
     AnswerPongs,
     CorruptEcho,
@@ -51,9 +51,9 @@ from fixtures.mutations_server import (
     SwapDataOpcode,
     close_code,
 )
-from fixtures.raw_client import RawClient, upgrade_request
-from fixtures.servers import websockets_server
-from fixtures.ws_codec import Frame, Op, apply_mask, close_payload, encode_frame, parse_close
+from raw_client import RawClient, upgrade_request
+from target_servers import websockets_server
+from ws_codec import Frame, Op, apply_mask, close_payload, encode_frame, parse_close
 
 MutationType = type[Mutation]
 

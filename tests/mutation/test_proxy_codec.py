@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from fixtures.ws_codec import (
+from hypothesis import given
+from hypothesis import strategies as st
+from ws_codec import (
     MAX_FRAME_PAYLOAD,
     Frame,
     FrameTooLarge,
@@ -14,8 +16,6 @@ from fixtures.ws_codec import (
     encode_frame,
     parse_close,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 frames = st.builds(
     Frame,

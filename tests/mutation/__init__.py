@@ -1,1 +1,0 @@
-"""The "every conformance case can fail" proof and the clean-pass checks."""
