@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
+from conformance.catalog.ws.listing import render
 from conformance.catalog.ws.utf8_corpus import SEQUENCES, SUBCATEGORIES
 from conformance.model import MUST, Level
 from conformance.registry import load
@@ -99,3 +101,9 @@ def test_utf8_corpus_is_autobahns_132_sequences_with_their_validity() -> None:
 ])
 def test_utf8_corpus_spot_checks(autobahn: str, payload: bytes) -> None:
     assert {a: p for a, _, p in SEQUENCES}[autobahn] == payload
+
+
+def test_docs_case_list_is_current() -> None:
+    doc = Path(__file__).parents[3] / "docs" / "catalog-ws.md"
+    regenerate = "python -m conformance.catalog.ws.listing > docs/catalog-ws.md"
+    assert doc.read_text(encoding="utf-8") == render(), f"stale case list; regenerate: {regenerate}"
