@@ -269,7 +269,7 @@ class WsClient:
         step = chop or len(data) or 1
         for start in range(0, max(len(data), 1), step):
             piece = data[start:start + step]
-            if self._transport is None or self.tcp_closed:
+            if self._transport is None or self.tcp_closed or self._transport.is_closing():
                 self.transcript.note(f"not sent, connection closed: {len(data) - start} bytes")
                 return
             self._transport.write(piece)
@@ -429,7 +429,7 @@ class WsClient:
         if isinstance(item, CloseFrame):
             self._on_close(item)
         elif isinstance(item, Ping) and self.answer_pings:
-            if self.runner_close is None and self._transport is not None:
+            if self.runner_close is None and self._transport is not None and not self._transport.is_closing():
                 self._transport.write(frame(PONG, item.payload))
                 self.transcript.frame(TX, "PONG (automatic answer to the target's ping)", item.payload)
         else:
@@ -440,7 +440,8 @@ class WsClient:
             return
         self.target_close = item
         self.initiator = self.initiator or "target"
-        if self.auto_close_reply and self.runner_close is None and self._transport is not None:
+        if self.auto_close_reply and self.runner_close is None and self._transport is not None \
+                and not self._transport.is_closing():
             # RFC 6455 §5.5.1: "it MUST send a Close frame in response"; echo the code as is customary
             self.runner_close = close_payload(item.code) if item.code is not None else b""
             self._transport.write(frame(CLOSE, self.runner_close))
