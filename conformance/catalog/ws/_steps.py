@@ -109,17 +109,18 @@ async def pongs_for_pings(ws: WsClient, payloads: Sequence[bytes]) -> Verdict:
 
 def request(ws: WsClient, *, key: str | None = "", host: str | None = "", method: str = "GET",
             http_version: str = "HTTP/1.1", version: str | None = "13", upgrade: str | None = "websocket",
-            connection: str | None = "Upgrade", subprotocols: Sequence[str] = (),
+            connection: str | None = "Upgrade", subprotocols: Sequence[str] = (), origin: str | None = "",
             extra: Sequence[tuple[str, str]] = ()) -> tuple[bytes, str | None]:
     """A handshake request for the target with any field changed or left out (None); returns it and its key.
 
-    ``key=""`` / ``host=""`` mean a fresh valid key / the target's authority. A ``host`` of None leaves
-    the Host header out.
+    ``key=""`` / ``host=""`` / ``origin=""`` mean a fresh valid key / the target's authority / the
+    ``--origin`` option. A ``host`` of None leaves the Host header out.
     """
     ep = ws.endpoint
     key = new_key() if key == "" else key
     raw = build_request(ep.resource, ep.host_header if host == "" else host or "", key, version=version,
-                        subprotocols=subprotocols, origin=ep.origin, headers=[*ep.headers, *extra],
+                        subprotocols=subprotocols, origin=ep.origin if origin == "" else origin,
+                        headers=[*ep.headers, *extra],
                         method=method, http_version=http_version, upgrade=upgrade, connection=connection)
     if host is None:
         raw = raw.replace(b"\r\nHost: \r\n", b"\r\n", 1)
