@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list the cases")
     _selection_args(ls)
     sub.add_parser("serve", help="run a reference server: rtconform serve ws --port 9001", add_help=False)
+    sub.add_parser("fuzz", help="fuzz an echo server over the wire: fuzz --target URL", add_help=False)
+    sub.add_parser("replay", help="run a fuzz case file again: replay FILE --target URL", add_help=False)
     add_report_parser(sub)
     return parser
 
@@ -205,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["serve"]:
         _serve(args_list[1:])
+    if args_list[:1] in (["fuzz"], ["replay"]):
+        from conformance.wirefuzz.cli import main as wirefuzz_main
+
+        return wirefuzz_main(args_list)
     try:
         args = build_parser().parse_args(args_list)
         if args.command == "report":
