@@ -68,7 +68,7 @@ def _cut(items: list[Item]) -> tuple[Item, ...]:
 
 def ours(data: bytes) -> Reaction:
     """The reference core's reaction."""
-    conn = Connection(max_message_size=2**62)
+    conn = Connection(max_message_size=2**63)  # above any length the parser accepts
     conn.receive_data(data)
     items: list[Item] = []
     for ev in conn.events_received():

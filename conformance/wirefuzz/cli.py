@@ -1,0 +1,132 @@
+"""``rtconform fuzz`` and ``rtconform replay``: the wire fuzzer's command line.
+
+``rtconform fuzz --target URL --duration S [--seed N]`` fuzzes an echo server over the wire and writes
+``<report-dir>/<host_port>/fuzz.json`` plus one case file per finding under ``fuzz-cases/``.
+``rtconform replay FILE --target URL`` runs a case file again and prints the verdict and transcript.
+
+Exit codes (as ``rtconform run``): 0 nothing found (replay: the finding did not reproduce); 1 findings
+(replay: it reproduced); 2 usage error; 3 the target could not be reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from conformance.wire.endpoint import Endpoint, parse_url
+from conformance.wirefuzz.casefile import load_plan
+from conformance.wirefuzz.execute import execute, liveness
+from conformance.wirefuzz.session import FuzzSettings, fuzz
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="rtconform")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    f = sub.add_parser("fuzz", help="fuzz a WebSocket echo server over the wire")
+    f.add_argument("--target", "-t", default=os.environ.get("TARGET") or None, metavar="URL",
+                   help="ws://host:port/path (default: $TARGET)")
+    f.add_argument("--duration", "-d", type=_positive, default=30.0, help="seconds of fuzzing (30)")
+    f.add_argument("--seed", type=int, default=None, help="session seed (default: random, printed)")
+    f.add_argument("--timeout", type=_positive, default=3.0, help="seconds the target has per plan (3)")
+    f.add_argument("--max-findings", type=int, default=20, help="stop after this many findings (20)")
+    f.add_argument("--report-dir", default="reports", metavar="DIR",
+                   help="write fuzz.json and fuzz-cases/ under DIR/<target>/ (default reports/)")
+    f.add_argument("--no-reports", action="store_true", help="write no files")
+    f.add_argument("--quiet", "-q", action="store_true", help="print only the result line")
+    r = sub.add_parser("replay", help="run a fuzz case file again")
+    r.add_argument("file", metavar="FILE", help="a case file written by rtconform fuzz")
+    r.add_argument("--target", "-t", default=os.environ.get("TARGET") or None, metavar="URL",
+                   help="ws://host:port/path (default: $TARGET)")
+    r.add_argument("--timeout", type=_positive, default=3.0, help="seconds the target has (3)")
+    return parser
+
+
+def _endpoint(url: str | None) -> Endpoint:
+    if not url:
+        raise _UsageError("--target URL is required (or set TARGET)")
+    try:
+        return parse_url(url)
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
+
+
+async def _fuzz(args: argparse.Namespace, endpoint: Endpoint) -> int:
+    probe = await liveness(endpoint, timeout=args.timeout)
+    if not probe.ok:
+        sys.stderr.write(f"rtconform: target not usable as an echo server: {probe.detail}\n")
+        return EXIT_UNREACHABLE
+    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big")
+    settings = FuzzSettings(duration=args.duration, seed=seed, timeout=args.timeout,
+                            max_findings=max(1, args.max_findings))
+    out = None if args.no_reports else Path(args.report_dir) / endpoint.name
+    say = None if args.quiet else (lambda line: print(line, flush=True))
+    if say is not None:
+        say(f"fuzzing {endpoint.url} for {args.duration:g}s, seed {seed}")
+    result = await fuzz(endpoint, settings, out, say)
+    print(f"{len(result.findings)} finding(s) in {result.plans} plans "
+          f"({result.violations} with a violation), seed {seed}"
+          + (f"; report: {out / 'fuzz.json'}" if out is not None else ""))
+    return EXIT_FOUND if result.findings else EXIT_OK
+
+
+async def _replay(args: argparse.Namespace, endpoint: Endpoint) -> int:
+    try:
+        plan, doc = load_plan(Path(args.file))
+    except (OSError, ValueError) as exc:
+        raise _UsageError(str(exc)) from None
+    try:
+        verdict = await execute(plan, endpoint, timeout=args.timeout)
+    except OSError as exc:
+        sys.stderr.write(f"rtconform: cannot connect to {endpoint.url}: {exc}\n")
+        return EXIT_UNREACHABLE
+    for entry in verdict.transcript.entries:
+        print(entry.render())
+    was = doc.get("finding", {}).get("kind", "?")
+    if verdict.ok:
+        print(f"not reproduced: the target behaved (the case file recorded {was!r})")
+        return EXIT_OK
+    print(f"reproduced: {verdict.kind}: {verdict.detail}")
+    return EXIT_FOUND
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run ``fuzz`` or ``replay`` (``argv`` starts with the subcommand); return the exit code."""
+    try:
+        args = _parser().parse_args(list(argv))
+        endpoint = _endpoint(args.target)
+        run = _fuzz if args.command == "fuzz" else _replay
+        return asyncio.run(run(args, endpoint))
+    except _UsageError as exc:
+        sys.stderr.write(f"rtconform: error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("rtconform: interrupted\n")
+        return 130
