@@ -73,7 +73,7 @@ def test_failures_exit_1_and_show_requirement_and_transcript(tmp_path: Path,
 
 @pytest.mark.parametrize(("args", "fragment"), [
     (["run", "--bogus"], "unrecognized arguments: --bogus"),
-    (["run", "--target", "http://x"], "the scheme must be ws://, wss://"),
+    (["run", "--target", "ftp://x"], "the scheme must be http://, https://, ws://, wss://"),
     (["run", "--target", "ws://[::1"], "invalid target url"),
     (["run", "--jobs", "0"], "must be a positive number, not '0'"),
     (["run", "--timeout", "abc"], "must be a positive number, not 'abc'"),
