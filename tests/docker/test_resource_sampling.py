@@ -1,0 +1,125 @@
+"""Resource sampling from /proc (no engine needed): a real process's memory and CPU, the sampler's
+bounds, and samples in run.json for the embedded reference server and a --cmd target."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance import resources
+from conformance.resources import ProcProbe, Sampler
+
+HOG = """
+import sys, time
+block = bytearray(64 * 2**20)
+for i in range(0, len(block), 4096):
+    block[i] = 1          # touch every page: resident, not just reserved
+end = time.process_time() + 0.2
+while time.process_time() < end:
+    pass
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.fixture
+def hog() -> Iterator[subprocess.Popen[str]]:
+    """A process in its own session holding 64 MiB and having burnt 0.2 s of CPU; ends when stdin closes."""
+    proc = subprocess.Popen([sys.executable, "-c", HOG], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "ready\n"
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def test_proc_probe_reads_rss_and_cpu_of_the_session(hog: subprocess.Popen[str]) -> None:
+    reading = ProcProbe(hog.pid)()
+    assert reading is not None
+    mem, cpu = reading
+    assert 64 * 2**20 < mem < 200 * 2**20
+    assert cpu >= 0.2
+    assert ProcProbe(os.getsid(0))() != reading  # another session: another sum
+    hog.kill()
+    hog.wait()
+    assert ProcProbe(hog.pid)() is None  # the session is gone
+
+
+def test_sampler_samples_until_stopped_then_once_more(hog: subprocess.Popen[str]) -> None:
+    async def sample() -> Sampler:
+        sampler = Sampler(ProcProbe(hog.pid), "proc", "hog", interval=0.02)
+        sampler.start()
+        await asyncio.sleep(0.2)
+        await sampler.stop()
+        return sampler
+
+    usage = asyncio.run(sample()).usage()
+    samples = usage["samples"]
+    assert 4 <= len(samples) <= 13
+    assert [s["t"] for s in samples] == sorted(s["t"] for s in samples)
+    assert usage["peak_mem_bytes"] > 64 * 2**20
+    assert usage["source"] == "proc"
+    assert usage["probe_errors"] == 0
+
+
+def test_sampler_is_bounded_and_survives_probe_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(resources, "MAX_SAMPLES", 8)
+    calls = iter(range(10_000))
+
+    def probe() -> tuple[int, float]:
+        n = next(calls)
+        if n % 5 == 4:
+            raise OSError(f"probe failure {n}")
+        return n, n / 10
+
+    async def sample() -> Sampler:
+        sampler = Sampler(probe, "test", "a counter", interval=0.001)
+        sampler.start()
+        await asyncio.sleep(0.3)
+        await sampler.stop()
+        return sampler
+
+    sampler = asyncio.run(sample())
+    assert len(sampler.samples) <= 8
+    assert sampler.interval > 0.001  # doubled each time the samples were halved
+    assert sampler.errors > 0
+    assert sampler.usage()["interval_s"] == 0.001
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.mark.parametrize("kind", ["reference", "command"])
+def test_started_targets_have_samples_in_run_json(kind: str, tmp_path: Path) -> None:
+    args = ["--case", "ws/5.1"]
+    if kind == "command":
+        port = _free_port()
+        server = f"{sys.executable} -m reference.servers ws --port {port}"
+        args += ["--cmd", f"sleep 0.1; {server}", "--target", f"ws://127.0.0.1:{port}/"]
+    env = {k: v for k, v in os.environ.items() if k not in ("TARGET", "RTCONFORM_DOCKER_IMAGE")}
+    run = subprocess.run([sys.executable, "-m", "conformance", "run", *args, "--report-dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert run.returncode == 0, run.stderr
+    (folder,) = tmp_path.iterdir()
+    target = json.loads((folder / "run.json").read_text())["target"]
+    assert target["kind"] == kind
+    res = target["resources"]
+    assert res["source"] == "proc"
+    assert len(res["samples"]) >= 2
+    # A Python server: more than 5 MiB resident. With --cmd the shell counts too (same session).
+    assert all(s["mem_bytes"] > 5 * 2**20 for s in res["samples"])
+    assert res["samples"][-1]["cpu_s"] > 0
