@@ -11,6 +11,7 @@ from collections import Counter
 from conformance.model import Case
 from conformance.registry import load
 
+WS = ("conformance.catalog.ws",)  # this catalog only: other catalogs are not ours to break on
 __all__ = ["render"]
 
 HEADER = """# WebSocket server catalog (RFC 6455)
@@ -50,7 +51,7 @@ def _counts(cases: list[Case]) -> str:
 
 def render() -> str:
     """The whole Markdown document."""
-    cases = [c for c in load().cases if c.spec == "ws"]
+    cases = list(load(WS).cases)
     lines = [HEADER, "## Counts", "", _counts(cases), "", "## Cases"]
     title = None
     for case in cases:
