@@ -4,6 +4,7 @@ the third-party `websockets` server."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -111,10 +112,13 @@ def test_list_and_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_started_command_target_output_is_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     server = Path(__file__).with_name("engine_echo_server.py")
-    code = main(["run", "--target", "ws://127.0.0.1:39871", "--cmd", f"{sys.executable} {server} 39871",
+    with socket.socket() as s:  # a free port for the started server
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = main(["run", "--target", f"ws://127.0.0.1:{port}", "--cmd", f"{sys.executable} {server} {port}",
                  "--case", "2.1", "--report-dir", str(tmp_path), "--quiet"])
     assert code == 0, capsys.readouterr()
-    run = json.loads((tmp_path / "127.0.0.1_39871" / "run.json").read_text())
+    run = json.loads((tmp_path / f"127.0.0.1_{port}" / "run.json").read_text())
     assert run["target"]["kind"] == "command"
     assert "echo server up" in run["target"]["output"]
     assert run["target"]["returncode"] is not None
