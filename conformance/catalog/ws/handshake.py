@@ -112,9 +112,11 @@ def _unsupported_version(slug: str, version: str, level: Level) -> None:
         return verdict
 
 
-_unsupported_version("unsupported-version-8", "8", MUST)
+# 9 is reserved in the IANA WebSocket Version Number Registry and 14 unassigned; 8 (hybi-08) is not used:
+# servers may still support it (npm ws, aiohttp do), which §4.4 allows
+_unsupported_version("unsupported-version-9", "9", MUST)
 _unsupported_version("unsupported-version-14", "14", MUST)
-_unsupported_version("unsupported-version-426", "8", SHOULD)
+_unsupported_version("unsupported-version-426", "9", SHOULD)
 
 
 @SENDING.case(

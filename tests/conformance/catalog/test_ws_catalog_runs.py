@@ -30,7 +30,7 @@ ACCEPTABLE = {Outcome.PASSED, Outcome.NON_STRICT, Outcome.INFORMATIONAL}
 WEBSOCKETS_DEVIATIONS = {
     "ws/4.2.1/missing-host": "accepts a handshake without Host (RFC 9112 §3.2: 400)",
     "ws/4.2.1/invalid-host": "accepts Host: 'bad host' (RFC 9112 §3.2: 400)",
-    "ws/4.4/unsupported-version-8": "answers 400 without a Sec-WebSocket-Version header (§4.4)",
+    "ws/4.4/unsupported-version-9": "answers 400 without a Sec-WebSocket-Version header (§4.4)",
     "ws/4.4/unsupported-version-14": "answers 400 without a Sec-WebSocket-Version header (§4.4)",
     "ws/5.5.1/close-between-fragments": "answers a close inside a fragmented message with 1002 (Autobahn "
                                         "7.1.5 fails it too)",

@@ -58,7 +58,7 @@ def test_ids_are_unique_well_formed_and_every_case_is_documented() -> None:
 def test_extra_cases_fill_the_gaps_autobahn_leaves() -> None:
     ids = {c.id for c in CASES}
     for extra in ("ws/4.2.2/valid-upgrade", "ws/4.2.1/missing-host", "ws/4.2.1/key-15-bytes",
-                  "ws/4.2.1/method-post", "ws/4.2.1/http-1-0", "ws/4.4/unsupported-version-8",
+                  "ws/4.2.1/method-post", "ws/4.2.1/http-1-0", "ws/4.4/unsupported-version-9",
                   "ws/4.4/unsupported-version-426", "ws/4.2.2/subprotocol-from-offered",
                   "ws/5.1/unmasked-text", "ws/5.1/server-frames-unmasked", "ws/5.2/length-64-bit-msb-set",
                   "ws/5.2/minimal-length-in-echoes", "ws/7.4.1/close-code-1012", "ws/7.4.1/close-code-1014",
