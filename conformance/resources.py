@@ -43,15 +43,15 @@ class Sample:
 
 
 class ProcProbe:
-    """RSS and CPU time of every process in one session (the target's process and its children).
+    """RSS and CPU time of every process in the given sessions (the target's processes and their children).
 
     Started targets run in their own session (``start_new_session``), so a ``--cmd`` shell and the server
     it forks are both counted. Reads ``/proc/<pid>/stat`` (proc(5)): field 6 session, 14-17 utime, stime,
     cutime, cstime in clock ticks, 24 rss in pages. Linux only; elsewhere it returns None.
     """
 
-    def __init__(self, session: int, proc_root: str = "/proc") -> None:
-        self.session = session
+    def __init__(self, *sessions: int, proc_root: str = "/proc") -> None:
+        self.sessions = frozenset(sessions)
         self.root = proc_root
         self.tick = float(os.sysconf("SC_CLK_TCK"))
         self.page = os.sysconf("SC_PAGE_SIZE")
@@ -75,7 +75,7 @@ class ProcProbe:
         for pid in pids:
             fields = self._stat_fields(pid)
             # Fields after the name start at field 3 (state): field N is fields[N - 3].
-            if fields is None or len(fields) < 22 or int(fields[3]) != self.session:
+            if fields is None or len(fields) < 22 or int(fields[3]) not in self.sessions:
                 continue
             found += 1
             ticks += sum(int(x) for x in fields[11:15])
@@ -97,12 +97,14 @@ class Sampler:
         self.samples: list[Sample] = []
         self.errors = 0
         self._task: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Event | None = None
         self._t0 = 0.0
 
     def start(self) -> None:
         """Start sampling (the first sample is taken at once)."""
         self._t0 = asyncio.get_running_loop().time()
-        self._task = asyncio.ensure_future(self._loop())
+        self._stopping = asyncio.Event()
+        self._task = asyncio.ensure_future(self._loop(self._stopping))
 
     async def _read(self) -> bool:
         try:
@@ -119,23 +121,26 @@ class Sampler:
             self.interval *= 2
         return True
 
-    async def _loop(self) -> None:
+    async def _loop(self, stopping: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
-        while True:
+        while not stopping.is_set():
             began = loop.time()
             if not await self._read():
                 return
             # A slow probe (the engine answers stats about once a second) is not made slower by a sleep.
-            await asyncio.sleep(max(0.0, self.interval - (loop.time() - began)))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stopping.wait(), max(0.0, self.interval - (loop.time() - began)))
 
     async def stop(self) -> None:
-        """Take a last sample (while the target still runs) and stop sampling."""
+        """Let a reading under way finish, take a last one (the target still runs) and stop sampling."""
         task, self._task = self._task, None
-        if task is None:
+        if task is None or self._stopping is None:
             return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 5.0)
+        except asyncio.TimeoutError:  # a probe that hangs: give up on it
+            task.cancel()
         await self._read()
 
     def usage(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ kind is used, so a broken plugin cannot break the other kinds.
 
 :func:`sampled` wraps a target so that its memory and CPU use is sampled from start to stop (see
 :mod:`conformance.resources`) when the target offers a probe: a ``resource_probe()`` method (plugins,
-Docker), or a started local process (``--cmd`` and the embedded reference server).
+Docker), or the local processes it started (``--cmd``, the embedded reference servers).
 """
 
 from __future__ import annotations
@@ -61,11 +61,23 @@ def probe_for(target: Target) -> tuple[Probe, str, str] | None:
     if callable(offer):
         probe: tuple[Probe, str, str] | None = offer()
         return probe
+    processes = _started_processes(target)
+    if processes:
+        what = "rss and user+system cpu of the started processes and their sessions (/proc)"
+        return ProcProbe(*(p.proc.pid for p in processes if p.proc is not None)), "proc", what
+    return None
+
+
+def _started_processes(target: object) -> list[ManagedProcess]:
+    """The processes a built-in target started: its ``process``, or those of its ``targets`` (a set of
+    embedded reference servers holds ``(protocol, target)`` pairs)."""
+    found = []
     process = getattr(target, "process", None)
     if isinstance(process, ManagedProcess) and process.proc is not None:
-        what = "rss and user+system cpu of the started process and its session (/proc)"
-        return ProcProbe(process.proc.pid), "proc", what
-    return None
+        found.append(process)
+    for item in getattr(target, "targets", None) or ():
+        found += _started_processes(item[1] if isinstance(item, tuple) else item)
+    return found
 
 
 class SampledTarget:
