@@ -18,6 +18,7 @@ from conformance.wire.ws import Pong, Timeout, WsClient
 from conformance.wire.wsframes import frame
 
 __all__ = [
+    "CHOP_PAUSE",
     "FAST_WAIT",
     "QUIET_WAIT",
     "code_required",
@@ -28,6 +29,9 @@ __all__ = [
     "send_chopped_frame",
 ]
 
+#: Pause between TCP chops (and between frames sent "frame-wise"), so that on loopback each chop reaches the
+#: target as its own read, as Autobahn's reactor round per chop does; the only purpose is TCP-cleanliness.
+CHOP_PAUSE = 0.001
 #: How long a valid prefix must leave the connection open (Autobahn's first 1 s timeout marker).
 QUIET_WAIT = 0.1
 #: How long a fail-fast target gets to react to the invalid part (Autobahn's second 1 s marker); the
@@ -159,14 +163,23 @@ __all__ += ["frame_bytes", "show_response"]
 
 async def send_frames(ws: WsClient, frames: Sequence[tuple[int, bytes, bool]], chop: int | str | None = None
                       ) -> None:
-    """Send ``(opcode, payload, fin)`` frames: all in one TCP write (``chop=None``, Autobahn's "one chop"),
-    one write per frame (``"frame"``, Autobahn's ``sync=True``) or ``chop`` octets per write."""
+    """Send ``(opcode, payload, fin)`` frames, chopped as :func:`send_raw` does."""
+    await send_raw(ws, [frame(op, payload, fin=fin) for op, payload, fin in frames], chop)
+
+
+async def send_raw(ws: WsClient, frames: Sequence[bytes], chop: int | str | None = None) -> None:
+    """Send whole frames (bytes): all in one TCP write (``chop=None``, Autobahn's "one chop"), one write per
+    frame (``"frame"``, Autobahn's ``sync=True``) or ``chop`` octets per write, with :data:`CHOP_PAUSE`
+    between writes in the last two modes."""
     if chop is None:
-        data = b"".join(frame(op, payload, fin=fin) for op, payload, fin in frames)
-        await ws.send(data, text=f"{len(frames)} frames in one write")
+        await ws.send(b"".join(frames), text=f"{len(frames)} frames in one write")
         return
-    for op, payload, fin in frames:
-        await ws.send_frame(op, payload, fin=fin, chop=chop if isinstance(chop, int) else None)
+    for i, data in enumerate(frames):
+        if i:
+            await ws.pause(CHOP_PAUSE)
+        how = f" in {chop}-octet chops" if isinstance(chop, int) else ""
+        await ws.send(data, chop=chop if isinstance(chop, int) else None, pause=CHOP_PAUSE,
+                      text=f"frame {i + 1} of {len(frames)}{how}")
 
 
-__all__ += ["send_frames"]
+__all__ += ["send_frames", "send_raw"]

@@ -7,6 +7,7 @@ the target sends: a non-minimal length encoding or a masked server frame fails a
 from __future__ import annotations
 
 from conformance import expect
+from conformance.catalog.ws import _steps
 from conformance.expect import binary, text
 from conformance.model import MUST, Verdict, group
 from conformance.wire.ws import WsClient
@@ -48,7 +49,7 @@ def _echo_case(kind: str, size: int, autobahn: str, chop: int | None = None) -> 
     async def run(ws: WsClient) -> Verdict:
         await ws.open()
         payload = fill * size
-        await ws.send_frame(opcode, payload, chop=chop)
+        await ws.send_frame(opcode, payload, chop=chop, pause=_steps.CHOP_PAUSE if chop else 0.0)
         return await expect.echo(ws, [text(payload.decode()) if opcode == TEXT else binary(payload)])
 
 

@@ -43,7 +43,7 @@ def _ping_case(slug: str, autobahn: str, payload: bytes, what: str, chop: int | 
     )
     async def run(ws: WsClient) -> Verdict:
         await ws.open()
-        await ws.ping(payload, chop=chop)  # 0x89 0x80|len <mask> <payload>
+        await ws.ping(payload, chop=chop, pause=_steps.CHOP_PAUSE if chop else 0.0)  # 0x89 len <mask> <data>
         return await expect.echo(ws, [Pong(payload)])
 
 
@@ -130,8 +130,7 @@ def _ten_pings(slug: str, autobahn: str, chop: int | None) -> None:
     async def run(ws: WsClient) -> Verdict:
         await ws.open()
         payloads = [f"payload-{i}".encode() for i in range(10)]
-        for payload in payloads:
-            await ws.ping(payload, chop=chop)
+        await _steps.send_frames(ws, [(PING, p, True) for p in payloads], chop)
         return await _steps.pongs_for_pings(ws, payloads)
 
 

@@ -12,7 +12,7 @@ from conformance.catalog.ws import _steps
 from conformance.expect import text
 from conformance.model import MUST, Verdict, group
 from conformance.wire.ws import WsClient
-from conformance.wire.wsframes import BINARY, CLOSE, PING, TEXT
+from conformance.wire.wsframes import BINARY, CLOSE, PING, TEXT, frame
 
 FRAMING = group("ws", "5.2", "Base Framing Protocol")
 
@@ -66,9 +66,8 @@ def _after_echo(slug: str, autobahn: str, bad: dict[str, object], what: str, quo
     )
     async def run(ws: WsClient) -> Verdict:
         await ws.open()
-        await ws.send_frame(TEXT, HELLO, chop=chop)
-        await ws.send_frame(**bad, chop=chop)  # type: ignore[arg-type]
-        await ws.send_frame(PING, b"", chop=chop)
+        frames = [frame(TEXT, HELLO), frame(**bad), frame(PING, b"")]  # type: ignore[arg-type]
+        await _steps.send_raw(ws, frames, "frame" if frame_chops else chop)
         return await expect.fail(ws, 1002, ok=[text(HELLO.decode())], non_strict=[])
 
 
