@@ -1,0 +1,54 @@
+"""HTTP long-polling cases (RFC 6202 best practices, and the testee contract in docs/testee-contract.md).
+
+Importing this package registers the ``poll`` suite: cases receive a
+:class:`~conformance.catalog.poll.context.PollContext` on the poll URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from conformance.catalog.poll.context import PollContext
+from conformance.catalog.sse.context import HttpSuite
+from conformance.suites import SUITES, SuiteInfo, register_suite
+from conformance.wire.endpoint import Endpoint
+from conformance.wire.poll import HttpExchange, build_http_request, parse_poll_answer
+
+MODULES = (
+    "conformance.catalog.poll.s5_4_responses",
+    "conformance.catalog.poll.s2_2_delivery",
+    "conformance.catalog.poll.s5_practices",
+)
+
+PROBE_TIMEOUT = 1.5
+
+
+async def probe(endpoint: Endpoint) -> bool:
+    """Whether ``endpoint`` behaves like a long poll: it holds ``GET`` (no head within 1.5 s) or answers
+    the poll JSON.
+
+    Raises:
+        OSError: the target cannot be reached.
+    """
+    ex = HttpExchange(endpoint)
+    request = build_http_request("GET", endpoint.resource, endpoint.host_header, endpoint.headers)
+    try:
+        await asyncio.wait_for(ex.send(request), PROBE_TIMEOUT)
+        await ex.wait_done(PROBE_TIMEOUT)
+    except asyncio.TimeoutError:
+        return True
+    except (asyncio.IncompleteReadError, ValueError):
+        return False
+    finally:
+        ex.close()
+    with contextlib.suppress(ValueError):
+        parse_poll_answer(ex.body)
+        return ex.response is not None and ex.response.status == 200
+    return False
+
+
+if "poll" not in SUITES:
+    register_suite("poll", HttpSuite(PollContext), SuiteInfo(
+        frozenset({"http", "https"}), probe=probe, reference=("poll", "--hold-timeout", "1"),
+        reference_profile=(("hold-timeout", "1"), ("history-size", "1024"))))

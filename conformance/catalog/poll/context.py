@@ -1,0 +1,92 @@
+"""What a long-polling case receives: the poll URL, its profile, and poll helpers."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conformance.catalog.sse.context import HttpContext
+from conformance.model import CaseFailed
+from conformance.wire.http import HttpResponse
+from conformance.wire.poll import HttpExchange, PollAnswer, parse_poll_answer, split_resource
+
+__all__ = ["Poll", "PollContext"]
+
+#: Hold timeout assumed when the profile names none (RFC 6202 §5.5: "30 seconds is a safer value").
+DEFAULT_HOLD = 30.0
+
+
+class Poll:
+    """One answered poll: the response head, the parsed answer and how long the target held it."""
+
+    def __init__(self, response: HttpResponse, answer: PollAnswer, held: float, head_size: int) -> None:
+        self.response = response
+        self.answer = answer
+        self.held = held
+        self.head_size = head_size
+
+    def own(self, token: str) -> list[str]:
+        """The data of the messages this case published (they start with ``token``)."""
+        return [data for _, data, _ in self.answer.messages if data.startswith(token)]
+
+
+class PollContext(HttpContext):
+    """A long-poll case's context."""
+
+    @property
+    def hold(self) -> float:
+        """The hold timeout the target promises (``--hold-timeout``), or 30 s."""
+        return self.number("hold-timeout", DEFAULT_HOLD) or DEFAULT_HOLD
+
+    def resource(self, cursor: int | None, extra: str = "") -> str:
+        """The poll URL's resource with ``cursor=`` (and ``extra`` query text) added."""
+        path, query = split_resource(self.endpoint.resource)
+        params = [p for p in (query, "" if cursor is None else f"cursor={cursor}", extra) if p]
+        return f"{path}?{'&'.join(params)}" if params else path
+
+    async def start_poll(self, cursor: int | None, extra: str = "", chop: int | None = None) -> HttpExchange:
+        """Send a poll; the answer is read in the background (await :meth:`finish`)."""
+        return await self.exchange("GET", self.resource(cursor, extra), headers=[("Connection", "close")],
+                                   chop=chop)
+
+    async def finish(self, ex: HttpExchange, timeout: float | None = None) -> Poll:
+        """Wait for the poll's answer (at most ``timeout``, default hold + 5 s) and parse it.
+
+        Raises:
+            CaseFailed: no complete answer in time, a status other than 200, or not the JSON shape.
+        """
+        loop = asyncio.get_running_loop()
+        wait = self.left(self.hold + 5.0 if timeout is None else timeout)
+        if not await ex.wait_done(wait):
+            raise CaseFailed(["an answer to the poll"], f"no complete answer after {wait:.1f} s")
+        held = loop.time() - ex.sent_at
+        ex.close()
+        assert ex.response is not None
+        if ex.response.status != 200:
+            status = f"status {ex.response.status} {ex.response.reason}"
+            raise CaseFailed(["200 with the poll answer"], status)
+        try:
+            answer = parse_poll_answer(ex.body)
+        except ValueError as exc:
+            raise CaseFailed(['{"cursor": M, "messages": [...]}'], str(exc)) from None
+        return Poll(ex.response, answer, held, ex.raw_head_size)
+
+    async def poll(self, cursor: int | None, extra: str = "", timeout: float | None = None,
+                   chop: int | None = None) -> Poll:
+        """One whole poll."""
+        return await self.finish(await self.start_poll(cursor, extra, chop), timeout)
+
+    async def cursor_after(self, token: str) -> int:
+        """Publish a marker and follow the cursors from 0 until it shows up; the cursor right after it.
+
+        Works with any target that keeps the marker in its history (no need for publish to return ids).
+        """
+        await self.publish(token + "-marker")
+        cursor = 0
+        for _ in range(64):
+            answer = (await self.poll(cursor, timeout=5.0)).answer
+            cursor = answer.cursor
+            if any(d == token + "-marker" for _, d, _ in answer.messages):
+                return cursor
+            if not answer.messages:
+                break
+        raise CaseFailed(["the published marker in the poll answers"], "it never showed up")

@@ -1,0 +1,123 @@
+"""RFC 6202 §2.1 "Definition" and §2.2 "HTTP Long Polling Issues": no loss, no duplicate, batching,
+caching, header overhead."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conformance.catalog.poll.context import PollContext
+from conformance.model import MAY, MUST, SHOULD, CaseFailed, Verdict, group
+
+G = group("poll", "2.2", "Long polling issues")
+
+_LATENCY = ("Maximal Latency: ... the server will queue any events that occur while the client is "
+            "reconnecting and send them in the next response (RFC 6202 §2.2).")
+
+
+async def _collect(ctx: PollContext, cursor: int, token: str, count: int,
+                   polls: int = 40) -> tuple[list[str], int]:
+    """Follow the cursor until ``count`` own messages arrived; returns them and the number of answers."""
+    got: list[str] = []
+    answers = 0
+    while len(got) < count and answers < polls:
+        poll = await ctx.poll(cursor)
+        answers += 1
+        got += poll.own(token)
+        if poll.answer.cursor < cursor:
+            raise CaseFailed(["a cursor that never goes back"], f"{cursor} then {poll.answer.cursor}")
+        cursor = poll.answer.cursor
+    return got, answers
+
+
+@G.case("batched-in-order", level=MUST, section="2.2",
+        desc="Publishes three messages while no poll is pending, then polls",
+        requirement="Messages published between polls MUST be queued and delivered in the next answers, "
+                    "in order, once each.",
+        quote=_LATENCY)
+async def batched_in_order(ctx: PollContext) -> Verdict:
+    token = ctx.token()
+    cursor = await ctx.cursor_after(token)
+    want = [f"{token}-{i}" for i in range(3)]
+    for data in want:
+        await ctx.publish(data)
+    got, answers = await _collect(ctx, cursor, token, 3)
+    if got != want:
+        raise CaseFailed([f"{want} in order"], f"{got}")
+    return Verdict(actual=f"3 messages in {answers} answer(s)")
+
+
+@G.case("no-loss-across-polls", level=MUST, section="2.1",
+        desc="Publishes 20 messages while a client polls continuously",
+        requirement="A client following the cursor MUST receive every message exactly once, in order.",
+        quote="When the client receives the response, it immediately sends a new request (RFC 6202 "
+              "§2.1): the gap between two polls must lose nothing.")
+async def no_loss_across_polls(ctx: PollContext) -> Verdict:
+    token = ctx.token()
+    cursor = await ctx.cursor_after(token)
+    want = [f"{token}-{i:02d}" for i in range(20)]
+    collector = asyncio.ensure_future(_collect(ctx, cursor, token, 20, polls=200))
+    for data in want:
+        await ctx.publish(data)
+    got, answers = await asyncio.wait_for(collector, ctx.left())
+    if got != want:
+        raise CaseFailed(["20 messages, in order, once each"], f"{len(got)}: {got[:4]}...")
+    return Verdict(actual=f"20 messages in {answers} answers")
+
+
+@G.case("cursor-survives-gap", level=MUST, section="2.1",
+        desc="Publishes, waits 1 s without polling, then polls with the old cursor",
+        requirement="A poll with an older cursor MUST get the messages published since.",
+        quote="the session must survive the gap between polls (RFC 6202 §2.1 life cycle).")
+async def cursor_survives_gap(ctx: PollContext) -> Verdict:
+    token = ctx.token()
+    cursor = await ctx.cursor_after(token)
+    await ctx.publish(token + "-gap")
+    await asyncio.sleep(min(1.0, ctx.left() / 4))  # the stimulus: a client away between polls
+    got, _ = await _collect(ctx, cursor, token, 1)
+    if got != [token + "-gap"]:
+        raise CaseFailed(["the message published during the gap"], f"{got}")
+    return Verdict(actual="delivered after the gap")
+
+
+@G.case("no-caching", level=SHOULD, section="2.2",
+        desc="Reads Cache-Control of a poll answer",
+        requirement="Poll answers SHOULD NOT be cacheable (Cache-Control no-cache, no-store or max-age=0).",
+        quote="Caching: ... intermediaries cannot tell a long poll from a normal request, so caching must be "
+              "suppressed (RFC 6202 §2.2, §5.6).")
+async def no_caching(ctx: PollContext) -> Verdict:
+    token = ctx.token()
+    cursor = await ctx.cursor_after(token)
+    await ctx.publish(token + "-x")
+    poll = await ctx.poll(cursor)
+    tokens = poll.response.tokens("cache-control")
+    if not {"no-cache", "no-store", "max-age=0"} & set(tokens):
+        raise CaseFailed(["cache-control no-cache, no-store or max-age=0"], f"cache-control {tokens or None}")
+    return Verdict(actual=f"cache-control {', '.join(tokens)}")
+
+
+@G.case("cache-buster-accepted", level=MUST, section="2.2",
+        desc="Polls with an extra query parameter t=<random>",
+        requirement="The server MUST accept (ignore) an unknown cache-busting query parameter.",
+        quote="Caching: ... clients often add a unique query parameter to defeat caches (RFC 6202 §2.2).")
+async def cache_buster_accepted(ctx: PollContext) -> Verdict:
+    token = ctx.token()
+    cursor = await ctx.cursor_after(token)
+    await ctx.publish(token + "-t")
+    poll = await ctx.poll(cursor, extra=f"t={token}")
+    if token + "-t" not in poll.own(token):
+        raise CaseFailed(["the message, with t= ignored"], f"{poll.own(token)}")
+    return Verdict(actual="t= ignored")
+
+
+@G.case("header-overhead", level=MAY, section="2.2",
+        desc="Measures the response head size per delivered message",
+        requirement="Recorded, not judged: the header bytes each message costs.",
+        quote="Header Overhead: With the long polling technique, every long poll request and long poll "
+              "response is a complete HTTP message and thus contains a full set of HTTP headers.")
+async def header_overhead(ctx: PollContext) -> Verdict:
+    token = ctx.token()
+    cursor = await ctx.cursor_after(token)
+    await ctx.publish(token + "-h")
+    poll = await ctx.poll(cursor)
+    per = poll.head_size / max(1, len(poll.answer.messages))
+    return Verdict.informational(f"response head {poll.head_size} bytes, {per:.0f} bytes per message")

@@ -1,0 +1,78 @@
+"""RFC 6202 §5.4 "HTTP Responses" and §5.5 "Timeouts": what a held poll is answered with, and when."""
+
+from __future__ import annotations
+
+from conformance.catalog.poll.context import Poll, PollContext
+from conformance.model import MUST, SHOULD, CaseFailed, Outcome, Verdict, group
+
+G = group("poll", "5.4", "HTTP responses")
+
+_RESPONSE = ("In accordance with HTTP/1.1, the server should respond to a long poll request with a 200 OK "
+             "when an event, a status change, or a timeout occurs.")
+_TIMEOUT = ("Long polling requests that are too long are affected by timeouts. ... Experience has shown "
+            "that a long poll timeout value of 30 seconds is generally a safer value.")
+
+
+@G.case("answer-json-shape", level=MUST,
+        desc="Publishes a marker and polls from cursor 0",
+        requirement='The server MUST answer 200 with {"cursor": M, "messages": [{"id", "data"}]} holding '
+                    "the marker.",
+        quote=_RESPONSE)
+async def answer_json_shape(ctx: PollContext) -> Verdict:
+    token = ctx.token()
+    cursor = await ctx.cursor_after(token)
+    return Verdict(actual=f"answers parse; cursor after the marker {cursor}")
+
+
+@G.case("held-until-news", level=MUST,
+        desc="Polls at the newest cursor, publishes 0.3 s later",
+        requirement="The poll MUST be held (no empty answer before the hold timeout) and answered with "
+                    "the new message once it is published.",
+        quote=_RESPONSE)
+async def held_until_news(ctx: PollContext) -> Verdict:
+    token = ctx.token()
+    cursor = await ctx.cursor_after(token)
+    ex = await ctx.start_poll(cursor)
+    await ex.wait(lambda: ex.done, 0.3)
+    if not ex.done:
+        await ctx.publish(token + "-news")
+    poll = await ctx.finish(ex)
+    if not poll.answer.messages and poll.held < 0.9 * ctx.hold:
+        raise CaseFailed(["held until news or the hold timeout"], f"empty answer after {poll.held:.2f} s")
+    return Verdict(actual=f"answered after {poll.held:.2f} s with {len(poll.answer.messages)} message(s)")
+
+
+async def _empty_answer(ctx: PollContext, token: str) -> tuple[int, Poll]:
+    """Poll at the newest cursor until an answer comes back empty (others may publish meanwhile)."""
+    cursor = await ctx.cursor_after(token)
+    for _ in range(30):
+        poll = await ctx.poll(cursor, timeout=min(ctx.left() - 1.0, 130.0))
+        if not poll.answer.messages:
+            return cursor, poll
+        cursor = poll.answer.cursor
+    raise CaseFailed(["an empty answer at the hold timeout"], "news kept arriving in 30 polls")
+
+
+@G.case("timeout-answer-empty", level=MUST, section="5.5", timeout=140.0,
+        desc="Polls at the newest cursor and publishes nothing",
+        requirement="At the hold timeout the server MUST answer 200 with no messages and the same cursor.",
+        quote=_TIMEOUT)
+async def timeout_answer_empty(ctx: PollContext) -> Verdict:
+    cursor, poll = await _empty_answer(ctx, ctx.token())
+    if poll.answer.cursor != cursor:
+        raise CaseFailed([f"cursor {cursor} unchanged"], f"cursor {poll.answer.cursor}")
+    return Verdict(actual=f"200, no messages, cursor {cursor} after {poll.held:.2f} s")
+
+
+@G.case("hold-at-most-30s", level=SHOULD, section="5.5", timeout=140.0,
+        desc="Measures how long a poll without news is held",
+        requirement="The hold timeout SHOULD be at most 30 s (non-strict up to 120 s).",
+        quote=_TIMEOUT)
+async def hold_at_most_30s(ctx: PollContext) -> Verdict:
+    _, poll = await _empty_answer(ctx, ctx.token())
+    if poll.held > 120.0:
+        raise CaseFailed(["held at most 120 s"], f"held {poll.held:.1f} s")
+    if poll.held > 30.5:
+        return Verdict(behavior=Outcome.NON_STRICT, expected=("held at most 30 s",),
+                       actual=f"held {poll.held:.1f} s")
+    return Verdict(actual=f"held {poll.held:.2f} s")

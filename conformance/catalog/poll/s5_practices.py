@@ -1,0 +1,92 @@
+"""RFC 6202 §5.1, §5.2 (connections), §3.2 (framing) and §6 (security): held polls in company."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conformance.catalog.poll.context import PollContext
+from conformance.model import MUST, SHOULD, CaseFailed, Verdict, group
+
+G = group("poll", "5", "HTTP best practices")
+
+
+@G.case("publish-while-held", level=MUST, section="5.2",
+        desc="Holds a poll on one connection and publishes on another",
+        requirement="A request on another connection MUST be served at once while a poll is held, and "
+                    "the held poll answered with the message.",
+        quote="a client ... should not pipeline requests behind a long poll ... it uses a separate "
+              "connection (RFC 6202 §5.2).")
+async def publish_while_held(ctx: PollContext) -> Verdict:
+    token = ctx.token()
+    cursor = await ctx.cursor_after(token)
+    ex = await ctx.start_poll(cursor)
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    await ctx.publish(token + "-p")
+    took = loop.time() - t0
+    poll = await ctx.finish(ex)
+    if took > 2.0:
+        raise CaseFailed(["the publish answered within 2 s"], f"it took {took:.2f} s")
+    if token + "-p" not in poll.own(token) and poll.answer.messages == ():
+        raise CaseFailed(["the held poll answered with the message"], "answered empty")
+    return Verdict(actual=f"publish took {took:.3f} s; poll answered after {poll.held:.2f} s")
+
+
+@G.case("duplicate-poll-released", level=SHOULD, section="5.1",
+        desc="Two concurrent polls with the same client=ID",
+        requirement="The server SHOULD NOT hold both: it answers the older one at once (within 1 s).",
+        quote="the server should detect that multiple long poll requests ... are pending from the same "
+              "browser and ... not defer both responses (RFC 6202 §5.1).")
+async def duplicate_poll_released(ctx: PollContext) -> Verdict:
+    token = ctx.token()
+    cursor = await ctx.cursor_after(token)
+    first = await ctx.start_poll(cursor, extra=f"client={token}")
+    await first.wait(lambda: first.done, 0.1)
+    if first.done:
+        return Verdict(actual="the first poll was answered before the second (news arrived)")
+    await ctx.start_poll(cursor, extra=f"client={token}")
+    if not await first.wait(lambda: first.done, 1.0):
+        raise CaseFailed(["the older poll answered within 1 s"], "both polls held")
+    return Verdict(actual="the older poll was released")
+
+
+@G.case("request-rechunked", level=MUST, section="3.2",
+        desc="Sends the poll request in 1-byte TCP segments",
+        requirement="The server MUST NOT depend on how the request is cut: the answer is the same.",
+        quote="Framing Techniques: ... intermediaries may re-chunk ... message boundaries must not depend "
+              "on chunk boundaries (RFC 6202 §3.2).")
+async def request_rechunked(ctx: PollContext) -> Verdict:
+    token = ctx.token()
+    cursor = await ctx.cursor_after(token)
+    await ctx.publish(token + "-c")
+    poll = await ctx.poll(cursor, chop=1)
+    if token + "-c" not in poll.own(token):
+        raise CaseFailed(["the message"], f"{poll.own(token)}")
+    return Verdict(actual="same answer with a 1-byte-chunked request")
+
+
+@G.case("malformed-cursor-400", level=MUST, section="6",
+        desc="Polls with cursor=abc",
+        requirement="A malformed request MUST be refused with 400 (not held, not a crash).",
+        quote="Security Considerations: ... injection through the payload (RFC 6202 §6): malformed input "
+              "is rejected.")
+async def malformed_cursor_400(ctx: PollContext) -> Verdict:
+    response, _ = await ctx.request("GET", ctx.resource(None, "cursor=abc"), timeout=5.0)
+    if response.status != 400:
+        raise CaseFailed(["400"], f"status {response.status} {response.reason}")
+    return Verdict(actual="400")
+
+
+@G.case("oversized-publish-refused", level=SHOULD, section="6", timeout=20.0,
+        desc="Publishes an 8 MiB body",
+        requirement="The server SHOULD bound what it accepts: 413 (or another 4xx).",
+        quote="Security Considerations: ... resource exhaustion (RFC 6202 §6): a payload size limit.")
+async def oversized_publish_refused(ctx: PollContext) -> Verdict:
+    ep = ctx.publish_endpoint()
+    try:
+        response, _ = await ctx.request("POST", ep.resource, body=b"x" * (8 << 20), endpoint=ep, timeout=10.0)
+    except (ConnectionError, asyncio.IncompleteReadError):
+        return Verdict(actual="connection closed during the upload")
+    if not 400 <= response.status < 500:
+        raise CaseFailed(["413 or another 4xx"], f"status {response.status} {response.reason}")
+    return Verdict(actual=f"{response.status} {response.reason}")

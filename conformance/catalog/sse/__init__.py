@@ -1,0 +1,52 @@
+"""Server-Sent Events cases (WHATWG HTML §9.2), for servers: one module per section.
+
+Importing this package registers the ``sse`` suite: cases receive an
+:class:`~conformance.catalog.sse.context.SseContext` on the stream URL. ``http://`` and ``https://``
+targets are probed (``GET`` with ``Accept: text/event-stream``) to tell them from long-polling ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from conformance.catalog.sse.context import HttpSuite, SseContext, stream_problem
+from conformance.suites import SUITES, SuiteInfo, register_suite
+from conformance.wire.endpoint import Endpoint
+from conformance.wire.poll import HttpExchange, build_http_request
+
+MODULES = (
+    "conformance.catalog.sse.s9_2_3_response",
+    "conformance.catalog.sse.s9_2_5_framing",
+    "conformance.catalog.sse.s9_2_6_fields",
+    "conformance.catalog.sse.s9_2_4_resume",
+    "conformance.catalog.sse.s9_2_7_heartbeat",
+    "conformance.catalog.sse.delivery",
+    "conformance.catalog.sse.cors",
+)
+
+PROBE_TIMEOUT = 2.0
+
+
+async def probe(endpoint: Endpoint) -> bool:
+    """Whether ``endpoint`` answers ``GET`` with an event stream within 2 s.
+
+    Raises:
+        OSError: the target cannot be reached.
+    """
+    ex = HttpExchange(endpoint)
+    request = build_http_request("GET", endpoint.resource, endpoint.host_header,
+                                 (*endpoint.headers, ("Accept", "text/event-stream")))
+    try:
+        response = await asyncio.wait_for(ex.send(request), PROBE_TIMEOUT)
+    except (asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError):
+        return False
+    finally:
+        ex.close()
+    return not stream_problem(response)
+
+
+if "sse" not in SUITES:
+    register_suite("sse", HttpSuite(SseContext), SuiteInfo(
+        frozenset({"http", "https"}), probe=probe,
+        reference=("sse", "--heartbeat-interval", "1", "--queue-size", "64", "--send-timeout", "2"),
+        reference_profile=(("heartbeat-interval", "1"), ("history-size", "1024"))))

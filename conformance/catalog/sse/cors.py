@@ -1,0 +1,61 @@
+"""CORS for cross-origin EventSource (WHATWG HTML §9.2.2, WHATWG Fetch §3.2 "CORS protocol")."""
+
+from __future__ import annotations
+
+from conformance.catalog.sse.context import SseContext
+from conformance.model import MUST, SHOULD, CaseFailed, Verdict, group
+
+G = group("sse", "cors", "Cross-origin streams")
+
+ORIGIN = "http://other.example"
+
+
+@G.case("allow-origin", level=MUST,
+        desc=f"GET the stream with Origin: {ORIGIN}",
+        requirement="The server MUST answer with Access-Control-Allow-Origin: the origin or '*'.",
+        quote="If the result of a CORS check ... is failure, then return a network error (Fetch §4.9): "
+              "the response needs `Access-Control-Allow-Origin`.")
+async def allow_origin(ctx: SseContext) -> Verdict:
+    sub = await ctx.subscribe([("Origin", ORIGIN)])
+    assert sub.exchange.response is not None
+    acao = sub.exchange.response.header("access-control-allow-origin")
+    if acao not in (ORIGIN, "*"):
+        raise CaseFailed([f"access-control-allow-origin {ORIGIN} or *"],
+                         f"access-control-allow-origin {acao!r}")
+    return Verdict(actual=f"access-control-allow-origin {acao}")
+
+
+@G.case("preflight-last-event-id", level=MUST,
+        desc="OPTIONS preflight asking for GET with the last-event-id header",
+        requirement="The preflight MUST succeed (2xx) and allow the Last-Event-ID header: a long or "
+                    "non-ASCII id makes browsers send one.",
+        quote="Its value is not a CORS-safelisted request-header value ... then a CORS-preflight request "
+              "is needed (Fetch §3.2.2; the wpt eventsource-cross-origin-preflight test).")
+async def preflight_last_event_id(ctx: SseContext) -> Verdict:
+    response, _ = await ctx.request("OPTIONS", headers=[
+        ("Origin", ORIGIN), ("Access-Control-Request-Method", "GET"),
+        ("Access-Control-Request-Headers", "last-event-id")], timeout=5.0)
+    allowed = response.tokens("access-control-allow-headers")
+    acao = response.header("access-control-allow-origin")
+    if not 200 <= response.status < 300 or not ({"last-event-id", "*"} & set(allowed)) or \
+            acao not in (ORIGIN, "*"):
+        raise CaseFailed(["2xx allowing last-event-id for the origin"],
+                         f"{response.status}, allow-headers {allowed}, allow-origin {acao!r}")
+    return Verdict(actual=f"{response.status}, allow-headers {', '.join(allowed)}")
+
+
+@G.case("credentials-echo-origin", level=SHOULD,
+        desc=f"GET the stream with Origin: {ORIGIN}; checks it would work withCredentials",
+        requirement="For `new EventSource(url, {withCredentials: true})` the server SHOULD echo the origin "
+                    "(not '*') and send Access-Control-Allow-Credentials: true.",
+        quote="If request's credentials mode is \"include\" and `Access-Control-Allow-Credentials` ... "
+              "is not `true`, then return failure (Fetch §4.9 CORS check).")
+async def credentials_echo_origin(ctx: SseContext) -> Verdict:
+    sub = await ctx.subscribe([("Origin", ORIGIN)])
+    assert sub.exchange.response is not None
+    r = sub.exchange.response
+    acao, acac = r.header("access-control-allow-origin"), r.header("access-control-allow-credentials")
+    if acao != ORIGIN or (acac or "").lower() != "true":
+        raise CaseFailed([f"allow-origin {ORIGIN} and allow-credentials true"],
+                         f"allow-origin {acao!r}, allow-credentials {acac!r}")
+    return Verdict(actual="origin echoed with credentials allowed")

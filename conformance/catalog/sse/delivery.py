@@ -1,0 +1,62 @@
+"""Delivery under load: a subscriber that does not read must not slow the others (WHATWG HTML §9.2.7,
+RFC 6202 §2.2 "Allocated Resources"); a slow reader still gets its events in order, none skipped."""
+
+from __future__ import annotations
+
+from conformance.catalog.sse.context import SseContext
+from conformance.catalog.sse.verify import check_clean, wait_own
+from conformance.model import MUST, CaseFailed, Verdict, group
+
+G = group("sse", "delivery", "Delivery to slow subscribers")
+
+EVENTS = 32
+SIZE = 32 * 1024
+
+
+@G.case("slow-subscriber-isolated", level=MUST, timeout=30.0,
+        desc=f"One subscriber stops reading (4 KiB receive buffer); {EVENTS} events of 32 KiB are "
+             "published; another subscriber reads",
+        requirement="A subscriber that does not read MUST NOT delay the others: the reading one gets "
+                    "every event, in order, in time.",
+        quote="Allocated Resources: ... each long poll request ... ties up server resources (RFC 6202 "
+              "§2.2); a server must bound what it buffers for a client that does not read.")
+async def slow_subscriber_isolated(ctx: SseContext) -> Verdict:
+    token = ctx.token()
+    slow = await ctx.subscribe(rcvbuf=4096)
+    slow.exchange.pause_reading()
+    fast = await ctx.subscribe()
+    for i in range(EVENTS):
+        await ctx.publish(f"{i:05d}" + "x" * (SIZE - 5), event=token)
+    events = await wait_own(ctx, fast, token, EVENTS)
+    check_clean(fast)
+    order = [int(e.data[:5]) for e in events]
+    if order != list(range(EVENTS)):
+        raise CaseFailed(["every event once, in order"], f"order {order[:10]}...")
+    return Verdict(actual=f"the reading subscriber got all {EVENTS} events in order")
+
+
+@G.case("slow-reader-order-kept", level=MUST, timeout=30.0,
+        desc=f"A subscriber pauses reading while {EVENTS} events of 32 KiB are published, then reads on",
+        requirement="What a slow reader gets MUST be the published events in order with no gap "
+                    "(the server may drop it, ending the stream, but never skip events).",
+        quote="the user agent must ... interpret res's body line by line (a dropped subscriber resumes "
+              "with Last-Event-ID; a skipped event is lost for good).")
+async def slow_reader_order_kept(ctx: SseContext) -> Verdict:
+    token = ctx.token()
+    slow = await ctx.subscribe(rcvbuf=4096)
+    slow.exchange.pause_reading()
+    for i in range(EVENTS):
+        await ctx.publish(f"{i:05d}", event=token)
+        if i % 16 == 15:
+            await ctx.publish("y" * SIZE, event=token + "pad")
+    slow.exchange.resume_reading()
+    await slow.exchange.wait(lambda: len(slow.of_type(token)) >= EVENTS, ctx.left(10.0))
+    check_clean(slow)
+    got = [int(e.data) for e in slow.of_type(token)]
+    if got != list(range(len(got))):
+        raise CaseFailed(["a gap-free prefix of the published events"], f"received {got[:12]}...")
+    how = "all" if len(got) == EVENTS else f"{len(got)} then the stream ended" if slow.exchange.done else \
+        f"only {len(got)} in time"
+    if len(got) < EVENTS and not slow.exchange.done:
+        raise CaseFailed(["every event, or a prefix then the end of the stream"], how)
+    return Verdict(actual=f"{how} of {EVENTS} events, in order")

@@ -1,0 +1,65 @@
+"""WHATWG HTML §9.2.7 "Authoring notes": keepalive comments while idle.
+
+The interval a target promises comes from ``--heartbeat-interval`` (default 15 s, the note's value).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from conformance.catalog.sse.context import SseContext
+from conformance.catalog.sse.verify import check_clean, wait_own
+from conformance.model import MUST, CaseFailed, Verdict, group
+
+G = group("sse", "9.2.7", "Authoring notes: keepalive")
+
+_QUOTE = ("Legacy proxy servers are known to, in certain cases, drop HTTP connections after a short "
+          "timeout. To protect against such proxy servers, authors can include a comment line (one "
+          "starting with a ':' character) every 15 seconds or so.")
+DEFAULT_INTERVAL = 15.0
+
+
+@G.case("heartbeat-while-idle", level=MUST, timeout=75.0,
+        desc="Subscribes and watches the stream for two heartbeat intervals",
+        requirement="The server MUST NOT stay silent longer than its heartbeat interval (+50%): it sends "
+                    "comment heartbeats while idle.",
+        quote=_QUOTE)
+async def heartbeat_while_idle(ctx: SseContext) -> Verdict:
+    interval = ctx.number("heartbeat-interval", DEFAULT_INTERVAL) or DEFAULT_INTERVAL
+    sub = await ctx.subscribe()
+    allowed = interval * 1.5 + 0.2
+    window = min(2 * interval + 0.5, ctx.left() - 1.0)
+    start = sub.exchange.head_at
+    await sub.exchange.wait(lambda: sub.exchange.done, window)
+    times = [start] + [t for t, _ in sub.exchange.pieces] + [start + window]
+    gap = max(b - a for a, b in itertools.pairwise(times))
+    if sub.exchange.done:
+        raise CaseFailed(["the stream stays open while idle"], "the target ended the stream")
+    if gap > allowed:
+        raise CaseFailed([f"a heartbeat at least every {allowed:.1f} s"], f"silent for {gap:.1f} s")
+    check_clean(sub)
+    return Verdict(actual=f"longest silence {gap:.2f} s; {len(sub.parser.comments)} comment(s) in "
+                          f"{window:.1f} s")
+
+
+@G.case("heartbeat-between-events", level=MUST, timeout=75.0,
+        desc="Publishes events around heartbeats; checks no comment lands inside an event or a line",
+        requirement="A keepalive MUST NOT split an event: comments only between events, never inside "
+                    "a field line.",
+        quote="comment = colon *any-char end-of-line ... event = *( comment / field ) end-of-line")
+async def heartbeat_between_events(ctx: SseContext) -> Verdict:
+    interval = ctx.number("heartbeat-interval", DEFAULT_INTERVAL) or DEFAULT_INTERVAL
+    token = ctx.token()
+    sub = await ctx.subscribe()
+    await sub.exchange.wait(lambda: bool(sub.parser.comments), min(interval * 1.5 + 0.2, ctx.left() - 2))
+    payload = "x" * 20000 + "\n" + "y" * 20000
+    await ctx.publish(payload, event=token)
+    await sub.exchange.wait(lambda: len(sub.parser.comments) > 1, min(interval * 1.5 + 0.2, ctx.left() - 2))
+    await ctx.publish(payload, event=token)
+    events = await wait_own(ctx, sub, token, 2)
+    check_clean(sub)
+    inside = [c.line for c in sub.parser.comments if c.in_block]
+    if inside or any(e.data != payload for e in events):
+        raise CaseFailed(["events intact, comments between events"],
+                         f"comments inside events at lines {inside[:5]}" if inside else "data changed")
+    return Verdict(actual=f"{len(sub.parser.comments)} comment(s), all between events")
