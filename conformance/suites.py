@@ -97,14 +97,18 @@ def register_suite(spec: str, suite: Suite, info: SuiteInfo | None = None) -> No
 
 
 async def infer_suites(endpoint: Endpoint) -> list[str]:
-    """The suites whose targets ``endpoint`` looks like: by URL scheme, then by probe when several match."""
+    """The suites whose targets ``endpoint`` looks like: by URL scheme, then by probe when several match.
+
+    A probe raises OSError when it cannot reach the target; then every candidate is returned.
+    """
     candidates = [spec for spec, info in SUITE_INFO.items() if endpoint.scheme in info.schemes]
     if len(candidates) <= 1:
         return candidates
-    chosen = []
     for spec in candidates:
         probe = SUITE_INFO[spec].probe
-        if probe is not None and await probe(endpoint):
-            chosen.append(spec)
-            break
-    return chosen
+        try:
+            if probe is not None and await probe(endpoint):
+                return [spec]
+        except OSError:  # unreachable: the target itself will say so (exit 3), not the inference
+            return candidates
+    return []
