@@ -21,7 +21,7 @@ from conformance.model import Case, Group, Level
 __all__ = ["CATALOGS", "Registry", "catalog_hash", "load", "matches", "select"]
 
 #: Catalog packages, in report order. Each lists its modules in ``MODULES``.
-CATALOGS = ("conformance.catalog.ws",)
+CATALOGS = ("conformance.catalog.ws", "conformance.catalog.sse", "conformance.catalog.poll")
 
 _AUTOBAHN_SEL = re.compile(r"^[\d*?\[\]]+(?:\.[\d*?\[\]]+)*$")
 
