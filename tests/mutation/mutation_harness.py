@@ -108,10 +108,10 @@ def run_proxied(
 def run_direct(
     upstream: tuple[str, int], registry: Registry, *, strict: bool = False, settings: RunSettings = SETTINGS
 ) -> Results:
-    """The whole catalog straight against ``upstream`` (no proxy)."""
+    """The whole WebSocket catalog straight against ``upstream`` (no proxy)."""
 
     async def main() -> Results:
-        cases = registry.select((), strict=strict)
+        cases = registry.select(("ws",), strict=strict)
         results, _ = await run_cases(cases, parse_url(f"ws://{upstream[0]}:{upstream[1]}/"), settings)
         return {r.id: r for r in results}
 
