@@ -22,8 +22,8 @@ PY=${PYTHON:-python3}
 CTX=$(mktemp -d)
 trap 'rm -rf "$CTX"' EXIT
 mkdir -p "$CTX/wheels"
-"$PY" -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$CTX/wheels" "$REPO"
-"$PY" -m pip download --quiet --disable-pip-version-check --only-binary=:all: -d "$CTX/wheels" "h11>=0.14"
+# rtconform's wheel and the wheels of its runtime dependencies.
+"$PY" -m pip wheel --quiet --disable-pip-version-check -w "$CTX/wheels" "$REPO"
 cp "$HERE/healthcheck.py" "$CTX/"
 
 build() {  # build NAME DOCKERFILE
