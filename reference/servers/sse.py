@@ -115,6 +115,29 @@ class SseServer(HttpServer):
             if not conn.keep_alive:
                 return
 
+    def stream_headers(self, request: Request) -> list[tuple[str, str]]:
+        """The headers of a stream response."""
+        return [("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-store"),
+                ("X-Accel-Buffering", "no"), *cors_headers(request)]
+
+    def first_block(self, resume: int) -> bytes:
+        """``retry:`` and the resume point, sent before anything else.
+
+        §9.2.6 dispatch sets the last event ID string from the buffer even for a block without data, so
+        without this id a drop before the first event would make the client reconnect without
+        Last-Event-ID, and miss what was published meanwhile.
+        """
+        return encode_retry(self.settings.retry_ms) + f"id: {resume}\n\n".encode()
+
+    def heartbeat(self) -> bytes:
+        """The comment sent after ``heartbeat_interval`` of silence (§9.2.6: a line starting with ':' is
+        ignored)."""
+        return encode_comment()
+
+    def encode(self, event: StoredEvent) -> bytes:
+        """One stored event on the wire."""
+        return encode_event(event.data, event=event.event, id=event.id)
+
     async def _stream(self, conn: HttpConnection, request: Request) -> None:
         sub = self.hub.subscribe()  # before reading the history: nothing falls between replay and live
         try:
@@ -122,17 +145,11 @@ class SseServer(HttpServer):
             last = request.header("last-event-id") or request.query.get("lastEventId")
             seq = parse_id(last) if last is not None else None
             resume = seq if seq is not None else self.hub.history.last_seq
-            conn.start_stream([("Content-Type", "text/event-stream; charset=utf-8"),
-                               ("Cache-Control", "no-store"), ("X-Accel-Buffering", "no"),
-                               *cors_headers(request)])
-            # The stream's first block names the resume point: §9.2.6 dispatch sets the last event ID
-            # string from the buffer even for a block without data, so without this id a drop before the
-            # first event would make the client reconnect without Last-Event-ID (and miss events).
-            first = encode_retry(self.settings.retry_ms) + f"id: {resume}\n\n".encode()
-            if not await self._send(conn, first):
+            conn.start_stream(self.stream_headers(request))
+            if not await self._send(conn, self.first_block(resume)):
                 return
             for event in self.hub.history.after(resume):
-                if not await self._send(conn, _encode(event)):
+                if not await self._send(conn, self.encode(event)):
                     return
             await self._live(conn, sub)
         finally:
@@ -150,7 +167,7 @@ class SseServer(HttpServer):
                     return
                 if getter not in done:
                     getter.cancel()
-                    if not await self._send(conn, encode_comment()):
+                    if not await self._send(conn, self.heartbeat()):
                         return
                     continue
                 event = getter.result()
@@ -159,7 +176,7 @@ class SseServer(HttpServer):
                     with contextlib.suppress(OSError):
                         await asyncio.wait_for(conn.writer.drain(), self.settings.send_timeout)
                     return
-                if not await self._send(conn, _encode(event)):
+                if not await self._send(conn, self.encode(event)):
                     return
         finally:
             peer_gone.cancel()
@@ -174,7 +191,3 @@ class SseServer(HttpServer):
             conn.abort()
             return False
         return True
-
-
-def _encode(event: StoredEvent) -> bytes:
-    return encode_event(event.data, event=event.event, id=event.id)
