@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,15 @@ GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #: RFC 6455 §4.1: "The value of this header field MUST be 13."
 SUPPORTED_VERSION = "13"
 _KEY_BYTES = 16
+
+# RFC 9112 §3.2: Host = uri-host [ ":" port ], with RFC 3986 §3.2.2-3.2.3: uri-host is an IP-literal
+# ("[" IPv6address / IPvFuture "]"), an IPv4address or a reg-name of unreserved, pct-encoded and sub-delims
+# characters; port = *DIGIT.
+_HOST_VALUE = re.compile(
+    r"(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]"
+    r"|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)"
+    r"(?::[0-9]*)?"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +145,11 @@ def _check_upgrade_headers(headers: Headers) -> str:
     host = _single(headers, "host")
     if not host:
         raise _Refused(400, "missing host header" if host is None else "empty host header")
+    # RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request
+    # message that lacks a Host header field and to any request message that contains more than one Host
+    # header field line or a Host header field with an invalid field value."
+    if not _HOST_VALUE.fullmatch(host):
+        raise _Refused(400, f"invalid host header {host!r}")
     # RFC 6455 §4.2.1: "An |Upgrade| header field containing the value "websocket", treated as an ASCII
     # case-insensitive value."
     if "websocket" not in (token.lower() for token in _tokens(headers, "upgrade")):

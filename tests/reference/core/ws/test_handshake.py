@@ -58,6 +58,12 @@ def test_server_accepts_token_lists_case_insensitively(headers: Headers) -> None
     assert negotiate(request(headers)) == Accept(BASE_101, None)
 
 
+@pytest.mark.parametrize("host", ["example.com", "127.0.0.1:9001", "[::1]:80", "xn--bcher-kva.example",
+                                  "a%20b", "localhost:"])
+def test_server_accepts_valid_host_values(host: str) -> None:
+    assert isinstance(negotiate(request(replace("host", host))), Accept)
+
+
 @pytest.mark.parametrize("version", ["1.1", "1.2", "2", "2.0", "3.0"])
 def test_server_accepts_http_1_1_or_later(version: str) -> None:
     assert isinstance(negotiate(request(version=version)), Accept)
@@ -72,6 +78,10 @@ REJECTIONS = [
     ("http-garbage", request(version="x.y"), 400, "invalid http version 'x.y'"),
     ("missing-host", request(without("host")), 400, "missing host header"),
     ("empty-host", request(replace("host", "")), 400, "empty host header"),
+    ("host-with-space", request(replace("host", "bad host")), 400, "invalid host header 'bad host'"),
+    ("host-with-path", request(replace("host", "a/b")), 400, "invalid host header 'a/b'"),
+    ("host-with-userinfo", request(replace("host", "u@a")), 400, "invalid host header 'u@a'"),
+    ("host-open-ip-literal", request(replace("host", "[::1")), 400, "invalid host header '[::1'"),
     ("duplicate-host", request((*GOOD, ("Host", "b"))), 400, "duplicate host header"),
     ("missing-upgrade", request(without("upgrade")), 400, "upgrade header must contain websocket, got []"),
     ("wrong-upgrade", request(replace("upgrade", "h2c")), 400,
