@@ -188,6 +188,18 @@ def _fail_fast_utf8(our: Reaction, their: Reaction) -> bool:
         not rest or rest[-1][0] in ("ping", "pong", *ends))
 
 
+def _control_extended_length(our: Reaction, their: Reaction) -> bool:
+    # RFC 6455 §5.5: control frames "MUST have a payload length of 125 bytes or less"; we refuse the
+    # 16- and 64-bit length forms on a control frame from the length code, before reading the value.
+    # websockets reads the value and accepts a short payload sent in the long form (only §5.2's
+    # minimal-encoding MUST, on the sender, is broken then), or fails later on its content.
+    head = our.items[:-1]
+    strict = our.failed == 1002 and our.why.startswith("control frame too long") \
+        and "length code 12" in our.why
+    nxt = their.items[len(head):len(head) + 1]
+    return strict and _before_failure(our, their) and bool(nxt) and nxt[0][0] in ("ping", "pong", "close", "fail")
+
+
 def _close_check_order(our: Reaction, their: Reaction) -> bool:
     # A Close frame with an invalid code and an invalid UTF-8 reason: both fail; we check the code first
     # (RFC 6455 §7.4: 1002), the library the reason first (§8.1: 1007). Either error fails the connection.
@@ -226,6 +238,7 @@ RULES = (
     Rule("fail-fast-utf8", _fail_fast_utf8),
     Rule("non-minimal-length", _strict_header("non-minimal length encoding")),
     Rule("length-msb-set", _strict_header("64-bit length with the most significant bit set")),
+    Rule("control-frame-extended-length", _control_extended_length),
     Rule("close-check-order", _close_check_order),
     Rule("close-inside-fragmented-message", _close_inside_message),
 )

@@ -123,7 +123,8 @@ async def _judge_valid(ws: WsClient, plan: Plan) -> tuple[str, str]:
 
 async def _judge_violation(ws: WsClient, plan: Plan) -> tuple[str, str]:
     want = plan.echoes
-    await ws.wait(lambda: ws.tcp_closed)
+    # Decided as soon as one message more than the valid ones comes back (the violating one, accepted).
+    await ws.wait(lambda: ws.tcp_closed or len(_messages(ws)) > len(want))
     got = _messages(ws)
     info = ws.close_info()
     expected = f"expected close {'/'.join(map(str, plan.codes))} or a tcp close after {plan.violation}"
