@@ -53,8 +53,9 @@ async def duplicate_poll_released(ctx: PollContext) -> Verdict:
 @G.case("request-rechunked", level=MUST, section="3.2",
         desc="Sends the poll request in 1-byte TCP segments",
         requirement="The server MUST NOT depend on how the request is cut: the answer is the same.",
-        quote="Framing Techniques: ... intermediaries may re-chunk ... message boundaries must not depend "
-              "on chunk boundaries (RFC 6202 §3.2).")
+        quote="The normal procedure for parsing an HTTP message is to read the start-line into a "
+              "structure, read each header field line into a hash table by field name until the empty "
+              "line (RFC 9112 §2.2): a read, not a TCP segment, has no meaning.")
 async def request_rechunked(ctx: PollContext) -> Verdict:
     token = ctx.token()
     cursor = await ctx.cursor_after(token)

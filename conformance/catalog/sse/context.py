@@ -139,10 +139,11 @@ class SseContext(HttpContext):
     """An SSE case's context: subscriptions to the stream URL."""
 
     async def subscribe(self, headers: Sequence[tuple[str, str]] = (), resource: str | None = None,
-                        ready: bool = True, rcvbuf: int | None = None) -> Subscription:
+                        ready: bool = True, rcvbuf: int | None = None,
+                        chop: int | None = None) -> Subscription:
         """``GET`` the stream; with ``ready`` fail unless it is 200 ``text/event-stream``."""
         wanted = [("Accept", "text/event-stream"), ("Cache-Control", "no-cache"), *headers]
-        ex = await self.exchange("GET", resource, headers=wanted, rcvbuf=rcvbuf)
+        ex = await self.exchange("GET", resource, headers=wanted, rcvbuf=rcvbuf, chop=chop)
         sub = Subscription(ex)
         assert ex.response is not None
         if ready:

@@ -25,6 +25,20 @@ async def content_type_event_stream(ctx: SseContext) -> Verdict:
     return Verdict(actual=f"200 {sub.exchange.response.header('content-type')}")
 
 
+@G.case("request-rechunked", level=MUST,
+        desc="Sends the stream request in 1-byte TCP segments, then publishes",
+        requirement="The server MUST NOT depend on how the request is cut: the stream opens and delivers.",
+        quote="The normal procedure for parsing an HTTP message is to read the start-line into a "
+              "structure, read each header field line into a hash table by field name until the empty "
+              "line (RFC 9112 §2.2): a read, not a TCP segment, has no meaning.")
+async def request_rechunked(ctx: SseContext) -> Verdict:
+    token = ctx.token()
+    sub = await ctx.subscribe(chop=1)
+    await ctx.publish("chopped", event=token)
+    await wait_own(ctx, sub, token, 1)
+    return Verdict(actual="stream opened from a 1-byte-chunked request")
+
+
 @G.case("no-caching", level=SHOULD, section="9.2.3",
         desc="GET the stream; read Cache-Control",
         requirement="The stream SHOULD NOT be cacheable: Cache-Control no-cache or no-store.",

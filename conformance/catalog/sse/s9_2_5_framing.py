@@ -7,9 +7,8 @@ CR and CRLF inside a payload come back as LF: the format joins data lines with L
 from __future__ import annotations
 
 from conformance.catalog.sse.context import SseContext
-from conformance.catalog.sse.verify import check_clean, roundtrip, wait_own
-from conformance.model import MUST, CaseFailed, Verdict, group
-from conformance.wire.sse import parse_stream
+from conformance.catalog.sse.verify import roundtrip
+from conformance.model import MUST, Verdict, group
 
 G = group("sse", "9.2.5", "Parsing an event stream: payload framing")
 
@@ -54,27 +53,3 @@ _payload_case("data-bom-inside", "Publishes '\\ufeffx' (a BOM that is data, not 
 _payload_case("data-nul", "Publishes 'a\\x00b' (U+0000 in data is delivered)", "a\0b")
 _payload_case("data-64kib", "Publishes 64 KiB of text in one event", "0123456789abcdef" * 4096)
 _payload_case("data-many-lines", "Publishes 1000 short lines", "\n".join(str(i) for i in range(1000)))
-
-
-@G.case("rechunk-independent", level=MUST,
-        desc="Parses the received stream again cut at every byte (first 16 KiB), in 3- and 1009-byte pieces",
-        requirement="The stream MUST parse to the same events however it is cut into chunks.",
-        quote="The stream must then be parsed by reading everything line by line ... (a CR at the end "
-              "of one chunk followed by LF in the next is one end of line).")
-async def rechunk_independent(ctx: SseContext) -> Verdict:
-    token = ctx.token()
-    sub = await ctx.subscribe()
-    await ctx.publish("line1\nline2\r\nline3", event=token)
-    await ctx.publish("\u00e9\U0001f600", event=token)
-    await wait_own(ctx, sub, token, 2)
-    check_clean(sub)
-    body = sub.exchange.body
-    # Every cut of the first 16 KiB (a stream prefix is a stream), and 3-byte and 1009-byte pieces of all.
-    head = body[:16384]
-    for data, cuts in ((head, list(range(1, len(head)))), (head, list(range(3, len(head), 3))),
-                       (body, list(range(1009, len(body), 1009)))):
-        whole = [(e.type, e.data, e.last_event_id) for e in parse_stream(data).events]
-        parsed = [(e.type, e.data, e.last_event_id) for e in parse_stream(data, cuts).events]
-        if parsed != whole:
-            raise CaseFailed(["the same events in any chunking"], f"{len(parsed)} vs {len(whole)} events")
-    return Verdict(actual=f"{len(body)} bytes: identical events in every chunking tried")
