@@ -182,7 +182,11 @@ class DockerTarget:
         loop = asyncio.get_running_loop()
         end = loop.time() + self.timeout
         while loop.time() < end:
-            status, code, port = await asyncio.to_thread(self._state)
+            try:
+                status, code, port = await asyncio.to_thread(self._state)
+            except Exception as exc:  # removed by someone else, or the engine went away
+                raise TargetError(f"cannot inspect the container of {self.image!r}: {_first_line(exc)}") \
+                    from None
             if code is not None:
                 raise TargetError(f"the container of {self.image!r} exited before accepting connections")
             if port is not None and status == "running":
