@@ -42,7 +42,8 @@ def add_report_parser(sub: Any) -> argparse.ArgumentParser:
     r.add_argument("--label", "-l", action="append", default=[], metavar="NAME",
                    help="column heading, once per RUN.json in order (default: the target names)")
     r.add_argument("--expect", action="append", default=[], metavar="FILE",
-                   help="expectations file: once for every run, or once per RUN.json in order")
+                   help="expectations file: once for every run, or once per RUN.json in order "
+                        "('' for none)")
     r.add_argument("--baseline", default=None, metavar="RUN.json",
                    help="show what changed since this run (in every column)")
     r.add_argument("--check", action="store_true",
@@ -57,7 +58,7 @@ def _inputs(args: argparse.Namespace) -> list[ReviewInputs]:
     if len(args.expect) not in (0, 1, n):
         raise ValueError(f"--expect must be given once, or once per run: {len(args.expect)} for {n} runs")
     expects = args.expect * n if len(args.expect) == 1 else args.expect or [None] * n
-    return [ReviewInputs.load(e, args.baseline) for e in expects]
+    return [ReviewInputs.load(e or None, args.baseline) for e in expects]
 
 
 def report_main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
