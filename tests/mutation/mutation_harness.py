@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 #: Short close timeout: a mutated target that goes silent must not cost the suite seconds per case.
-SETTINGS = RunSettings(jobs=64, timeout=10.0, close_timeout=2.0)
+SETTINGS = RunSettings(jobs=160, timeout=10.0, close_timeout=2.0)
 
 Results = dict[str, CaseResult]
 
