@@ -88,6 +88,7 @@ class HttpExchange:
         ended: the body ended as HTTP framed it (last chunk, Content-Length reached, or close-delimited EOF).
         closed: the target closed the connection.
         framing_error: a broken chunked encoding.
+        head_error: why no response head could be read.
     """
 
     endpoint: Endpoint
@@ -97,6 +98,7 @@ class HttpExchange:
     ended: bool = False
     closed: bool = False
     framing_error: str = ""
+    head_error: str = ""
     sent_at: float = 0.0
     head_at: float = 0.0
     raw_head_size: int = 0
@@ -106,8 +108,10 @@ class HttpExchange:
     _task: asyncio.Task[None] | None = None
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def send(self, request: bytes, chop: int | None = None, rcvbuf: int | None = None) -> HttpResponse:
-        """Connect, send ``request`` (in pieces of ``chop`` bytes if given), read the head, start the body.
+    async def send(self, request: bytes, chop: int | None = None, rcvbuf: int | None = None, *,
+                   wait_head: bool = True) -> HttpResponse | None:
+        """Connect, send ``request`` (in pieces of ``chop`` bytes if given), then read the response in
+        the background; with ``wait_head`` wait for its head and return it (a held poll: don't).
 
         ``rcvbuf`` shrinks the socket's receive buffer before connecting (a slow subscriber).
         """
@@ -130,14 +134,34 @@ class HttpExchange:
         self.sent_at = loop.time()
         if self.transcript is not None:
             self.transcript.sent(request, f"http request ({len(request)} bytes)")
-        head = await self._reader.readuntil(b"\r\n\r\n")
-        self.head_at = loop.time()
+        self._task = asyncio.ensure_future(self._read_response())
+        if not wait_head:
+            return None
+        await self.wait(lambda: self.response is not None, 3600.0)
+        if self.response is None:
+            raise ConnectionError(self.head_error or "the connection closed before a response head")
+        return self.response
+
+    async def _read_response(self) -> None:
+        assert self._reader is not None
+        try:
+            head = await self._reader.readuntil(b"\r\n\r\n")
+            self.response = parse_response_head(head)
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, OSError) as exc:
+            self.head_error = f"no valid response head: {type(exc).__name__}: {exc}"[:200]
+            self.closed = True
+            self._finish(False)
+            return
+        self.head_at = asyncio.get_running_loop().time()
         self.raw_head_size = len(head)
         if self.transcript is not None:
             self.transcript.received(head)
-        self.response = parse_response_head(head)
-        self._task = asyncio.ensure_future(self._read_body())
-        return self.response
+        self._changed.set()
+        try:
+            await self._read_body()
+        except OSError:
+            self.closed = True
+            self._finish(False)
 
     async def _read_body(self) -> None:
         assert self._reader is not None

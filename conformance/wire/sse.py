@@ -101,7 +101,7 @@ class StreamParser:
         rest = "".join(self._pending)
         if rest:
             self._block_lines.append(rest)
-        if self._block_lines:
+        if any(not line.startswith(":") for line in self._block_lines):  # comments alone lose nothing
             self.unfinished = list(self._block_lines)
             self.deviations.append(f"unfinished event at eof (not dispatched): {self._block_lines[:3]!r}")
 

@@ -70,7 +70,7 @@ class PollServer(HttpServer):
                 await conn.respond(405, [("Allow", "GET, OPTIONS")], b"poll with GET\n")
             elif not await self._poll(conn, request):
                 return
-            if not conn.keep_alive:
+            if not conn.keep_alive or self.stopping:
                 return
 
     async def _poll(self, conn: HttpConnection, request: Request) -> bool:

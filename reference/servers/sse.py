@@ -112,7 +112,7 @@ class SseServer(HttpServer):
             else:
                 await self._stream(conn, request)
                 return
-            if not conn.keep_alive:
+            if not conn.keep_alive or self.stopping:
                 return
 
     def stream_headers(self, request: Request) -> list[tuple[str, str]]:

@@ -83,6 +83,8 @@ class HttpConnection:
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=max_head_size)
         self._max_body = max_body_size
         self._head_timeout = head_timeout
+        #: Waiting for a request (between requests on a kept-alive connection): safe to close on shutdown.
+        self.idle = False
 
     async def next_request(self) -> Request | None:
         """The next request, or None when the peer is done (closed, or the connection cannot be reused).
@@ -93,12 +95,15 @@ class HttpConnection:
             self._h11.start_next_cycle()
         elif self._h11.our_state is not h11.IDLE:
             return None
+        self.idle = True
         try:
             return await asyncio.wait_for(self._read_request(), self._head_timeout)
         except asyncio.TimeoutError:
             await self._refuse(408, "request not complete in time")
         except HttpError as exc:
             await self._refuse(exc.status, exc.reason)
+        finally:
+            self.idle = False
         return None
 
     async def _read_request(self) -> Request | None:
@@ -259,16 +264,18 @@ class HttpServer:
         if self._server is not None:
             self._server.close()
         self._on_shutdown()
+        for conn in list(self._conns):
+            if conn.idle:  # kept alive, between requests: nothing to finish
+                conn.close()
         tasks = set(self._tasks)
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=self._shutdown_timeout)
-            for conn in list(self._conns):
-                if pending:
+            if pending:
+                for conn in list(self._conns):
                     conn.abort()
+                _, pending = await asyncio.wait(pending, timeout=1.0)
             for task in pending:
                 task.cancel()
-            if pending:
-                await asyncio.wait(pending, timeout=1.0)
         if self._server is not None:
             await self._server.wait_closed()
 

@@ -38,7 +38,7 @@ async def probe(endpoint: Endpoint) -> bool:
         await ex.wait_done(PROBE_TIMEOUT)
     except asyncio.TimeoutError:
         return True
-    except (asyncio.IncompleteReadError, ValueError):
+    except ConnectionError:
         return False
     finally:
         ex.close()

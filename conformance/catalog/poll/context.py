@@ -46,7 +46,7 @@ class PollContext(HttpContext):
     async def start_poll(self, cursor: int | None, extra: str = "", chop: int | None = None) -> HttpExchange:
         """Send a poll; the answer is read in the background (await :meth:`finish`)."""
         return await self.exchange("GET", self.resource(cursor, extra), headers=[("Connection", "close")],
-                                   chop=chop)
+                                   chop=chop, wait_head=False)
 
     async def finish(self, ex: HttpExchange, timeout: float | None = None) -> Poll:
         """Wait for the poll's answer (at most ``timeout``, default hold + 5 s) and parse it.

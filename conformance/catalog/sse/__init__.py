@@ -38,11 +38,11 @@ async def probe(endpoint: Endpoint) -> bool:
                                  (*endpoint.headers, ("Accept", "text/event-stream")))
     try:
         response = await asyncio.wait_for(ex.send(request), PROBE_TIMEOUT)
-    except (asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError):
+    except (asyncio.TimeoutError, ConnectionError):
         return False
     finally:
         ex.close()
-    return not stream_problem(response)
+    return response is not None and not stream_problem(response)
 
 
 if "sse" not in SUITES:

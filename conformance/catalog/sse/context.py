@@ -82,14 +82,15 @@ class HttpContext:
     async def exchange(self, method: str = "GET", resource: str | None = None, *,
                        headers: Sequence[tuple[str, str]] = (), body: bytes = b"",
                        endpoint: Endpoint | None = None, chop: int | None = None,
-                       rcvbuf: int | None = None) -> HttpExchange:
-        """Send one request on a new connection; the body is read in the background."""
+                       rcvbuf: int | None = None, wait_head: bool = True) -> HttpExchange:
+        """Send one request on a new connection (and wait for the response head unless ``wait_head`` is
+        false); the body is read in the background."""
         ep = endpoint or self.endpoint
         request = build_http_request(method, resource or ep.resource, ep.host_header,
                                      self._headers(headers), body)
         ex = HttpExchange(ep, self.transcript)
         self._exchanges.append(ex)
-        await asyncio.wait_for(ex.send(request, chop, rcvbuf), self.left())
+        await asyncio.wait_for(ex.send(request, chop, rcvbuf, wait_head=wait_head), self.left())
         return ex
 
     async def request(self, method: str = "GET", resource: str | None = None, *,
