@@ -78,7 +78,8 @@ def test_clean_stream_has_no_deviation_and_records_comments_and_retry() -> None:
     assert parser.deviations == []
     assert parser.bom_seen
     assert parser.retries == [2000]
-    assert [(c.text, c.in_block) for c in parser.comments] == [("hb", True), ("inside", True), ("between", False)]
+    assert [(c.text, c.in_block) for c in parser.comments] == \
+        [("hb", True), ("inside", True), ("between", False)]
 
 
 def test_bom_inside_a_value_is_data() -> None:

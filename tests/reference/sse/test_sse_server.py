@@ -23,7 +23,8 @@ def test_stream_head_first_block_and_live_events() -> None:
             assert await publish(server, " x") == 200
             assert await sub.exchange.wait(lambda: len(sub.events) == 2, 2)
             assert sub.exchange.body.startswith(b"retry: 1500\nid: 0\n\n")
-            assert [(e.type, e.data, e.id) for e in sub.events] == [("t", "a\nb", "1"), ("message", " x", "2")]
+            assert [(e.type, e.data, e.id) for e in sub.events] == \
+                [("t", "a\nb", "1"), ("message", " x", "2")]
             assert sub.parser.deviations == []
 
     run(main)
