@@ -25,7 +25,7 @@
       const groupOk = !f.group || g.dataset.group === f.group;
       for (const r of g.querySelectorAll("tr.case")) {
         const ok = groupOk && (!f.level || r.dataset.level === f.level)
-          && r.dataset.outcomes.split(" ").some((o) => f.outcomes.has(o) || o === "not-run")
+          && r.dataset.outcomes.split(" ").some((o) => f.outcomes.has(o))
           && (!f.q || text.get(r).includes(f.q));
         r.hidden = !ok;
         if (ok) { any = true; shown += 1; }
