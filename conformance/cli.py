@@ -21,7 +21,7 @@ from conformance.runner import RunSettings, default_jobs
 from conformance.suites import SUITE_INFO, infer_suites
 from conformance.targets import TargetSpec
 from conformance.targets.options import add_arguments as add_target_arguments
-from conformance.targets.options import spec_fields
+from conformance.targets.options import docker_suites, spec_fields
 from conformance.wire.endpoint import ALL_SCHEMES, Endpoint, parse_url
 
 #: Shortcuts for ``--profile NAME=VALUE``: what a target promises (read by the suites that need it).
@@ -141,6 +141,8 @@ def _suites(args: argparse.Namespace, endpoint: Endpoint | None) -> tuple[str, .
     for spec in args.suite:
         if spec not in SUITE_INFO:
             raise UsageError(f"unknown --suite {spec!r}; known: {', '.join(sorted(SUITE_INFO))}")
+    if not args.suite and args.docker_image:
+        return docker_suites(endpoint)
     if args.suite or endpoint is None:
         return tuple(args.suite)
     found = asyncio.run(infer_suites(endpoint))
