@@ -329,9 +329,11 @@ def test_drop_version_header_only_touches_refusals() -> None:
     ids=["short-key", "no-upgrade", "no-connection-upgrade", "no-version", "post"],
 )
 def test_repair_request_turns_a_refusal_into_101(upstream: tuple[str, int], request_head: Head) -> None:
-    status = handshake(upstream, Mutation, request_head).status
-    assert status is not None
-    assert status >= 400
+    try:
+        status = handshake(upstream, Mutation, request_head).status
+    except ConnectionError:
+        status = None  # some websockets versions refuse by closing the connection without a response
+    assert status is None or status >= 400
     assert handshake(upstream, RepairRequest, request_head).status == 101
 
 

@@ -7,6 +7,7 @@ known deviations are listed with a reason in ``conformance/expectations/websocke
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,9 @@ def test_websockets_server_passes_every_must_case_but_its_known_deviations(
     websockets_target: tuple[str, int], registry: Registry
 ) -> None:
     known = expectfile.load(EXPECTATIONS / "websockets.toml")
+    installed, listed = version("websockets").split(".")[0], known.meta.get("version")
+    if installed != listed:
+        pytest.skip(f"websockets.toml is for websockets {listed}, {installed} is installed")
     assert expectfile.unknown_ids(known, registry.by_id.keys()) == []
     bad = must_not_pass(run_direct(websockets_target, registry))
     unexpected = {i: r for i, r in bad.items() if (e := known.get(i)) is None or not e.matches(r.outcome)}
