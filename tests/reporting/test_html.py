@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 from dataclasses import replace
@@ -10,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from conformance.baseline import diff
+from conformance.cli import main
 from conformance.expectfile import parse
 from conformance.reporting.html import render, write
-from conformance.reporting.htmlmodel import case_file
+from conformance.reporting.htmlmodel import case_file, spec_link
 from conformance.review import Review
 from conformance.wire.transcript import Entry
 
@@ -179,3 +181,21 @@ def test_bad_arguments_are_refused() -> None:
         render([RUN, RUN], labels=["one"])
     with pytest.raises(ValueError, match="same runs"):
         render([RUN], reviews=[Review(replace(RUN))])
+
+
+def test_unknown_specs_get_no_link() -> None:
+    other = run(case("zz/3/thing", "failed"))
+    html = render([other])["cases/zz_3_thing.html"]
+    assert "§3" in scan(html).text
+    assert "rfc-editor" not in html
+    assert spec_link("zz", "3") == ("", "")
+    url = spec_link("sse", "parsing-an-event-stream")[1]
+    assert url.endswith("server-sent-events.html#parsing-an-event-stream")
+
+
+def test_report_command_cannot_write_is_a_tool_error(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "run.json").write_text(json.dumps(RUN.to_json()))
+    (tmp_path / "taken").write_text("a file where the report folder should go")
+    assert main(["report", str(tmp_path / "run.json"), "-o", str(tmp_path / "taken")]) == 3
+    assert "cannot write the report" in capsys.readouterr().err
