@@ -197,7 +197,8 @@ def _control_extended_length(our: Reaction, their: Reaction) -> bool:
     strict = our.failed == 1002 and our.why.startswith("control frame too long") \
         and "length code 12" in our.why
     nxt = their.items[len(head):len(head) + 1]
-    return strict and _before_failure(our, their) and bool(nxt) and nxt[0][0] in ("ping", "pong", "close", "fail")
+    return strict and _before_failure(our, their) and bool(nxt) \
+        and nxt[0][0] in ("ping", "pong", "close", "fail")
 
 
 def _close_check_order(our: Reaction, their: Reaction) -> bool:

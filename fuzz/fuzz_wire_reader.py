@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz the runner's reader of target bytes: ``conformance.wire.wsframes.FrameReader``, ``wsrecv.Receiver``.
 
 A hostile or broken server can send anything, so the runner's reader must be as robust as a server.

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Differential fuzzing: our server core against ``wsproto`` and ``websockets`` on the same client bytes.
 
 Input: byte 0 is ignored (kept so the seeds share the other harnesses' layout); the rest is what a

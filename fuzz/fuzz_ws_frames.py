@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz the reference frame parser, ``reference.core.ws.frames.FrameParser``.
 
 Input: byte 0 configures the parser (bit 0: client role, unmasked frames; bits 1-2: ``max_size`` of
@@ -7,7 +8,10 @@ None, 0, 125 or 70000); the rest is the stream. Invariants:
 2. the same frames and the same error whether the stream arrives whole, byte by byte, or in 7-byte reads;
 3. ``serialize_frame(frame, key)`` gives back exactly the bytes each accepted frame came from (the
    parser accepts only minimal length encodings and no RSV bits, so the encoding is canonical);
-4. ``feed_eof`` raises exactly when an accepted stream stops inside a frame.
+4. ``feed_eof`` raises exactly when an accepted stream stops inside a frame;
+5. ``partial_payload(k)`` of the frame still arriving is the unmasked tail of what arrived from offset
+   ``k``, the same at every offset (``b""`` when no frame is pending);
+6. ``serialize_frame`` refuses a fragmented control frame and a mask key that is not 4 bytes.
 
 Run: ``python fuzz/fuzz_ws_frames.py fuzz/corpus/fuzz_ws_frames -dict=fuzz/fuzz_ws_frames.dict``.
 """
@@ -42,6 +46,14 @@ def parse(pieces: Iterable[bytes], *, mask: bool, max_size: int | None
     return frames, None, parser.buffered
 
 
+def _refused(fr: Frame, key: bytes | None) -> bool:
+    try:
+        serialize_frame(fr, key)
+    except LocalProtocolError:
+        return True
+    return False
+
+
 def _check_round_trip(data: bytes, frames: list[Frame], mask: bool) -> None:
     offset = 0
     for fr in frames:
@@ -52,6 +64,23 @@ def _check_round_trip(data: bytes, frames: list[Frame], mask: bool) -> None:
         check(data[offset:offset + len(encoded)] == encoded,
               f"serialize_frame does not give back the frame at byte {offset}: {encoded[:16].hex()}")
         offset += len(encoded)
+        if fr.opcode.is_control:
+            check(_refused(Frame(fr.opcode, fr.payload, fin=False), key), "fragmented control serialized")
+        if key is not None:
+            check(_refused(fr, key[:3]), "serialized with a 3-byte mask key")
+
+
+def _check_partial(stream: bytes, mask: bool, max_size: int | None) -> None:
+    parser = FrameParser(mask=mask, max_size=max_size)
+    try:
+        list(parser.feed(stream))
+    except LocalProtocolError:
+        return
+    whole = parser.partial_payload(0)
+    check(parser.pending_opcode is not None or whole == b"", "partial payload without a pending frame")
+    check(len(whole) <= parser.buffered, f"partial payload of {len(whole)} > {parser.buffered} buffered")
+    for start in (1, 2, 3, 5):
+        check(parser.partial_payload(start) == whole[start:], f"partial_payload({start}) differs")
 
 
 def test_one_input(data: bytes) -> None:
@@ -65,6 +94,7 @@ def test_one_input(data: bytes) -> None:
     check(parse(chunks(stream, 1), mask=mask, max_size=max_size) == whole, "byte-by-byte parse differs")
     check(parse(chunks(stream, 7), mask=mask, max_size=max_size) == whole, "7-byte reads parse differs")
     _check_round_trip(stream, frames, mask)
+    _check_partial(stream, mask, max_size)
     if error is None:
         parser = FrameParser(mask=mask, max_size=max_size)
         list(parser.feed(stream))

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz the opening handshake: bytes -> h11 (as the reference server reads them) -> ``negotiate``.
 
 Input: byte 0 configures the server (bit 0: supports subprotocols "chat" and "superchat"; bit 1: allows

@@ -116,7 +116,7 @@ def _write(name: str, seeds: dict[str, bytes], configs: tuple[int, ...]) -> None
 def write_all() -> None:
     """Write every harness's seed corpus."""
     _write("fuzz_ws_frames", client_streams(), (0, 4))
-    _write("fuzz_ws_protocol", client_streams(), (0, 6, 13))
+    _write("fuzz_ws_protocol", client_streams(), (0, 6, 13, 34, 48, 51, 61, 72, 88, 128, 184))
     _write("fuzz_ws_differential", client_streams(), (0,))
     _write("fuzz_wire_reader", server_streams(), (3, 5))
     _write("fuzz_ws_handshake", handshakes(), (0, 3))

@@ -1,0 +1,69 @@
+"""The harnesses can fail (each invariant broken on purpose once); the bugs they found stay fixed."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.wire.wsframes import BINARY, CLOSE, TEXT, frame
+from fuzz import fuzz_wire_reader, fuzz_ws_frames, fuzz_ws_handshake, fuzz_ws_protocol
+from fuzz._harness import HarnessFailure
+from reference.core.errors import InvalidUtf8, PayloadTooBig
+from reference.core.ws.frames import FrameParser
+from reference.core.ws.protocol import Connection
+
+KEY = b"\x01\x02\x03\x04"
+
+
+def test_parser_size_error_carries_1009() -> None:
+    # Found by fuzz_ws_frames: PayloadTooBig from the parser carried the default close code 1002.
+    parser = FrameParser(max_size=0)
+    with pytest.raises(PayloadTooBig) as info:
+        list(parser.feed(frame(BINARY, b"x", mask_key=KEY)))
+    assert info.value.close_code == 1009
+    assert InvalidUtf8("bad").close_code == 1007
+
+
+def test_frames_harness_catches_a_bad_serializer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fuzz_ws_frames, "serialize_frame", lambda fr, key=None: b"\x82\x00")
+    with pytest.raises(HarnessFailure, match="serialize_frame"):
+        fuzz_ws_frames.test_one_input(b"\x00" + frame(TEXT, b"hello", mask_key=KEY))
+
+
+def test_frames_harness_catches_chunking_dependence(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = fuzz_ws_frames.parse
+    monkeypatch.setattr(fuzz_ws_frames, "parse", lambda pieces, **kw: real(list(pieces)[:1], **kw))
+    with pytest.raises(HarnessFailure, match="parse differs"):
+        fuzz_ws_frames.test_one_input(b"\x00" + frame(TEXT, b"hello", mask_key=KEY))
+
+
+def test_protocol_harness_catches_a_wrong_close_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    import reference.core.ws.protocol as protocol
+
+    monkeypatch.setattr(protocol, "close_code_for", lambda exc: (1011, "internal error"))
+    with pytest.raises(HarnessFailure, match="close code 1011"):
+        fuzz_ws_protocol.test_one_input(b"\x00" + frame(3, b"", mask_key=KEY))
+
+
+def test_protocol_harness_accepts_a_clean_close() -> None:
+    fuzz_ws_protocol.test_one_input(b"\x08" + frame(TEXT, b"hi", mask_key=KEY) + frame(CLOSE, b"\x03\xe8",
+                                                                                       mask_key=KEY))
+    conn = Connection()
+    conn.receive_data(frame(CLOSE, b"\x03\xe8", mask_key=KEY))
+    assert conn.data_to_send() == [b"\x88\x02\x03\xe8", b""]
+
+
+def test_handshake_harness_catches_a_wrong_accept_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    head = (b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    fuzz_ws_handshake.test_one_input(b"\x00" + head)
+    monkeypatch.setattr(fuzz_ws_handshake, "accept_key", lambda key: "wrong")
+    with pytest.raises(HarnessFailure, match="sec-websocket-accept"):
+        fuzz_ws_handshake.test_one_input(b"\x00" + head)
+
+
+def test_wire_reader_harness_catches_a_missing_deviation(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = b"\x03" + frame(TEXT, b"x", rsv1=True, mask=False)
+    fuzz_wire_reader.test_one_input(data)
+    monkeypatch.setattr(fuzz_wire_reader.Receiver, "_check_header", lambda self, fr: None)
+    with pytest.raises(HarnessFailure, match="deviations"):
+        fuzz_wire_reader.test_one_input(data)
