@@ -72,12 +72,21 @@ def hex_lines(data: bytes, width: int = 16) -> tuple[HexLine, ...]:
     return tuple(out)
 
 
+def escape(text: str) -> str:
+    """``text`` with control characters shown as escapes (``\\n``, ``\\x00``)."""
+    return "".join(_ESCAPES.get(ch, f"\\x{ord(ch):02x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch)
+                   for ch in text)
+
+
+def _line(text: str, limit: int) -> str:
+    more = len(text) - limit
+    return escape(text[:limit]) + (f" … {more} more characters not shown" if more > 0 else "")
+
+
 def show_text(text: str, limit: int = TEXT_SHOW) -> str:
     """``text`` quoted, with control characters escaped and cut at ``limit`` characters (said so)."""
-    shown = "".join(_ESCAPES.get(ch, f"\\x{ord(ch):02x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch)
-                    for ch in text[:limit])
     more = len(text) - limit
-    return f"“{shown}”" + (f" … {more} more characters not shown" if more > 0 else "")
+    return f"“{escape(text[:limit])}”" + (f" … {more} more characters not shown" if more > 0 else "")
 
 
 def _utf8(data: bytes, complete: bool) -> str:
@@ -139,23 +148,39 @@ def _decode_sent_frames(data: bytes) -> list[str]:
     return lines
 
 
-def _decode_head(data: bytes) -> list[str]:
-    head, sep, _ = data.partition(b"\r\n\r\n")
-    lines = [show_text(line.decode("latin-1"), 400)[1:-1] for line in head.split(b"\r\n")]
-    return lines if sep else [*lines, "(the head is not complete in this chunk)"]
+def _text_lines(data: bytes, complete: bool) -> list[str]:
+    """An HTTP body chunk (SSE events, polling payloads) line by line, control characters escaped."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if complete or exc.reason != "unexpected end of data":
+            return [f"(not UTF-8 text: invalid byte at {exc.start}; see the hex view)"]
+        text = data[:exc.start].decode("utf-8")
+    lines = text[:TEXT_SHOW].split("\n")
+    out = [escape(line + "\n" if i < len(lines) - 1 else line) for i, line in enumerate(lines)]
+    more = len(text) - TEXT_SHOW
+    return [ln for ln in out if ln] + ([f"… {more} more characters not shown"] if more > 0 else [])
 
 
-def _decoded(entry: Entry, complete: bool) -> list[str]:
+def _decode_head(data: bytes, text_body: bool, complete: bool) -> list[str]:
+    head, sep, body = data.partition(b"\r\n\r\n")
+    lines = [_line(line.decode("latin-1"), 400) for line in head.split(b"\r\n")]
+    if not sep:
+        return [*lines, "(the head is not complete in this chunk)"]
+    return [*lines, "", *_text_lines(body, complete)] if text_body and body else lines
+
+
+def _decoded(entry: Entry, complete: bool, text_body: bool) -> list[str]:
     data = entry.data
     if entry.kind == "frame":
         return decode_payload(entry.text.split(" ", 1)[0], data, complete)
     if entry.kind != "bytes":
         return []
-    if data.startswith((b"GET ", b"HTTP/")):
-        return _decode_head(data)
+    if data.startswith((b"GET ", b"POST ", b"HTTP/")):
+        return _decode_head(data, text_body, complete)
     if entry.direction == "tx" and entry.text.startswith("frame"):
         return _decode_sent_frames(data)
-    return []
+    return _text_lines(data, complete) if text_body and data else []
 
 
 def _cuts(entry: Entry, shown: int) -> list[str]:
@@ -168,20 +193,25 @@ def _cuts(entry: Entry, shown: int) -> list[str]:
     return cuts
 
 
-def entry_view(entry: Entry) -> EntryView:
-    """The view of one transcript entry."""
+def entry_view(entry: Entry, text_body: bool = False) -> EntryView:
+    """The view of one transcript entry; ``text_body`` shows raw chunks as text (HTTP-based specs)."""
     complete = entry.length <= len(entry.data)
     shown = entry.data[:HEX_SHOW]
     return EntryView(
         t_ms=f"{entry.t * 1000:.3f}", direction=entry.direction,
         arrow=ARROWS.get(entry.direction, entry.direction), kind=entry.kind, text=entry.text,
-        decoded=tuple(_decoded(entry, complete)), hex=hex_lines(shown), recorded=len(entry.data),
+        decoded=tuple(_decoded(entry, complete, text_body)), hex=hex_lines(shown), recorded=len(entry.data),
         length=entry.length, cuts=tuple(_cuts(entry, len(shown))))
 
 
-def entry_views(entries: Iterable[Entry]) -> list[EntryView]:
-    """The views of a transcript."""
-    return [entry_view(e) for e in entries]
+#: Specs whose raw chunks after the HTTP head are WebSocket frames (binary), not text.
+FRAMED_SPECS = frozenset({"ws", "pmd"})
 
 
-__all__ += ["OPCODES", "decode_payload", "entry_views"]
+def entry_views(entries: Iterable[Entry], spec: str = "ws") -> list[EntryView]:
+    """The views of a case's transcript (``spec``: the case's spec key, which says how to show bytes)."""
+    text_body = spec not in FRAMED_SPECS
+    return [entry_view(e, text_body) for e in entries]
+
+
+__all__ += ["FRAMED_SPECS", "OPCODES", "decode_payload", "entry_views", "escape"]

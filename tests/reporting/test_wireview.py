@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import struct
 
-from conformance.reporting.wireview import HEX_SHOW, decode_payload, entry_view, hex_lines, show_text
+from conformance.reporting.wireview import (
+    HEX_SHOW,
+    decode_payload,
+    entry_view,
+    entry_views,
+    hex_lines,
+    show_text,
+)
 from conformance.wire.transcript import Entry
 
 
@@ -86,3 +93,21 @@ def test_large_entries_are_cut_visibly_in_the_hex_view() -> None:
 def test_notes_have_no_data() -> None:
     view = entry_view(Entry(0.5, "note", "event", "tcp closed by target"))
     assert (view.arrow, view.decoded, view.hex, view.cuts) == ("runner note", (), (), ())
+
+
+def test_http_bodies_of_text_protocols_are_shown_line_by_line() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Long: " + b"a" * 500 + b"\r\n\r\n"
+    body = b"13\r\nretry: 1000\nid: 0\n\n\r\n"
+    decoded = entry_views([Entry(0, "rx", "bytes", "", head + body, len(head + body))], "sse")[0].decoded
+    assert decoded[:2] == ("HTTP/1.1 200 OK", "Content-Type: text/event-stream")
+    assert decoded[2] == "X-Long: " + "a" * 392 + " … 108 more characters not shown"
+    assert decoded[3:] == ("", "13\\r\\n", "retry: 1000\\n", "id: 0\\n", "\\n", "\\r\\n")
+    chunk = Entry(0, "rx", "bytes", "", b"data: <b>\xc3", 99)
+    assert entry_views([chunk], "sse")[0].decoded == ("data: <b>",)
+    assert entry_views([chunk], "ws")[0].decoded == ()
+    assert entry_view(Entry(0, "rx", "bytes", "", b"\x81\x05hello", 7), text_body=True).decoded == (
+        "(not UTF-8 text: invalid byte at 0; see the hex view)",)
+    long = entry_view(Entry(0, "rx", "bytes", "", b"x" * 1500, 1500), text_body=True).decoded
+    assert long == ("x" * 1024, "… 476 more characters not shown")
+    ws_view = entry_views([Entry(0, "rx", "bytes", "", head + body, len(head + body))])[0]
+    assert ws_view.decoded[-1].startswith("X-Long"), "after a WebSocket head come frames, not text"
