@@ -54,8 +54,11 @@ class PollServer(HttpServer):
         self.settings = settings or PollSettings()
         self.hub = Hub(self.settings.history_size, queue_size=1)
         self._held: dict[str, asyncio.Event] = {}
-        super().__init__(self._handle, self.hub.end_all, shutdown_timeout=self.settings.shutdown_timeout,
+        super().__init__(self._handle, self._end_all, shutdown_timeout=self.settings.shutdown_timeout,
                          path=self.settings.poll_path)
+
+    def _end_all(self) -> None:
+        self.hub.end_all()
 
     async def _handle(self, conn: HttpConnection) -> None:
         s = self.settings

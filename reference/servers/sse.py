@@ -90,15 +90,18 @@ class SseServer(HttpServer):
     def __init__(self, settings: SseSettings | None = None) -> None:
         self.settings = settings or SseSettings()
         self.hub = Hub(self.settings.history_size, self.settings.queue_size)
-        super().__init__(self._handle, self.hub.end_all, shutdown_timeout=self.settings.shutdown_timeout,
+        super().__init__(self._handle, self._end_all, shutdown_timeout=self.settings.shutdown_timeout,
                          path=self.settings.stream_path)
+
+    def _end_all(self) -> None:
+        self.hub.end_all()
 
     async def _handle(self, conn: HttpConnection) -> None:
         conn.writer.transport.set_write_buffer_limits(high=self.settings.write_high_water)
         s = self.settings
         while (request := await conn.next_request()) is not None:
             if request.method == "OPTIONS":
-                await answer_preflight(conn, request)
+                await self.preflight(conn, request)
             elif request.path == s.publish_path:
                 await answer_publish(conn, request, self.hub, s.max_publish_size)
             elif request.path != s.stream_path:
@@ -114,6 +117,10 @@ class SseServer(HttpServer):
                 return
             if not conn.keep_alive or self.stopping:
                 return
+
+    async def preflight(self, conn: HttpConnection, request: Request) -> None:
+        """Answer a CORS preflight."""
+        await answer_preflight(conn, request)
 
     def stream_headers(self, request: Request) -> list[tuple[str, str]]:
         """The headers of a stream response."""

@@ -234,6 +234,8 @@ class HttpServer:
                 await self._handler(conn)
         except (OSError, asyncio.IncompleteReadError, h11.LocalProtocolError):
             pass  # the peer went away or broke HTTP mid-response: nothing more to tell it
+        except asyncio.CancelledError:
+            pass  # only shutdown cancels a handler, after its socket was aborted: the task ends here
         finally:
             self._conns.discard(conn)
             self._tasks.discard(task)

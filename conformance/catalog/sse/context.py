@@ -82,7 +82,8 @@ class HttpContext:
     async def exchange(self, method: str = "GET", resource: str | None = None, *,
                        headers: Sequence[tuple[str, str]] = (), body: bytes = b"",
                        endpoint: Endpoint | None = None, chop: int | None = None,
-                       rcvbuf: int | None = None, wait_head: bool = True) -> HttpExchange:
+                       rcvbuf: int | None = None, wait_head: bool = True,
+                       head_timeout: float | None = None) -> HttpExchange:
         """Send one request on a new connection (and wait for the response head unless ``wait_head`` is
         false); the body is read in the background."""
         ep = endpoint or self.endpoint
@@ -90,7 +91,15 @@ class HttpContext:
                                      self._headers(headers), body)
         ex = HttpExchange(ep, self.transcript)
         self._exchanges.append(ex)
-        await asyncio.wait_for(ex.send(request, chop, rcvbuf, wait_head=wait_head), self.left())
+        wait = self.left(head_timeout)
+        try:
+            await asyncio.wait_for(ex.send(request, chop, rcvbuf, wait_head=wait_head), wait)
+        except asyncio.TimeoutError:
+            ex.close()
+            if wait >= self.left():
+                raise
+            raise CaseFailed(["a response"], f"{method} {resource or ep.resource}: no response head in "
+                                             f"{wait:.1f} s") from None
         return ex
 
     async def request(self, method: str = "GET", resource: str | None = None, *,
@@ -99,7 +108,7 @@ class HttpContext:
                       chop: int | None = None) -> tuple[HttpResponse, bytes]:
         """A whole request and response (``Connection: close``); CaseFailed if the body does not end."""
         ex = await self.exchange(method, resource, headers=(*headers, ("Connection", "close")), body=body,
-                                 endpoint=endpoint, chop=chop)
+                                 endpoint=endpoint, chop=chop, head_timeout=timeout)
         if not await ex.wait_done(self.left(timeout)):
             raise CaseFailed(["a complete response"], f"{method} {resource}: the body did not end in time")
         ex.close()
@@ -121,7 +130,7 @@ class HttpContext:
         body = data.encode("utf-8") if isinstance(data, str) else data
         response, answer = await self.request(
             "POST", resource, headers=[("Content-Type", "text/plain; charset=utf-8")], body=body, endpoint=ep,
-            timeout=5.0)
+            timeout=3.0)
         if not 200 <= response.status < 300:
             status = f"{response.status} {response.reason}"
             raise CaseFailed(["publish answered 2xx"], f"POST {resource}: {status}")

@@ -50,7 +50,10 @@ async def slow_reader_order_kept(ctx: SseContext) -> Verdict:
         if i % 16 == 15:
             await ctx.publish("y" * SIZE, event=token + "pad")
     slow.exchange.resume_reading()
-    await slow.exchange.wait(lambda: len(slow.of_type(token)) >= EVENTS, ctx.left(10.0))
+    seen = -1
+    while seen < len(slow.of_type(token)) < EVENTS:  # until all arrived, or no progress for 1 s
+        seen = len(slow.of_type(token))
+        await slow.exchange.wait(lambda n=seen: len(slow.of_type(token)) > n, ctx.left(1.0))
     check_clean(slow)
     got = [int(e.data) for e in slow.of_type(token)]
     if got != list(range(len(got))):

@@ -11,7 +11,7 @@ from conformance.wire.sse import Event, Subscription
 __all__ = ["check_clean", "event_ids", "roundtrip", "wait_own"]
 
 #: Seconds a published event may take to reach a subscriber.
-DELIVERY = 3.0
+DELIVERY = 2.0
 
 
 def check_clean(sub: Subscription) -> None:

@@ -1,0 +1,96 @@
+"""Every SSE case can fail: each deliberately broken server (broken_sse.py) turns the listed cases red,
+and the reference server passes the whole catalog (SHOULD and MAY included)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import broken_sse as b
+import pytest
+
+from conformance.model import Outcome
+from conformance.registry import load
+from conformance.results import CaseResult
+from conformance.runner import RunSettings, run_cases
+from conformance.wire.endpoint import ALL_SCHEMES, parse_url
+from reference.servers.sse import SseServer, SseSettings
+
+P = "sse/9.2.5/"
+MUTATIONS: dict[str, tuple[type[SseServer], list[str]]] = {
+    "wrong-content-type": (b.WrongContentType, ["sse/9.2.3/content-type-event-stream"]),
+    "no-cache-control": (b.NoCacheControl, ["sse/9.2.3/no-caching"]),
+    "content-length": (b.ContentLength, ["sse/9.2.3/streamed-not-length-delimited"]),
+    "buffered": (b.Buffered, ["sse/9.2.3/event-flushed-promptly"]),
+    "one-read": (b.OneRead, ["sse/9.2.3/request-rechunked"]),
+    "no-space": (b.NoSpace, [P + "data-leading-space", P + "data-leading-spaces-lines"]),
+    "lf-only-split": (b.LfOnlySplit, [P + "data-cr"]),
+    "escape-cr": (b.EscapeCr, [P + "data-cr", P + "data-crlf"]),
+    "no-split": (b.NoSplit, [P + "data-multi-line-lf", P + "data-trailing-newline", P + "data-empty-lines",
+                             P + "data-field-lookalike", P + "data-many-lines"]),
+    "latin-1": (b.Latin1, [P + "data-unicode"]),
+    "strip-bom": (b.StripBom, [P + "data-bom-inside"]),
+    "strip-nul": (b.StripNul, [P + "data-nul"]),
+    "truncate": (b.Truncate, [P + "data-64kib"]),
+    "skip-empty": (b.SkipEmpty, [P + "data-empty"]),
+    "no-broadcast": (b.NoBroadcast, [P + "data-single-line"]),
+    "colon-is-comment": (b.ColonIsComment, [P + "data-colon"]),
+    "bad-retry": (b.BadRetry, ["sse/9.2.6/stream-well-formed"]),
+    "no-type": (b.NoType, ["sse/9.2.6/event-type-named"]),
+    "sticky-type": (b.StickyType, ["sse/9.2.6/event-type-default-message"]),
+    "no-id": (b.NoId, ["sse/9.2.6/fresh-id-per-event"]),
+    "id-after": (b.IdAfter, ["sse/9.2.6/id-persists-as-last-event-id"]),
+    "off-by-one": (b.OffByOne, ["sse/9.2.4/resume-after-last-event-id"]),
+    "no-replay": (b.NoReplay, ["sse/9.2.4/resume-published-while-away"]),
+    "no-resume-point": (b.NoResumePoint, ["sse/9.2.4/resume-point-before-first-event"]),
+    "reject-unknown-id": (b.RejectUnknownId, ["sse/9.2.4/last-event-id-non-ascii"]),
+    "no-heartbeat": (b.NoHeartbeat, ["sse/9.2.7/heartbeat-while-idle"]),
+    "mid-line-heartbeat": (b.MidLineHeartbeat, ["sse/9.2.7/heartbeat-between-events"]),
+    "blocking-publish": (b.BlockingPublish, ["sse/delivery/slow-subscriber-isolated"]),
+    "skip-when-full": (b.SkipWhenFull, ["sse/delivery/slow-reader-order-kept"]),
+    "no-cors": (b.NoCors, ["sse/cors/allow-origin", "sse/cors/preflight-last-event-id"]),
+    "star-origin": (b.StarOrigin, ["sse/cors/credentials-echo-origin"]),
+}
+#: Cases that only record (MAY, informational): they cannot go red by design.
+NEVER_RED = {"sse/9.2.3/content-coding"}
+PROFILE = (("heartbeat-interval", "0.3"),)
+
+
+async def run_against(server: SseServer, ids: list[str]) -> list[CaseResult]:
+    await server.start("127.0.0.1", 0)
+    try:
+        cases = load().select(ids, strict=True)
+        endpoint = parse_url(server.url, ALL_SCHEMES).with_options(profile=PROFILE)
+        results, _ = await run_cases(cases, endpoint, RunSettings(jobs=16, timeout=8.0))
+        return results
+    finally:
+        await server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> dict[str, dict[str, CaseResult]]:
+    async def main() -> dict[str, dict[str, CaseResult]]:
+        names = list(MUTATIONS)
+        runs = await asyncio.gather(*(run_against(MUTATIONS[n][0](), MUTATIONS[n][1]) for n in names),
+                                    run_against(SseServer(SseSettings(heartbeat_interval=0.3)), ["sse"]))
+        return {name: {r.id: r for r in results} for name, results in zip([*names, "reference"], runs)}
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("mutation", list(MUTATIONS))
+def test_broken_server_turns_the_cases_red(mutation: str, outcomes: dict[str, dict[str, CaseResult]]) -> None:
+    for case_id in MUTATIONS[mutation][1]:
+        result = outcomes[mutation][case_id]
+        assert result.outcome in (Outcome.FAILED, Outcome.NON_STRICT), (case_id, result.outcome, result.actual,
+                                                                          result.error)
+
+
+def test_reference_passes_every_case(outcomes: dict[str, dict[str, CaseResult]]) -> None:
+    bad = {i: (r.outcome.value, r.actual or r.error) for i, r in outcomes["reference"].items()
+           if r.outcome is not Outcome.PASSED and i not in NEVER_RED}
+    assert bad == {}
+
+
+def test_every_case_has_a_mutation() -> None:
+    covered = {i for _, ids in MUTATIONS.values() for i in ids} | NEVER_RED
+    assert {c.id for c in load().select(["sse"], strict=True)} == covered
