@@ -25,9 +25,15 @@ __all__ = ["Cell", "Column", "GroupView", "ReportModel", "Row", "build", "case_f
 SPEC_LINKS = {
     "ws": ("RFC 6455", "https://www.rfc-editor.org/rfc/rfc6455#section-{section}"),
     "pmd": ("RFC 7692", "https://www.rfc-editor.org/rfc/rfc7692#section-{section}"),
+    "poll": ("RFC 6202", "https://www.rfc-editor.org/rfc/rfc6202#section-{section}"),
     "sse": ("WHATWG HTML", "https://html.spec.whatwg.org/multipage/server-sent-events.html#{section}"),
     "eio": ("Engine.IO protocol v4", "https://socket.io/docs/v4/engine-io-protocol/#{section}"),
     "sio": ("Socket.IO protocol v5", "https://socket.io/docs/v4/socket-io-protocol/#{section}"),
+}
+#: The living standard's anchors for the section numbers the sse catalog uses (other sections: no link).
+SSE_ANCHORS = {
+    "9.2": "server-sent-events", "9.2.3": "sse-processing-model", "9.2.4": "the-last-event-id-header",
+    "9.2.5": "parsing-an-event-stream", "9.2.6": "event-stream-interpretation", "9.2.7": "authoring-notes",
 }
 #: Words for the statuses of :mod:`conformance.review`, as the cells show them.
 STATUS_WORDS = {"ok": "", "failing": "", "not-gating": "not gating", "expected": "expected",
@@ -47,7 +53,9 @@ def case_file(case_id: str) -> str:
 def spec_link(spec: str, section: str) -> tuple[str, str]:
     """(document name, URL of the section), or ("", "") for an unknown spec."""
     name, template = SPEC_LINKS.get(spec, ("", ""))
-    if not template:
+    if spec == "sse":
+        section = SSE_ANCHORS.get(section, "")
+    if not template or not section:
         return "", ""
     return name, template.format(section=quote(section, safe=".-"))
 

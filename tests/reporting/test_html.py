@@ -189,8 +189,9 @@ def test_unknown_specs_get_no_link() -> None:
     assert "§3" in scan(html).text
     assert "rfc-editor" not in html
     assert spec_link("zz", "3") == ("", "")
-    url = spec_link("sse", "parsing-an-event-stream")[1]
-    assert url.endswith("server-sent-events.html#parsing-an-event-stream")
+    assert spec_link("sse", "9.2.5")[1].endswith("server-sent-events.html#parsing-an-event-stream")
+    assert spec_link("sse", "cors") == ("", "")
+    assert spec_link("poll", "2.1") == ("RFC 6202", "https://www.rfc-editor.org/rfc/rfc6202#section-2.1")
 
 
 def test_report_command_cannot_write_is_a_tool_error(tmp_path: Path,
