@@ -72,7 +72,8 @@ def outcomes() -> dict[str, dict[str, CaseResult]]:
         names = list(MUTATIONS)
         runs = await asyncio.gather(*(run_against(MUTATIONS[n][0](), MUTATIONS[n][1]) for n in names),
                                     run_against(SseServer(SseSettings(heartbeat_interval=0.3)), ["sse"]))
-        return {name: {r.id: r for r in results} for name, results in zip([*names, "reference"], runs)}
+        pairs = zip([*names, "reference"], runs, strict=True)
+        return {name: {r.id: r for r in results} for name, results in pairs}
 
     return asyncio.run(main())
 
@@ -81,8 +82,8 @@ def outcomes() -> dict[str, dict[str, CaseResult]]:
 def test_broken_server_turns_the_cases_red(mutation: str, outcomes: dict[str, dict[str, CaseResult]]) -> None:
     for case_id in MUTATIONS[mutation][1]:
         result = outcomes[mutation][case_id]
-        assert result.outcome in (Outcome.FAILED, Outcome.NON_STRICT), (case_id, result.outcome, result.actual,
-                                                                          result.error)
+        assert result.outcome in (Outcome.FAILED, Outcome.NON_STRICT), \
+            (case_id, result.outcome, result.actual, result.error)
 
 
 def test_reference_passes_every_case(outcomes: dict[str, dict[str, CaseResult]]) -> None:
