@@ -1,5 +1,5 @@
-"""Target kinds from a third-party distribution (entry point group ``rtconform.targets``), and the CLI
-usage errors of the Docker and plugin options. No engine needed."""
+"""Target kinds from a third-party distribution (entry point group ``rtconform.targets``), the CLI
+usage errors of the Docker and plugin options, and the error when no engine answers. No engine needed."""
 
 from __future__ import annotations
 
@@ -130,3 +130,13 @@ def test_usage_errors(args: list[str], message: str) -> None:
     run = rtconform(args)
     assert run.returncode == 2
     assert run.stderr == f"rtconform: error: {message}\n"
+
+
+def test_no_engine_is_one_line_exit_3() -> None:
+    env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/rtconform-test.sock"}
+    run = subprocess.run([sys.executable, "-m", "conformance", "run", "--docker-image", "rtconform-reference",
+                          "--no-reports"], capture_output=True, text=True, timeout=30, env=env, check=False)
+    assert run.returncode == 3
+    line, = run.stderr.splitlines()
+    assert line.startswith("rtconform: target error: no docker engine is reachable at "
+                           "unix:///nonexistent/rtconform-test.sock: ")
