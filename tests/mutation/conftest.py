@@ -1,4 +1,4 @@
-"""Shared fixtures: one reference server and one ``websockets`` server for the whole session.
+"""Shared fixtures: the target servers (one process each for the whole session) and the catalog runs.
 
 ``tests/fixtures`` (the proxy, its codec, the mutations, the target launchers) is put on ``sys.path``
 here. It is deliberately not a package under ``tests/``: putting ``tests/`` itself on ``sys.path`` would
@@ -7,17 +7,35 @@ let the namespace directories ``tests/conformance`` and ``tests/reference`` shad
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 
-from target_servers import reference_server, websockets_server
+from mutating_proxy import Mutation, Transparent
+from mutation_harness import Results, direct, proxied, run_together
+from target_servers import (
+    TargetUnavailable,
+    aiohttp_server,
+    lax_server,
+    node_ws_server,
+    reference_server,
+    websockets_server,
+)
 
 from conformance.registry import Registry, load
+
+#: third-party targets: name -> launcher; each has conformance/expectations/<name>.toml
+THIRD_PARTY: dict[str, Callable[[], contextlib.AbstractContextManager[tuple[str, int]]]] = {
+    "websockets": websockets_server,
+    "aiohttp": aiohttp_server,
+    "ws": node_ws_server,
+}
 
 
 @pytest.fixture(scope="session")
@@ -27,11 +45,37 @@ def reference() -> Iterator[tuple[str, int]]:
 
 
 @pytest.fixture(scope="session")
-def websockets_target() -> Iterator[tuple[str, int]]:
-    with websockets_server() as address:
-        yield address
+def registry() -> Registry:
+    return load()
 
 
 @pytest.fixture(scope="session")
-def registry() -> Registry:
-    return load()
+def third_party() -> Iterator[dict[str, tuple[str, int] | str]]:
+    """name -> address of a running third-party server, or the reason it could not be started."""
+    with contextlib.ExitStack() as stack:
+        targets: dict[str, tuple[str, int] | str] = {}
+        for name, launch in THIRD_PARTY.items():
+            try:
+                targets[name] = stack.enter_context(launch())
+            except (TargetUnavailable, RuntimeError) as exc:
+                targets[name] = str(exc)
+        yield targets
+
+
+@pytest.fixture(scope="session")
+def catalog_runs(
+    reference: tuple[str, int], third_party: dict[str, tuple[str, int] | str], registry: Registry
+) -> Iterator[dict[str, Results]]:
+    """The whole ``ws`` catalog against every clean target and the lax server, all runs at once:
+    ``reference``, ``identity``/``transparent`` (reference through the proxy), each started third-party
+    server under its name, and ``lax``."""
+    cases = registry.select(("ws",))
+    with lax_server() as lax:
+        runs: dict[str, Coroutine[Any, Any, Results]] = {
+            "reference": direct(reference, registry),
+            "identity": proxied(reference, Mutation, cases),
+            "transparent": proxied(reference, Transparent, cases),
+            "lax": direct(lax, registry),
+        }
+        runs.update({n: direct(a, registry) for n, a in third_party.items() if not isinstance(a, str)})
+        yield run_together(runs)

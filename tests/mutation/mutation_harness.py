@@ -8,8 +8,9 @@ server, and ``run_cases`` drives the selected cases through it. Proofs run concu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mutating_proxy import MutatingProxy, Mutation
 
@@ -23,14 +24,16 @@ __all__ = [
     "SETTINGS",
     "Proof",
     "Results",
+    "direct",
     "must_not_pass",
+    "proxied",
     "run_all",
-    "run_direct",
-    "run_proxied",
+    "run_together",
     "summary",
 ]
 
-#: Short close timeout: a mutated target that goes silent must not cost the suite seconds per case.
+#: Every selected case at once (most proofs select fewer), and a close timeout long enough for a loaded
+#: 2-core machine: a control must not go red because the reference server answered late.
 SETTINGS = RunSettings(jobs=160, timeout=10.0, close_timeout=2.0)
 
 Results = dict[str, CaseResult]
@@ -87,35 +90,36 @@ def run_all(
     upstream: tuple[str, int], proofs: Sequence[Proof], registry: Registry, settings: RunSettings = SETTINGS
 ) -> dict[str, Results]:
     """Run every proof concurrently; results keyed by mutation name."""
+    runs = {p.name: _through_proxy(upstream, p.mutation, p.cases(registry), settings) for p in proofs}
+    return run_together(runs)
+
+
+def run_together(runs: Mapping[str, Coroutine[Any, Any, Results]]) -> dict[str, Results]:
+    """Await every run concurrently on one event loop; results under the same keys."""
 
     async def main() -> list[Results]:
-        runs = (_through_proxy(upstream, p.mutation, p.cases(registry), settings) for p in proofs)
-        return await asyncio.gather(*runs)
+        return await asyncio.gather(*runs.values())
 
-    return dict(zip([p.name for p in proofs], asyncio.run(main()), strict=True))
+    return dict(zip(runs.keys(), asyncio.run(main()), strict=True))
 
 
-def run_proxied(
+def proxied(
     upstream: tuple[str, int],
     mutation: type[Mutation],
     cases: Sequence[Case],
     settings: RunSettings = SETTINGS,
+) -> Coroutine[Any, Any, Results]:
+    """A run of ``cases`` through a proxy applying ``mutation`` (await it or give it to ``run_together``)."""
+    return _through_proxy(upstream, mutation, cases, settings)
+
+
+async def direct(
+    target: tuple[str, int], registry: Registry, *, strict: bool = False, settings: RunSettings = SETTINGS
 ) -> Results:
-    """``cases`` through one proxy applying ``mutation``."""
-    return asyncio.run(_through_proxy(upstream, mutation, cases, settings))
-
-
-def run_direct(
-    upstream: tuple[str, int], registry: Registry, *, strict: bool = False, settings: RunSettings = SETTINGS
-) -> Results:
-    """The whole WebSocket catalog straight against ``upstream`` (no proxy)."""
-
-    async def main() -> Results:
-        cases = registry.select(("ws",), strict=strict)
-        results, _ = await run_cases(cases, parse_url(f"ws://{upstream[0]}:{upstream[1]}/"), settings)
-        return {r.id: r for r in results}
-
-    return asyncio.run(main())
+    """A run of the whole WebSocket catalog straight against ``target`` (no proxy)."""
+    cases = registry.select(("ws",), strict=strict)
+    results, _ = await run_cases(cases, parse_url(f"ws://{target[0]}:{target[1]}/"), settings)
+    return {r.id: r for r in results}
 
 
 def must_not_pass(results: Results) -> dict[str, CaseResult]:
