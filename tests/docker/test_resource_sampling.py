@@ -123,3 +123,19 @@ def test_started_targets_have_samples_in_run_json(kind: str, tmp_path: Path) -> 
     # A Python server: more than 5 MiB resident. With --cmd the shell counts too (same session).
     assert all(s["mem_bytes"] > 5 * 2**20 for s in res["samples"])
     assert res["samples"][-1]["cpu_s"] > 0
+
+
+def test_container_stats_cgroup_v1_and_v2_shapes() -> None:
+    from conformance.targets.docker import _api_at_least, _mem_cpu
+
+    cpu = {"cpu_usage": {"total_usage": 2_500_000_000}}
+    v1 = {"memory_stats": {"usage": 50_000_000, "stats": {"total_inactive_file": 8_000_000}}, "cpu_stats": cpu}
+    v2 = {"memory_stats": {"usage": 50_000_000, "stats": {"inactive_file": 1_000_000}}, "cpu_stats": cpu}
+    assert _mem_cpu(v1) == (42_000_000, 2.5)
+    assert _mem_cpu(v2) == (49_000_000, 2.5)
+    # What the engine answers for a container that has stopped: no reading, sampling ends.
+    assert _mem_cpu({"memory_stats": {}, "cpu_stats": {"cpu_usage": {"total_usage": 0}}}) is None
+    assert _api_at_least("1.41", (1, 41))
+    assert _api_at_least("1.47", (1, 41))
+    assert not _api_at_least("1.40", (1, 41))
+    assert not _api_at_least("", (1, 41))
