@@ -129,7 +129,8 @@ def test_container_stats_cgroup_v1_and_v2_shapes() -> None:
     from conformance.targets.docker import _api_at_least, _mem_cpu
 
     cpu = {"cpu_usage": {"total_usage": 2_500_000_000}}
-    v1 = {"memory_stats": {"usage": 50_000_000, "stats": {"total_inactive_file": 8_000_000}}, "cpu_stats": cpu}
+    v1 = {"memory_stats": {"usage": 50_000_000, "stats": {"total_inactive_file": 8_000_000}},
+          "cpu_stats": cpu}
     v2 = {"memory_stats": {"usage": 50_000_000, "stats": {"inactive_file": 1_000_000}}, "cpu_stats": cpu}
     assert _mem_cpu(v1) == (42_000_000, 2.5)
     assert _mem_cpu(v2) == (49_000_000, 2.5)
