@@ -55,7 +55,7 @@ class PollServer(HttpServer):
         self.hub = Hub(self.settings.history_size, queue_size=1)
         self._held: dict[str, asyncio.Event] = {}
         super().__init__(self._handle, self._end_all, shutdown_timeout=self.settings.shutdown_timeout,
-                         path=self.settings.poll_path)
+                         path=self.settings.poll_path, max_body_size=self.settings.max_publish_size)
 
     def _end_all(self) -> None:
         self.hub.end_all()

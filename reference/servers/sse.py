@@ -91,7 +91,7 @@ class SseServer(HttpServer):
         self.settings = settings or SseSettings()
         self.hub = Hub(self.settings.history_size, self.settings.queue_size)
         super().__init__(self._handle, self._end_all, shutdown_timeout=self.settings.shutdown_timeout,
-                         path=self.settings.stream_path)
+                         path=self.settings.stream_path, max_body_size=self.settings.max_publish_size)
 
     def _end_all(self) -> None:
         self.hub.end_all()

@@ -204,14 +204,16 @@ class HttpServer:
         on_shutdown: called first during :meth:`shutdown` (end streams, answer held polls).
         shutdown_timeout: seconds the handlers get to finish once asked to.
         path: the path shown in :attr:`url` (the stream or poll route).
+        max_body_size: largest request body (413 past it).
     """
 
     def __init__(self, handler: Handler, on_shutdown: Callable[[], None], *, shutdown_timeout: float = 2.0,
-                 path: str = "/") -> None:
+                 path: str = "/", max_body_size: int = 1 << 20) -> None:
         self._handler = handler
         self._on_shutdown = on_shutdown
         self._shutdown_timeout = shutdown_timeout
         self._path = path
+        self._max_body = max_body_size
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._conns: set[HttpConnection] = set()
@@ -224,7 +226,7 @@ class HttpServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        conn = HttpConnection(reader, writer)
+        conn = HttpConnection(reader, writer, max_body_size=self._max_body)
         self._tasks.add(task)
         self._conns.add(conn)
         try:

@@ -23,6 +23,8 @@ async def _collect(ctx: PollContext, cursor: int, token: str, count: int,
         poll = await ctx.poll(cursor)
         answers += 1
         got += poll.own(token)
+        if not poll.answer.messages:  # a whole hold without news: nothing more is coming
+            break
         if poll.answer.cursor < cursor:
             raise CaseFailed(["a cursor that never goes back"], f"{cursor} then {poll.answer.cursor}")
         cursor = poll.answer.cursor

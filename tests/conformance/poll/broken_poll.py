@@ -1,0 +1,125 @@
+"""Deliberately broken long-polling servers: subclasses of the reference server, one bug each."""
+
+from __future__ import annotations
+
+import asyncio
+
+from reference.core.sse.history import parse_id
+from reference.servers.poll import PollServer, PollSettings
+from reference.servers.sse_http import HttpConnection, Request, cors_headers
+
+
+class _Rewrite(PollServer):
+    """Rewrites a poll request before the reference serves it."""
+
+    def rewrite(self, request: Request) -> Request:
+        return request
+
+    async def _poll(self, conn: HttpConnection, request: Request) -> bool:
+        return await super()._poll(conn, self.rewrite(request))
+
+
+class NoHold(PollServer):  # answers at once, empty
+    async def _hold(self, conn: HttpConnection, client: str | None) -> bool | None:
+        return True
+
+
+class TextAnswer(PollServer):
+    async def _poll(self, conn: HttpConnection, request: Request) -> bool:
+        await conn.respond(200, [], b"no json here\n")
+        return True
+
+
+class CursorZeroOnTimeout(PollServer):
+    async def _poll(self, conn: HttpConnection, request: Request) -> bool:
+        cursor = parse_id(request.query.get("cursor", "")) or 0
+        if not self.hub.history.after(cursor):
+            await self._hold(conn, None)
+            if not self.hub.history.after(cursor):
+                await conn.respond(200, [], b'{"cursor": 0, "messages": []}', content_type="application/json")
+                return True
+        return await super()._poll(conn, request)
+
+
+class TimeoutIs408(PollServer):
+    async def _poll(self, conn: HttpConnection, request: Request) -> bool:
+        cursor = parse_id(request.query.get("cursor", "")) or 0
+        if not self.hub.history.after(cursor):
+            await self._hold(conn, None)
+            if not self.hub.history.after(cursor):
+                await conn.respond(408, [], b"timeout\n")
+                return True
+        return await super()._poll(conn, request)
+
+
+class LatestOnly(_Rewrite):  # answers only the newest message, dropping older ones
+    def rewrite(self, request: Request) -> Request:
+        cursor = parse_id(request.query.get("cursor", "0")) or 0
+        newest = self.hub.history.last_seq
+        query = {**request.query, "cursor": str(max(cursor, newest - 1))}
+        return Request(request.method, request.path, query, request.headers, request.body)
+
+
+class ForgetsWhileAway(PollServer):  # only messages published while a poll is held reach anyone
+    async def _poll(self, conn: HttpConnection, request: Request) -> bool:
+        newest = self.hub.history.last_seq
+        query = {**request.query, "cursor": str(newest)}
+        return await super()._poll(conn, Request(request.method, request.path, query, request.headers, b""))
+
+
+class StrictQuery(PollServer):  # refuses unknown parameters
+    async def _poll(self, conn: HttpConnection, request: Request) -> bool:
+        if set(request.query) - {"cursor", "client"}:
+            await conn.respond(400, cors_headers(request), b"unknown parameter\n")
+            return True
+        return await super()._poll(conn, request)
+
+
+class NoCacheControl(PollServer):
+    async def _poll(self, conn: HttpConnection, request: Request) -> bool:
+        respond = conn.respond
+
+        async def without(status: int, headers: list[tuple[str, str]], body: bytes = b"",
+                          content_type: str = "text/plain") -> None:
+            await respond(status, [h for h in headers if h[0] != "Cache-Control"], body, content_type)
+
+        conn.respond = without  # type: ignore[method-assign]
+        return await super()._poll(conn, request)
+
+
+class Serialized(PollServer):  # one request at a time, server-wide
+    lock: asyncio.Lock | None = None
+
+    async def _handle(self, conn: HttpConnection) -> None:
+        self.lock = self.lock or asyncio.Lock()
+        async with self.lock:
+            await super()._handle(conn)
+
+
+class IgnoresClient(_Rewrite):
+    def rewrite(self, request: Request) -> Request:
+        query = {k: v for k, v in request.query.items() if k != "client"}
+        return Request(request.method, request.path, query, request.headers, request.body)
+
+
+class OneRead(PollServer):
+    async def _handle(self, conn: HttpConnection) -> None:
+        first = await conn.reader.read(65536)
+        if b"\r\n\r\n" not in first:
+            await conn.respond(400, [("Connection", "close")], b"incomplete request\n")
+            return
+        conn._h11.receive_data(first)
+        await super()._handle(conn)
+
+
+class LaxCursor(_Rewrite):  # a malformed cursor counts as 0
+    def rewrite(self, request: Request) -> Request:
+        if parse_id(request.query.get("cursor", "0")) is None:
+            request = Request(request.method, request.path, {**request.query, "cursor": "0"},
+                              request.headers, request.body)
+        return request
+
+
+class Unbounded(PollServer):
+    def __init__(self) -> None:
+        super().__init__(PollSettings(hold_timeout=0.5, max_publish_size=1 << 30))

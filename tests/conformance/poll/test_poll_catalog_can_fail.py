@@ -1,0 +1,80 @@
+"""Every long-polling case can fail: each broken server (broken_poll.py) turns the listed cases red, and
+the reference server passes the whole catalog."""
+
+from __future__ import annotations
+
+import asyncio
+
+import broken_poll as b
+import pytest
+
+from conformance.model import Outcome
+from conformance.registry import load
+from conformance.results import CaseResult
+from conformance.runner import RunSettings, run_cases
+from conformance.wire.endpoint import ALL_SCHEMES, parse_url
+from reference.servers.poll import PollServer, PollSettings
+
+MUTATIONS: dict[str, tuple[type[PollServer], list[str]]] = {
+    "text-answer": (b.TextAnswer, ["poll/5.4/answer-json-shape"]),
+    "no-hold": (b.NoHold, ["poll/5.4/held-until-news"]),
+    "cursor-zero-on-timeout": (b.CursorZeroOnTimeout, ["poll/5.5/timeout-answer-empty"]),
+    "timeout-is-408": (b.TimeoutIs408, ["poll/5.5/hold-at-most-30s", "poll/5.5/timeout-answer-empty"]),
+    "latest-only": (b.LatestOnly, ["poll/2.2/batched-in-order"]),
+    "forgets-while-away": (b.ForgetsWhileAway, ["poll/2.1/cursor-survives-gap",
+                                                "poll/2.1/no-loss-across-polls"]),
+    "strict-query": (b.StrictQuery, ["poll/2.2/cache-buster-accepted"]),
+    "no-cache-control": (b.NoCacheControl, ["poll/2.2/no-caching"]),
+    "serialized": (b.Serialized, ["poll/5.2/publish-while-held"]),
+    "ignores-client": (b.IgnoresClient, ["poll/5.1/duplicate-poll-released"]),
+    "one-read": (b.OneRead, ["poll/3.2/request-rechunked"]),
+    "lax-cursor": (b.LaxCursor, ["poll/6/malformed-cursor-400"]),
+    "unbounded": (b.Unbounded, ["poll/6/oversized-publish-refused"]),
+}
+NEVER_RED = {"poll/2.2/header-overhead"}
+HOLD = 0.5
+
+
+async def run_against(server: PollServer, ids: list[str]) -> list[CaseResult]:
+    await server.start("127.0.0.1", 0)
+    try:
+        cases = load().select(ids, strict=True)
+        endpoint = parse_url(server.url, ALL_SCHEMES).with_options(profile=(("hold-timeout", str(HOLD)),))
+        results, _ = await run_cases(cases, endpoint, RunSettings(jobs=16, timeout=8.0))
+        return results
+    finally:
+        await server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> dict[str, dict[str, CaseResult]]:
+    async def main() -> dict[str, dict[str, CaseResult]]:
+        names = list(MUTATIONS)
+        servers = [MUTATIONS[n][0]() if MUTATIONS[n][0] is b.Unbounded else
+                   MUTATIONS[n][0](PollSettings(hold_timeout=HOLD)) for n in names]
+        runs = await asyncio.gather(*(run_against(s, MUTATIONS[n][1]) for s, n in zip(servers, names,
+                                                                                       strict=True)),
+                                    run_against(PollServer(PollSettings(hold_timeout=HOLD)), ["poll"]))
+        pairs = zip([*names, "reference"], runs, strict=True)
+        return {name: {r.id: r for r in results} for name, results in pairs}
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("mutation", list(MUTATIONS))
+def test_broken_server_turns_the_cases_red(mutation: str, outcomes: dict[str, dict[str, CaseResult]]) -> None:
+    for case_id in MUTATIONS[mutation][1]:
+        result = outcomes[mutation][case_id]
+        assert result.outcome in (Outcome.FAILED, Outcome.NON_STRICT), \
+            (case_id, result.outcome, result.actual, result.error)
+
+
+def test_reference_passes_every_case(outcomes: dict[str, dict[str, CaseResult]]) -> None:
+    bad = {i: (r.outcome.value, r.actual or r.error) for i, r in outcomes["reference"].items()
+           if r.outcome is not Outcome.PASSED and i not in NEVER_RED}
+    assert bad == {}
+
+
+def test_every_case_has_a_mutation() -> None:
+    covered = {i for _, ids in MUTATIONS.values() for i in ids} | NEVER_RED
+    assert {c.id for c in load().select(["poll"], strict=True)} == covered
