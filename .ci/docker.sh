@@ -13,8 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE=${RTCONFORM_DOCKER_STATE:-/tmp/rtconform-docker}
 PIDFILE=$STATE/dockerd.pid
-T0=$(date +%s.%N)
-step() { printf '[docker.sh %6.1fs] %s\n' "$(echo "$(date +%s.%N) - $T0" | bc)" "$*"; }
+T0=$(date +%s%N)
+step() { local ms=$(( ($(date +%s%N) - T0) / 1000000 )); printf '[docker.sh %4d.%01ds] %s\n' $((ms / 1000)) $((ms % 1000 / 100)) "$*"; }
 
 engine_up() { timeout 5 docker info >/dev/null 2>&1; }
 
