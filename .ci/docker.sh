@@ -51,7 +51,7 @@ stop() {
   docker ps -aq --filter label=rtconform.target | xargs -r docker rm -f >/dev/null 2>&1 || true
   if kill "$pid" 2>/dev/null; then
     for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$PIDFILE"
   step "dockerd (pid $pid) stopped"

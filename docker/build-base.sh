@@ -17,6 +17,8 @@ fi
 command -v mmdebstrap >/dev/null || { echo "build-base.sh: mmdebstrap is missing (apt-get install mmdebstrap)" >&2; exit 1; }
 
 # Debian's Python is "externally managed" (PEP 668): images install wheels into the system site.
+# The hook's "$1" (the new root) is expanded by mmdebstrap, not here.
+# shellcheck disable=SC2016
 mmdebstrap --quiet --variant=apt \
     --include=python3,python3-pip,python-is-python3,ca-certificates \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
