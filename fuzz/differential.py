@@ -39,7 +39,7 @@ from reference.core.ws.events import (
 )
 from reference.core.ws.protocol import Connection
 
-__all__ = ["RULES", "Difference", "Reaction", "Rule", "compare", "ours", "websockets_reaction",
+__all__ = ["RULES", "Difference", "Reaction", "Rule", "compare", "explain", "ours", "websockets_reaction",
            "wsproto_reaction"]
 
 Item = tuple[object, ...]
@@ -212,6 +212,13 @@ def _close_inside_message(our: Reaction, their: Reaction) -> bool:
     # RFC 6455 §5.4: "Control frames (see Section 5.5) MAY be injected in the middle of a fragmented
     # message." A Close is a control frame: we accept it there, websockets fails with 1002.
     return (bool(our.items) and our.items[-1][0] == "close" and their.failed == 1002
+            and "fragmented message" in their.why and their.items[:-1] == our.items[:-1])
+
+
+def _close_code_1014(our: Reaction, their: Reaction) -> bool:
+    # RFC 6455 §7.4.2: 1000-2999 are for "this protocol, its future revisions, and extensions"; the IANA
+    # "WebSocket Close Code Number Registry" assigned 1014 (Bad Gateway), which wsproto 1.3 still refuses.
+    return (bool(our.items) and our.items[-1][:2] == ("close", 1014) and their.failed == 1002
             and their.items[:-1] == our.items[:-1])
 
 
@@ -242,6 +249,7 @@ RULES = (
     Rule("control-frame-extended-length", _control_extended_length),
     Rule("close-check-order", _close_check_order),
     Rule("close-inside-fragmented-message", _close_inside_message),
+    Rule("close-code-1014", _close_code_1014),
 )
 
 
@@ -258,9 +266,10 @@ def explain(data: bytes, our: Reaction, their: Reaction) -> str | None:
     """The name of the rule explaining the difference ("" when there is none to explain), or None."""
     if our.items == their.items:
         return ""
-    if _header_first(data)(our, their):
+    rule = next((rule.name for rule in RULES if rule.applies(our, their)), None)
+    if rule is None and _header_first(data)(our, their):
         return "truncated-frame-checked-at-header"
-    return next((rule.name for rule in RULES if rule.applies(our, their)), None)
+    return rule
 
 
 def compare(data: bytes) -> list[Difference]:
