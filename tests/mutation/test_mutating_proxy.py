@@ -18,6 +18,7 @@ from mutations_client import (
     FixCloseLength,
     FixContinuations,
     HoldTextUntilFin,
+    InvalidateCloseCode,
     JoinFragmentedControl,
     MaskClientFrames,
     RepairUtf8,
@@ -30,11 +31,13 @@ from mutations_handshake import (
     DropUpgradeHeaders,
     DropVersionHeader,
     ForceVersion13,
+    RefuseWith400,
     RepairRequest,
     WrongAccept,
 )
 from mutations_server import (
     AnswerAfterClose,
+    AnswerEveryClose,
     AnswerPongs,
     CorruptEcho,
     CorruptPong,
@@ -369,3 +372,29 @@ def test_clear_length_msb_makes_a_huge_length_small(upstream: tuple[str, int]) -
         echo = client.recv_frame()
         assert echo is not None
         assert (echo.opcode, echo.payload) == (Op.BINARY, b"abcd")
+
+
+def test_invalidate_close_code_makes_a_valid_code_refused(upstream: tuple[str, int]) -> None:
+    code3000 = Frame(Op.CLOSE, close_payload(3000))
+    assert codes(exchange(upstream, Mutation, code3000)) == [3000]
+    assert codes(exchange(upstream, InvalidateCloseCode, code3000)) == [1002]
+
+
+def test_answer_every_close_answers_a_second_close(upstream: tuple[str, int]) -> None:
+    for mutation, closes in ((Mutation, 1), (AnswerEveryClose, 2)):
+        for client in connect(upstream, mutation):
+            client.send_frame(BYE)
+            client.send_frame(Frame(Op.CLOSE))
+            received = []
+            while (frame := client.recv_frame()) is not None:
+                received.append(frame.opcode)
+            assert received == [Op.CLOSE] * closes
+
+
+def test_refuse_with_400_only_rewrites_426() -> None:
+    refusal = Head("HTTP/1.1 426 Upgrade Required", (("Sec-WebSocket-Version", "13"),))
+    other = Head("HTTP/1.1 403 Forbidden", ())
+    mutation = RefuseWith400(None)  # type: ignore[arg-type]  # response_head never uses the link
+    rewritten = mutation.response_head(refusal, upgrade_request())
+    assert (rewritten.status, rewritten.headers) == (400, refusal.headers)
+    assert mutation.response_head(other, upgrade_request()) is other
