@@ -110,8 +110,8 @@ class HttpExchange:
 
     async def send(self, request: bytes, chop: int | None = None, rcvbuf: int | None = None, *,
                    wait_head: bool = True) -> HttpResponse | None:
-        """Connect, send ``request`` (in pieces of ``chop`` bytes if given), then read the response in
-        the background; with ``wait_head`` wait for its head and return it (a held poll: don't).
+        """Connect, send ``request`` (in pieces of ``chop`` bytes, 1 ms apart, if given), then read the
+        response in the background; with ``wait_head`` wait for its head and return it (a held poll: don't).
 
         ``rcvbuf`` shrinks the socket's receive buffer before connecting (a slow subscriber).
         """
@@ -128,9 +128,14 @@ class HttpExchange:
             server_hostname=ep.host if ep.secure else None)
         loop = asyncio.get_running_loop()
         step = chop or len(request) or 1
-        for i in range(0, len(request), step):
-            self._writer.write(request[i:i + step])
-            await self._writer.drain()
+        try:
+            for i in range(0, len(request), step):
+                if i and chop:
+                    await asyncio.sleep(0.001)  # each chop its own segment and, usually, its own read
+                self._writer.write(request[i:i + step])
+                await self._writer.drain()
+        except ConnectionError:
+            pass  # the target answered (or hung up) before the whole request: read what it said
         self.sent_at = loop.time()
         if self.transcript is not None:
             self.transcript.sent(request, f"http request ({len(request)} bytes)")

@@ -60,7 +60,8 @@ class PollContext(HttpContext):
             raise CaseFailed(["an answer to the poll"], f"no complete answer after {wait:.1f} s")
         held = loop.time() - ex.sent_at
         ex.close()
-        assert ex.response is not None
+        if ex.response is None:
+            raise CaseFailed(["an answer to the poll"], ex.head_error or "no response head")
         if ex.response.status != 200:
             status = f"status {ex.response.status} {ex.response.reason}"
             raise CaseFailed(["200 with the poll answer"], status)

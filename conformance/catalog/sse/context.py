@@ -94,6 +94,10 @@ class HttpContext:
         wait = self.left(head_timeout)
         try:
             await asyncio.wait_for(ex.send(request, chop, rcvbuf, wait_head=wait_head), wait)
+        except ConnectionError as exc:
+            if not ex.sent_at:  # refused or reset before the request was out: the target is unreachable
+                raise
+            raise CaseFailed(["a response"], f"{method} {resource or ep.resource}: {exc}") from None
         except asyncio.TimeoutError:
             ex.close()
             if wait >= self.left():
