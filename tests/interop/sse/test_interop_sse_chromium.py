@@ -51,7 +51,7 @@ def chromium() -> str:
 @contextlib.contextmanager
 def page_server() -> Iterator[str]:
     class Page(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        def do_GET(self) -> None:
             body = PAGE.encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
