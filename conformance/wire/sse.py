@@ -107,14 +107,15 @@ class StreamParser:
 
     def _decode(self, data: bytes, *, final: bool) -> str:
         # §9.2.5: "Streams must be decoded using the UTF-8 decode algorithm."
+        pending = len(self._decoder.getstate()[0])  # bytes of a character cut by the previous chunk
         try:
             text = self._decoder.decode(data, final)
-        except UnicodeDecodeError as exc:
-            bad = data[exc.start:exc.start + 4]
-            self.deviations.append(f"invalid utf-8 at byte {self._offset + exc.start}: {bad!r}")
+        except UnicodeDecodeError as exc:  # exc.object is the pending bytes plus data
+            bad = exc.object[exc.start:exc.end]
+            self.deviations.append(f"invalid utf-8 at byte {self._offset - pending + exc.start}: {bad!r}")
             self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
-            text = self._decoder.decode(data[exc.start:], final)
-            text = data[:exc.start].decode("utf-8", "replace") + text
+            good = exc.object[:exc.start].decode("utf-8")
+            text = good + self._decoder.decode(exc.object[exc.start:], final)
         if not self._started and text:
             self._started = True
             # "UTF-8 decode" strips one leading BOM; a later one is a character of the first field name.
@@ -126,11 +127,13 @@ class StreamParser:
     def _lines(self, text: str) -> None:
         """Split on CRLF, LF or a lone CR; a CR ending the text also ends its line, and an LF starting the
         next text is then the second half of that CRLF, not an empty line."""
-        if self._cr_pending and text.startswith("\n"):
-            text = text[1:]
         if not text:
             return
+        if self._cr_pending and text.startswith("\n"):
+            text = text[1:]
         self._cr_pending = False
+        if not text:
+            return
         if "\n" not in text and "\r" not in text:  # a piece of a long line: no quadratic re-joining
             self._pending.append(text)
             return

@@ -60,6 +60,15 @@ def test_crlf_split_across_chunks_is_one_line_end() -> None:
     assert [e.data for e in parser.events] == ["a\nb"]
 
 
+def test_lf_completing_a_split_crlf_is_consumed_once() -> None:
+    # found by fuzz/fuzz_sse_parser.py: the LF after a chunk-final CR used to leave the CR pending, so
+    # the next LF (a blank line) was swallowed too and the event never dispatched
+    parser = StreamParser()
+    for piece in (b"data: a\r", b"\n", b"\n"):
+        parser.feed(piece)
+    assert [e.data for e in parser.events] == ["a"]
+
+
 @pytest.mark.parametrize(("body", "fragment"), [
     (b"data: \xff\n\n", "invalid utf-8 at byte 6"),
     (b"data: a\n\n\xef\xbb\xbfdata: b\n\n", "a bom that is not the first byte"),
