@@ -135,8 +135,9 @@ def generate(rng: random.Random, *, max_messages: int = 6) -> Plan:
         groups.insert(rng.randint(0, len(groups)),
                       Group("ping", (frame(PING, rng.randbytes(rng.randint(0, 125)), mask_key=_key(rng)),)))
     roll = rng.random()
-    if rng.random() < 0.25:  # split points: the same traffic in tiny TCP writes
-        chop = rng.choice((1, 2, 3, 7))
+    if rng.random() < 0.25:  # split points: the same traffic in tiny TCP writes (small ones for big plans)
+        size = sum(len(g.data) for g in groups)
+        chop = rng.choice((1, 2, 3, 7) if size <= 4096 else (125, 1400))
         groups = [Group(g.label, g.frames, g.echo, chop) for g in groups]
     if roll < 0.6:
         name = rng.choice(sorted(MUTATIONS))
