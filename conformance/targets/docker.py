@@ -27,10 +27,12 @@ from conformance.results import TargetInfo
 from conformance.targets.base import TargetError, TargetSpec, register_kind
 from conformance.wire.endpoint import Endpoint, parse_url
 
-__all__ = ["LABEL", "DockerTarget", "connect_engine"]
+__all__ = ["LABEL", "PID_LABEL", "DockerTarget", "connect_engine"]
 
-#: Label on every container the runner starts (``docker ps --filter label=rtconform.target``).
+#: Labels on every container the runner starts (``docker ps --filter label=rtconform.target``): the image,
+#: and the pid of the runner that started it (a container whose runner is gone was left behind).
 LABEL = "rtconform.target"
+PID_LABEL = "rtconform.pid"
 LOG_TAIL = 64 * 1024
 STOP_GRACE = 3
 _PROBE_WAIT = 0.2
@@ -133,7 +135,8 @@ class DockerTarget:
         try:
             container = self.client.containers.create(
                 self.image, command=list(self.args) or None, detach=True,
-                name=f"rtconform-{uuid.uuid4().hex[:12]}", labels={LABEL: self.image},
+                name=f"rtconform-{uuid.uuid4().hex[:12]}",
+                labels={LABEL: self.image, PID_LABEL: str(os.getpid())},
                 ports={f"{self.port}/tcp": ("127.0.0.1", None)},
                 # An init as PID 1 (docker run --init) forwards SIGTERM: a server without a handler for it
                 # (or one stopped before it installed its handler) ends at once, not after the grace time.

@@ -7,6 +7,7 @@ built with ``docker/build.sh`` when an engine answers.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -52,11 +53,23 @@ def images(docker_client: Any) -> tuple[str, ...]:
     return IMAGES
 
 
+def _pid_alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @pytest.fixture
 def no_leftovers(docker_client: Any) -> Iterator[None]:
-    """After the test, no container the runner labelled is left (running or not)."""
+    """After the test, no container is left whose runner has ended (other test sessions sharing the engine
+    may have containers of their own, with live runners)."""
     yield
-    left = docker_client.containers.list(all=True, filters={"label": "rtconform.target"})
+    labelled = docker_client.containers.list(all=True, filters={"label": "rtconform.pid"})
+    left = [c for c in labelled if not _pid_alive(c.labels["rtconform.pid"])]
     for c in left:
         c.remove(force=True)
     assert not left, f"containers left behind: {[c.name for c in left]}"

@@ -97,7 +97,8 @@ def test_ctrl_c_while_waiting_stops_and_removes_the_container(docker_client: Any
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 15
-        while not docker_client.containers.list(filters={"label": "rtconform.target"}):
+        mine = {"label": f"rtconform.pid={proc.pid}"}
+        while not docker_client.containers.list(filters=mine):
             assert time.monotonic() < deadline, "the container never started"
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.05)
@@ -108,4 +109,4 @@ def test_ctrl_c_while_waiting_stops_and_removes_the_container(docker_client: Any
             proc.kill()
     assert proc.returncode == 130, err
     assert err.endswith("rtconform: interrupted\n")
-    assert docker_client.containers.list(all=True, filters={"label": "rtconform.target"}) == []
+    assert docker_client.containers.list(all=True, filters=mine) == []
