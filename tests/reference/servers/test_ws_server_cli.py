@@ -19,7 +19,7 @@ from reference.servers.cli import _settings, build_parser, main
     ("argv", "message"),
     [
         ([], "the following arguments are required: PROTOCOL"),
-        (["sse"], "invalid choice: 'sse'"),
+        (["gopher"], "invalid choice: 'gopher'"),
         (["ws", "--port", "http"], "not a port number: 'http'"),
         (["ws", "--port", "65536"], "must be between 0 and 65535, got '65536'"),
         (["ws", "--max-message-size", "0"], "must be greater than 0, got '0'"),
