@@ -55,7 +55,7 @@ def test_env_target_is_the_default(websockets_url: str, monkeypatch: pytest.Monk
 def test_failures_exit_1_and_show_requirement_and_transcript(tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     # An HTTP server that never upgrades: every case fails its handshake.
-    proc = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "0"],
+    proc = subprocess.Popen([sys.executable, "-u", "-m", "http.server", "--bind", "127.0.0.1", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path)
     try:
         assert proc.stdout is not None
