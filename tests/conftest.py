@@ -8,7 +8,9 @@ examples. With ``CI`` set, ``fast`` is derandomised and keeps no example databas
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 _CI = {"derandomize": True, "database": None} if os.environ.get("CI") else {}
@@ -16,3 +18,19 @@ settings.register_profile("fast", max_examples=50, deadline=None, **_CI)  # type
 settings.register_profile("nightly", max_examples=5000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
+
+
+# Components (chromium, node and the npm clients, a Docker engine, openssl...) may be missing on a
+# developer's machine, and the tests that need one skip with a reason. CI installs them all and sets
+# RTCONFORM_REQUIRE_COMPONENTS=1: there, a skip means a component is missing, and that is a failure.
+REQUIRE_COMPONENTS = os.environ.get("RTCONFORM_REQUIRE_COMPONENTS") == "1"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if REQUIRE_COMPONENTS and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped where every component must be present: {reason}"
