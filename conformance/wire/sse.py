@@ -255,11 +255,6 @@ class Subscription:
         await self.exchange.wait(lambda: len(self.of_type(type_)) >= count, timeout)
         return self.of_type(type_)
 
-    def finish(self) -> None:
-        """The body ended: feed EOF to the parser (an unfinished event becomes a deviation)."""
-        if self.exchange.ended:
-            self.parser.feed_eof()
-
     def close(self) -> None:
         """Drop the connection."""
         self.exchange.close()

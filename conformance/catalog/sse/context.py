@@ -13,7 +13,7 @@ import contextlib
 import json
 import secrets
 from collections.abc import AsyncIterator, Sequence
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from conformance.model import Case, CaseFailed, Skip
 from conformance.suites import CaseEnv
@@ -191,9 +191,3 @@ class HttpSuite:
             yield ctx
         finally:
             ctx.release()
-
-
-def same_origin(endpoint: Endpoint, url: str) -> bool:
-    """Whether ``url`` is on the endpoint's origin."""
-    parts = urlsplit(url)
-    return (parts.hostname, parts.port) == (endpoint.host, endpoint.port)
