@@ -26,7 +26,7 @@ from typing import Protocol, cast
 from reference.core.ws.events import BinaryMessage, ConnectionClosed, TextMessage
 from reference.core.ws.handshake import Reject, negotiate
 from reference.core.ws.opcodes import CloseCode
-from reference.core.ws.protocol import CLOSED, OPEN, Connection
+from reference.core.ws.protocol import CLOSE_RECEIVED, CLOSED, OPEN, Connection
 from reference.servers._http import HttpError, RequestReader
 from reference.servers._settings import WsSettings
 
@@ -209,12 +209,14 @@ class ConnectionPump(asyncio.Protocol):
         conn = self._conn
         assert conn is not None
         for event in conn.events_received():
-            # Once the core is closing (a Close arrived in the same chunk) it sends no more data frames.
+            # Messages that came before the peer's Close are still answered (CLOSE_RECEIVED: the core sends
+            # its answering Close after them); once the connection failed or closed, nothing more is sent.
+            answering = conn.state is OPEN or conn.state is CLOSE_RECEIVED
             if isinstance(event, TextMessage):
-                if conn.state is OPEN:
+                if answering:
                     conn.send_text(event.text)
             elif isinstance(event, BinaryMessage):
-                if conn.state is OPEN:
+                if answering:
                     conn.send_binary(event.data)
             elif isinstance(event, ConnectionClosed):
                 self.closed = event

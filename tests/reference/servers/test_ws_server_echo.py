@@ -7,7 +7,7 @@ import struct
 import threading
 import time
 
-from raw_ws_client import BINARY, CLOSE, PING, PONG, TEXT, RawClient, close_payload
+from raw_ws_client import BINARY, CLOSE, PING, PONG, TEXT, RawClient, close_payload, encode_frame
 from ws_server_harness import StartServer
 
 from reference.servers.ws import WsSettings
@@ -35,6 +35,17 @@ def test_server_echoes_a_fragmented_message_as_one_message(start_server: StartSe
     assert (pong.opcode, pong.payload) == (PONG, b"in between")
     assert (echo.opcode, echo.payload, echo.fin) == (TEXT, b"fragmented", True)
     client.close()
+
+
+def test_server_echoes_a_message_that_arrives_with_the_close_in_one_read(start_server: StartServer) -> None:
+    # Autobahn 7.1.1 with both frames in one TCP segment: the echo goes out before the answering Close.
+    server = start_server()
+    client = RawClient.connect(server.port)
+    client.sock.sendall(encode_frame(TEXT, b"last words") + encode_frame(CLOSE, close_payload(1000, "")))
+    echo, reply = client.read_frame(), client.read_frame()
+    assert (echo.opcode, echo.payload) == (TEXT, b"last words")
+    assert (reply.opcode, reply.payload[:2]) == (CLOSE, struct.pack("!H", 1000))
+    assert client.read_eof()
 
 
 def test_server_sends_nothing_unsolicited_by_default(start_server: StartServer) -> None:
