@@ -81,6 +81,30 @@ async def cursor_survives_gap(ctx: PollContext) -> Verdict:
     return Verdict(actual="delivered after the gap")
 
 
+@G.case("many-held-polls", level=MUST, section="2.2",
+        desc="Holds 50 polls at once, then publishes one message",
+        requirement="Every held poll MUST be answered with news at once (within 1 s, or 40% of the hold "
+                    "timeout): none is forgotten until its timeout.",
+        quote="Allocated Resources: Operating systems will allocate resources to TCP/IP connections and to "
+              "HTTP requests outstanding on those connections.")
+async def many_held_polls(ctx: PollContext) -> Verdict:
+    token = ctx.token()
+    cursor = await ctx.cursor_after(token)
+    polls = [await ctx.start_poll(cursor) for _ in range(50)]
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    await ctx.publish(token + "-all")
+    within = min(1.0, 0.4 * ctx.hold)  # woken by the publish, not answered at their hold timeout
+    answers = await asyncio.gather(*(ctx.finish(p, timeout=within) for p in polls), return_exceptions=True)
+    # A poll answered earlier with someone else's message is fine; an empty or missing answer is not.
+    missing = sum(isinstance(a, BaseException) or not a.answer.messages for a in answers)
+    if missing:
+        first = next((a for a in answers if isinstance(a, BaseException)), None)
+        why = f"; first: {first}" if first else ""
+        raise CaseFailed(["all 50 polls answered with news"], f"{missing} of 50 were not{why}")
+    return Verdict(actual=f"50 held polls answered in {loop.time() - t0:.3f} s")
+
+
 @G.case("no-caching", level=SHOULD, section="2.2",
         desc="Reads Cache-Control of a poll answer",
         requirement="Poll answers SHOULD NOT be cacheable (Cache-Control no-cache, no-store or max-age=0).",

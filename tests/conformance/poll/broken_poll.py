@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from reference.core.sse.history import parse_id
+from reference.core.sse.history import StoredEvent, parse_id
 from reference.servers.poll import PollServer, PollSettings
+from reference.servers.sse_app import Publish
 from reference.servers.sse_http import HttpConnection, Request, cors_headers
 
 
@@ -118,6 +119,22 @@ class LaxCursor(_Rewrite):  # a malformed cursor counts as 0
             request = Request(request.method, request.path, {**request.query, "cursor": "0"},
                               request.headers, request.body)
         return request
+
+
+class WakesOne(PollServer):  # notify() instead of notify_all(): one held poll learns of the message
+    def __init__(self, settings: PollSettings) -> None:
+        super().__init__(settings)
+        hub = self.hub
+        publish = hub.publish
+
+        async def publish_waking_one(message: Publish) -> StoredEvent:
+            waiters, hub.waiters = hub.waiters, set(list(hub.waiters)[:1])
+            try:
+                return await publish(message)
+            finally:
+                hub.waiters = waiters
+
+        hub.publish = publish_waking_one  # type: ignore[method-assign]
 
 
 class Unbounded(PollServer):

@@ -21,6 +21,7 @@ MUTATIONS: dict[str, tuple[type[PollServer], list[str]]] = {
     "cursor-zero-on-timeout": (b.CursorZeroOnTimeout, ["poll/5.5/timeout-answer-empty"]),
     "timeout-is-408": (b.TimeoutIs408, ["poll/5.5/hold-at-most-30s", "poll/5.5/timeout-answer-empty"]),
     "latest-only": (b.LatestOnly, ["poll/2.2/batched-in-order"]),
+    "wakes-one": (b.WakesOne, ["poll/2.2/many-held-polls"]),
     "forgets-while-away": (b.ForgetsWhileAway, ["poll/2.1/cursor-survives-gap",
                                                 "poll/2.1/no-loss-across-polls"]),
     "strict-query": (b.StrictQuery, ["poll/2.2/cache-buster-accepted"]),
