@@ -21,11 +21,11 @@ MODULES = (
     "conformance.catalog.poll.s5_practices",
 )
 
-PROBE_TIMEOUT = 1.5
+PROBE_TIMEOUT = 1.0
 
 
 async def probe(endpoint: Endpoint) -> bool:
-    """Whether ``endpoint`` behaves like a long poll: it holds ``GET`` (no head within 1.5 s) or answers
+    """Whether ``endpoint`` behaves like a long poll: it holds ``GET`` (no head within 1 s) or answers
     the poll JSON.
 
     Raises:
@@ -39,6 +39,8 @@ async def probe(endpoint: Endpoint) -> bool:
     except asyncio.TimeoutError:
         return True
     except ConnectionError:
+        if not ex.sent_at:  # not even connected: unreachable
+            raise
         return False
     finally:
         ex.close()
