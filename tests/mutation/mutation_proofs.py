@@ -73,6 +73,11 @@ PROOFS: tuple[Proof, ...] = (
         select=("ws/4.4/unsupported-version-9",),
     ),
     Proof(
+        handshake.SelectEveryOffered,
+        red=("ws/4.2.2/subprotocol-from-offered",),
+        select=("ws/4.2.2/no-subprotocol-when-none-offered", "ws/4.2.2/valid-upgrade"),
+    ),
+    Proof(
         handshake.DropVersionHeader,
         red=("ws/4.4",),
         select=("ws/4.2.1/method-post", "ws/4.2.2/valid-upgrade"),

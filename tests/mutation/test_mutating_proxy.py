@@ -33,6 +33,7 @@ from mutations_handshake import (
     ForceVersion13,
     RefuseWith400,
     RepairRequest,
+    SelectEveryOffered,
     WrongAccept,
 )
 from mutations_server import (
@@ -398,3 +399,10 @@ def test_refuse_with_400_only_rewrites_426() -> None:
     rewritten = mutation.response_head(refusal, upgrade_request())
     assert (rewritten.status, rewritten.headers) == (400, refusal.headers)
     assert mutation.response_head(other, upgrade_request()) is other
+
+
+def test_select_every_offered_answers_with_the_whole_offer(upstream: tuple[str, int]) -> None:
+    offer = upgrade_request(Sec_WebSocket_Protocol="a, b")
+    assert handshake(upstream, Mutation, offer).get("Sec-WebSocket-Protocol") is None
+    assert handshake(upstream, SelectEveryOffered, offer).get("Sec-WebSocket-Protocol") == "a, b"
+    assert handshake(upstream, SelectEveryOffered, upgrade_request()).get("Sec-WebSocket-Protocol") is None
