@@ -406,3 +406,24 @@ def test_select_every_offered_answers_with_the_whole_offer(upstream: tuple[str, 
     assert handshake(upstream, Mutation, offer).get("Sec-WebSocket-Protocol") is None
     assert handshake(upstream, SelectEveryOffered, offer).get("Sec-WebSocket-Protocol") == "a, b"
     assert handshake(upstream, SelectEveryOffered, upgrade_request()).get("Sec-WebSocket-Protocol") is None
+
+
+def all_mutations() -> list[type[Mutation]]:
+    import mutations_client
+    import mutations_handshake
+    import mutations_server
+
+    found = []
+    for module in (mutations_client, mutations_handshake, mutations_server):
+        found += [getattr(module, name) for name in module.__all__ if isinstance(getattr(module, name), type)]
+    return found
+
+
+def test_every_mutation_has_a_unique_name_and_names_the_rule_it_breaks() -> None:
+    mutations = all_mutations()
+    names = [m.name for m in mutations]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    for mutation in mutations:
+        assert mutation.name != "identity", f"{mutation.__name__} keeps the base name"
+        doc = " ".join((mutation.__doc__ or "").split())
+        assert "RFC 6455 §" in doc, f"{mutation.__name__} does not cite the rule it breaks"
