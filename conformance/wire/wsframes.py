@@ -122,12 +122,21 @@ def close_payload(code: int | None = 1000, reason: str | bytes = b"") -> bytes:
 
 
 class FrameTooLarge(Exception):
-    """A frame header declared more payload than the reader may buffer."""
+    """A frame header declared more payload than the reader may buffer.
 
-    def __init__(self, declared: int, limit: int) -> None:
+    Attributes:
+        declared: the declared payload length.
+        limit: the reader's ``max_payload``.
+        frames: the frames completed earlier in the same :meth:`FrameReader.feed` call, in order: the
+            caller handles them before the error, so what it sees does not depend on how TCP split the
+            bytes (found by ``fuzz/fuzz_wire_reader.py``).
+    """
+
+    def __init__(self, declared: int, limit: int, frames: tuple[Frame, ...] = ()) -> None:
         super().__init__(f"frame declares {declared} bytes of payload, over the runner's limit of {limit}")
         self.declared = declared
         self.limit = limit
+        self.frames = frames
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +195,8 @@ class FrameReader:
 
         Raises:
             FrameTooLarge: a header declared more than ``max_payload`` bytes (checked before buffering them).
+                The frames completed before it in this call are in the exception's ``frames``; the
+                oversized header stays buffered, so every later call raises again (with no frames).
         """
         self._buf += data
         frames: list[Frame] = []
@@ -194,6 +205,9 @@ class FrameReader:
             while (parsed := self._parse_one(start)) is not None:
                 frame_, start = parsed
                 frames.append(frame_)
+        except FrameTooLarge as exc:
+            exc.frames = tuple(frames)
+            raise
         finally:
             del self._buf[:start]
         return frames
