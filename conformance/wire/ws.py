@@ -411,6 +411,10 @@ class WsClient:
         try:
             frames = self._reader.feed(data)
         except FrameTooLarge as exc:
+            for fr in exc.frames:  # the frames before the oversized one, whatever the TCP split
+                self._on_frame(fr)
+                if self.aborted:
+                    return
             self.abort(f"target {exc}")
             return
         for fr in frames:
