@@ -10,8 +10,10 @@ from conformance.model import MAY, MUST, SHOULD, CaseFailed, Verdict, group
 
 G = group("poll", "2.2", "Long polling issues")
 
-_LATENCY = ("Maximal Latency: ... the server will queue any events that occur while the client is "
-            "reconnecting and send them in the next response (RFC 6202 §2.2).")
+_LATENCY = ("Graceful Degradation: A long polling client or server that is under load has a natural "
+            "tendency to gracefully degrade in performance at a cost of message latency. ... If multiple "
+            "messages are queued for a client, they might be delivered in a batch within a single long poll "
+            "response (RFC 6202 §2.2).")
 
 
 async def _collect(ctx: PollContext, cursor: int, token: str, count: int,
@@ -51,8 +53,8 @@ async def batched_in_order(ctx: PollContext) -> Verdict:
 @G.case("no-loss-across-polls", level=MUST, section="2.1",
         desc="Publishes 20 messages while a client polls continuously",
         requirement="A client following the cursor MUST receive every message exactly once, in order.",
-        quote="When the client receives the response, it immediately sends a new request (RFC 6202 "
-              "§2.1): the gap between two polls must lose nothing.")
+        quote="The server defers its response until an update is available or until a particular status "
+              "or timeout has occurred (RFC 6202 §2.1).")
 async def no_loss_across_polls(ctx: PollContext) -> Verdict:
     token = ctx.token()
     cursor = await ctx.cursor_after(token)
@@ -69,7 +71,8 @@ async def no_loss_across_polls(ctx: PollContext) -> Verdict:
 @G.case("cursor-survives-gap", level=MUST, section="2.1",
         desc="Publishes, waits 1 s without polling, then polls with the old cursor",
         requirement="A poll with an older cursor MUST get the messages published since.",
-        quote="the session must survive the gap between polls (RFC 6202 §2.1 life cycle).")
+        quote="The client typically sends a new long poll request, either immediately upon receiving a "
+              "response or after a pause to allow an acceptable latency period (RFC 6202 §2.1).")
 async def cursor_survives_gap(ctx: PollContext) -> Verdict:
     token = ctx.token()
     cursor = await ctx.cursor_after(token)
@@ -86,7 +89,7 @@ async def cursor_survives_gap(ctx: PollContext) -> Verdict:
         requirement="Every held poll MUST be answered with news at once (within 1 s, or 40% of the hold "
                     "timeout): none is forgotten until its timeout.",
         quote="Allocated Resources: Operating systems will allocate resources to TCP/IP connections and to "
-              "HTTP requests outstanding on those connections.")
+              "HTTP requests outstanding on those connections (RFC 6202 §2.2).")
 async def many_held_polls(ctx: PollContext) -> Verdict:
     token = ctx.token()
     cursor = await ctx.cursor_after(token)
@@ -108,8 +111,8 @@ async def many_held_polls(ctx: PollContext) -> Verdict:
 @G.case("no-caching", level=SHOULD, section="2.2",
         desc="Reads Cache-Control of a poll answer",
         requirement="Poll answers SHOULD NOT be cacheable (Cache-Control no-cache, no-store or max-age=0).",
-        quote="Caching: ... intermediaries cannot tell a long poll from a normal request, so caching must be "
-              "suppressed (RFC 6202 §2.2, §5.6).")
+        quote="Caching: Caching mechanisms implemented by intermediate entities can interfere with long "
+              "poll requests (RFC 6202 §2.2).")
 async def no_caching(ctx: PollContext) -> Verdict:
     token = ctx.token()
     cursor = await ctx.cursor_after(token)
@@ -124,7 +127,8 @@ async def no_caching(ctx: PollContext) -> Verdict:
 @G.case("cache-buster-accepted", level=MUST, section="2.2",
         desc="Polls with an extra query parameter t=<random>",
         requirement="The server MUST accept (ignore) an unknown cache-busting query parameter.",
-        quote="Caching: ... clients often add a unique query parameter to defeat caches (RFC 6202 §2.2).")
+        quote="Caching: Caching mechanisms implemented by intermediate entities can interfere with long "
+              "poll requests (RFC 6202 §2.2).")
 async def cache_buster_accepted(ctx: PollContext) -> Verdict:
     token = ctx.token()
     cursor = await ctx.cursor_after(token)
@@ -139,7 +143,8 @@ async def cache_buster_accepted(ctx: PollContext) -> Verdict:
         desc="Measures the response head size per delivered message",
         requirement="Recorded, not judged: the header bytes each message costs.",
         quote="Header Overhead: With the long polling technique, every long poll request and long poll "
-              "response is a complete HTTP message and thus contains a full set of HTTP headers.")
+              "response is a complete HTTP message and thus contains a full set of HTTP headers in the "
+              "message framing (RFC 6202 §2.2).")
 async def header_overhead(ctx: PollContext) -> Verdict:
     token = ctx.token()
     cursor = await ctx.cursor_after(token)

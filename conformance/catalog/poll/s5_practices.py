@@ -14,8 +14,8 @@ G = group("poll", "5", "HTTP best practices")
         desc="Holds a poll on one connection and publishes on another",
         requirement="A request on another connection MUST be served at once while a poll is held, and "
                     "the held poll answered with the message.",
-        quote="a client ... should not pipeline requests behind a long poll ... it uses a separate "
-              "connection (RFC 6202 §5.2).")
+        quote="The server defers its response until an update is available or until a particular status "
+              "or timeout has occurred (RFC 6202 §2.1).")
 async def publish_while_held(ctx: PollContext) -> Verdict:
     token = ctx.token()
     cursor = await ctx.cursor_after(token)
@@ -36,8 +36,8 @@ async def publish_while_held(ctx: PollContext) -> Verdict:
         desc="Two concurrent polls with the same client=ID",
         requirement="The server SHOULD NOT hold both: it answers the older one at once (within 1 s, or "
                     "half the hold timeout).",
-        quote="the server should detect that multiple long poll requests ... are pending from the same "
-              "browser and ... not defer both responses (RFC 6202 §5.1).")
+        quote="Servers SHOULD use cookies to detect multiple long poll requests from the same browser and "
+              "avoid deferring both requests (RFC 6202 §5.1).")
 async def duplicate_poll_released(ctx: PollContext) -> Verdict:
     token = ctx.token()
     cursor = await ctx.cursor_after(token)
@@ -57,7 +57,7 @@ async def duplicate_poll_released(ctx: PollContext) -> Verdict:
         requirement="The server MUST NOT depend on how the request is cut: the answer is the same.",
         quote="The normal procedure for parsing an HTTP message is to read the start-line into a "
               "structure, read each header field line into a hash table by field name until the empty "
-              "line (RFC 9112 §2.2): a read, not a TCP segment, has no meaning.")
+              "line (RFC 9112 §2.2)")
 async def request_rechunked(ctx: PollContext) -> Verdict:
     token = ctx.token()
     cursor = await ctx.cursor_after(token)
@@ -71,8 +71,8 @@ async def request_rechunked(ctx: PollContext) -> Verdict:
 @G.case("malformed-cursor-400", level=MUST, section="6",
         desc="Polls with cursor=abc",
         requirement="A malformed request MUST be refused with 400 (not held, not a crash).",
-        quote="Security Considerations: ... injection through the payload (RFC 6202 §6): malformed input "
-              "is rejected.")
+        quote="The 400 (Bad Request) status code indicates that the server cannot or will not process the "
+              "request due to something that is perceived to be a client error (RFC 9110 §15.5.1).")
 async def malformed_cursor_400(ctx: PollContext) -> Verdict:
     response, _ = await ctx.request("GET", ctx.resource(None, "cursor=abc"), timeout=5.0)
     if response.status != 400:
@@ -83,7 +83,9 @@ async def malformed_cursor_400(ctx: PollContext) -> Verdict:
 @G.case("oversized-publish-refused", level=SHOULD, section="6", timeout=20.0,
         desc="Publishes an 8 MiB body",
         requirement="The server SHOULD bound what it accepts: 413 (or another 4xx).",
-        quote="Security Considerations: ... resource exhaustion (RFC 6202 §6): a payload size limit.")
+        quote="The 413 (Content Too Large) status code indicates that the server is refusing to process a "
+              "request because the request content is larger than the server is willing or able to process "
+              "(RFC 9110 §15.5.14).")
 async def oversized_publish_refused(ctx: PollContext) -> Verdict:
     ep = ctx.publish_endpoint()
     try:

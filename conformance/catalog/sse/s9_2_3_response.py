@@ -30,7 +30,7 @@ async def content_type_event_stream(ctx: SseContext) -> Verdict:
         requirement="The server MUST NOT depend on how the request is cut: the stream opens and delivers.",
         quote="The normal procedure for parsing an HTTP message is to read the start-line into a "
               "structure, read each header field line into a hash table by field name until the empty "
-              "line (RFC 9112 §2.2): a read, not a TCP segment, has no meaning.")
+              "line (RFC 9112 §2.2)")
 async def request_rechunked(ctx: SseContext) -> Verdict:
     token = ctx.token()
     sub = await ctx.subscribe(chop=1)
@@ -42,8 +42,7 @@ async def request_rechunked(ctx: SseContext) -> Verdict:
 @G.case("no-caching", level=SHOULD, section="9.2.3",
         desc="GET the stream; read Cache-Control",
         requirement="The stream SHOULD NOT be cacheable: Cache-Control no-cache or no-store.",
-        quote="User agents ... set request's cache mode to \"no-store\" (the stream is never served "
-              "from a cache; RFC 6202 §5.6 asks servers to suppress caching of streams too).")
+        quote="Set request's cache mode to \"no-store\".")
 async def no_caching(ctx: SseContext) -> Verdict:
     sub = await ctx.subscribe()
     assert sub.exchange.response is not None
@@ -56,8 +55,7 @@ async def no_caching(ctx: SseContext) -> Verdict:
 @G.case("streamed-not-length-delimited", level=MUST,
         desc="GET the stream; read the framing headers",
         requirement="The stream MUST NOT carry a Content-Length: it is chunked or close-delimited.",
-        quote="the user agent must ... announce the connection and interpret res's body line by line "
-              "(a stream of unknown length: a Content-Length would end it).")
+        quote="announce the connection and interpret res's body line by line.")
 async def streamed_not_length_delimited(ctx: SseContext) -> Verdict:
     sub = await ctx.subscribe()
     assert sub.exchange.response is not None

@@ -47,9 +47,10 @@ _payload_case("data-field-lookalike", "Publishes 'id: 5\\nevent: x\\nretry: 1' a
               "id: 5\nevent: x\nretry: 1")
 _payload_case("data-unicode", "Publishes non-ASCII text (accents, CJK, emoji, U+2028)",
               "caf\u00e9 \u6f22\u5b57 \U0001f600 \u2028 \ufffd",
-              quote="Event streams are always decoded as UTF-8.")
+              quote="Streams must be decoded using the UTF-8 decode algorithm.")
 _payload_case("data-bom-inside", "Publishes '\\ufeffx' (a BOM that is data, not a stream start)",
-              "\ufeffx", quote="The stream must then be parsed ... UTF-8 decode ... strips one leading BOM")
+              "\ufeffx",
+              quote="The UTF-8 decode algorithm strips one leading UTF-8 Byte Order Mark (BOM), if any.")
 _payload_case("data-nul", "Publishes 'a\\x00b' (U+0000 in data is delivered)", "a\0b")
 _payload_case("data-64kib", "Publishes 64 KiB of text in one event", "0123456789abcdef" * 4096)
 _payload_case("data-many-lines", "Publishes 1000 short lines", "\n".join(str(i) for i in range(1000)))
