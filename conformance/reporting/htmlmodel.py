@@ -16,6 +16,7 @@ from urllib.parse import quote
 from conformance.baseline import Change
 from conformance.expectfile import FAILING, Expectation
 from conformance.model import Level, Outcome
+from conformance.reporting.resview import ResourceView, resource_view
 from conformance.results import CaseResult, RunResult
 from conformance.review import BLOCKING, Review
 
@@ -88,6 +89,11 @@ class Column:
     def run(self) -> RunResult:
         """The run."""
         return self.review.run
+
+    @property
+    def resources(self) -> ResourceView | None:
+        """The target's memory and CPU use during the run, or None when nothing was sampled."""
+        return resource_view(self.run.target.resources)
 
 
 @dataclass(frozen=True, slots=True)
