@@ -81,6 +81,7 @@ class HttpConnection:
         self.reader = reader
         self.writer = writer
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=max_head_size)
+        self._max_head = max_head_size
         self._max_body = max_body_size
         self._head_timeout = head_timeout
         #: Waiting for a request (between requests on a kept-alive connection): safe to close on shutdown.
@@ -109,6 +110,7 @@ class HttpConnection:
     async def _read_request(self) -> Request | None:
         head: h11.Request | None = None
         body = bytearray()
+        fed = len(self._h11.trailing_data[0])  # bytes of this request already received (pipelined)
         while True:
             try:
                 event = self._h11.next_event()
@@ -116,10 +118,16 @@ class HttpConnection:
                 raise HttpError(exc.error_status_hint, f"bad request: {exc}") from None
             if event is h11.NEED_DATA:
                 data = await self.reader.read(_READ_SIZE)
+                fed += len(data) if head is None else 0
                 self._h11.receive_data(data)
                 if not data and head is None and self._h11.their_state is h11.IDLE:
                     return None
             elif isinstance(event, h11.Request):
+                # h11 bounds a head only while it is incomplete; one that arrived whole is measured here.
+                size = fed - len(self._h11.trailing_data[0])
+                if size > self._max_head:
+                    limit = self._max_head
+                    raise HttpError(431, f"request head too large: {size} bytes, the limit is {limit}")
                 head = event
             elif isinstance(event, h11.Data):
                 body += event.data

@@ -98,6 +98,17 @@ def test_routes_errors_and_cors() -> None:
     run(main)
 
 
+def test_oversized_head_is_refused_with_431() -> None:
+    async def main() -> None:
+        async with serving(SseServer()) as server:
+            ex = await send(server, "GET", "/events", (("X-Big", "a" * 20000),), chop=8192)
+            assert ex.response is not None
+            assert ex.response.status == 431
+            assert await ex.wait_done(2)
+
+    run(main)
+
+
 def test_request_in_one_byte_segments() -> None:
     async def main() -> None:
         async with serving(SseServer()) as server:
