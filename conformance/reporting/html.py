@@ -18,12 +18,13 @@ from pathlib import Path
 
 import jinja2
 
+from conformance.reporting.fuzzview import FuzzView
 from conformance.reporting.htmlmodel import ReportModel, build, case_file, duration
 from conformance.reporting.wireview import entry_views
 from conformance.results import RunResult
 from conformance.review import Review
 
-__all__ = ["ASSETS", "render", "render_model", "write"]
+__all__ = ["ASSETS", "render", "render_fuzz_only", "render_model", "write"]
 
 #: Static files copied next to index.html.
 ASSETS = ("report.css", "report.js")
@@ -57,22 +58,32 @@ def render_model(model: ReportModel) -> dict[str, str]:
 
 
 def render(runs: Sequence[RunResult], *, reviews: Sequence[Review] | None = None,
-           labels: Sequence[str] | None = None) -> dict[str, str]:
+           labels: Sequence[str] | None = None, fuzz: Sequence[FuzzView | None] | None = None,
+           notices: Sequence[str] = ()) -> dict[str, str]:
     """The report files for one or more runs (one column each): relative path -> text.
 
     Args:
         runs: the runs, in column order.
         reviews: the runs with their expectations and baseline (default: plain reviews of ``runs``).
         labels: column headings (default: the target names).
+        fuzz: each run's wire-fuzz session (``conformance.reporting.fuzzview.load_fuzz`` of the folder
+            holding its run.json), None where there is none; shown in a "Fuzzing" section.
+        notices: banners shown above the summary (how this report was made, if that matters).
 
     Raises:
-        ValueError: no run, or ``reviews``/``labels`` do not match ``runs`` one to one.
+        ValueError: no run, or ``reviews``/``labels``/``fuzz`` do not match ``runs`` one to one.
     """
     if reviews is None:
         reviews = [Review(run) for run in runs]
     if len(reviews) != len(runs) or any(r.run is not run for r, run in zip(reviews, runs, strict=True)):
         raise ValueError("reviews must be given for the same runs, in the same order")
-    return render_model(build(reviews, labels))
+    return render_model(build(reviews, labels, fuzz, notices))
+
+
+def render_fuzz_only(fuzz: FuzzView, tool_version: str) -> dict[str, str]:
+    """``index.html`` (and the assets) for a report folder with a fuzz session and no run.json."""
+    page = _ENV.get_template("fuzzonly.html").render(fuzz=fuzz, root="", tool_version=tool_version)
+    return {"index.html": page, **{name: _asset(name) for name in ASSETS}}
 
 
 def write(files: Mapping[str, str], folder: Path) -> list[Path]:

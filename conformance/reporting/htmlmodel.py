@@ -16,6 +16,7 @@ from urllib.parse import quote
 from conformance.baseline import Change
 from conformance.expectfile import FAILING, Expectation
 from conformance.model import Level, Outcome
+from conformance.reporting.fuzzview import FuzzView
 from conformance.reporting.resview import ResourceView, resource_view
 from conformance.results import CaseResult, RunResult
 from conformance.review import BLOCKING, Review
@@ -76,6 +77,7 @@ class Column:
         review: the run with its expectations and baseline.
         counts: (outcome value, number) for every outcome.
         by_level: level value -> outcome value -> number (levels present in the run only).
+        fuzz: the wire-fuzz session saved next to the run's run.json (``fuzz.json``), if any.
     """
 
     index: int
@@ -84,6 +86,7 @@ class Column:
     counts: tuple[tuple[str, int], ...]
     by_level: dict[str, dict[str, int]]
     by_id: dict[str, CaseResult]
+    fuzz: FuzzView | None = None
 
     @property
     def run(self) -> RunResult:
@@ -181,12 +184,18 @@ class GroupView:
 
 @dataclass(frozen=True, slots=True)
 class ReportModel:
-    """Everything the templates show."""
+    """Everything the templates show (``notices``: banners about how the report was made)."""
 
     columns: tuple[Column, ...]
     groups: tuple[GroupView, ...]
     rows: tuple[Row, ...]
     catalogs_differ: bool
+    notices: tuple[str, ...] = ()
+
+    @property
+    def fuzzed(self) -> list[Column]:
+        """The columns with a wire-fuzz session."""
+        return [c for c in self.columns if c.fuzz is not None]
 
     @property
     def failures(self) -> list[tuple[Row, Cell]]:
@@ -207,14 +216,15 @@ class ReportModel:
         return [lv.value for lv in Level if lv in present]
 
 
-def _column(index: int, label: str, review: Review) -> Column:
+def _column(index: int, label: str, review: Review, fuzz: FuzzView | None = None) -> Column:
     run = review.run
     by_level: dict[str, dict[str, int]] = {}
     for level in Level:
         got = Counter(c.outcome.value for c in run.cases if c.level is level)
         if got:
             by_level[level.value] = {o.value: got.get(o.value, 0) for o in Outcome}
-    return Column(index, label, review, tuple(run.counts().items()), by_level, {c.id: c for c in run.cases})
+    return Column(index, label, review, tuple(run.counts().items()), by_level, {c.id: c for c in run.cases},
+                  fuzz)
 
 
 def _labels(reviews: Sequence[Review], labels: Sequence[str] | None) -> list[str]:
@@ -238,18 +248,24 @@ def _row(case: CaseResult, order: int, columns: Sequence[Column]) -> Row:
     return Row(case, tuple(cells), order, rank)
 
 
-def build(reviews: Sequence[Review], labels: Sequence[str] | None = None) -> ReportModel:
-    """The report model for one or more reviewed runs (one column each).
+def build(reviews: Sequence[Review], labels: Sequence[str] | None = None,
+          fuzz: Sequence[FuzzView | None] | None = None, notices: Sequence[str] = ()) -> ReportModel:
+    """The report model for one or more reviewed runs (one column each), with the wire-fuzz session of
+    each run (``fuzz``, in the same order; None where there is none) and banners (``notices``).
 
     Raises:
-        ValueError: no run, or a number of labels different from the number of runs.
+        ValueError: no run, or a number of labels or fuzz sessions different from the number of runs.
     """
     if not reviews:
         raise ValueError("a report needs at least one run")
     if labels and len(labels) != len(reviews):
         raise ValueError(f"got {len(labels)} labels for {len(reviews)} runs")
+    if fuzz is not None and len(fuzz) != len(reviews):
+        raise ValueError(f"got {len(fuzz)} fuzz sessions for {len(reviews)} runs")
     names = _labels(reviews, labels)
-    columns = [_column(i, label, r) for i, (label, r) in enumerate(zip(names, reviews, strict=True), 1)]
+    sessions = list(fuzz) if fuzz is not None else [None] * len(reviews)
+    columns = [_column(i, label, r, f)
+               for i, (label, r, f) in enumerate(zip(names, reviews, sessions, strict=True), 1)]
     first: dict[str, CaseResult] = {}
     for review in reviews:
         for case in review.run.cases:
@@ -266,4 +282,4 @@ def build(reviews: Sequence[Review], labels: Sequence[str] | None = None) -> Rep
                                 min(r.rank for r in members)))
     groups.sort(key=lambda g: (g.rank, g.order))
     hashes = {r.run.catalog_hash for r in reviews}
-    return ReportModel(tuple(columns), tuple(groups), tuple(rows), len(hashes) > 1)
+    return ReportModel(tuple(columns), tuple(groups), tuple(rows), len(hashes) > 1, tuple(notices))
