@@ -15,6 +15,7 @@ from typing import TextIO
 
 from conformance.model import Case, Level, Outcome
 from conformance.registry import Registry, catalog_hash, load
+from conformance.reporting.fuzzview import load_fuzz
 from conformance.reporting.html import render as render_html
 from conformance.reporting.html import write as write_html
 from conformance.reporting.json import render_index, render_run
@@ -107,13 +108,14 @@ async def execute(cases: list[Case], opts: RunOptions, out: TextIO) -> RunResult
 
 def write_reports(result: RunResult, report_dir: Path, review: Review | None = None) -> Path:
     """Write run.json, index.json, junit.xml and the HTML report (index.html, cases/) under
-    ``report_dir/<target name>/``; return that folder."""
+    ``report_dir/<target name>/`` (with the Fuzzing section if ``rtconform fuzz`` left a fuzz.json
+    there); return that folder."""
     folder = report_dir / result.target.name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "run.json").write_text(render_run(result), encoding="utf-8")
     (folder / "index.json").write_text(render_index(result), encoding="utf-8")
     (folder / "junit.xml").write_text(render_junit(result), encoding="utf-8")
-    write_html(render_html([result], reviews=[review or Review(result)]), folder)
+    write_html(render_html([result], reviews=[review or Review(result)], fuzz=[load_fuzz(folder)]), folder)
     return folder
 
 
