@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from conformance.baseline import read_run
+from conformance.reporting.fuzzview import load_fuzz
 from conformance.reporting.html import render, write
 from conformance.review import ReviewInputs
 
@@ -73,7 +74,8 @@ def report_main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO
         return EXIT_USAGE
     reviews = [i.review(run) for i, run in zip(inputs, runs, strict=True)]
     try:
-        write(render(runs, reviews=reviews, labels=args.label or None), Path(args.output))
+        fuzz = [load_fuzz(Path(p).parent, Path(args.output)) for p in args.runs]  # fuzz.json beside run.json
+        write(render(runs, reviews=reviews, labels=args.label or None, fuzz=fuzz), Path(args.output))
     except OSError as exc:
         err.write(f"rtconform: cannot write the report: {exc}\n")
         return EXIT_TOOL
