@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from conformance.reporting.fuzzreport import refresh
 from conformance.wire.endpoint import Endpoint, parse_url
 from conformance.wirefuzz.casefile import load_plan
 from conformance.wirefuzz.execute import execute, liveness
@@ -94,6 +95,8 @@ async def _fuzz(args: argparse.Namespace, endpoint: Endpoint) -> int:
     print(f"{len(result.findings)} finding(s) in {result.plans} plans "
           f"({result.violations} with a violation), seed {seed}"
           + (f"; report: {out / 'fuzz.json'}" if out is not None else ""))
+    if out is not None and (index := refresh(out)) is not None:  # the Fuzzing section of the HTML report
+        print(f"html report: {index}")
     return EXIT_FOUND if result.findings else EXIT_OK
 
 
