@@ -5,15 +5,16 @@
 * ``tox -e conformance TARGET=url``             (toxfile.py plugin; plain tox 4 exits 254 on it)
 
 To stay fast, every test shares one tox work dir, and the env skips building and installing the package
-(``-x`` overrides: the env sees this interpreter's site-packages for the runtime dependencies, and the
-command becomes ``python -m conformance run {posargs}`` on the source tree); the ``set_env``, the posargs
-and the plugin are the real ones.
+(``-x`` overrides: through PYTHONPATH the env imports the runtime dependencies from this interpreter's
+site-packages, which may be a tox env's own, and the command becomes ``python -m conformance run {posargs}``
+on the source tree); the ``set_env``, the posargs and the plugin are the real ones.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+PYTHONPATH = os.pathsep.join([str(ROOT), *site.getsitepackages()])
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("tox") is None, reason="tox is not installed")]
 
@@ -32,9 +34,8 @@ def tox_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def tox(workdir: Path, *words: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     overrides = ["-x", "testenv:conformance.skip_install=true",
-                 "-x", "testenv:conformance.system_site_packages=true",
                  "-x", "testenv:conformance.commands=python -m conformance run {posargs}",
-                 "-x", f"testenv:conformance.set_env+=PYTHONPATH={ROOT}"]
+                 "-x", f"testenv:conformance.set_env+=PYTHONPATH={PYTHONPATH}"]
     full_env = {k: v for k, v in os.environ.items() if k not in ("TARGET", "TOX_ENV_NAME", "TOX_WORK_DIR")}
     full_env.update(env or {})
     argv = [sys.executable, "-m", "tox", "-c", str(ROOT / "tox.ini"), "--workdir", str(workdir), *overrides]
