@@ -60,6 +60,12 @@ def check_lax_verdicts(results: dict[str, CaseResult]) -> None:
 
 
 def test_websockets_server_passes_every_must_case_but_its_known_deviations(websockets_url: str) -> None:
+    import websockets
+
+    if int(websockets.__version__.split(".")[0]) < 17:
+        # websockets 17 needs Python 3.11+; older releases deviate in more places than listed here.
+        pytest.skip(f"not applicable here: the deviations are those of websockets 17, this is "
+                    f"{websockets.__version__}")
     t0 = time.monotonic()
     results = run(websockets_url)
     elapsed = time.monotonic() - t0
