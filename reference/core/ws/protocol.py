@@ -153,6 +153,12 @@ def close_code_for(exc: BaseException) -> tuple[int, str]:
     return CloseCode.INTERNAL_ERROR, "internal error"
 
 
+def _check_close_code(code: int) -> None:
+    # RFC 6455 §7.4: codes 1004-1006, 1015, 0-999 and unregistered 1000-2999 are not sent on the wire.
+    if not is_valid_received_close_code(code):
+        raise LocalProtocolError(f"invalid close code {code}")
+
+
 def _truncate_utf8(text: str, limit: int) -> bytes:
     """Encode ``text`` in at most ``limit`` bytes without cutting a character."""
     return text.encode("utf-8")[:limit].decode("utf-8", "ignore").encode("utf-8")
@@ -249,6 +255,7 @@ class Connection:
                 if self.state is CLOSED or self.state is CLOSE_RECEIVED:
                     return  # RFC 6455 §1.4: "a peer discards any further data received"
             self._validate_partial_text()
+            self._validate_partial_close()
         except Exception as exc:  # every error, expected or not, ends in close_code_for
             self._fail(*close_code_for(exc))
 
@@ -340,6 +347,20 @@ class Connection:
             self._text_parts.append(self._utf8.feed(chunk))
             self._prevalidated += len(chunk)
 
+    def _validate_partial_close(self) -> None:
+        """Check the arrived part of a Close frame whose payload is incomplete: code, then reason prefix.
+
+        The same checks as ``_receive_close``, made early, so that a peer trickling an invalid close reason
+        is failed when the invalid octets arrive, as for text frames (RFC 6455 §8.1). A Close payload is
+        at most 125 bytes, so it is checked again from its start each time.
+        """
+        if self._parser.pending_opcode is not Opcode.CLOSE:
+            return
+        arrived = self._parser.partial_payload(0)
+        if len(arrived) >= 2:
+            _check_close_code(_CLOSE_CODE.unpack_from(arrived)[0])
+            Utf8Validator().feed(arrived[2:])  # not final: a code point may still be arriving
+
     def _receive_close(self, payload: bytes) -> None:
         code: int | None = None
         reason = ""
@@ -349,9 +370,7 @@ class Connection:
             raise LocalProtocolError("close frame with a 1-byte payload")
         if payload:
             (code,) = _CLOSE_CODE.unpack_from(payload)
-            # RFC 6455 §7.4: codes 1004-1006, 1015, 0-999 and unregistered 1000-2999 are not sent on the wire.
-            if not is_valid_received_close_code(code):
-                raise LocalProtocolError(f"invalid close code {code}")
+            _check_close_code(code)
             # RFC 6455 §5.5.1: "the body MAY contain UTF-8-encoded data with value /reason/"; §8.1 fails
             # the connection when it is not UTF-8.
             reason = decode_utf8(payload[2:])

@@ -31,7 +31,14 @@ def _error(exc: UnicodeDecodeError, offset: int) -> InvalidUtf8:
     # For "invalid continuation byte" CPython's range stops before the byte that broke the sequence.
     stop = exc.end + 1 if exc.reason == "invalid continuation byte" else exc.end
     bad = exc.object[exc.start : stop]
+    if len(bad) >= 2 and bad[0] == _SURROGATE_LEAD and bad[1] > _MAX_AFTER_ED:
+        # Name it as Utf8Validator.feed does when the bytes arrive in pieces: the same error either way.
+        return _surrogate(offset + exc.start, bytes(bad[:2]))
     return InvalidUtf8(f"invalid utf-8 at byte {offset + exc.start}: {bytes(bad).hex(' ')} ({exc.reason})")
+
+
+def _surrogate(at: int, lead: bytes) -> InvalidUtf8:
+    return InvalidUtf8(f"invalid utf-8 at byte {at}: {lead.hex(' ')} (surrogate)")
 
 
 def decode_utf8(data: BytesLike) -> str:
@@ -81,7 +88,7 @@ class Utf8Validator:
         # The decoder waits for a third byte after ED A0..BF; that byte cannot make it valid.
         if len(pending) >= 2 and pending[0] == _SURROGATE_LEAD and pending[1] > _MAX_AFTER_ED:
             at = self._offset + len(data) - len(pending)
-            raise InvalidUtf8(f"invalid utf-8 at byte {at}: {pending.hex(' ')} (surrogate)")
+            raise _surrogate(at, bytes(pending[:2]))
         self._offset += len(data)
         return text
 

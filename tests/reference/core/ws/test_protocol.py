@@ -143,7 +143,7 @@ class TestUtf8:
         conn.receive_data(client(Opcode.TEXT, KAPPA, fin=False))
         assert conn.events_received() == []
         conn.receive_data(client(Opcode.CONT, b"\xed\xa0\x80", fin=False))  # a surrogate
-        assert_failing(conn, 1007, "invalid utf-8 at byte 11: ed a0 (invalid continuation byte)")
+        assert_failing(conn, 1007, "invalid utf-8 at byte 11: ed a0 (surrogate)")
 
     def test_server_fails_in_the_middle_of_a_frame_that_is_still_arriving(self) -> None:
         # Autobahn 6.4.x: the invalid bytes are in the middle of one long frame.
@@ -233,7 +233,28 @@ class TestClose:
     def test_server_fails_on_an_invalid_utf8_close_reason(self, feed: Feeder) -> None:
         conn = Connection()
         feed(conn, client(Opcode.CLOSE, close_body(1000) + b"\xce\xba\xe1\xbd\xb9\xed\xa0\x80"))
-        assert_failing(conn, 1007, "invalid utf-8 at byte 5: ed a0 (invalid continuation byte)")
+        assert_failing(conn, 1007, "invalid utf-8 at byte 5: ed a0 (surrogate)")
+
+    def test_server_fails_fast_on_an_invalid_close_reason(self) -> None:
+        # The frame stops right after the invalid octets: the connection fails before the reason ends.
+        frame = client(Opcode.CLOSE, close_body(1000) + KAPPA + b"\xed\xa0\x80" + b"-never-complete")
+        conn = Connection()
+        conn.receive_data(frame[: 6 + 2 + len(KAPPA) + 2])  # header (2) + key (4), code, reason up to ED A0
+        assert_failing(conn, 1007, "invalid utf-8 at byte 11: ed a0 (surrogate)")
+
+    def test_server_fails_fast_on_an_invalid_close_code(self) -> None:
+        conn = Connection()
+        conn.receive_data(client(Opcode.CLOSE, close_body(1005, "reason still arriving"))[:8])
+        assert_failing(conn, 1002, "invalid close code 1005")
+
+    def test_server_waits_for_a_close_reason_split_inside_a_code_point(self) -> None:
+        frame = client(Opcode.CLOSE, close_body(1000) + KAPPA)
+        conn = Connection()
+        conn.receive_data(frame[:9])  # code + the first byte of "κ": valid so far
+        assert conn.state is OPEN
+        assert conn.data_to_send() == []
+        conn.receive_data(frame[9:])
+        assert conn.events_received()[0] == CloseReceived(1000, KAPPA.decode())
 
     def test_server_ignores_data_after_the_close(self) -> None:
         conn = Connection()
