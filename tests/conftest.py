@@ -7,11 +7,34 @@ examples. With ``CI`` set, ``fast`` is derandomised and keeps no example databas
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+
+def _import_the_packages_under_test() -> None:
+    """Import conformance, reference and fuzz from where they are installed, not from tests/.
+
+    pytest puts tests/ on sys.path, and tests/conformance, tests/reference and tests/fuzz mirror the
+    packages' names. An editable install resolves its packages with a finder that Python asks only after
+    sys.path, so without this the test folders would be imported as namespace packages of those names.
+    """
+    here = Path(__file__).resolve().parent
+    saved = sys.path[:]
+    sys.path[:] = [entry for entry in saved if Path(entry or ".").resolve() != here]
+    try:
+        for package in ("conformance", "reference", "fuzz"):
+            importlib.import_module(package)
+    finally:
+        sys.path[:] = saved
+
+
+_import_the_packages_under_test()
 
 _CI = {"derandomize": True, "database": None} if os.environ.get("CI") else {}
 settings.register_profile("fast", max_examples=50, deadline=None, **_CI)  # type: ignore[arg-type]
