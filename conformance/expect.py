@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from conformance.model import Outcome, Verdict
+from conformance.model import CaseFailed, Outcome, Verdict
 from conformance.wire.ws import CloseInfo, Event, Message, WsClient
 
 __all__ = [
@@ -181,14 +181,27 @@ async def fail(ws: WsClient, *codes: int, ok: Sequence[Event] = (), non_strict: 
 
 
 async def informational(ws: WsClient, *, wait_for: int = 0, timeout: float | None = None) -> Verdict:
-    """Record what the target does (after ``wait_for`` events or the timeout), then close; never judged."""
+    """Record what the target does where the RFC leaves it open (after ``wait_for`` events or the timeout).
+
+    What the RFC does require is still judged: the target must react to the runner's close at all, with
+    a close frame of its own or by closing TCP, and must not break a framing rule while doing so.
+    """
     await ws.wait(lambda: len(ws.events) >= wait_for or not ws.is_open, timeout)
     if ws.is_open:
         await ws.close(1000)
     await _finish_close(ws)
     info = ws.close_info()
-    return Verdict.informational(f"events {_show(ws.events)}; {info.describe()}",
-                                 remote_close_code=info.target_code)
+    actual = f"events {_show(ws.events)}; {info.describe()}"
+    if ws.deviations:
+        raise CaseFailed(["server frames that follow RFC 6455 §5"],
+                         actual + "; deviations: " + "; ".join(ws.deviations[:5]))
+    # RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame,
+    # the endpoint MUST send a Close frame in response." Failing the connection (TCP close) is the other
+    # legal reaction when the endpoint finds the Close invalid.
+    if info.target_close is None and info.tcp_closed_by != "target" and not info.reset:
+        raise CaseFailed(["a close frame in reply to the runner's close, or a TCP close by the target"],
+                         actual, axis="close")
+    return Verdict.informational(actual, remote_close_code=info.target_code)
 
 
 def text(s: str) -> Message:

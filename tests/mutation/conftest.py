@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 
 from mutating_proxy import Mutation, Transparent
 from mutation_harness import Results, direct, proxied, run_together
-from target_servers import (
-    TargetUnavailable,
-    aiohttp_server,
-    lax_server,
-    node_ws_server,
-    reference_server,
-    websockets_server,
-)
+from target_servers import THIRD_PARTY, TargetUnavailable, lax_server, reference_server
 
 from conformance.registry import Registry, load
-
-#: third-party targets: name -> launcher; each has conformance/expectations/<name>.toml
-THIRD_PARTY: dict[str, Callable[[], contextlib.AbstractContextManager[tuple[str, int]]]] = {
-    "websockets": websockets_server,
-    "aiohttp": aiohttp_server,
-    "ws": node_ws_server,
-}
 
 
 @pytest.fixture(scope="session")

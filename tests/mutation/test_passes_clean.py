@@ -11,8 +11,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
-from conftest import THIRD_PARTY
 from mutation_harness import Results, must_not_pass, summary
+from target_servers import THIRD_PARTY
 
 from conformance import expectfile
 from conformance.registry import Registry
