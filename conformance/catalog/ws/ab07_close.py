@@ -68,8 +68,9 @@ _after_close("close-between-fragments", "7.1.5", "the final text fragment", [(CO
 @CLOSING.case(
     "close-after-256k-text", level=MUST, autobahn="7.1.6",
     desc="Sends a 256 KiB text message, a small text message, a close 1000 and a ping in one go",
-    requirement="Informational: whether the small message is echoed before the close reply depends on when "
-                "the server processes the close; recorded, not judged.",
+    requirement="The server MUST react to the close (a close frame or TCP close); whether the small "
+                "message is echoed before the close reply depends on when it processes the close: "
+                "recorded, not judged.",
     quote=QUOTE_AFTER,
 )
 async def close_after_256k_text(ws: WsClient) -> Verdict:
@@ -210,8 +211,9 @@ def _undefined_code(code: int, autobahn: str) -> None:
     @UNDEFINED.case(
         f"close-code-{code}", level=MUST, autobahn=autobahn,
         desc=f"Sends a close frame with status code {code} (outside every range the RFC defines)",
-        requirement="Informational: the RFC defines no status codes above 4999; answering 1000, echoing the "
-                    "code or failing with 1002 are all recorded, not judged.",
+        requirement="The server MUST react to the close (a close frame or TCP close); the RFC defines "
+                    "no status codes above 4999, so answering 1000, echoing the code or failing with 1002 "
+                    "are recorded, not judged.",
         quote=QUOTE_RANGE[4],
     )
     async def run(ws: WsClient) -> Verdict:
