@@ -12,7 +12,7 @@ import sys
 import urllib.request
 
 import pytest
-from poll_server_harness import fetch, publish, run, send, serving
+from http_server_harness import fetch, publish, run, send, serving
 
 from reference.servers.poll import PollServer, PollSettings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sse_server_harness import fetch, publish, run, send, serving, subscribe
+from http_server_harness import fetch, publish, run, send, serving, subscribe
 
 from reference.servers.sse import SseServer, SseSettings
 
