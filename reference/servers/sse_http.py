@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import h11
 
+from reference.servers._signals import STOP_SIGNALS, wait_for_stop_signal
+
 __all__ = ["HttpConnection", "HttpServer", "Request", "cors_headers", "run_until_signal"]
 
 _READ_SIZE = 65536
@@ -293,7 +295,7 @@ class HttpServer:
 
 
 async def run_until_signal(server: HttpServer, host: str, port: int,
-                           signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM)) -> int:
+                           signals: Sequence[signal.Signals] = STOP_SIGNALS) -> int:
     """Serve until SIGINT/SIGTERM, then shut down cleanly. Prints ``listening on URL`` once bound.
 
     Returns:
@@ -305,15 +307,7 @@ async def run_until_signal(server: HttpServer, host: str, port: int,
         print(f"error: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
         return 1
     print(f"listening on {server.url}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in signals:
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        for signum in signals:
-            loop.remove_signal_handler(signum)
+    await wait_for_stop_signal(signals)
     await server.shutdown()
     sys.stdout.flush()
     return 0

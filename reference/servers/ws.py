@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from reference.servers._pump import ConnectionPump
 from reference.servers._settings import WsSettings
+from reference.servers._signals import STOP_SIGNALS, wait_for_stop_signal
 
 __all__ = ["WsServer", "WsSettings", "make_ssl_context", "serve"]
 
@@ -143,7 +144,7 @@ def make_ssl_context(certfile: str, keyfile: str | None = None) -> ssl.SSLContex
 
 
 async def serve(settings: WsSettings, host: str, port: int, tls: ssl.SSLContext | None = None,
-                signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM)) -> int:
+                signals: Sequence[signal.Signals] = STOP_SIGNALS) -> int:
     """Run a server until one of ``signals`` arrives, then shut down cleanly.
 
     Prints one ``listening on ws://HOST:PORT`` line per listening socket on stdout, so a parent process
@@ -160,15 +161,7 @@ async def serve(settings: WsSettings, host: str, port: int, tls: ssl.SSLContext 
         return 1
     for url in server.urls:
         print(f"listening on {url}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in signals:
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        for signum in signals:
-            loop.remove_signal_handler(signum)
+    await wait_for_stop_signal(signals)
     await server.shutdown()
     sys.stdout.flush()
     return 0
