@@ -88,6 +88,6 @@ def hostile(tmp_path_factory: pytest.TempPathFactory, cases: tuple[str, ...]) ->
 def targets(tmp_path_factory: pytest.TempPathFactory, cases: tuple[str, ...]) -> dict[str, Ran]:
     """The reference server, the websockets server and the aiohttp server, same cases."""
     scripts = {"reference": None, "websockets": REPO / "tests" / "fixtures" / "websockets_echo.py",
-               "aiohttp": HERE / "aiohttp_echo.py"}
+               "aiohttp": REPO / "tests" / "fixtures" / "aiohttp_echo.py"}
     return {name: run_script(script, tmp_path_factory.mktemp(name), cases)
             for name, script in scripts.items()}
