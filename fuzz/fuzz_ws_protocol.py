@@ -93,7 +93,7 @@ def run(pieces: Iterable[bytes], config: int) -> Trace:
         events.extend(new)
         for ev in new:
             if echo and isinstance(ev, (TextMessage, BinaryMessage)) and conn.state.name in (
-                    "OPEN", "CLOSE_RECEIVED"):
+                    "OPEN", "CLOSE_RECEIVED", "FAILING"):
                 (conn.send_text(ev.text) if isinstance(ev, TextMessage) else conn.send_binary(ev.data))
         for data in conn.data_to_send():
             check(not closed, f"data after the tcp close: {data[:16]!r}")

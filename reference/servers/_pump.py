@@ -26,11 +26,14 @@ from typing import Protocol, cast
 from reference.core.ws.events import BinaryMessage, ConnectionClosed, TextMessage
 from reference.core.ws.handshake import Reject, negotiate
 from reference.core.ws.opcodes import CloseCode
-from reference.core.ws.protocol import CLOSE_RECEIVED, CLOSED, OPEN, Connection
+from reference.core.ws.protocol import CLOSE_RECEIVED, CLOSED, FAILING, OPEN, Connection
 from reference.servers._http import HttpError, RequestReader
 from reference.servers._settings import WsSettings
 
 __all__ = ["ConnectionPump", "Registry"]
+
+#: The states in which the core still takes answers to the messages it reported.
+_ANSWERING = frozenset({OPEN, CLOSE_RECEIVED, FAILING})
 
 
 class Registry(Protocol):
@@ -209,9 +212,9 @@ class ConnectionPump(asyncio.Protocol):
         conn = self._conn
         assert conn is not None
         for event in conn.events_received():
-            # Messages that came before the peer's Close are still answered (CLOSE_RECEIVED: the core sends
-            # its answering Close after them); once the connection failed or closed, nothing more is sent.
-            answering = conn.state is OPEN or conn.state is CLOSE_RECEIVED
+            # Messages that came before the peer's Close, or before bad input, are still answered: the core
+            # sends its Close after them (CLOSE_RECEIVED, FAILING). Once closed, nothing more is sent.
+            answering = conn.state in _ANSWERING
             if isinstance(event, TextMessage):
                 if answering:
                     conn.send_text(event.text)

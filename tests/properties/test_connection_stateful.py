@@ -28,7 +28,7 @@ from reference.core.ws.frames import FrameParser
 from reference.core.ws.opcodes import Opcode
 from reference.core.ws.protocol import Connection
 
-OPEN, CLOSING, CLOSE_RECEIVED, CLOSED = "OPEN", "CLOSING", "CLOSE_RECEIVED", "CLOSED"
+OPEN, CLOSING, CLOSE_RECEIVED, FAILING, CLOSED = "OPEN", "CLOSING", "CLOSE_RECEIVED", "FAILING", "CLOSED"
 Out = tuple[object, ...]
 
 
@@ -40,6 +40,7 @@ class ConnectionMachine(RuleBasedStateMachine):
         self.events: list[object] = []
         self.out: list[Out] = []
         self.close_answer = b""
+        self.failure_code = 0
 
     # -- client input ------------------------------------------------------------------------------
 
@@ -79,14 +80,15 @@ class ConnectionMachine(RuleBasedStateMachine):
         if self.state not in (OPEN, CLOSING):
             return
         self.events.append(("closed", invalid.code, False))
-        if self.state == OPEN:  # RFC 6455 §7.1.7: send a Close with the code, then close TCP
-            self.out.append(("CLOSE", invalid.code))
-        self.out.append(("EOF",))
-        self.state = CLOSED
+        if self.state == OPEN:  # RFC 6455 §7.1.7: a Close with the code (after the answers), then TCP close
+            self.state, self.failure_code = FAILING, invalid.code
+        else:
+            self.out.append(("EOF",))
+            self.state = CLOSED
 
     @rule()
     def client_closes_tcp(self) -> None:
-        if self.state == CLOSE_RECEIVED:
+        if self.state in (CLOSE_RECEIVED, FAILING):
             self._answer()
         elif self.state in (OPEN, CLOSING):
             self.events.append(("closed", 1006, False))  # RFC 6455 §7.1.5: no Close frame: 1006
@@ -107,7 +109,7 @@ class ConnectionMachine(RuleBasedStateMachine):
 
     @rule(text=st.text(max_size=20))
     def app_sends_text(self, text: str) -> None:
-        if self._allowed(lambda: self.conn.send_text(text), OPEN, CLOSE_RECEIVED):
+        if self._allowed(lambda: self.conn.send_text(text), OPEN, CLOSE_RECEIVED, FAILING):
             self.out.append(("TEXT", text.encode()))
 
     @rule(payload=st.binary(max_size=125))
@@ -129,14 +131,18 @@ class ConnectionMachine(RuleBasedStateMachine):
     # -- output ------------------------------------------------------------------------------------
 
     def _answer(self) -> None:
-        code = struct.unpack("!H", self.close_answer)[0] if self.close_answer else None
+        """The Close that goes out with the next data_to_send(): the echo of the peer's, or our failure."""
+        if self.state == FAILING:
+            code: int | None = self.failure_code
+        else:
+            code = struct.unpack("!H", self.close_answer)[0] if self.close_answer else None
         self.out += [("CLOSE", code), ("EOF",)]
         self.state = CLOSED
 
     @rule()
     def flush(self) -> None:
-        if self.state == CLOSE_RECEIVED:
-            self._answer()  # the echo of the peer's Close goes out with the next data_to_send()
+        if self.state in (CLOSE_RECEIVED, FAILING):
+            self._answer()  # the echo of the peer's Close, or our failing Close, goes out now
         got: list[Out] = []
         for chunk in self.conn.data_to_send():
             if chunk == b"":

@@ -17,7 +17,10 @@ Theory of operation:
   answer is followed by ``b""``: as the server we close TCP first (§7.1.1: "The underlying TCP
   connection, in most normal cases, SHOULD be closed first by the server"). Then the state is CLOSED.
 * Every error met while reading input is mapped to a close code by ``close_code_for``, the only place
-  that does so; the connection then sends that Close frame, closes TCP and ignores further input.
+  that does so; the connection then fails (FAILING): it ignores further input, and its Close frame with
+  that code goes out with the next ``data_to_send()``, after whatever the application sends in answer to
+  the messages that came before the error (Autobahn 3.2 counts "echo first, then fail" as the strict
+  behaviour), followed by ``b""``. Then the state is CLOSED.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from reference.core.ws.frames import MAX_CONTROL_PAYLOAD, Frame, FrameParser, se
 from reference.core.ws.opcodes import CloseCode, Opcode, is_valid_received_close_code
 from reference.core.ws.utf8 import Utf8Validator, decode_utf8
 
-__all__ = ["CLOSED", "CLOSE_RECEIVED", "CLOSING", "CONNECTING", "OPEN", "SEND_EOF", "TRANSITIONS",
+__all__ = ["CLOSED", "CLOSE_RECEIVED", "CLOSING", "CONNECTING", "FAILING", "OPEN", "SEND_EOF", "TRANSITIONS",
            "BinaryMessage", "CloseReceived", "Connection", "ConnectionClosed", "Event", "PingReceived",
            "PongReceived", "State", "TextMessage", "Trigger", "close_code_for"]
 
@@ -71,10 +74,15 @@ class State(IntEnum):
     #: The peer sent a Close frame first; nothing more is read, and our answer goes out with the next
     #: ``data_to_send()``. Messages may still be sent until then.
     CLOSE_RECEIVED = 4
+    #: We failed the connection on bad input; nothing more is read, and our Close goes out with the next
+    #: ``data_to_send()``. Messages answering those received before the error may still be sent until then.
+    FAILING = 5
 
 
 CONNECTING, OPEN, CLOSING, CLOSED = State.CONNECTING, State.OPEN, State.CLOSING, State.CLOSED
-CLOSE_RECEIVED = State.CLOSE_RECEIVED
+CLOSE_RECEIVED, FAILING = State.CLOSE_RECEIVED, State.FAILING
+#: States in which input is no longer read (RFC 6455 §1.4: "a peer discards any further data received").
+_NOT_READING = frozenset({CLOSED, CLOSE_RECEIVED, FAILING})
 
 
 class Trigger(Enum):
@@ -88,6 +96,7 @@ class Trigger(Enum):
     RECEIVE_PONG = "receive a pong"
     RECEIVE_CLOSE = "receive a close frame"
     ANSWER_CLOSE = "answer a close frame"
+    SEND_FAILURE = "send the close frame that fails the connection"
     FAIL = "fail the connection"
     EOF = "see the tcp connection close"
     KEEPALIVE = "send a keepalive ping"
@@ -105,7 +114,7 @@ TRANSITIONS: dict[State, dict[Trigger, State]] = {
         Trigger.RECEIVE_PING: OPEN,
         Trigger.RECEIVE_PONG: OPEN,
         Trigger.RECEIVE_CLOSE: CLOSE_RECEIVED,
-        Trigger.FAIL: CLOSED,
+        Trigger.FAIL: FAILING,
         Trigger.EOF: CLOSED,
         Trigger.KEEPALIVE: OPEN,
         Trigger.TIMEOUT: CLOSED,  # pong timeout: drop
@@ -125,6 +134,11 @@ TRANSITIONS: dict[State, dict[Trigger, State]] = {
         Trigger.SEND_MESSAGE: CLOSE_RECEIVED,  # answers to messages that came before the Close
         Trigger.SEND_CLOSE: CLOSED,  # the application's Close is the answer
         Trigger.ANSWER_CLOSE: CLOSED,  # data_to_send() or receive_eof() answers with the echo
+    },
+    FAILING: {
+        Trigger.SEND_MESSAGE: FAILING,  # answers to messages that came before the error
+        Trigger.SEND_FAILURE: CLOSED,  # data_to_send() sends the Close
+        Trigger.EOF: CLOSED,
     },
     CLOSED: {
         Trigger.EOF: CLOSED,
@@ -203,8 +217,9 @@ class Connection:
         self._utf8 = Utf8Validator()
         # Payload bytes of the text frame still arriving that were already validated (fail fast).
         self._prevalidated = 0
-        # The body of the Close frame answering the peer's, in CLOSE_RECEIVED.
+        # The body of the Close frame answering the peer's, in CLOSE_RECEIVED; ours when FAILING.
         self._close_answer = b""
+        self._failure_close = b""
         # Timers.
         self._now = now
         self._last_input = now
@@ -226,6 +241,12 @@ class Connection:
         self._outgoing.append(SEND_EOF)
         self._events.append(ConnectionClosed(int(code), reason, clean))
 
+    def _send_failure(self) -> None:
+        """Send the Close frame that fails the connection, after the application's answers; close TCP."""
+        self._move(Trigger.SEND_FAILURE)
+        self._send_frame(Frame(Opcode.CLOSE, self._failure_close))
+        self._outgoing.append(SEND_EOF)
+
     def _answer_close(self) -> None:
         """Send the Close frame that answers the peer's (echoing its code), then close TCP."""
         self._move(Trigger.ANSWER_CLOSE)
@@ -246,13 +267,13 @@ class Connection:
         """
         if now is not None:
             self._now = now
-        if self.state is CLOSED or self.state is CLOSE_RECEIVED:
+        if self.state in _NOT_READING:
             return
         self._last_input = self._now
         try:
             for frame in self._parser.feed(data):
                 self._receive_frame(frame)
-                if self.state is CLOSED or self.state is CLOSE_RECEIVED:
+                if self.state in _NOT_READING:
                     return  # RFC 6455 §1.4: "a peer discards any further data received"
             self._validate_partial_text()
             self._validate_partial_close()
@@ -263,6 +284,9 @@ class Connection:
         """Process the peer closing TCP; afterwards call ``events_received()`` and ``data_to_send()``."""
         if self.state is CLOSE_RECEIVED:
             self._answer_close()  # the ConnectionClosed event went out with CloseReceived
+            return
+        if self.state is FAILING:
+            self._send_failure()  # the ConnectionClosed event went out when the connection failed
             return
         was_closed = self.state is CLOSED
         self._move(Trigger.EOF)
@@ -387,13 +411,19 @@ class Connection:
             self._outgoing.append(SEND_EOF)  # our Close was sent already: the handshake is complete
 
     def _fail(self, code: int, reason: str) -> None:
-        """_Fail the WebSocket Connection_ (RFC 6455 §7.1.7): send our Close frame if not sent, close TCP."""
+        """_Fail the WebSocket Connection_ (RFC 6455 §7.1.7): send our Close frame if not sent, close TCP.
+
+        From OPEN the Close goes out with the next ``data_to_send()`` (FAILING); in CLOSING ours is sent
+        already, so TCP closes at once.
+        """
         self.failure = RemoteProtocolError(reason, code)
-        if self.state is OPEN:
-            body = _CLOSE_CODE.pack(code) + _truncate_utf8(reason, MAX_CLOSE_REASON)
-            self._send_frame(Frame(Opcode.CLOSE, body))
+        # RFC 6455 §7.1.7: "the endpoint SHOULD send a Close frame with an appropriate status code".
+        self._failure_close = _CLOSE_CODE.pack(code) + _truncate_utf8(reason, MAX_CLOSE_REASON)
         self._move(Trigger.FAIL)
-        self._closed(code, reason, clean=False)
+        if self.state is FAILING:
+            self._events.append(ConnectionClosed(int(code), reason, clean=False))
+        else:
+            self._closed(code, reason, clean=False)
 
     # -- output --------------------------------------------------------------------------------------
 
@@ -405,7 +435,7 @@ class Connection:
         """Queue a text message; then call ``data_to_send()``.
 
         Raises:
-            LocalProtocolError: The connection is not OPEN (or CLOSE_RECEIVED).
+            LocalProtocolError: The connection is not OPEN (or CLOSE_RECEIVED, FAILING).
         """
         self._move(Trigger.SEND_MESSAGE)
         self._send_frame(Frame(Opcode.TEXT, text.encode("utf-8")))
@@ -414,7 +444,7 @@ class Connection:
         """Queue a binary message; then call ``data_to_send()``.
 
         Raises:
-            LocalProtocolError: The connection is not OPEN (or CLOSE_RECEIVED).
+            LocalProtocolError: The connection is not OPEN (or CLOSE_RECEIVED, FAILING).
         """
         self._move(Trigger.SEND_MESSAGE)
         self._send_frame(Frame(Opcode.BINARY, bytes(data)))
@@ -462,6 +492,8 @@ class Connection:
         """
         if self.state is CLOSE_RECEIVED:
             self._answer_close()
+        elif self.state is FAILING:
+            self._send_failure()
         data, self._outgoing = self._outgoing, []
         return data
 

@@ -48,6 +48,19 @@ def test_server_echoes_a_message_that_arrives_with_the_close_in_one_read(start_s
     assert client.read_eof()
 
 
+def test_server_answers_a_message_that_arrives_with_bad_input_in_one_read(start_server: StartServer) -> None:
+    # Autobahn 3.2 with both frames in one TCP segment: the echo, then the failing Close (strict "OK").
+    server = start_server()
+    client = RawClient.connect(server.port)
+    rsv1_text = bytearray(encode_frame(TEXT, b"bad"))
+    rsv1_text[0] |= 0x40
+    client.sock.sendall(encode_frame(TEXT, b"good") + bytes(rsv1_text))
+    echo, close = client.read_frame(), client.read_frame()
+    assert (echo.opcode, echo.payload) == (TEXT, b"good")
+    assert (close.opcode, close.payload[:2]) == (CLOSE, struct.pack("!H", 1002))
+    assert client.read_eof()
+
+
 def test_server_sends_nothing_unsolicited_by_default(start_server: StartServer) -> None:
     server = start_server()
     client = RawClient.connect(server.port)

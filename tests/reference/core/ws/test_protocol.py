@@ -17,6 +17,7 @@ from reference.core.ws.protocol import (
     CLOSED,
     CLOSING,
     CONNECTING,
+    FAILING,
     OPEN,
     TRANSITIONS,
     BinaryMessage,
@@ -255,6 +256,28 @@ class TestClose:
         assert conn.data_to_send() == []
         conn.receive_data(frame[9:])
         assert conn.events_received()[0] == CloseReceived(1000, KAPPA.decode())
+
+    def test_answers_to_earlier_messages_go_out_before_the_failing_close(self) -> None:
+        reason = "invalid utf-8 at byte 0: ff (invalid start byte)"
+        conn = Connection()
+        conn.receive_data(client(Opcode.TEXT, b"first") + client(Opcode.TEXT, b"\xff") + client(Opcode.PING))
+        assert conn.state is FAILING
+        assert conn.events_received() == [TextMessage("first"), ConnectionClosed(1007, reason, clean=False)]
+        conn.send_text("first")
+        conn.receive_data(client(Opcode.PING, b"ignored"))  # RFC 6455 §1.4: discarded after the error
+        assert conn.data_to_send() == [server(Opcode.TEXT, b"first"),
+                                       server(Opcode.CLOSE, close_body(1007, reason)), EOF_]
+        assert conn.state is CLOSED
+        with pytest.raises(LocalProtocolError):
+            conn.send_text("too late")
+
+    def test_peer_closing_tcp_while_failing_still_gets_the_close(self) -> None:
+        conn = Connection()
+        conn.receive_data(client(Opcode.BINARY, b"x", fin=False) + client(Opcode.TEXT, b"y"))
+        assert conn.state is FAILING
+        conn.receive_eof()
+        assert conn.data_to_send()[-1] == EOF_
+        assert conn.state is CLOSED
 
     def test_server_ignores_data_after_the_close(self) -> None:
         conn = Connection()
