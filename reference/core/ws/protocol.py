@@ -7,8 +7,8 @@ Theory of operation:
   ``events_received()`` for the application and writes ``data_to_send()`` to the socket; a ``b""`` in
   that list means "close the TCP connection now". Time comes in as ``now`` arguments; ``next_deadline()``
   says when to call ``handle_timeout(now)``.
-* States change only through ``TRANSITIONS[state][trigger]``; a missing key is an illegal move and
-  raises ``LocalProtocolError`` (for the application's calls, e.g. sending after close).
+* States change only through ``TRANSITIONS[state][trigger]`` (``states.py``); a missing key is an illegal
+  move and raises ``LocalProtocolError`` (for the application's calls, e.g. sending after close).
 * CLOSING means "we sent a Close frame and wait for the peer's". CLOSE_RECEIVED means "the peer sent a
   Close frame first": input is no longer read, and our answering Close goes out with the next
   ``data_to_send()``, after whatever the application sends in answer to the messages that came before
@@ -26,7 +26,6 @@ Theory of operation:
 from __future__ import annotations
 
 import struct
-from enum import Enum, IntEnum
 
 from reference.core.errors import (
     InvalidUtf8,
@@ -46,6 +45,18 @@ from reference.core.ws.events import (
 )
 from reference.core.ws.frames import MAX_CONTROL_PAYLOAD, Frame, FrameParser, serialize_frame
 from reference.core.ws.opcodes import CloseCode, Opcode, is_valid_received_close_code
+from reference.core.ws.states import (
+    CLOSE_RECEIVED,
+    CLOSED,
+    CLOSING,
+    CONNECTING,
+    FAILING,
+    NOT_READING,
+    OPEN,
+    TRANSITIONS,
+    State,
+    Trigger,
+)
 from reference.core.ws.utf8 import Utf8Validator, decode_utf8
 
 __all__ = ["CLOSED", "CLOSE_RECEIVED", "CLOSING", "CONNECTING", "FAILING", "OPEN", "SEND_EOF", "TRANSITIONS",
@@ -57,93 +68,6 @@ SEND_EOF = b""
 #: RFC 6455 §5.5: control payloads are <= 125 bytes, 2 of which carry the close code.
 MAX_CLOSE_REASON = MAX_CONTROL_PAYLOAD - 2
 _CLOSE_CODE = struct.Struct("!H")
-
-
-# RFC 6455, Section 4 (CONNECTING), Section 7.1 (CLOSING, CLOSED)
-class State(IntEnum):
-    """Connection states; CLOSE_RECEIVED splits RFC 6455's CLOSING by who sent the first Close."""
-
-    #: The opening handshake is in progress (never the case here: the connection starts after the 101).
-    CONNECTING = 0
-    #: Messages flow both ways.
-    OPEN = 1
-    #: We sent a Close frame and wait for the peer's Close frame or TCP close.
-    CLOSING = 2
-    #: The connection is over; nothing more is sent or read.
-    CLOSED = 3
-    #: The peer sent a Close frame first; nothing more is read, and our answer goes out with the next
-    #: ``data_to_send()``. Messages may still be sent until then.
-    CLOSE_RECEIVED = 4
-    #: We failed the connection on bad input; nothing more is read, and our Close goes out with the next
-    #: ``data_to_send()``. Messages answering those received before the error may still be sent until then.
-    FAILING = 5
-
-
-CONNECTING, OPEN, CLOSING, CLOSED = State.CONNECTING, State.OPEN, State.CLOSING, State.CLOSED
-CLOSE_RECEIVED, FAILING = State.CLOSE_RECEIVED, State.FAILING
-#: States in which input is no longer read (RFC 6455 §1.4: "a peer discards any further data received").
-_NOT_READING = frozenset({CLOSED, CLOSE_RECEIVED, FAILING})
-
-
-class Trigger(Enum):
-    """What can happen to a connection: calls of the application and input from the peer."""
-
-    SEND_MESSAGE = "send a message"
-    SEND_PING = "send a ping"
-    SEND_CLOSE = "send a close frame"
-    RECEIVE_DATA = "receive a data frame"
-    RECEIVE_PING = "receive a ping"
-    RECEIVE_PONG = "receive a pong"
-    RECEIVE_CLOSE = "receive a close frame"
-    ANSWER_CLOSE = "answer a close frame"
-    SEND_FAILURE = "send the close frame that fails the connection"
-    FAIL = "fail the connection"
-    EOF = "see the tcp connection close"
-    KEEPALIVE = "send a keepalive ping"
-    TIMEOUT = "time out"
-
-
-#: The state machine; a missing key is an illegal move.
-TRANSITIONS: dict[State, dict[Trigger, State]] = {
-    CONNECTING: {},
-    OPEN: {
-        Trigger.SEND_MESSAGE: OPEN,
-        Trigger.SEND_PING: OPEN,
-        Trigger.SEND_CLOSE: CLOSING,
-        Trigger.RECEIVE_DATA: OPEN,
-        Trigger.RECEIVE_PING: OPEN,
-        Trigger.RECEIVE_PONG: OPEN,
-        Trigger.RECEIVE_CLOSE: CLOSE_RECEIVED,
-        Trigger.FAIL: FAILING,
-        Trigger.EOF: CLOSED,
-        Trigger.KEEPALIVE: OPEN,
-        Trigger.TIMEOUT: CLOSED,  # pong timeout: drop
-    },
-    CLOSING: {
-        # RFC 6455 §5.5.1: after sending a Close frame, "The application MUST NOT send any more data
-        # frames"; the peer may still send until it reads our Close.
-        Trigger.RECEIVE_DATA: CLOSING,
-        Trigger.RECEIVE_PING: CLOSING,
-        Trigger.RECEIVE_PONG: CLOSING,
-        Trigger.RECEIVE_CLOSE: CLOSED,
-        Trigger.FAIL: CLOSED,
-        Trigger.EOF: CLOSED,
-        Trigger.TIMEOUT: CLOSED,  # closing handshake timeout: drop
-    },
-    CLOSE_RECEIVED: {
-        Trigger.SEND_MESSAGE: CLOSE_RECEIVED,  # answers to messages that came before the Close
-        Trigger.SEND_CLOSE: CLOSED,  # the application's Close is the answer
-        Trigger.ANSWER_CLOSE: CLOSED,  # data_to_send() or receive_eof() answers with the echo
-    },
-    FAILING: {
-        Trigger.SEND_MESSAGE: FAILING,  # answers to messages that came before the error
-        Trigger.SEND_FAILURE: CLOSED,  # data_to_send() sends the Close
-        Trigger.EOF: CLOSED,
-    },
-    CLOSED: {
-        Trigger.EOF: CLOSED,
-    },
-}
 
 
 def close_code_for(exc: BaseException) -> tuple[int, str]:
@@ -267,13 +191,13 @@ class Connection:
         """
         if now is not None:
             self._now = now
-        if self.state in _NOT_READING:
+        if self.state in NOT_READING:
             return
         self._last_input = self._now
         try:
             for frame in self._parser.feed(data):
                 self._receive_frame(frame)
-                if self.state in _NOT_READING:
+                if self.state in NOT_READING:
                     return  # RFC 6455 §1.4: "a peer discards any further data received"
             self._validate_partial_text()
             self._validate_partial_close()
