@@ -1,0 +1,56 @@
+"""Every verdict of the whole catalog stays what it was when ``verdicts/outcomes.json`` was recorded.
+
+The snapshot was recorded on commit 0ca8ab9 (before the runner's architecture was rebuilt, issue 18) by
+running ``rtconform run --strict`` through the command line, six times in a row with identical outcomes,
+against the embedded reference servers (ws, sse, poll) and against the websockets and aiohttp echo servers.
+A refactoring that changes no behaviour must give the same outcome for every case id; a change that
+alters a verdict on purpose re-records the snapshot in the same commit and says why
+(``python tests/conformance/test_verdicts_unchanged.py --record``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from target_servers import aiohttp_server, websockets_server  # tests/fixtures, put on sys.path above
+
+SNAPSHOT = Path(__file__).with_name("verdicts") / "outcomes.json"
+TARGETS = {"ref": None, "websockets": websockets_server, "aiohttp": aiohttp_server}
+
+
+def outcomes(name: str, report_dir: Path) -> dict[str, str]:
+    """Run the strict catalog through the CLI against target ``name``; case id -> outcome."""
+    argv = [sys.executable, "-m", "conformance", "run", "--strict", "-q", "--report-dir", str(report_dir)]
+    launcher = TARGETS[name]
+    if launcher is None:
+        subprocess.run(argv, check=False, capture_output=True, timeout=300)
+    else:
+        with launcher() as (host, port):
+            subprocess.run([*argv, "--target", f"ws://{host}:{port}"], check=False, capture_output=True,
+                           timeout=300)
+    (run_json,) = report_dir.glob("*/run.json")
+    return {c["id"]: c["outcome"] for c in json.loads(run_json.read_text())["cases"]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_every_outcome_is_the_recorded_one(name: str, tmp_path: Path) -> None:
+    expected = json.loads(SNAPSHOT.read_text())[name]
+    actual = outcomes(name, tmp_path)
+    changed = {cid: (expected.get(cid), actual.get(cid)) for cid in expected.keys() | actual.keys()
+               if expected.get(cid) != actual.get(cid)}
+    assert changed == {}, f"{len(changed)} verdicts changed (recorded, now): {sorted(changed.items())[:20]}"
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--record"]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = {name: outcomes(name, Path(tmp) / name) for name in sorted(TARGETS)}
+    SNAPSHOT.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
