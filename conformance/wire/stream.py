@@ -107,7 +107,7 @@ class Stream:
             if sock is not None:
                 sock.close()
             raise
-        self._transport = transport  # type: ignore[assignment]
+        self._transport = transport
         self.connected = True
 
     @property
