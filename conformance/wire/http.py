@@ -1,51 +1,17 @@
-"""The opening handshake's HTTP/1.1 side, written by hand so that any request (legal or not) can be sent.
+"""HTTP/1.1 for the raw clients, protocol-neutral: build any request, parse a response head tolerantly.
 
-RFC 6455 §4.1 (client requirements) and §4.2.2 (the server's response).
+The WebSocket upgrade request and its checks are in :mod:`conformance.wire.wshandshake`; the streamed body
+reader is in :mod:`conformance.wire.poll` (for now).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["GUID", "HttpResponse", "accept_key", "build_request", "new_key", "parse_response_head"]
+__all__ = ["MAX_HEAD", "HttpResponse", "build_http_request", "parse_response_head", "split_resource"]
 
-#: RFC 6455 §1.3: the GUID concatenated to the key to compute Sec-WebSocket-Accept.
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#: The longest response head a raw client reads before giving up on it.
 MAX_HEAD = 16 * 1024
-
-
-def new_key() -> str:
-    """RFC 6455 §4.1: "a randomly selected 16-byte value that has been base64-encoded"."""
-    return base64.b64encode(os.urandom(16)).decode()
-
-
-def accept_key(key: str) -> str:
-    """The Sec-WebSocket-Accept value the server must send for ``key`` (§4.2.2 step 5.4)."""
-    return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
-
-
-def build_request(resource: str, host: str, key: str | None, *, version: str | None = "13",
-                  subprotocols: Sequence[str] = (), origin: str | None = None,
-                  headers: Iterable[tuple[str, str]] = (), method: str = "GET",
-                  http_version: str = "HTTP/1.1", upgrade: str | None = "websocket",
-                  connection: str | None = "Upgrade") -> bytes:
-    """An opening-handshake request; any standard field can be changed or left out (None).
-
-    Extra ``headers`` come last, after the standard ones, in the order given.
-    """
-    lines = [f"{method} {resource} {http_version}"]
-    fields: list[tuple[str, str | None]] = [
-        ("Host", host), ("Upgrade", upgrade), ("Connection", connection), ("Sec-WebSocket-Key", key),
-        ("Sec-WebSocket-Version", version), ("Origin", origin),
-        ("Sec-WebSocket-Protocol", ", ".join(subprotocols) if subprotocols else None),
-    ]
-    lines += [f"{name}: {value}" for name, value in fields if value is not None]
-    lines += [f"{name}: {value}" for name, value in headers]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,19 +41,6 @@ class HttpResponse:
         value = self.header(name) or ""
         return [t.strip().lower() for t in value.split(",") if t.strip()]
 
-    def upgrade_problems(self, key: str | None) -> list[str]:
-        """Why this is not a valid 101 answer to a request with Sec-WebSocket-Key ``key`` (§4.2.2, §4.1)."""
-        problems = []
-        if self.status != 101:
-            problems.append(f"status {self.status} {self.reason}".strip())
-        if "websocket" not in self.tokens("upgrade"):
-            problems.append(f"upgrade header {self.header('upgrade')!r}")
-        if "upgrade" not in self.tokens("connection"):
-            problems.append(f"connection header {self.header('connection')!r}")
-        if key is not None and self.header("sec-websocket-accept") != accept_key(key):
-            problems.append(f"sec-websocket-accept {self.header('sec-websocket-accept')!r}, "
-                            f"expected {accept_key(key)!r}")
-        return problems
 
 
 def parse_response_head(raw: bytes) -> HttpResponse:
@@ -109,3 +62,19 @@ def parse_response_head(raw: bytes) -> HttpResponse:
         if sep:
             headers.append((name.strip(), value.strip()))
     return HttpResponse(int(parts[1]), parts[2] if len(parts) > 2 else "", tuple(headers), raw, parts[0])
+
+
+def build_http_request(method: str, resource: str, host: str, headers: tuple[tuple[str, str], ...] = (),
+                       body: bytes = b"") -> bytes:
+    """A request with ``Host``, the headers, ``Content-Length`` when there is a body or a POST."""
+    lines = [f"{method} {resource} HTTP/1.1", f"Host: {host}"]
+    lines += [f"{n}: {v}" for n, v in headers]
+    if body or method in ("POST", "PUT"):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body
+
+
+def split_resource(resource: str) -> tuple[str, str]:
+    """``/path?query`` -> (``/path``, ``query``)."""
+    path, _, query = resource.partition("?")
+    return path or "/", query

@@ -19,25 +19,10 @@ from conformance.wire.endpoint import Endpoint
 from conformance.wire.http import HttpResponse, parse_response_head
 from conformance.wire.transcript import Transcript
 
-__all__ = ["HttpExchange", "PollAnswer", "build_http_request", "parse_poll_answer", "split_resource"]
+__all__ = ["HttpExchange", "PollAnswer", "parse_poll_answer"]
 
 _MAX_HEAD = 64 * 1024
 
-
-def build_http_request(method: str, resource: str, host: str, headers: tuple[tuple[str, str], ...] = (),
-                       body: bytes = b"") -> bytes:
-    """A request with ``Host``, the headers, ``Content-Length`` when there is a body or a POST."""
-    lines = [f"{method} {resource} HTTP/1.1", f"Host: {host}"]
-    lines += [f"{n}: {v}" for n, v in headers]
-    if body or method in ("POST", "PUT"):
-        lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body
-
-
-def split_resource(resource: str) -> tuple[str, str]:
-    """``/path?query`` -> (``/path``, ``query``)."""
-    path, _, query = resource.partition("?")
-    return path or "/", query
 
 
 class _Dechunker:

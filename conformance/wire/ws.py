@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from conformance.model import CaseFailed
 from conformance.wire.endpoint import Endpoint
-from conformance.wire.http import MAX_HEAD, HttpResponse, build_request, new_key, parse_response_head
+from conformance.wire.http import MAX_HEAD, HttpResponse, parse_response_head
 from conformance.wire.transcript import RX, TX, Transcript
 from conformance.wire.wsframes import (
     CLOSE,
@@ -39,6 +39,7 @@ from conformance.wire.wsframes import (
     close_payload,
     frame,
 )
+from conformance.wire.wshandshake import build_request, new_key, upgrade_problems
 from conformance.wire.wsrecv import CloseFrame, Event, Message, Ping, Pong, Receiver, Timeout
 
 __all__ = ["CloseInfo", "Event", "Message", "Ping", "Pong", "Timeout", "WsClient"]
@@ -254,7 +255,7 @@ class WsClient:
         expected = ["101 switching protocols with a valid sec-websocket-accept"]
         if response is None:
             raise CaseFailed(expected, self.handshake_error)
-        if problems := response.upgrade_problems(key):
+        if problems := upgrade_problems(response, key):
             raise CaseFailed(expected, "; ".join(problems))
         return response
 

@@ -13,7 +13,8 @@ from conformance.catalog.poll.context import PollContext
 from conformance.catalog.sse.context import HttpSuite
 from conformance.suites import SUITES, SuiteInfo, register_suite
 from conformance.wire.endpoint import Endpoint
-from conformance.wire.poll import HttpExchange, build_http_request, parse_poll_answer
+from conformance.wire.http import build_http_request
+from conformance.wire.poll import HttpExchange, parse_poll_answer
 
 MODULES = (
     "conformance.catalog.poll.s5_4_responses",

@@ -6,8 +6,8 @@ import asyncio
 
 from conformance.catalog.sse.context import HttpContext
 from conformance.model import CaseFailed
-from conformance.wire.http import HttpResponse
-from conformance.wire.poll import HttpExchange, PollAnswer, parse_poll_answer, split_resource
+from conformance.wire.http import HttpResponse, split_resource
+from conformance.wire.poll import HttpExchange, PollAnswer, parse_poll_answer
 
 __all__ = ["Poll", "PollContext"]
 

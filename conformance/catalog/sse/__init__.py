@@ -12,7 +12,8 @@ import asyncio
 from conformance.catalog.sse.context import HttpSuite, SseContext, stream_problem
 from conformance.suites import SUITES, SuiteInfo, register_suite
 from conformance.wire.endpoint import Endpoint
-from conformance.wire.poll import HttpExchange, build_http_request
+from conformance.wire.http import build_http_request
+from conformance.wire.poll import HttpExchange
 
 MODULES = (
     "conformance.catalog.sse.s9_2_3_response",

@@ -18,8 +18,8 @@ from urllib.parse import quote
 from conformance.model import Case, CaseFailed, Skip
 from conformance.suites import CaseEnv
 from conformance.wire.endpoint import ALL_SCHEMES, Endpoint, parse_url
-from conformance.wire.http import HttpResponse
-from conformance.wire.poll import HttpExchange, build_http_request, split_resource
+from conformance.wire.http import HttpResponse, build_http_request, split_resource
+from conformance.wire.poll import HttpExchange
 from conformance.wire.sse import Subscription
 
 __all__ = ["HttpContext", "HttpSuite", "SseContext"]

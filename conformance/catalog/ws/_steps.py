@@ -13,9 +13,10 @@ from collections.abc import Sequence
 
 from conformance import expect
 from conformance.model import CaseFailed, Outcome, Verdict
-from conformance.wire.http import HttpResponse, build_request, new_key
+from conformance.wire.http import HttpResponse
 from conformance.wire.ws import Pong, Timeout, WsClient
 from conformance.wire.wsframes import frame
+from conformance.wire.wshandshake import build_request, new_key
 
 __all__ = [
     "CHOP_PAUSE",
