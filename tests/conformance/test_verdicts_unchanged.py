@@ -23,6 +23,18 @@ from target_servers import aiohttp_server, websockets_server  # tests/fixtures, 
 
 SNAPSHOT = Path(__file__).with_name("verdicts") / "outcomes.json"
 TARGETS = {"ref": None, "websockets": websockets_server, "aiohttp": aiohttp_server}
+#: Autobahn's "echo first, then fail" cases (3.2-3.4, 4.1.3-4.1.5, 4.2.3-4.2.5, 5.15): a valid message, then a
+#: bad frame. Whether a third-party server echoes before it fails depends on how its own event loop
+#: schedules the two (websockets flips between them on a loaded machine, and so does real Autobahn's OK /
+#: NON-STRICT on the same server). Both are legal reactions, so on third-party targets either outcome
+#: stands for the other; the reference server answers what came before bad input first (its FAILING
+#: state), and there the outcome must be exactly the recorded one.
+ECHO_THEN_FAIL = frozenset({
+    "ws/5.2/rsv2-text-after-echo", "ws/5.2/rsv2-rsv3-text-after-echo-frame-chops",
+    "ws/5.2/rsv1-text-after-echo-octet-chops", "ws/5.2/opcode-5-after-echo", "ws/5.2/opcode-6-after-echo",
+    "ws/5.2/opcode-7-after-echo-octet-chops", "ws/5.2/opcode-13-after-echo", "ws/5.2/opcode-14-after-echo",
+    "ws/5.2/opcode-15-after-echo-octet-chops", "ws/5.4/stray-cont-after-message"})
+RACE = frozenset({"passed", "non-strict"})
 #: the third-party targets' releases the snapshot was recorded with (another release may differ by design)
 PEERS = ("websockets", "aiohttp")
 
@@ -50,7 +62,8 @@ def test_every_outcome_is_the_recorded_one(name: str, tmp_path: Path) -> None:
     expected = snapshot[name]
     actual = outcomes(name, tmp_path)
     changed = {cid: (expected.get(cid), actual.get(cid)) for cid in expected.keys() | actual.keys()
-               if expected.get(cid) != actual.get(cid)}
+               if expected.get(cid) != actual.get(cid)
+               and not (name in PEERS and cid in ECHO_THEN_FAIL and {expected[cid], actual.get(cid)} <= RACE)}
     assert changed == {}, f"{len(changed)} verdicts changed (recorded, now): {sorted(changed.items())[:20]}"
 
 
