@@ -120,7 +120,7 @@ def test_a_wait_ends_at_the_deadline() -> None:
 
     got, waited, described = asyncio.run(main())
     assert got is False
-    assert waited < 0.4
+    assert waited < 1.5, "the silent server would keep it waiting 5 s"
     assert described == "no close frame from the target, tcp closed by runner"
 
 
