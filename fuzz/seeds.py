@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conformance.wire.wsframes import BINARY, CLOSE, CONT, PING, PONG, TEXT, close_payload, frame
 
-__all__ = ["CORPUS", "client_streams", "handshakes", "server_streams", "write_all"]
+__all__ = ["CORPUS", "client_streams", "handshakes", "responses", "server_streams", "write_all"]
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 KEY = b"\x37\xfa\x21\x3d"
@@ -79,6 +79,27 @@ def server_streams() -> dict[str, bytes]:
     }
 
 
+def responses() -> dict[str, bytes]:
+    """What a target may answer the runner's opening request with: response heads, then frames."""
+    head = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    return {
+        "101-text": head + b"\r\n" + frame(TEXT, b"Hello", mask=False),
+        "101-extension-rsv1": head + b"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+        + frame(TEXT, b"x", rsv1=True, mask=False),
+        "101-ping-close": head + b"\r\n" + frame(PING, b"are you there", mask=False)
+        + frame(CLOSE, close_payload(1001, "bye"), mask=False) + frame(PING, b"late", mask=False),
+        "101-fragments": head + b"\r\n" + frame(BINARY, b"a" * 100, fin=False, mask=False)
+        + frame(CONT, b"b" * 100, fin=False, mask=False) + frame(CONT, b"c", mask=False),
+        "101-eof-mid-frame": head + b"\r\n" + frame(BINARY, b"x" * 100, mask=False)[:50],
+        "400": b"HTTP/1.1 400 Bad Request\r\nContent-Length: 5\r\n\r\nnope!",
+        "426": b"HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        "not-http": b"SSH-2.0-OpenSSH_9.0\r\n\r\n",
+        "lf-only": b"HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\n\n",
+        "no-blank-line": head,
+        "long-head": head + b"X-Filler: " + b"a" * 300 + b"\r\n\r\n",
+    }
+
+
 def handshakes() -> dict[str, bytes]:
     """Request heads, valid and not, for the handshake harness."""
     base = [("Host", "example.com"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
@@ -120,6 +141,9 @@ def write_all() -> None:
     _write("fuzz_ws_differential", client_streams(), (0,))
     _write("fuzz_wire_reader", server_streams(), (3, 5))
     _write("fuzz_ws_handshake", handshakes(), (0, 3))
+    # fuzz_ws_client: server streams after a canned 101 (bit 6) under three configurations, and whole answers
+    _write("fuzz_ws_client", server_streams(), (0x4F, 0x5D, 0xE6))
+    _write("fuzz_ws_client", responses(), (0x0F, 0x1D))
 
 
 if __name__ == "__main__":

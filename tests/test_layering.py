@@ -2,6 +2,8 @@
 
 * ``reference.core`` is sans-IO: standard library only, and none of the modules that do I/O or read clocks.
 * ``conformance`` is an independent oracle: it never imports ``reference``.
+* ``conformance.wire`` (the raw clients) knows nothing of verdicts: only verifiers raise ``CaseFailed``;
+  its protocol modules (``wsconn.py``) are sans-IO like ``reference.core``.
 """
 
 from __future__ import annotations
@@ -66,3 +68,35 @@ def test_layering_check_sees_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "m.py"
     bad.write_text("import asyncio\nfrom reference.servers import ws\n", encoding="utf-8")
     assert [m for _, m in imported_modules(bad)] == ["asyncio", "reference.servers"]
+
+
+#: What the raw clients may not know about: verdicts, the catalog and its verifiers (only verifiers judge).
+VERDICT_MODULES = ("conformance.model", "conformance.catalog", "conformance.expect")
+#: The runner's sans-IO protocol modules (bytes in, state out; the I/O is in wire/stream.py).
+SANS_IO_WIRE = ("conformance/wire/wsconn.py",)
+
+
+def _is_within(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+@pytest.mark.parametrize("path", python_files("conformance/wire"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_wire_clients_know_nothing_of_verdicts(path: Path) -> None:
+    bad = [f"{n}: {m}" for n, m in imported_modules(path) if _is_within(m, VERDICT_MODULES)]
+    assert not bad, f"{path.relative_to(ROOT)} imports the verdict layer:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("name", SANS_IO_WIRE)
+def test_wire_protocol_modules_do_no_io(name: str) -> None:
+    bad = [f"{n}: {m}" for n, m in imported_modules(ROOT / name) if m.split(".")[0] in IO_MODULES]
+    assert not bad, f"{name} does I/O or reads a clock:\n" + "\n".join(bad)
+
+
+def test_wire_checks_see_a_violation(tmp_path: Path) -> None:
+    """Both wire checks can go red: a verdict import and an asyncio import are found."""
+    bad = tmp_path / "m.py"
+    source = "import asyncio\nfrom conformance.model import CaseFailed\nfrom conformance.modelling import x\n"
+    bad.write_text(source, encoding="utf-8")
+    found = [m for _, m in imported_modules(bad)]
+    assert [m for m in found if _is_within(m, VERDICT_MODULES)] == ["conformance.model"]
+    assert [m for m in found if m.split(".")[0] in IO_MODULES] == ["asyncio"]

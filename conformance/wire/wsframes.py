@@ -190,6 +190,10 @@ class FrameReader:
         """Bytes held that do not make a whole frame yet."""
         return len(self._buf)
 
+    def discard(self) -> None:
+        """Drop the bytes held: nothing more will be read (the connection is over)."""
+        self._buf.clear()
+
     def feed(self, data: bytes | bytearray | memoryview) -> list[Frame]:
         """Add received bytes; return every frame now complete, in order.
 

@@ -3,6 +3,9 @@
 Each rule quotes RFC 6455 at the line that enforces it. A *deviation* is a server-side violation observed
 on the wire (a masked server frame, RSV bits without an extension, a bad close code...); verifiers fail the
 behaviour axis when any was recorded.
+
+A fragmented message is held until its last fragment; with ``max_message`` set, a message whose fragments
+pass that many bytes raises :class:`MessageTooLarge` instead of being buffered further.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ __all__ = [
     "CloseFrame",
     "Event",
     "Message",
+    "MessageTooLarge",
     "Ping",
     "Pong",
     "Receiver",
@@ -97,28 +101,55 @@ def close_code_problem(code: int) -> str | None:
     return f"close code {code} is not a valid status code (§7.4.2)"
 
 
+class MessageTooLarge(Exception):
+    """The fragments of one message from the target passed the receiver's ``max_message`` bytes.
+
+    Attributes:
+        size: the message's size with the fragment that passed the limit (that fragment is not kept).
+        limit: the receiver's ``max_message``.
+    """
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"fragmented message over the runner's limit of {limit} bytes ({size} bytes so far)")
+        self.size = size
+        self.limit = limit
+
+
 class Receiver:
     """Turns the target's frames into events, recording every deviation from RFC 6455.
 
     Args:
         extensions: an extension was negotiated, so RSV bits are not judged here.
+        max_message: the most bytes a message may assemble from its fragments (None: no limit); past it
+            :meth:`feed` drops the message and raises :class:`MessageTooLarge`.
     """
 
-    def __init__(self, *, extensions: bool = False) -> None:
+    def __init__(self, *, extensions: bool = False, max_message: int | None = None) -> None:
         self.extensions = extensions
+        self.max_message = max_message
         self.deviations: list[str] = []
         self._parts: list[bytes] = []
+        self._size = 0
         self._opcode: int | None = None
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
         self._utf8_ok = True
         self.closed = False
+
+    @property
+    def pending(self) -> int:
+        """Bytes held for a fragmented message whose last fragment has not come yet."""
+        return self._size
 
     def _deviate(self, text: str) -> None:
         if len(self.deviations) < 100:
             self.deviations.append(text)
 
     def feed(self, fr: Frame) -> Message | Ping | Pong | CloseFrame | None:
-        """Judge one frame; return the event it completes, if any."""
+        """Judge one frame; return the event it completes, if any.
+
+        Raises:
+            MessageTooLarge: the frame takes its message past ``max_message`` bytes (the message is dropped).
+        """
         self._check_header(fr)
         if self.closed:
             # §5.5.1: "After sending a Close frame, the endpoint MUST NOT send any more data frames."
@@ -179,7 +210,12 @@ class Receiver:
             self._reset()
         if fr.opcode != CONT:
             self._opcode = fr.opcode
+        size = self._size + len(fr.payload)
+        if self.max_message is not None and size > self.max_message:
+            self._reset()
+            raise MessageTooLarge(size, self.max_message)
         self._parts.append(fr.payload)
+        self._size = size
         if self._opcode == TEXT and self._utf8_ok:
             self._feed_utf8(fr.payload, fr.fin)
         if not fr.fin:
@@ -198,6 +234,7 @@ class Receiver:
 
     def _reset(self) -> None:
         self._parts = []
+        self._size = 0
         self._opcode = None
         self._utf8.reset()
         self._utf8_ok = True

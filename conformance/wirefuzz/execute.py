@@ -22,10 +22,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from conformance.model import CaseFailed
 from conformance.wire.endpoint import Endpoint
 from conformance.wire.transcript import Transcript
-from conformance.wire.ws import Message, WsClient
+from conformance.wire.ws import HandshakeFailed, Message, WsClient
 from conformance.wire.wsframes import TEXT, frame
 from conformance.wire.wsrecv import close_code_problem
 from conformance.wirefuzz.plan import Group, Plan
@@ -69,7 +68,7 @@ async def execute(plan: Plan, endpoint: Endpoint, *, timeout: float = 3.0) -> Ve
     try:
         try:
             await ws.open()
-        except CaseFailed as exc:
+        except HandshakeFailed as exc:
             return Verdict("handshake", f"no valid 101: {exc}", transcript)
         kind, detail = await _drive(ws, plan)
         return Verdict(kind, detail, transcript)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.wire.wsframes import BINARY, CLOSE, TEXT, frame
-from fuzz import fuzz_wire_reader, fuzz_ws_frames, fuzz_ws_handshake, fuzz_ws_protocol
+from conformance.wire import wsconn
+from conformance.wire.wsframes import BINARY, CLOSE, CONT, PING, TEXT, frame
+from fuzz import fuzz_wire_reader, fuzz_ws_client, fuzz_ws_frames, fuzz_ws_handshake, fuzz_ws_protocol
 from fuzz._harness import HarnessFailure
 from reference.core.errors import InvalidUtf8, PayloadTooBig
 from reference.core.ws.frames import FrameParser
@@ -67,3 +68,45 @@ def test_wire_reader_harness_catches_a_missing_deviation(monkeypatch: pytest.Mon
     monkeypatch.setattr(fuzz_wire_reader.Receiver, "_check_header", lambda self, fr: None)
     with pytest.raises(HarnessFailure, match="deviations"):
         fuzz_wire_reader.test_one_input(data)
+
+
+#: fuzz_ws_client configuration: max_message 125, answer pings and closes, a canned 101 first.
+CLIENT = bytes([0x4D])
+
+
+def test_client_harness_accepts_fragments_pings_and_a_close() -> None:
+    fuzz_ws_client.test_one_input(CLIENT + frame(BINARY, b"a" * 100, fin=False, mask=False)
+                                  + frame(PING, b"p", mask=False) + frame(CONT, b"b" * 25, mask=False)
+                                  + frame(CLOSE, b"\x03\xe8", mask=False))
+
+
+def test_client_harness_catches_an_unbounded_fragmented_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Unbounded(wsconn.WsClientConnection):
+        def __init__(self, **kw: object) -> None:
+            super().__init__(**kw)  # type: ignore[arg-type]
+            self.receiver.max_message = None
+
+    data = CLIENT + frame(BINARY, b"a" * 100, fin=False, mask=False) + frame(CONT, b"b" * 100, fin=False,
+                                                                             mask=False)
+    fuzz_ws_client.test_one_input(data)
+    monkeypatch.setattr(fuzz_ws_client, "WsClientConnection", Unbounded)
+    with pytest.raises(HarnessFailure, match="fragmented message held"):
+        fuzz_ws_client.test_one_input(data)
+
+
+def test_client_harness_catches_a_pong_that_does_not_echo(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = wsconn.frame
+    monkeypatch.setattr(wsconn, "frame", lambda op, payload=b"", **kw: real(op, payload + b"!", **kw))
+    with pytest.raises(HarnessFailure, match="do not echo the pings"):
+        fuzz_ws_client.test_one_input(CLIENT + frame(PING, b"p", mask=False))
+
+
+def test_client_harness_catches_chunking_dependence(monkeypatch: pytest.MonkeyPatch) -> None:
+    class DropsSingleBytes(wsconn.WsClientConnection):
+        def receive_data(self, data: bytes) -> None:
+            if len(data) > 1:
+                super().receive_data(data)
+
+    monkeypatch.setattr(fuzz_ws_client, "WsClientConnection", DropsSingleBytes)
+    with pytest.raises(HarnessFailure, match="1-byte reads differ"):
+        fuzz_ws_client.test_one_input(CLIENT + frame(TEXT, b"hi", mask=False))

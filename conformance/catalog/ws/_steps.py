@@ -1,8 +1,9 @@
 """Steps and verifiers shared by the WebSocket catalog modules (on top of :mod:`conformance.expect`).
 
-Everything here waits for events with a deadline; the only fixed waits are Autobahn's timeout markers
-(:meth:`WsClient.checkpoint`), shortened from Autobahn's 1 s to what a local target needs and returning
-early as soon as the target fails the connection.
+Cases open their connection with :func:`opened`: a failed handshake becomes the case's failure (the raw
+client only reports it). Everything here waits for events with a deadline; the only fixed waits are
+Autobahn's timeout markers (:meth:`WsClient.checkpoint`), shortened from Autobahn's 1 s to what a local
+target needs and returning early as soon as the target fails the connection.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from conformance import expect
 from conformance.model import CaseFailed, Outcome, Verdict
 from conformance.wire.http import HttpResponse
-from conformance.wire.ws import Pong, Timeout, WsClient
+from conformance.wire.ws import HandshakeFailed, Pong, Timeout, WsClient
 from conformance.wire.wsframes import frame
 from conformance.wire.wshandshake import build_request, new_key
 
@@ -24,6 +25,7 @@ __all__ = [
     "QUIET_WAIT",
     "code_required",
     "fail_fast",
+    "opened",
     "pongs_for_pings",
     "rejected",
     "request",
@@ -38,6 +40,24 @@ QUIET_WAIT = 0.1
 #: How long a fail-fast target gets to react to the invalid part (Autobahn's second 1 s marker); the
 #: wait ends as soon as the target fails, so a fail-fast target costs only its reaction time.
 FAST_WAIT = 0.5
+
+
+async def opened(ws: WsClient, *, resource: str | None = None, headers: Sequence[tuple[str, str]] = (),
+                 subprotocols: Sequence[str] | None = None, origin: str | None = None,
+                 host: str | None = None, key: str | None = None, version: str = "13") -> HttpResponse:
+    """Do the opening handshake (:meth:`WsClient.open`, same arguments); the case fails without a valid 101.
+
+    RFC 6455 §4.1: "If the server's response is validated as provided for above, it is said that _The
+    WebSocket Connection is Established_"; every case that needs an open connection starts here.
+
+    Raises:
+        CaseFailed: the target did not answer with a valid 101 (what it did instead is ``actual``).
+    """
+    try:
+        return await ws.open(resource=resource, headers=headers, subprotocols=subprotocols, origin=origin,
+                             host=host, key=key, version=version)
+    except HandshakeFailed as exc:
+        raise CaseFailed(exc.expected, exc.actual) from None
 
 
 def code_required(verdict: Verdict, ws: WsClient, codes: Sequence[int]) -> Verdict:

@@ -29,7 +29,7 @@ QUOTE_LENGTH = "Payload length: 7 bits, 7+16 bits, or 7+64 bits ... the minimal 
     quote=QUOTE_TEXT,
 )
 async def echo_text_empty(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     await ws.send_frame(TEXT, b"")  # 0x81 0x80 <mask>: FIN=1 op=TEXT, MASK=1 len=0
     return await expect.echo(ws, [text("")])
 
@@ -47,7 +47,7 @@ def _echo_case(kind: str, size: int, autobahn: str, chop: int | None = None) -> 
         quote=QUOTE_LENGTH,
     )
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         payload = fill * size
         await ws.send_frame(opcode, payload, chop=chop, pause=_steps.CHOP_PAUSE if chop else 0.0)
         return await expect.echo(ws, [text(payload.decode()) if opcode == TEXT else binary(payload)])
@@ -65,7 +65,7 @@ for _n, (_size, _chop) in enumerate(((125, None), (126, None), (127, None), (128
     quote=QUOTE_BINARY,
 )
 async def echo_binary_empty(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     await ws.send_frame(BINARY, b"")  # 0x82 0x80 <mask>: FIN=1 op=BINARY, MASK=1 len=0
     return await expect.echo(ws, [binary(b"")])
 
@@ -88,7 +88,7 @@ FRAGMENTS = group("ws", "5.4", "Fragmentation")
           "terminated by a single frame with the FIN bit set and an opcode of 0.",
 )
 async def text_auto_fragmented(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     payload = b"*" * 65536
     pieces = [payload[i:i + 1300] for i in range(0, len(payload), 1300)]
     for i, piece in enumerate(pieces):

@@ -27,7 +27,7 @@ QUOTE_SAME = "A Pong frame sent in response to a Ping frame must have identical 
     quote=QUOTE_PONG,
 )
 async def ping_empty(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     await ws.ping(b"")  # 0x89 0x80 <mask>: FIN=1 op=PING, MASK=1 len=0
     return await expect.echo(ws, [Pong(b"")])
 
@@ -42,7 +42,7 @@ def _ping_case(slug: str, autobahn: str, payload: bytes, what: str, chop: int | 
         quote=QUOTE_SAME,
     )
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         await ws.ping(payload, chop=chop, pause=_steps.CHOP_PAUSE if chop else 0.0)  # 0x89 len <mask> <data>
         return await expect.echo(ws, [Pong(payload)])
 
@@ -61,7 +61,7 @@ CONTROL = group("ws", "5.5", "Control Frames")
     quote="All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented.",
 )
 async def ping_126_bytes(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     await ws.send_frame(PING, b"\xfe" * 126)  # 0x89 0xFE 0x00 0x7E <mask>: op=PING, 16-bit len=126
     return await expect.fail(ws, 1002)
 
@@ -81,7 +81,7 @@ QUOTE_UNSOLICITED = "A Pong frame MAY be sent unsolicited.  This serves as a uni
     quote=QUOTE_UNSOLICITED,
 )
 async def unsolicited_pong_empty(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     await ws.send_frame(PONG, b"")  # 0x8A 0x80 <mask>: FIN=1 op=PONG, len=0
     return await expect.echo(ws, [])
 
@@ -93,7 +93,7 @@ async def unsolicited_pong_empty(ws: WsClient) -> Verdict:
     quote=QUOTE_UNSOLICITED,
 )
 async def unsolicited_pong_payload(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     await ws.send_frame(PONG, b"unsolicited pong payload")  # 0x8A 0x98 <mask>: op=PONG, len=24
     return await expect.echo(ws, [])
 
@@ -105,7 +105,7 @@ async def unsolicited_pong_payload(ws: WsClient) -> Verdict:
     quote=QUOTE_UNSOLICITED,
 )
 async def unsolicited_pong_then_ping(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     await ws.send_frame(PONG, b"unsolicited pong payload")
     await ws.ping(b"ping payload")
     return await expect.echo(ws, [Pong(b"ping payload")])
@@ -128,7 +128,7 @@ def _ten_pings(slug: str, autobahn: str, chop: int | None) -> None:
         quote=QUOTE_RECENT,
     )
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         payloads = [f"payload-{i}".encode() for i in range(10)]
         await _steps.send_frames(ws, [(PING, p, True) for p in payloads], chop)
         return await _steps.pongs_for_pings(ws, payloads)

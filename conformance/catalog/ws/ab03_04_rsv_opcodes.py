@@ -35,7 +35,7 @@ def _bits(value: int) -> dict[str, bool]:
     quote=QUOTE_RSV,
 )
 async def rsv1_without_extension(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     await ws.send_frame(TEXT, HELLO, rsv1=True)  # 0xC1 0x8D: FIN=1 RSV1=1 op=TEXT, MASK=1 len=13
     return await expect.fail(ws, 1002)
 
@@ -48,7 +48,7 @@ async def rsv1_without_extension(ws: WsClient) -> Verdict:
     quote=QUOTE_RSV,
 )
 async def rsv3_without_extension(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     await ws.send_frame(TEXT, HELLO, rsv3=True)  # 0x91 0x8D: FIN=1 RSV3=1 op=TEXT, MASK=1 len=13
     return await expect.fail(ws, 1002)
 
@@ -65,7 +65,7 @@ def _after_echo(slug: str, autobahn: str, bad: dict[str, object], what: str, quo
         quote=quote,
     )
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         frames = [frame(TEXT, HELLO), frame(**bad), frame(PING, b"")]  # type: ignore[arg-type]
         await _steps.send_raw(ws, frames, "frame" if frame_chops else chop)
         return await expect.fail(ws, 1002, ok=[text(HELLO.decode())], non_strict=[])
@@ -79,7 +79,7 @@ def _alone(slug: str, autobahn: str | None, bad: dict[str, object], what: str, q
         quote=quote,
     )
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         await ws.send_frame(**bad)  # type: ignore[arg-type]
         verdict = await expect.fail(ws, 1002)
         # an empty close in reply to a close frame is a normal close, not the failure §5.2 demands

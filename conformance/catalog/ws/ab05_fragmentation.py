@@ -41,7 +41,7 @@ def _fail_case(slug: str, autobahn: str, steps: list[Step], what: str, quote: st
         quote=quote,
     )
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         await _steps.send_frames(ws, steps, chop)
         if ok:
             return await expect.fail(ws, 1002, ok=[text(s) for s in ok], non_strict=[])
@@ -59,7 +59,7 @@ def _echo_case(slug: str, autobahn: str, steps: list[Step], what: str, expected:
         quote=QUOTE_INJECT if any(isinstance(e, Pong) for e in expected) else QUOTE_MESSAGE,
     )
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         await _steps.send_frames(ws, steps, chop)
         return await expect.echo(ws, [e if isinstance(e, Pong) else text(e) for e in expected])
 
@@ -122,7 +122,7 @@ def _five_fragments(slug: str, autobahn: str, frame_chops: bool) -> None:
         quote=QUOTE_INJECT,
     )
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         chop = "frame" if frame_chops else None
         await _steps.send_frames(ws, [(TEXT, F1, False), (CONT, F2, False), (PING, b"pongme 1!", True)], chop)
         await ws.wait(lambda: bool(ws.events) or not ws.is_open, 0.5)

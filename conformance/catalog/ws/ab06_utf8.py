@@ -35,7 +35,7 @@ def _echo(slug: str, autobahn: str, frames: list[tuple[int, bytes, bool]], what:
                requirement="The server MUST accept the valid text and echo the whole message.",
                quote=QUOTE_VALID)
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         await _steps.send_frames(ws, frames)
         return await expect.echo(ws, [Message(message, False)])
 
@@ -68,7 +68,7 @@ def _invalid(slug: str, autobahn: str, frames: list[tuple[int, bytes, bool]], wh
                            "not close normally first.",
                quote=QUOTE_INVALID)
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         await _steps.send_frames(ws, frames)
         return await expect.fail(ws, 1007)
 
@@ -102,7 +102,7 @@ def _fail_fast(kind: str, level: Level, autobahn: str | None) -> None:
         quote=QUOTE_INVALID,
     )
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         cut1, cut2 = PARTS[kind]
         waits = (("A", _steps.QUIET_WAIT), ("B", b_wait))
         if kind.endswith("chops"):
@@ -136,7 +136,7 @@ def _corpus_case(autobahn: str, valid: bool, payload: bytes) -> None:
         quote=QUOTE_VALID if valid else QUOTE_1007,
     )
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         await ws.send_frame(TEXT, payload)
         if valid:
             return await expect.echo(ws, [Message(payload, False)])

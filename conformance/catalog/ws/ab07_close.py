@@ -35,7 +35,7 @@ HELLO = b"Hello World!"
     quote=QUOTE_ANSWER,
 )
 async def close_after_echo(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     await ws.send_text(HELLO)
     return await expect.echo(ws, [text(HELLO.decode())])
 
@@ -50,7 +50,7 @@ def _after_close(slug: str, autobahn: str, what: str, frames: list[tuple[int, by
         quote=QUOTE_ANSWER,
     )
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         if before is not None:
             await ws.send_frame(before[0], before[1], fin=before[2])
         await ws.close(1000)
@@ -74,7 +74,7 @@ _after_close("close-between-fragments", "7.1.5", "the final text fragment", [(CO
     quote=QUOTE_AFTER,
 )
 async def close_after_256k_text(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     big = (b"BAsd7&jh23" * 26215)[:256 * 1024]
     await ws.send_text(big)
     await ws.send_text(HELLO)
@@ -96,7 +96,7 @@ def _close_payload(slug: str, autobahn: str, payload: bytes, what: str, *, valid
         quote=quote,
     )
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         await ws.close(payload=payload)
         if valid:
             return await expect.conversation(ws, [], close=expect.runner_closes(1000, code=None))
@@ -127,7 +127,7 @@ _close_payload("close-payload-126-bytes", "7.3.6", close_payload(1000, "*" * 124
           "stream, that endpoint MUST _Fail the WebSocket Connection_.",
 )
 async def close_reason_invalid_utf8(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     await ws.close(1000, bytes.fromhex("cebae1bdb9cf83cebcceb5eda080") + b"edited")
     rule = expect.runner_closes(1002, 1007, code=None, clean=False)
     verdict = await expect.conversation(ws, [], close=rule)
@@ -174,7 +174,7 @@ def _valid_code(code: int, autobahn: str | None) -> None:
         quote=QUOTE_ECHO + " " + QUOTE_RANGE[code // 1000 if code >= 3000 else 1],
     )
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         await ws.close(code)
         return await expect.conversation(ws, [], close=expect.runner_closes(1000, code, code=code))
 
@@ -189,7 +189,7 @@ def _invalid_code(code: int, autobahn: str | None) -> None:
         quote=_bad_quote(code),
     )
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         await ws.close(code)
         verdict = await expect.conversation(ws, [], close=expect.runner_closes(1002, code=code, clean=False))
         return _steps.code_required(verdict, ws, [1002])
@@ -217,7 +217,7 @@ def _undefined_code(code: int, autobahn: str) -> None:
         quote=QUOTE_RANGE[4],
     )
     async def run(ws: WsClient) -> Verdict:
-        await ws.open()
+        await _steps.opened(ws)
         await ws.close(code)
         return await expect.informational(ws)
 

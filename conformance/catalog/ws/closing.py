@@ -26,7 +26,7 @@ TCP = group("ws", "7.1.1", "Close the WebSocket Connection")
           "that it holds the TIME_WAIT state and not the client",
 )
 async def server_closes_tcp_first(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     verdict = await expect.echo(ws, [])
     if verdict.close is Outcome.NON_STRICT:
         return dataclasses.replace(verdict, close=Outcome.FAILED, close_detail="FAILED")
@@ -47,7 +47,7 @@ UTF8 = group("ws", "8.1", "Handling Errors in UTF-8-Encoded Data (close reason)"
           "fact, a valid UTF-8 stream, that endpoint MUST _Fail the WebSocket Connection_.",
 )
 async def close_reason_fail_fast(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     reason = bytes.fromhex("cebae1bdb9cf83cebcceb5") + b"\xed\xa0\x80" + b"edited"
     data = _steps.frame_bytes(CLOSE, close_payload(1000, reason))
     await _steps.send_chopped_frame(ws, data, (13, 16), (("A", _steps.QUIET_WAIT), ("B", _steps.FAST_WAIT)))

@@ -8,6 +8,7 @@ here make each of those a named requirement of its own.
 from __future__ import annotations
 
 from conformance import expect
+from conformance.catalog.ws import _steps
 from conformance.expect import binary
 from conformance.model import MUST, CaseFailed, Verdict, group
 from conformance.wire.ws import Pong, WsClient
@@ -32,7 +33,7 @@ QUOTE_MINIMAL = "Note that in all cases, the minimal number of bytes MUST be use
     quote=QUOTE_CLIENT_MASK,
 )
 async def unmasked_text(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     await ws.send_frame(TEXT, b"Hello, world!", mask=False)  # 0x81 0x0D: FIN=1 op=TEXT, MASK=0 len=13
     return await expect.fail(ws, 1002)
 
@@ -44,7 +45,7 @@ async def unmasked_text(ws: WsClient) -> Verdict:
     quote=QUOTE_CLIENT_MASK,
 )
 async def unmasked_ping(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     await ws.send_frame(PING, b"ping", mask=False)  # 0x89 0x04: FIN=1 op=PING, MASK=0 len=4
     return await expect.fail(ws, 1002)
 
@@ -56,7 +57,7 @@ async def unmasked_ping(ws: WsClient) -> Verdict:
     quote=QUOTE_SERVER_MASK,
 )
 async def server_frames_unmasked(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     await ws.send_text("mask?")
     await ws.wait(lambda: len(ws.events) >= 1 or not ws.is_open, ws.close_timeout)
     await ws.send_binary(b"\x00\x01")
@@ -78,7 +79,7 @@ async def server_frames_unmasked(ws: WsClient) -> Verdict:
           "most significant bit MUST be 0) are the payload length.",
 )
 async def length_64_bit_msb_set(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     # 0x82 0xFF 80 00 00 00 00 00 00 08 <mask>: FIN=1 op=BINARY, MASK=1, 64-bit len with MSB=1
     await ws.send_frame(BINARY, b"\x00" * 8, length=2**63 + 8)
     return await expect.fail(ws, 1002, 1009)
@@ -92,7 +93,7 @@ async def length_64_bit_msb_set(ws: WsClient) -> Verdict:
     quote=QUOTE_MINIMAL,
 )
 async def minimal_length_in_echoes(ws: WsClient) -> Verdict:
-    await ws.open()
+    await _steps.opened(ws)
     sizes = (125, 126, 65535, 65536)
     for size in sizes:
         await ws.send_binary(b"\xab" * size)

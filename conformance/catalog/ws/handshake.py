@@ -44,7 +44,7 @@ QUOTE_PROTOCOL = "The value chosen MUST be derived from the client's handshake, 
     quote=QUOTE_ACCEPT,
 )
 async def valid_upgrade(ws: WsClient) -> Verdict:
-    response = await ws.open()
+    response = await _steps.opened(ws)
     chosen = response.header("sec-websocket-protocol")
     if response.header("sec-websocket-extensions") or (chosen and chosen not in ws.endpoint.subprotocols):
         raise CaseFailed(["101 with no extension and no subprotocol that was not offered"],
@@ -127,7 +127,7 @@ _unsupported_version("unsupported-version-426", "9", SHOULD)
 )
 async def no_subprotocol_when_none_offered(ws: WsClient) -> Verdict:
     try:
-        response = await ws.open(subprotocols=())
+        response = await _steps.opened(ws, subprotocols=())
     except CaseFailed:
         if ws.endpoint.subprotocols:  # a server may refuse clients that offer none of its subprotocols
             raise Skip("the target refuses a handshake without its subprotocol (--subprotocol)") from None
@@ -145,7 +145,7 @@ async def no_subprotocol_when_none_offered(ws: WsClient) -> Verdict:
 )
 async def subprotocol_from_offered(ws: WsClient) -> Verdict:
     offered = (*ws.endpoint.subprotocols, "rtconform-a", "rtconform-b")
-    response = await ws.open(subprotocols=offered)
+    response = await _steps.opened(ws, subprotocols=offered)
     chosen = response.header("sec-websocket-protocol")
     if chosen is not None and chosen.strip() not in offered:
         raise CaseFailed([f"101 without sec-websocket-protocol or with exactly one of {list(offered)}"],

@@ -1,0 +1,134 @@
+"""``WsClient``, the asyncio adapter over ``WsClientConnection``, against scripted fake servers.
+
+The raw client reports a failed handshake (``HandshakeFailed``) and does not judge it: the catalog's
+``_steps.opened`` turns it into ``CaseFailed``, ``wirefuzz`` into a "handshake" finding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from engine_fakes import fake_server, read_frame, server_frame
+
+from conformance.catalog.ws import _steps
+from conformance.model import CaseFailed
+from conformance.wire.ws import HandshakeFailed, Phase, WsClient
+from conformance.wire.wsframes import PING, PONG, TEXT, frame
+from conformance.wire.wsrecv import Message
+from conformance.wirefuzz.execute import execute, liveness
+from conformance.wirefuzz.plan import Group, Plan
+
+EXPECTED = ["101 switching protocols with a valid sec-websocket-accept"]
+
+
+async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+    await writer.drain()
+    await asyncio.sleep(5)
+
+
+def test_open_reports_a_refused_handshake_without_judging_it() -> None:
+    async def main() -> tuple[HandshakeFailed, WsClient]:
+        async with fake_server(refuse, handshake=False) as endpoint:
+            ws = WsClient(endpoint, deadline=asyncio.get_running_loop().time() + 2)
+            try:
+                with pytest.raises(HandshakeFailed) as info:
+                    await ws.open()
+            finally:
+                ws.release()
+            return info.value, ws
+
+    exc, ws = asyncio.run(main())
+    assert exc.expected == EXPECTED
+    assert exc.actual.startswith("status 403 Forbidden; upgrade header None; connection header None; "
+                                 "sec-websocket-accept None, expected ")
+    assert str(exc).startswith("expected 101 switching protocols with a valid sec-websocket-accept; actual: "
+                               "status 403 Forbidden")
+    assert ws.phase is Phase.DONE
+    assert ws.tcp_closed_by == "runner", "release() cut the connection"
+
+
+def test_opened_turns_a_failed_handshake_into_the_case_failure() -> None:
+    async def main() -> CaseFailed:
+        async with fake_server(refuse, handshake=False) as endpoint:
+            ws = WsClient(endpoint, deadline=asyncio.get_running_loop().time() + 2)
+            try:
+                with pytest.raises(CaseFailed) as info:
+                    await _steps.opened(ws)
+            finally:
+                ws.release()
+            return info.value
+
+    failed = asyncio.run(main())
+    assert failed.expected == tuple(EXPECTED)
+    assert failed.actual.startswith("status 403 Forbidden")
+    assert failed.axis == "behavior"
+
+
+def test_wirefuzz_reports_a_failed_handshake_as_a_finding() -> None:
+    async def main() -> tuple[str, str]:
+        async with fake_server(refuse, handshake=False) as endpoint:
+            verdict = await liveness(endpoint, timeout=1.0)
+            return verdict.kind, verdict.detail
+
+    kind, detail = asyncio.run(main())
+    assert kind == "not-live"
+    assert detail.startswith("handshake: no valid 101: expected 101 switching protocols")
+
+
+def test_the_adapter_writes_the_automatic_pong_and_waits_on_the_stream() -> None:
+    pongs: list[bytes] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(server_frame(PING, b"keepalive"))
+        await writer.drain()
+        op, data = await read_frame(reader)
+        if op == PONG:
+            pongs.append(data)
+        writer.write(server_frame(TEXT, b"after the pong"))
+        await writer.drain()
+        await asyncio.sleep(5)
+
+    async def main() -> WsClient:
+        async with fake_server(script) as endpoint:
+            ws = WsClient(endpoint, deadline=asyncio.get_running_loop().time() + 2)
+            await ws.open()
+            assert await ws.next_event(timeout=1) == Message.text("after the pong")
+            ws.release()
+            return ws
+
+    ws = asyncio.run(main())
+    assert pongs == [b"keepalive"]
+    assert ws.events == [Message.text("after the pong")]
+
+
+def test_a_wait_ends_at_the_deadline() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(5)
+
+    async def main() -> tuple[bool, float, str]:
+        loop = asyncio.get_running_loop()
+        async with fake_server(silent) as endpoint:
+            ws = WsClient(endpoint, deadline=loop.time() + 0.5, reserve=0.25)
+            await ws.open()
+            start = loop.time()
+            got = await ws.wait(lambda: bool(ws.events))
+            ws.release()
+            return got, loop.time() - start, ws.close_info().describe()
+
+    got, waited, described = asyncio.run(main())
+    assert got is False
+    assert waited < 1.5, "the silent server would keep it waiting 5 s"
+    assert described == "no close frame from the target, tcp closed by runner"
+
+
+def test_plan_execution_still_judges_a_refused_handshake() -> None:
+    plan = Plan((Group("one text", (frame(TEXT, b"x"),), (False, b"x")),))
+
+    async def main() -> str:
+        async with fake_server(refuse, handshake=False) as endpoint:
+            return (await execute(plan, endpoint, timeout=1.0)).kind
+
+    assert asyncio.run(main()) == "handshake"
