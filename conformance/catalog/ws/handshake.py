@@ -159,8 +159,8 @@ async def subprotocol_from_offered(ws: WsClient) -> Verdict:
 @SENDING.case(
     "foreign-origin", level=STRICT, section="10.2",
     desc="Sends a valid opening handshake with Origin: http://rtconform.invalid",
-    requirement="Informational (a measurement): the SHOULD applies only to servers meant for certain sites, "
-                "which the runner cannot know; whether the server refuses (403) is recorded, not judged.",
+    requirement="Informational (a measurement): the RFC's recommendation applies only to servers meant for "
+                "certain sites, which the runner cannot know; whether the server refuses (403) is recorded.",
     quote="If the origin indicated is unacceptable to the server, then it SHOULD respond to the WebSocket "
           "handshake with a reply containing an appropriate HTTP error code (such as 403 Forbidden) and "
           "abort the WebSocket handshake described in this section.",
