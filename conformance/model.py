@@ -30,6 +30,7 @@ __all__ = [
     "MAY",
     "MUST",
     "SHOULD",
+    "STRICT",
     "Case",
     "CaseFailed",
     "CaseFn",
@@ -44,16 +45,29 @@ __all__ = [
 
 
 class Level(enum.Enum):
-    """RFC 2119 requirement level of a case. SHOULD/MAY cases run only with ``--strict``."""
+    """Requirement level of a case: the RFC 2119 keyword of the quoted sentence, or ``STRICT``.
+
+    MUST cases always run; SHOULD, MAY and STRICT cases run only with ``--strict``. Only MUST (and
+    SHOULD with ``--fail-on should``) can fail a run.
+    """
 
     MUST = "MUST"
     SHOULD = "SHOULD"
     MAY = "MAY"
+    #: Not an RFC 2119 requirement: a preference stricter than the specification (Autobahn's strictness,
+    #: a recommendation drawn from descriptive spec text, or a measurement). Never gates a run.
+    STRICT = "STRICT"
+
+    @property
+    def label(self) -> str:
+        """How reports name the level: the keyword, or what STRICT stands for."""
+        return "STRICT (not an RFC requirement)" if self is Level.STRICT else self.value
 
 
 MUST = Level.MUST
 SHOULD = Level.SHOULD
 MAY = Level.MAY
+STRICT = Level.STRICT
 
 
 class Outcome(enum.Enum):
@@ -99,6 +113,9 @@ class Verdict:
             "INFORMATIONAL" (or "NON-STRICT" for a SHOULD-level close deviation).
         remote_close_code: the status code in the target's close frame, if it sent one with a code.
         notes: extra observations that do not change the verdict (e.g. "target closed TCP after 0.4 s").
+        autobahn_behavior: Autobahn's behaviour word for this observation where the runner judges it
+            differently on purpose (e.g. "NON-STRICT" for a late UTF-8 failure the MUST case passes);
+            None when it follows from ``behavior``. Only ``index.json`` uses it.
     """
 
     behavior: Outcome = Outcome.PASSED
@@ -108,6 +125,7 @@ class Verdict:
     close_detail: str = "OK"
     remote_close_code: int | None = None
     notes: tuple[str, ...] = ()
+    autobahn_behavior: str | None = None
 
     @property
     def outcome(self) -> Outcome:
@@ -178,7 +196,7 @@ class Case:
         spec: the suite key ("ws", "sse", ...); the runner uses it to pick the suite that builds the context.
         section: the spec's section number ("5.5.1") or heading anchor.
         slug: kebab-case name of the stimulus, at most 40 characters.
-        level: MUST cases always run; SHOULD/MAY only with ``--strict``.
+        level: MUST cases always run; SHOULD/MAY/STRICT only with ``--strict``.
         desc: the stimulus ("Sends a ping with a 126-byte payload").
         requirement: the obligation ("The server MUST fail the connection: close 1002 or TCP close.").
         quote: the spec sentence, quoted.
@@ -206,7 +224,7 @@ class Case:
         if self.id != f"{self.spec}/{self.section}/{self.slug}":
             problems.append(f"id {self.id!r} does not match spec/section/slug")
         if not isinstance(self.level, Level):
-            problems.append(f"level must be MUST, SHOULD or MAY, not {self.level!r}")
+            problems.append(f"level must be MUST, SHOULD, MAY or STRICT, not {self.level!r}")
         if not self.desc.strip() or not self.requirement.strip():
             problems.append("desc and requirement must not be empty")
         if self.timeout is not None and not self.timeout > 0:

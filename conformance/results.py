@@ -28,6 +28,8 @@ class CaseResult:
         error: for errored cases, what went wrong in the harness or the target (timeout, refused, bug).
         started: seconds from the start of the run to the start of the case.
         transcript_dropped: transcript entries not kept (over the cap).
+        autobahn_behavior: Autobahn's behaviour word where the case judges the observation differently on
+            purpose (:attr:`conformance.model.Verdict.autobahn_behavior`), else None.
     """
 
     id: str
@@ -51,6 +53,7 @@ class CaseResult:
     duration_s: float = 0.0
     transcript: tuple[Entry, ...] = ()
     transcript_dropped: int = 0
+    autobahn_behavior: str | None = None
 
     @property
     def spec(self) -> str:
@@ -67,7 +70,7 @@ class CaseResult:
             "error": self.error, "desc": self.desc, "requirement": self.requirement, "quote": self.quote,
             "started": round(self.started, 6), "duration_s": round(self.duration_s, 6),
             "transcript": [e.to_json() for e in self.transcript],
-            "transcript_dropped": self.transcript_dropped,
+            "transcript_dropped": self.transcript_dropped, "autobahn_behavior": self.autobahn_behavior,
         }
 
     @classmethod
@@ -81,7 +84,7 @@ class CaseResult:
             group=obj["group"], desc=obj["desc"], requirement=obj["requirement"], quote=obj["quote"],
             started=obj["started"], duration_s=obj["duration_s"],
             transcript=tuple(Entry.from_json(e) for e in obj["transcript"]),
-            transcript_dropped=obj["transcript_dropped"])
+            transcript_dropped=obj["transcript_dropped"], autobahn_behavior=obj.get("autobahn_behavior"))
 
 
 def case_result(case: Case, *, verdict: Verdict | None = None, outcome: Outcome | None = None,
@@ -101,7 +104,8 @@ def case_result(case: Case, *, verdict: Verdict | None = None, outcome: Outcome 
         expected=v.expected, actual=v.actual, remote_close_code=v.remote_close_code, notes=v.notes,
         error=error, autobahn=case.autobahn, section=case.section, group=case.group_title, desc=case.desc,
         requirement=case.requirement, quote=case.quote, started=started, duration_s=duration_s,
-        transcript=tuple(tr.entries), transcript_dropped=tr.dropped)
+        transcript=tuple(tr.entries), transcript_dropped=tr.dropped,
+        autobahn_behavior=v.autobahn_behavior if outcome is None else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ def xml_safe(text: str) -> str:
 
 
 def _details(c: CaseResult) -> str:
-    lines = [f"{c.id} [{c.level.value}] {c.desc}", f"requirement: {c.requirement}",
+    lines = [f"{c.id} [{c.level.label}] {c.desc}", f"requirement: {c.requirement}",
              f"quote: {c.quote}"]
     if c.expected:
         lines.append("expected: " + " | ".join(c.expected))

@@ -63,7 +63,7 @@ def render_summary(run: RunResult, *, fail_levels: frozenset[str] = frozenset({"
     for c in bad[:max_failures]:
         gate = "" if c.level.value in fail_levels else " (not gating)"
         ab = f" [autobahn {c.autobahn}]" if c.autobahn else ""
-        lines.append(f"\n{_SHORT[c.outcome]} {c.id}{ab} [{c.level.value}]{gate}: {c.desc}")
+        lines.append(f"\n{_SHORT[c.outcome]} {c.id}{ab} [{c.level.label}]{gate}: {c.desc}")
         lines.append(f"  requirement: {c.requirement}")
         if c.expected:
             lines.append("  expected: " + " | ".join(c.expected))

@@ -96,11 +96,9 @@ PROOFS: tuple[Proof, ...] = (
     Proof(client.RepairUtf8, red=(*INVALID_UTF8, "7.5.1"), select=("6.2", "6.5", "6.6.11", "7.3.4")),
     Proof(client.FixCloseLength, red=("7.3.2",), select=("7.3.1", "7.3.3")),
     Proof(client.ValidCloseCode, red=INVALID_CLOSE_CODES, select=VALID_CLOSE_CODES),
-    Proof(
-        client.InvalidateCloseCode,
-        red=("7.7.[1245689]", "7.7.1?", "ws/7.4.1/close-code-101[234]"),
-        select=("7.7.3", "7.9.1"),
-    ),
+    # (No proof turns 7.7.x red by a wrong code in the reply: §5.5.1 makes the reply a MUST and its code
+    # only what an endpoint "typically" echoes, so the runner reports it non-strict; the reply itself is
+    # proven by DropServerClose.)
     Proof(
         client.HoldTextUntilFin,
         red=(*FAIL_FAST, "ws/8.1/close-reason-fail-fast"),
@@ -111,16 +109,12 @@ PROOFS: tuple[Proof, ...] = (
     Proof(server.CorruptEcho, red=(*ECHOES, *PING_IN_MESSAGE, *VALID_UTF8), select=("2.1", "6.3.1", "5.9")),
     Proof(server.SwapDataOpcode, red=("1",), select=("2.1", "2.5")),
     Proof(server.CorruptPong, red=(*PONG_PAYLOAD, *PING_IN_MESSAGE), select=("2.7", "2.8", "1.1.1")),
-    Proof(server.AnswerPongs, red=("2.7", "2.8", "2.9"), select=("2.1", "1.1.1")),
+    # 2.7/2.8 are STRICT (a pong MAY be sent unsolicited); 2.9 reports the extra pong non-strict
+    Proof(server.AnswerPongs, red=("2.7", "2.8"), select=("2.9", "2.1", "1.1.1"), strict=True),
     Proof(server.DelayPongs, red=PING_IN_MESSAGE, select=("1.1.1", "5.3")),
     Proof(server.close_code(1000), red=MUST_FAIL, select=("1.1.1", "2.1")),
     Proof(server.close_code(1002, 1007), red=INVALID_UTF8, select=("1.1.1", "2.5", "3.1")),
     Proof(server.close_code(1007, 1002), red=PROTOCOL_ERRORS, select=("1.1.1", "6.3.1")),
-    Proof(
-        server.close_code(1011, 1000),
-        red=("1.1.1", "2.1", "2.7", "7.1.[12345]", "7.3.3", "7.3.4", "7.3.5", "7.7.1"),
-        select=("2.5", "6.3.1", "7.7.2", "7.1.6"),
-    ),
     # The informational cases (Autobahn 7.1.6, 7.13.x) still require some reaction to the runner's close.
     Proof(server.IgnoreClose, red=("7.1.6", "7.13.1", "7.13.2"), select=("7.1.6", "7.13")),
     Proof(server.DropServerClose, red=CLEAN_CLOSE, select=("2.5", "3.1", "6.3.1", "7.3.2", "7.9.1")),

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 
 from conformance.catalog.poll.context import PollContext
-from conformance.model import MUST, SHOULD, CaseFailed, Verdict, group
+from conformance.model import MUST, SHOULD, STRICT, CaseFailed, Verdict, group
 
 G = group("poll", "5", "HTTP best practices")
 
 
-@G.case("publish-while-held", level=MUST, section="5.2",
+@G.case("publish-while-held", level=STRICT, section="5.2",
         desc="Holds a poll on one connection and publishes on another",
-        requirement="A request on another connection MUST be served at once while a poll is held, and "
-                    "the held poll answered with the message.",
+        requirement="Recommended, not a spec requirement (the quoted text is descriptive): a request "
+                    "on another connection is served at once while a poll is held, and the held poll "
+                    "answered with the message.",
         quote="The server defers its response until an update is available or until a particular status "
               "or timeout has occurred (RFC 6202 §2.1).")
 async def publish_while_held(ctx: PollContext) -> Verdict:
@@ -55,9 +56,10 @@ async def duplicate_poll_released(ctx: PollContext) -> Verdict:
 @G.case("request-rechunked", level=MUST, section="3.2",
         desc="Sends the poll request in 1-byte TCP segments",
         requirement="The server MUST NOT depend on how the request is cut: the answer is the same.",
-        quote="The normal procedure for parsing an HTTP message is to read the start-line into a "
-              "structure, read each header field line into a hash table by field name until the empty "
-              "line (RFC 9112 §2.2)")
+        quote="A recipient MUST parse an HTTP message as a sequence of octets in an encoding that is a "
+              "superset of US-ASCII [USASCII]. ... The normal procedure for parsing an HTTP message is to "
+              "read the start-line into a structure, read each header field line into a hash table by "
+              "field name until the empty line (RFC 9112 §2.2)")
 async def request_rechunked(ctx: PollContext) -> Verdict:
     token = ctx.token()
     cursor = await ctx.cursor_after(token)
@@ -68,9 +70,11 @@ async def request_rechunked(ctx: PollContext) -> Verdict:
     return Verdict(actual="same answer with a 1-byte-chunked request")
 
 
-@G.case("malformed-cursor-400", level=MUST, section="6",
+@G.case("malformed-cursor-400", level=STRICT, section="6",
         desc="Polls with cursor=abc",
-        requirement="A malformed request MUST be refused with 400 (not held, not a crash).",
+        requirement="Recommended, not a spec requirement (the quoted text is descriptive): a "
+                    "malformed request is refused with 400 (not held, not a crash); the quoted text "
+                    "defines 400, it does not require it.",
         quote="The 400 (Bad Request) status code indicates that the server cannot or will not process the "
               "request due to something that is perceived to be a client error (RFC 9110 §15.5.1).")
 async def malformed_cursor_400(ctx: PollContext) -> Verdict:
@@ -80,9 +84,10 @@ async def malformed_cursor_400(ctx: PollContext) -> Verdict:
     return Verdict(actual="400")
 
 
-@G.case("oversized-publish-refused", level=SHOULD, section="6", timeout=20.0,
+@G.case("oversized-publish-refused", level=STRICT, section="6", timeout=20.0,
         desc="Publishes an 8 MiB body",
-        requirement="The server SHOULD bound what it accepts: 413 (or another 4xx).",
+        requirement="Recommended, not a spec requirement (the quoted text is descriptive): the server"
+                    " bounds what it accepts: 413 (or another 4xx).",
         quote="The 413 (Content Too Large) status code indicates that the server is refusing to process a "
               "request because the request content is larger than the server is willing or able to process "
               "(RFC 9110 §15.5.14).")

@@ -6,7 +6,7 @@ import asyncio
 
 from conformance.catalog.sse.context import SseContext, stream_problem
 from conformance.catalog.sse.verify import wait_own
-from conformance.model import MAY, MUST, SHOULD, CaseFailed, Verdict, group
+from conformance.model import MUST, STRICT, CaseFailed, Verdict, group
 
 G = group("sse", "9.2.3", "Processing model: the response")
 
@@ -28,9 +28,10 @@ async def content_type_event_stream(ctx: SseContext) -> Verdict:
 @G.case("request-rechunked", level=MUST,
         desc="Sends the stream request in 1-byte TCP segments, then publishes",
         requirement="The server MUST NOT depend on how the request is cut: the stream opens and delivers.",
-        quote="The normal procedure for parsing an HTTP message is to read the start-line into a "
-              "structure, read each header field line into a hash table by field name until the empty "
-              "line (RFC 9112 §2.2)")
+        quote="A recipient MUST parse an HTTP message as a sequence of octets in an encoding that is a "
+              "superset of US-ASCII [USASCII]. ... The normal procedure for parsing an HTTP message is to "
+              "read the start-line into a structure, read each header field line into a hash table by "
+              "field name until the empty line (RFC 9112 §2.2)")
 async def request_rechunked(ctx: SseContext) -> Verdict:
     token = ctx.token()
     sub = await ctx.subscribe(chop=1)
@@ -39,9 +40,11 @@ async def request_rechunked(ctx: SseContext) -> Verdict:
     return Verdict(actual="stream opened from a 1-byte-chunked request")
 
 
-@G.case("no-caching", level=SHOULD, section="9.2.3",
+@G.case("no-caching", level=STRICT, section="9.2.3",
         desc="GET the stream; read Cache-Control",
-        requirement="The stream SHOULD NOT be cacheable: Cache-Control no-cache or no-store.",
+        requirement="Recommended, not a spec requirement (the quoted text is descriptive): the stream"
+                    " is not cacheable: Cache-Control no-cache or no-store (the quoted step is the "
+                    "client's).",
         quote="Set request's cache mode to \"no-store\".")
 async def no_caching(ctx: SseContext) -> Verdict:
     sub = await ctx.subscribe()
@@ -52,9 +55,10 @@ async def no_caching(ctx: SseContext) -> Verdict:
     return Verdict(actual=f"cache-control {', '.join(tokens)}")
 
 
-@G.case("streamed-not-length-delimited", level=MUST,
+@G.case("streamed-not-length-delimited", level=STRICT,
         desc="GET the stream; read the framing headers",
-        requirement="The stream MUST NOT carry a Content-Length: it is chunked or close-delimited.",
+        requirement="Recommended, not a spec requirement (the quoted text is descriptive): the stream"
+                    " carries no Content-Length: it is chunked or close-delimited.",
         quote="announce the connection and interpret res's body line by line.")
 async def streamed_not_length_delimited(ctx: SseContext) -> Verdict:
     sub = await ctx.subscribe()
@@ -66,9 +70,10 @@ async def streamed_not_length_delimited(ctx: SseContext) -> Verdict:
     return Verdict(actual=f"transfer-encoding {coding}")
 
 
-@G.case("event-flushed-promptly", level=SHOULD,
+@G.case("event-flushed-promptly", level=STRICT,
         desc="Publishes one event and measures when a subscriber gets it",
-        requirement="Each event SHOULD be flushed at once (within 1 s), not buffered.",
+        requirement="Recommended, not a spec requirement (the quoted text is descriptive): each event"
+                    " is flushed at once (within 1 s), not buffered.",
         quote="HTTP chunking can have unexpected negative effects on the reliability of this protocol, "
               "in particular if the chunking is done by a different layer unaware of the timing "
               "requirements.")
@@ -86,7 +91,7 @@ async def event_flushed_promptly(ctx: SseContext) -> Verdict:
     return Verdict(actual=f"event after {delay:.3f} s")
 
 
-@G.case("content-coding", level=MAY,
+@G.case("content-coding", level=STRICT,
         desc="GET the stream with Accept-Encoding: gzip",
         requirement="Recorded, not judged: a content coding is fine only if flushed per event.",
         quote="HTTP chunking can have unexpected negative effects on the reliability of this protocol.")

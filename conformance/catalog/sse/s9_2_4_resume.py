@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from conformance.catalog.sse.context import SseContext
 from conformance.catalog.sse.verify import check_clean, wait_own
-from conformance.model import MUST, CaseFailed, Verdict, group
+from conformance.model import STRICT, CaseFailed, Verdict, group
 from conformance.wire.sse import Event
 
 G = group("sse", "9.2.4", "The Last-Event-ID header: resume")
@@ -33,9 +33,12 @@ async def _resume(ctx: SseContext, last_id: str, token: str, count: int) -> list
     return sub.of_type(token)
 
 
-@G.case("resume-after-last-event-id", level=MUST,
+@G.case("resume-after-last-event-id", level=STRICT,
         desc="Reads three events, drops the connection, reconnects with Last-Event-ID of the first",
-        requirement="The server MUST replay exactly the events after that id, in order, then continue live.",
+        requirement="Recommended, not a spec requirement (the quoted text is descriptive): the server"
+                    " replays exactly the events after that id, in order, then continues live (the "
+                    "spec makes the client send the id; what the server does with it is the "
+                    "server's).",
         quote=_QUOTE)
 async def resume_after_last_event_id(ctx: SseContext) -> Verdict:
     token = ctx.token()
@@ -55,10 +58,11 @@ async def resume_after_last_event_id(ctx: SseContext) -> Verdict:
     return Verdict(actual=f"resumed after id {first.id!r}: e2, e3 replayed, e4 live, once each")
 
 
-@G.case("resume-published-while-away", level=MUST,
+@G.case("resume-published-while-away", level=STRICT,
         desc="Reads one event, drops the connection, publishes two more, reconnects with its id",
-        requirement="Events published while the client was disconnected MUST be delivered on resume, "
-                    "once each, in order.",
+        requirement="Recommended, not a spec requirement (the quoted text is descriptive): events "
+                    "published while the client was disconnected are delivered on resume, once each, "
+                    "in order.",
         quote=_QUOTE)
 async def resume_published_while_away(ctx: SseContext) -> Verdict:
     token = ctx.token()
@@ -74,11 +78,12 @@ async def resume_published_while_away(ctx: SseContext) -> Verdict:
     return Verdict(actual="both events published while away delivered once")
 
 
-@G.case("resume-point-before-first-event", level=MUST,
+@G.case("resume-point-before-first-event", level=STRICT,
         desc="Subscribes, drops before any event of its own, publishes, reconnects with the last event "
              "ID the stream had set (if any)",
-        requirement="A client that saw no event MUST NOT miss events published while it was away: the "
-                    "stream names a resume point, or the server replays from the start of its history.",
+        requirement="Recommended, not a spec requirement (the quoted text is descriptive): a client "
+                    "that saw no event does not miss events published while it was away: the stream "
+                    "names a resume point, or the server replays from the start of its history.",
         quote="Set the last event ID string of the event source to the value of the last event ID buffer. "
               "The buffer does not get reset")
 async def resume_point_before_first_event(ctx: SseContext) -> Verdict:
@@ -97,9 +102,10 @@ async def resume_point_before_first_event(ctx: SseContext) -> Verdict:
     return Verdict(actual=f"delivered after a reconnect with Last-Event-ID {last!r}")
 
 
-@G.case("last-event-id-non-ascii", level=MUST,
+@G.case("last-event-id-non-ascii", level=STRICT,
         desc="Subscribes with Last-Event-ID: \u2026 (U+2026 as UTF-8), an id it never issued",
-        requirement="The server MUST accept any Last-Event-ID (UTF-8, unknown): 200 text/event-stream.",
+        requirement="Recommended, not a spec requirement (the quoted text is descriptive): the server"
+                    " accepts any Last-Event-ID (UTF-8, unknown): 200 text/event-stream.",
         quote=_QUOTE)
 async def last_event_id_non_ascii(ctx: SseContext) -> Verdict:
     token = ctx.token()

@@ -15,9 +15,10 @@ from conformance.wire.wsframes import BINARY, CONT, TEXT
 
 DATA = group("ws", "5.6", "Data Frames")
 
-QUOTE_TEXT = "Text: The \"Payload data\" is text data encoded as UTF-8."
-QUOTE_BINARY = "Binary: The \"Payload data\" is arbitrary binary data whose interpretation is solely up to " \
-               "the application layer."
+QUOTE_RECEIVE = "Clients and servers MUST support receiving both fragmented and unfragmented messages."
+QUOTE_TEXT = QUOTE_RECEIVE + " ... Text: The \"Payload data\" is text data encoded as UTF-8."
+QUOTE_BINARY = QUOTE_RECEIVE + " ... Binary: The \"Payload data\" is arbitrary binary data whose " \
+               "interpretation is solely up to the application layer."
 QUOTE_LENGTH = "Payload length: 7 bits, 7+16 bits, or 7+64 bits ... the minimal number of bytes MUST be " \
                "used to encode the length"
 
@@ -83,9 +84,7 @@ FRAGMENTS = group("ws", "5.4", "Fragmentation")
     desc="Sends a 65536-octet text message as 51 fragments of at most 1300 octets (Autobahn's "
          "autoFragmentSize = 1300)",
     requirement="The echo server MUST reassemble the fragments and send the whole message back.",
-    quote="A fragmented message consists of a single frame with the FIN bit clear and an opcode other "
-          "than 0, followed by zero or more frames with the FIN bit clear and the opcode set to 0, and "
-          "terminated by a single frame with the FIN bit set and an opcode of 0.",
+    quote=QUOTE_RECEIVE,
 )
 async def text_auto_fragmented(ws: WsClient) -> Verdict:
     await _steps.opened(ws)

@@ -83,7 +83,9 @@ def _alone(slug: str, autobahn: str | None, bad: dict[str, object], what: str, q
         await ws.send_frame(**bad)  # type: ignore[arg-type]
         verdict = await expect.fail(ws, 1002)
         # an empty close in reply to a close frame is a normal close, not the failure §5.2 demands
-        return _steps.code_required(verdict, ws, [1002]) if bad["opcode"] == CLOSE else verdict
+        if bad["opcode"] != CLOSE:
+            return verdict
+        return _steps.code_required(verdict, ws, [1002], empty_stimulus=not bad["payload"])
 
 
 # 3.2-3.4: 0xA1 (RSV2), 0xB1 (RSV2+RSV3), 0xC1 (RSV1) text frames after a valid message

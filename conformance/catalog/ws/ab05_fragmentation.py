@@ -21,7 +21,13 @@ QUOTE_CONTROL = "All control frames MUST have a payload length of 125 bytes or l
 QUOTE_MESSAGE = "A fragmented message consists of a single frame with the FIN bit clear and an opcode " \
                 "other than 0, followed by zero or more frames with the FIN bit clear and the opcode set " \
                 "to 0, and terminated by a single frame with the FIN bit set and an opcode of 0."
-QUOTE_INJECT = "Control frames (see Section 5.5) MAY be injected in the middle of a fragmented message."
+QUOTE_RECEIVE = "Clients and servers MUST support receiving both fragmented and unfragmented messages."
+#: §5.4 defines the message structure; §10.7 makes checking it a MUST ("MAY drop the TCP connection" or,
+#: after the handshake, "SHOULD send a Close frame with an appropriate status code")
+QUOTE_STRAY = QUOTE_MESSAGE + " ... Incoming data MUST always be validated by both clients and servers."
+QUOTE_INJECT = "Control frames (see Section 5.5) MAY be injected in the middle of a fragmented message. " \
+               "... An endpoint MUST be capable of handling control frames in the middle of a fragmented " \
+               "message."
 QUOTE_ORDER = "The fragments of one message MUST NOT be interleaved between the fragments of another " \
               "message unless an extension has been negotiated that can interpret the interleaving."
 CHOPS = {None: "", "frame": " (each frame one TCP write)", 1: " (one octet per TCP write)"}
@@ -56,7 +62,7 @@ def _echo_case(slug: str, autobahn: str, steps: list[Step], what: str, expected:
         requirement="The server MUST " + ("answer the ping with a pong before echoing the whole message."
                                           if any(isinstance(e, Pong) for e in expected)
                                           else "reassemble the fragments and echo the whole message."),
-        quote=QUOTE_INJECT if any(isinstance(e, Pong) for e in expected) else QUOTE_MESSAGE,
+        quote=QUOTE_INJECT if any(isinstance(e, Pong) for e in expected) else QUOTE_RECEIVE,
     )
     async def run(ws: WsClient) -> Verdict:
         await _steps.opened(ws)
@@ -92,20 +98,20 @@ for _n, (_fin, _chop) in enumerate(((True, None), (True, "frame"), (True, 1), (F
     _chops = {None: "", "frame": "-frame-chops", 1: "-octet-chops"}[_chop]
     _fail_case(f"stray-cont-{_flag}-then-text{_chops}", f"5.{_n}", [(CONT, NC, _fin), (TEXT, HELLO, True)],
                f"a continuation frame with FIN={int(_fin)} when no message is in "
-               "progress, then a text message", QUOTE_MESSAGE, chop=_chop)
+               "progress, then a text message", QUOTE_STRAY, chop=_chop)
 
 _fail_case("stray-cont-after-message", "5.15",
            [(TEXT, F1, False), (CONT, F2, True), (CONT, F3, False), (TEXT, F4, True)],
            "a text message in 2 fragments, then a continuation frame (FIN=0) with nothing to continue, "
-           "then a text message", QUOTE_MESSAGE, ok=("fragment1fragment2",))
+           "then a text message", QUOTE_STRAY, ok=("fragment1fragment2",))
 _fail_case("stray-cont-nofin-twice", "5.16",
            [(CONT, F1, False), (TEXT, F2, False), (CONT, F3, True)] * 2,
            "twice: a continuation frame (FIN=0) with nothing to continue, then a text message in 2 fragments",
-           QUOTE_MESSAGE)
+           QUOTE_STRAY)
 _fail_case("stray-cont-fin-twice", "5.17",
            [(CONT, F1, True), (TEXT, F2, False), (CONT, F3, True)] * 2,
            "twice: a continuation frame (FIN=1) with nothing to continue, then a text message in 2 fragments",
-           QUOTE_MESSAGE)
+           QUOTE_STRAY)
 _fail_case("text-opcode-in-continuation", "5.18", [(TEXT, F1, False), (TEXT, F2, True)],
            "a text message in 2 fragments whose second frame has opcode text instead of continuation",
            QUOTE_ORDER)

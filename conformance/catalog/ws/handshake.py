@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from conformance import expect
 from conformance.catalog.ws import _steps
-from conformance.model import MAY, MUST, SHOULD, CaseFailed, Level, Skip, Verdict, group
+from conformance.model import MUST, STRICT, CaseFailed, Level, Skip, Verdict, group
 from conformance.wire.http import HttpResponse
 from conformance.wire.ws import WsClient
 
@@ -23,7 +23,9 @@ QUOTE_HOST = "(RFC 6455 §4.2.1: 2. A |Host| header field containing the server'
              "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message " \
              "that lacks a Host header field and to any that contains more than one Host header field line " \
              "or a Host header field with an invalid field value."
-QUOTE_ACCEPT = "A |Sec-WebSocket-Accept| header field.  The value of this header field is constructed by " \
+QUOTE_ACCEPT = "If the server chooses to accept the incoming connection, it MUST reply with a valid HTTP " \
+               "response indicating the following. ... A |Sec-WebSocket-Accept| header field.  The " \
+               "value of this header field is constructed by " \
                "concatenating /key/, defined above in step 4 in Section 4.2.2, with the string " \
                "\"258EAFA5-E914-47DA-95CA-C5AB0DC85B11\", taking the SHA-1 hash of this concatenated value " \
                "to obtain a 20-byte value and base64-encoding (see Section 4 of [RFC4648]) this 20-byte hash."
@@ -91,12 +93,13 @@ def _check_version_header(response: HttpResponse) -> None:
 
 
 def _unsupported_version(slug: str, version: str, level: Level) -> None:
-    exact = level is SHOULD
+    exact = level is STRICT
 
     @VERSIONS.case(
         slug, level=level,
         desc=f"Sends an opening handshake with Sec-WebSocket-Version: {version}",
-        requirement="The server SHOULD answer exactly 426 Upgrade Required (with Sec-WebSocket-Version)."
+        requirement="Stricter than RFC 6455 (426 is the RFC's example, \"such as 426 Upgrade Required\"): "
+                    "the server answers exactly 426 Upgrade Required (with Sec-WebSocket-Version)."
         if exact else "The server MUST refuse with an HTTP error (4xx) carrying a Sec-WebSocket-Version "
                       "header that lists the versions it supports (13).",
         quote="If this version does not match a version understood by the server, the server MUST abort the "
@@ -116,7 +119,7 @@ def _unsupported_version(slug: str, version: str, level: Level) -> None:
 # servers may still support it (npm ws, aiohttp do), which §4.4 allows
 _unsupported_version("unsupported-version-9", "9", MUST)
 _unsupported_version("unsupported-version-14", "14", MUST)
-_unsupported_version("unsupported-version-426", "9", SHOULD)
+_unsupported_version("unsupported-version-426", "9", STRICT)
 
 
 @SENDING.case(
@@ -154,9 +157,10 @@ async def subprotocol_from_offered(ws: WsClient) -> Verdict:
 
 
 @SENDING.case(
-    "foreign-origin", level=MAY, section="10.2",
+    "foreign-origin", level=STRICT, section="10.2",
     desc="Sends a valid opening handshake with Origin: http://rtconform.invalid",
-    requirement="Informational: a server MAY refuse origins it does not expect (403); recorded, not judged.",
+    requirement="Informational (a measurement): the RFC's recommendation applies only to servers meant for "
+                "certain sites, which the runner cannot know; whether the server refuses (403) is recorded.",
     quote="If the origin indicated is unacceptable to the server, then it SHOULD respond to the WebSocket "
           "handshake with a reply containing an appropriate HTTP error code (such as 403 Forbidden) and "
           "abort the WebSocket handshake described in this section.",

@@ -24,11 +24,19 @@ stimulus; the rest covers what Autobahn never tests. Differences in judging, all
 * **2.10 / 2.11**: a pong for only the most recent of several pings is allowed (§5.5.3): informational,
   not failed.
 * **6.4.x fail-fast** is split: the MUST cases (Autobahn ids) pass when the server fails with 1007 at any
-  point after the invalid octets; the `utf8-fail-fast-*` SHOULD cases pass only when it fails before the
-  message is complete. Autobahn's 1 s waits are 0.1 s / at most 0.5 s (the wait ends when the server fails).
-* **Close codes**: 1012-1014 are valid (echoed like 7.7.x), 1015 is invalid on the wire (like 7.9.x).
-* **Malformed close frames** (3.7, 7.3.2, 7.3.6, 7.5.1, 7.9.x, 1015): an empty close frame in reply is a
-  normal close, not a failure with a status code; Autobahn accepts it, the runner does not.
+  point after the invalid octets; the `utf8-fail-fast-*` STRICT cases (Autobahn's preference, no RFC
+  sentence) pass only when it fails before the message is complete. Autobahn's 1 s waits are 0.1 s / at
+  most 0.5 s (the wait ends when the server fails).
+* **Levels** are the keyword of the quoted sentence; **STRICT** marks what is stricter than RFC 6455
+  (Autobahn's expectations beyond the RFC, the RFC's examples, measurements): run with `--strict`, never
+  gating.
+* **Close codes**: a reply to a valid close with another code than the expected ones is non-strict
+  (§5.5.1: the reply is a MUST, echoing the code is what an endpoint "typically" does; Autobahn fails
+  it). 1012-1014 (IANA, not RFC 6455) are STRICT; 1015 is invalid on the wire (like 7.9.x).
+* **Malformed close frames** (3.7, 7.3.2, 7.3.6, 7.5.1, 7.9.x, 1015): an empty close frame in reply is
+  non-strict (§7.1.7: the status code is a SHOULD); Autobahn accepts it. A normal code (1000) fails.
+* **2.7 / 2.8** (no reply to an unsolicited pong) are STRICT; in 2.9 a pong answering the unsolicited
+  pong is non-strict (a pong MAY be sent unsolicited).
 * **Every case** fails when a server frame is masked, has RSV bits, a non-minimal length, invalid UTF-8
   text, a close code that must not be on the wire (1005, 1006, 1015) or follows the server's close; a
   server that leaves TCP open after the closing handshake is non-strict (§7.1.1).

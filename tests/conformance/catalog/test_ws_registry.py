@@ -67,11 +67,13 @@ def test_extra_cases_fill_the_gaps_autobahn_leaves() -> None:
         assert extra in ids, extra
 
 
-def test_fail_fast_is_its_own_should_level() -> None:
+def test_fail_fast_is_its_own_strict_level() -> None:
+    """RFC 6455 has no fail-fast sentence: it is Autobahn's preference, STRICT (not SHOULD)."""
     by_id = {c.id: c for c in CASES}
     for kind in ("frames", "cut-frame", "chops", "cut-chops"):
         assert by_id[f"ws/8.1/utf8-out-of-range-{kind}"].level is MUST
-        assert by_id[f"ws/8.1/utf8-fail-fast-{kind}"].level is Level.SHOULD
+        assert by_id[f"ws/8.1/utf8-fail-fast-{kind}"].level is Level.STRICT
+    assert by_id["ws/8.1/close-reason-fail-fast"].level is Level.STRICT
 
 
 def test_utf8_corpus_is_autobahns_132_sequences_with_their_validity() -> None:
