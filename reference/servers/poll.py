@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 from reference.core.poll import encode_answer
 from reference.core.sse.history import parse_id
-from reference.servers.sse import answer_preflight, answer_publish
-from reference.servers.sse_app import Hub
-from reference.servers.sse_http import HttpConnection, HttpServer, Request, cors_headers
+from reference.servers.http_server import HttpConnection, HttpServer, Request, cors_headers
+from reference.servers.pubsub import Hub, answer_preflight, answer_publish
 
 __all__ = ["PollServer", "PollSettings"]
 

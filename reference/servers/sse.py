@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from dataclasses import dataclass
 
 from reference.core.sse.encoder import encode_comment, encode_event, encode_retry
 from reference.core.sse.history import StoredEvent, parse_id
-from reference.servers.sse_app import Hub, PublishError, Subscriber, parse_publish
-from reference.servers.sse_http import HttpConnection, HttpServer, Request, cors_headers
+from reference.servers.http_server import HttpConnection, HttpServer, Request, cors_headers
+from reference.servers.pubsub import Hub, Subscriber, answer_preflight, answer_publish
 
 __all__ = ["SseServer", "SseSettings"]
 
@@ -56,32 +55,6 @@ class SseSettings:
     shutdown_timeout: float = 2.0
     stream_path: str = "/events"
     publish_path: str = "/publish"
-
-
-_PREFLIGHT = [("Access-Control-Allow-Methods", "GET, POST, OPTIONS"), ("Access-Control-Max-Age", "600")]
-_ALLOWED_HEADERS = "Last-Event-ID, Content-Type, Cache-Control"
-
-
-async def answer_preflight(conn: HttpConnection, request: Request) -> None:
-    """204 to a CORS preflight; ``Last-Event-ID`` is allowed (an unsafe value needs a preflight)."""
-    asked = request.header("access-control-request-headers")
-    allowed = f"{_ALLOWED_HEADERS}, {asked}" if asked else _ALLOWED_HEADERS
-    await conn.respond(204, [*cors_headers(request), *_PREFLIGHT,
-                             ("Access-Control-Allow-Headers", allowed)])
-
-
-async def answer_publish(conn: HttpConnection, request: Request, hub: Hub, max_size: int) -> None:
-    """``POST /publish``: 200 ``{"id": "N"}``, or 400/405/413 with the reason."""
-    if request.method != "POST":
-        await conn.respond(405, [("Allow", "POST, OPTIONS")], b"publish with POST\n")
-        return
-    try:
-        stored = await hub.publish(parse_publish(request, max_size))
-    except PublishError as exc:
-        await conn.respond(exc.status, cors_headers(request), (exc.reason + "\n").encode())
-        return
-    await conn.respond(200, cors_headers(request), json.dumps({"id": stored.id}).encode(),
-                       content_type="application/json")
 
 
 class SseServer(HttpServer):

@@ -1,9 +1,11 @@
-"""HTTP/1.1 plumbing shared by the SSE and long-polling reference servers (asyncio streams + h11).
+"""A protocol-neutral HTTP/1.1 server on asyncio streams and h11, for the plain-HTTP reference servers.
 
 One :class:`HttpConnection` per TCP connection reads requests one after another (keep-alive) and writes
 either a complete response or a streamed (chunked) body. :class:`HttpServer` owns the listener, counts
 the connections and shuts down as the WebSocket server does: stop listening, ask every handler to end
-cleanly, wait ``shutdown_timeout``, drop the rest. Protocol behaviour lives in ``sse.py``/``poll.py``.
+cleanly, wait ``shutdown_timeout``, drop the rest. :func:`run_until_signal` is the main loop of a server
+process. Nothing here knows a protocol: SSE and long polling are handlers (``sse.py``, ``poll.py``).
+Not to be confused with ``ws_upgrade.py``, which reads the one request head of a WebSocket upgrade.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import h11
 
-from reference.servers._signals import STOP_SIGNALS, wait_for_stop_signal
+from reference.servers.stop_signals import STOP_SIGNALS, wait_for_stop_signal
 
 __all__ = ["HttpConnection", "HttpServer", "Request", "cors_headers", "run_until_signal"]
 
