@@ -168,7 +168,7 @@ class FrameParser:
             raise LocalProtocolError(f"reserved opcode {b0 & 0x0F:#x}")
         fin = bool(b0 & _FIN)
         length = b1 & 0x7F
-        is_control = opcode >= Opcode.CLOSE
+        is_control = opcode.is_control
         if is_control:
             # RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST
             # NOT be fragmented."
@@ -244,7 +244,7 @@ def serialize_frame(frame: Frame, mask_key: bytes | None = None) -> bytes:
     """
     payload, opcode = frame.payload, frame.opcode
     length = len(payload)
-    if opcode >= Opcode.CLOSE and (length > MAX_CONTROL_PAYLOAD or not frame.fin):
+    if opcode.is_control and (length > MAX_CONTROL_PAYLOAD or not frame.fin):
         raise LocalProtocolError(f"control frame must be final and <= 125 bytes: {opcode.name} of {length}")
     b0 = (frame.fin << 7) | (frame.rsv1 << 6) | (frame.rsv2 << 5) | (frame.rsv3 << 4) | opcode
     mask_bit = 0

@@ -1,4 +1,5 @@
-"""``reference/servers``: shared plumbing below, one leaf per protocol above; leaves never import each other."""
+"""``reference/servers``: shared plumbing below, one leaf per protocol above; leaves never import
+each other."""
 
 from __future__ import annotations
 
