@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -22,7 +23,8 @@ import h11
 
 from reference.servers.stop_signals import STOP_SIGNALS, wait_for_stop_signal
 
-__all__ = ["HttpConnection", "HttpServer", "Request", "cors_headers", "run_until_signal"]
+__all__ = ["HttpConnection", "HttpServer", "Request", "cors_field_problem", "cors_headers",
+           "run_until_signal"]
 
 _READ_SIZE = 65536
 _Headers = Iterable[tuple[str, str]]
@@ -30,6 +32,11 @@ _Headers = Iterable[tuple[str, str]]
 _REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
             408: "Request Timeout", 413: "Content Too Large", 431: "Request Header Fields Too Large",
             503: "Service Unavailable"}
+
+
+#: RFC 9110 §5.6.2: "token = 1*tchar", tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+#: "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 class HttpError(Exception):
@@ -54,6 +61,28 @@ class Request:
     def header(self, name: str) -> str | None:
         """A header value by case-insensitive name (the last one when repeated)."""
         return self.headers.get(name.lower())
+
+
+def cors_field_problem(headers: dict[str, str]) -> str | None:
+    """Why a CORS request field the server echoes cannot be echoed, or None when both are fine.
+
+    ``cors_headers`` and the preflight write ``Origin`` and ``Access-Control-Request-Headers`` back into a
+    response header, which must be ASCII. Checked when the request is read, so a bad value gets a 400
+    before any handler runs and changes nothing (a refused publish is not stored).
+    """
+    origin = headers.get("origin")
+    # RFC 6454 §7.1: "serialized-origin = scheme "://" host [ ":" port ]" (RFC 3986 parts: ASCII only).
+    if origin is not None and not origin.isascii():
+        return f"origin must be ascii, got {origin!r}"
+    asked = headers.get("access-control-request-headers")
+    if asked is not None:
+        # WHATWG Fetch §3.2.2: "`Access-Control-Request-Headers` Indicates which headers a future CORS
+        # request to the same resource might use": a list of header names. RFC 9110 §5.6.1.2: "A recipient
+        # MUST parse and ignore a reasonable number of empty list elements".
+        names = [name.strip(" \t") for name in asked.split(",")]
+        if not all(_TOKEN.fullmatch(name) for name in names if name):
+            return f"access-control-request-headers must list header names, got {asked!r}"
+    return None
 
 
 def cors_headers(request: Request) -> list[tuple[str, str]]:
@@ -132,6 +161,9 @@ class HttpConnection:
                 if size > self._max_head:
                     limit = self._max_head
                     raise HttpError(431, f"request head too large: {size} bytes, the limit is {limit}")
+                problem = cors_field_problem(_header_fields(event))
+                if problem is not None:
+                    raise HttpError(400, problem)
                 head = event
             elif isinstance(event, h11.Data):
                 body += event.data
@@ -194,15 +226,18 @@ class HttpConnection:
         self.writer.transport.abort()
 
 
+def _header_fields(head: h11.Request) -> dict[str, str]:
+    # RFC 9110 §5.5: field values are octets; Last-Event-ID is UTF-8 (WHATWG HTML §9.2.4).
+    return {k.decode("ascii").lower(): v.decode("utf-8", "replace") for k, v in head.headers}
+
+
 def _request(head: h11.Request, body: bytes) -> Request:
     target = head.target.decode("ascii", "replace")
     parts = urlsplit(target)
     return Request(
         method=head.method.decode("ascii"), path=parts.path or "/",
         query=dict(parse_qsl(parts.query, keep_blank_values=True)),
-        # RFC 9110 §5.5: field values are octets; Last-Event-ID is UTF-8 (WHATWG HTML §9.2.4).
-        headers={k.decode("ascii").lower(): v.decode("utf-8", "replace") for k, v in head.headers},
-        body=body)
+        headers=_header_fields(head), body=body)
 
 
 Handler = Callable[[HttpConnection], Awaitable[None]]

@@ -143,10 +143,10 @@ async def answer_publish(conn: HttpConnection, request: Request, hub: Hub, max_s
     if request.method != "POST":
         await conn.respond(405, [("Allow", "POST, OPTIONS")], b"publish with POST\n")
         return
+    cors = cors_headers(request)  # before storing: nothing after the store may fail
     try:
         stored = await hub.publish(parse_publish(request, max_size))
     except PublishError as exc:
-        await conn.respond(exc.status, cors_headers(request), (exc.reason + "\n").encode())
+        await conn.respond(exc.status, cors, (exc.reason + "\n").encode())
         return
-    await conn.respond(200, cors_headers(request), json.dumps({"id": stored.id}).encode(),
-                       content_type="application/json")
+    await conn.respond(200, cors, json.dumps({"id": stored.id}).encode(), content_type="application/json")
