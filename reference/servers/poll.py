@@ -16,7 +16,7 @@ import asyncio
 from dataclasses import dataclass
 
 from reference.core.poll import encode_answer
-from reference.core.sse.history import parse_id
+from reference.core.sse.history import id_problem
 from reference.servers.http_server import HttpConnection, HttpServer, Request, cors_headers
 from reference.servers.pubsub import Hub, answer_preflight, answer_publish
 
@@ -79,10 +79,11 @@ class PollServer(HttpServer):
         """Answer one poll; False when the peer left while it was held."""
         history = self.hub.history
         text = request.query.get("cursor")
-        cursor = history.last_seq if text is None else parse_id(text)
-        if cursor is None:
-            await conn.respond(400, cors_headers(request), f"cursor must be digits, not {text!r}\n".encode())
+        problem = None if text is None else id_problem(text)
+        if problem is not None:
+            await conn.respond(400, cors_headers(request), f"cursor {problem}, not {text!r}\n".encode())
             return True
+        cursor = history.last_seq if text is None else int(text)
         messages = history.after(cursor, self.settings.max_batch)
         keep = True
         if not messages and not self.hub.stopping:

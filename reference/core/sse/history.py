@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["History", "StoredEvent", "parse_id"]
+__all__ = ["MAX_ID_DIGITS", "History", "StoredEvent", "id_problem", "parse_id"]
+
+#: Ids are counters below 10**18 (they fit in 63 bits); a longer digit string is no id this history issued.
+MAX_ID_DIGITS = 18
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +36,18 @@ class StoredEvent:
         return str(self.seq)
 
 
+def id_problem(text: str) -> str | None:
+    """Why ``text`` is not an id or cursor this history could have issued, or None when it could be."""
+    if not text.isascii() or not text.isdigit():
+        return "must be digits"
+    if len(text) > MAX_ID_DIGITS:
+        return f"must be at most {MAX_ID_DIGITS} digits"
+    return None
+
+
 def parse_id(text: str) -> int | None:
     """An id or cursor as an integer, or None when it is not one this history issued (e.g. "…", "-1")."""
-    if not text.isascii() or not text.isdigit() or len(text) > 18:
-        return None
-    return int(text)
+    return None if id_problem(text) is not None else int(text)
 
 
 class History:

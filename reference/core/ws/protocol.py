@@ -265,7 +265,7 @@ class Connection:
             self._utf8.reset()
         # The next frame may only bring what is left of the message size limit; the parser refuses a
         # larger one from its header, before buffering it.
-        self._parser.max_size = self.max_message_size - self._message_size
+        self._parser.message_received = self._message_size
 
     def _validate_partial_text(self) -> None:
         """Validate the arrived part of a text frame whose payload is incomplete.

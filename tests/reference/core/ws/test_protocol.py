@@ -479,7 +479,13 @@ class TestSizeLimit:
         conn = Connection(max_message_size=10)
         conn.receive_data(client(Opcode.TEXT, b"x" * 6, fin=False))
         conn.receive_data(client(Opcode.CONT, b"y" * 5)[:2])
-        assert_failing(conn, 1009, "frame payload of 5 bytes exceeds the limit of 4")
+        assert_failing(conn, 1009, "message of at least 11 bytes exceeds the limit of 10")
+
+    def test_the_reason_names_the_limit_not_what_is_left_of_it(self) -> None:
+        """Issue 11.12: a full allowance used to read "exceeds the limit of 0"."""
+        conn = Connection(max_message_size=10)
+        conn.receive_data(client(Opcode.BINARY, b"x" * 10, fin=False) + client(Opcode.CONT, b"y")[:2])
+        assert_failing(conn, 1009, "message of at least 11 bytes exceeds the limit of 10")
 
     def test_control_frames_do_not_count_towards_the_message(self) -> None:
         conn = Connection(max_message_size=10)
