@@ -11,13 +11,15 @@ Routes (the testee contract, docs/testee-contract.md):
 * ``OPTIONS``: a CORS preflight allowing ``Last-Event-ID``.
 
 A subscriber that falls ``queue_size`` events behind, or whose socket takes more than ``send_timeout``
-to accept a write, is dropped (its stream ends); the others never wait for it.
+to accept a write, is dropped (its stream ends); the others never wait for it. Each event is encoded once
+for all its subscribers (``SseServer.encoded``, a cache of at most ``wire_cache_size`` bytes).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from reference.core.sse.encoder import encode_comment, encode_event, encode_retry
@@ -41,6 +43,8 @@ class SseSettings:
         send_timeout: seconds a write may wait for a slow reader before the subscriber is dropped.
         max_publish_size: largest publish body in bytes (413 past it).
         write_high_water: bytes buffered per connection before a write waits for the socket.
+        wire_cache_size: bytes of encoded events kept so that an event is encoded once for all its
+            subscribers, not once each (the most recently used events; the newest is always kept).
         shutdown_timeout: seconds streams get to end cleanly on shutdown.
         stream_path, publish_path: the routes.
     """
@@ -52,6 +56,7 @@ class SseSettings:
     send_timeout: float = 5.0
     max_publish_size: int = 1 << 20
     write_high_water: int = 64 * 1024
+    wire_cache_size: int = 16 << 20
     shutdown_timeout: float = 2.0
     stream_path: str = "/events"
     publish_path: str = "/publish"
@@ -63,6 +68,9 @@ class SseServer(HttpServer):
     def __init__(self, settings: SseSettings | None = None) -> None:
         self.settings = settings or SseSettings()
         self.hub = Hub(self.settings.history_size, self.settings.queue_size)
+        # seq -> encoded event, least recently used first; its total size in bytes (see ``encoded``).
+        self._wire: OrderedDict[int, bytes] = OrderedDict()
+        self._wire_bytes = 0
         super().__init__(self._handle, self._end_all, shutdown_timeout=self.settings.shutdown_timeout,
                          path=self.settings.stream_path, max_body_size=self.settings.max_publish_size)
 
@@ -118,6 +126,23 @@ class SseServer(HttpServer):
         """One stored event on the wire."""
         return encode_event(event.data, event=event.event, id=event.id)
 
+    def encoded(self, event: StoredEvent) -> bytes:
+        """``encode(event)``, computed once and shared by every subscriber (a bounded LRU cache).
+
+        A payload of 1 MiB of line breaks is 7 MiB on the wire; encoding it once per subscriber cost the
+        event loop that much CPU for each of them.
+        """
+        cache = self._wire
+        data = cache.get(event.seq)
+        if data is not None:
+            cache.move_to_end(event.seq)
+            return data
+        data = cache[event.seq] = self.encode(event)
+        self._wire_bytes += len(data)
+        while self._wire_bytes > self.settings.wire_cache_size and len(cache) > 1:
+            self._wire_bytes -= len(cache.popitem(last=False)[1])
+        return data
+
     async def _stream(self, conn: HttpConnection, request: Request) -> None:
         sub = self.hub.subscribe()  # before reading the history: nothing falls between replay and live
         try:
@@ -129,7 +154,7 @@ class SseServer(HttpServer):
             if not await self._send(conn, self.first_block(resume)):
                 return
             for event in self.hub.history.after(resume):
-                if not await self._send(conn, self.encode(event)):
+                if not await self._send(conn, self.encoded(event)):
                     return
             await self._live(conn, sub)
         finally:
@@ -156,7 +181,7 @@ class SseServer(HttpServer):
                     with contextlib.suppress(OSError):
                         await asyncio.wait_for(conn.writer.drain(), self.settings.send_timeout)
                     return
-                if not await self._send(conn, self.encode(event)):
+                if not await self._send(conn, self.encoded(event)):
                     return
         finally:
             peer_gone.cancel()
