@@ -106,17 +106,20 @@ class HttpConnection:
         max_head_size: largest request head (431 past it).
         max_body_size: largest request body (413 past it).
         head_timeout: seconds a client has to send a complete request (408 after it).
+        send_timeout: seconds a complete response may wait for the peer to read it; after that the
+            connection is dropped (``respond`` raises ``ConnectionAbortedError``). None waits forever.
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
                  max_head_size: int = 16384, max_body_size: int = 1 << 20,
-                 head_timeout: float = 10.0) -> None:
+                 head_timeout: float = 10.0, send_timeout: float | None = None) -> None:
         self.reader = reader
         self.writer = writer
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=max_head_size)
         self._max_head = max_head_size
         self._max_body = max_body_size
         self._head_timeout = head_timeout
+        self._send_timeout = send_timeout
         #: Waiting for a request (between requests on a kept-alive connection): safe to close on shutdown.
         self.idle = False
 
@@ -192,7 +195,12 @@ class HttpConnection:
         if body and status != 204:
             self._send(h11.Data(data=body))
         self._send(h11.EndOfMessage())
-        await self.writer.drain()
+        try:
+            await asyncio.wait_for(self.writer.drain(), self._send_timeout)
+        except asyncio.TimeoutError:
+            # A peer that does not read would otherwise pin the response, and its handler, forever.
+            self.abort()
+            raise ConnectionAbortedError(f"response not read within {self._send_timeout} s") from None
 
     def start_stream(self, headers: _Headers) -> None:
         """Write a 200 head without Content-Length: the body is chunked (HTTP/1.1) or close-delimited."""
@@ -252,15 +260,17 @@ class HttpServer:
         shutdown_timeout: seconds the handlers get to finish once asked to.
         path: the path shown in :attr:`url` (the stream or poll route).
         max_body_size: largest request body (413 past it).
+        send_timeout: seconds a complete response may wait for its peer to read it (see ``HttpConnection``).
     """
 
     def __init__(self, handler: Handler, on_shutdown: Callable[[], None], *, shutdown_timeout: float = 2.0,
-                 path: str = "/", max_body_size: int = 1 << 20) -> None:
+                 path: str = "/", max_body_size: int = 1 << 20, send_timeout: float | None = None) -> None:
         self._handler = handler
         self._on_shutdown = on_shutdown
         self._shutdown_timeout = shutdown_timeout
         self._path = path
         self._max_body = max_body_size
+        self._send_timeout = send_timeout
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._conns: set[HttpConnection] = set()
@@ -273,7 +283,7 @@ class HttpServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        conn = HttpConnection(reader, writer, max_body_size=self._max_body)
+        conn = HttpConnection(reader, writer, max_body_size=self._max_body, send_timeout=self._send_timeout)
         self._tasks.add(task)
         self._conns.add(conn)
         try:

@@ -22,11 +22,18 @@ def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[t
                       help="answer a held poll with no messages after this long (default: %(default)s)")
     poll.add_argument("--max-batch", type=positive(int), default=256, metavar="N",
                       help="most messages in one answer (default: %(default)s)")
+    poll.add_argument("--max-answer-size", type=positive(int), default=1 << 20, metavar="BYTES",
+                      help="largest answer body; more messages wait for the next poll, the first one "
+                           "always goes (default: 1 MiB)")
+    poll.add_argument("--send-timeout", type=positive(float), default=5.0, metavar="SECONDS",
+                      help="drop a poller that does not read its answer for this long (default: %(default)s)")
 
 
 def _settings(args: argparse.Namespace) -> PollSettings:
     return PollSettings(
-        hold_timeout=args.hold_timeout, history_size=int(args.history_size), max_batch=int(args.max_batch),
+        hold_timeout=args.hold_timeout, history_size=int(args.history_size),
+        history_bytes=int(args.history_bytes), max_batch=int(args.max_batch),
+        max_answer_size=int(args.max_answer_size), send_timeout=args.send_timeout,
         max_publish_size=int(args.max_publish_size), shutdown_timeout=args.shutdown_timeout)
 
 

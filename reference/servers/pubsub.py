@@ -86,10 +86,11 @@ class Hub:
     Args:
         history_size: events kept for resuming.
         queue_size: events a subscriber may fall behind before it is dropped.
+        history_bytes: memory the history's events may occupy (see ``History``); None: no byte bound.
     """
 
-    def __init__(self, history_size: int, queue_size: int) -> None:
-        self.history = History(history_size)
+    def __init__(self, history_size: int, queue_size: int, history_bytes: int | None = None) -> None:
+        self.history = History(history_size, history_bytes)
         self.queue_size = queue_size
         self.subscribers: set[Subscriber] = set()
         self.waiters: set[asyncio.Event] = set()

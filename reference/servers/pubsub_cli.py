@@ -38,6 +38,9 @@ def add_pubsub_options(p: argparse.ArgumentParser, default_port: int) -> None:
                    help="port to bind; 0 picks a free one, printed as 'listening on http://HOST:PORT/PATH'")
     p.add_argument("--history-size", type=positive(int), default=1024, metavar="N",
                    help="events kept for resuming (default: %(default)s)")
+    p.add_argument("--history-bytes", type=positive(int), default=64 << 20, metavar="BYTES",
+                   help="memory the kept events may occupy; the oldest are forgotten past it, the newest "
+                        "is always kept (default: 64 MiB)")
     p.add_argument("--max-publish-size", type=positive(int), default=1 << 20, metavar="BYTES",
                    help="largest publish body; more gets 413 (default: 1 MiB)")
     p.add_argument("--shutdown-timeout", type=positive(float), default=2.0, metavar="SECONDS",

@@ -39,6 +39,8 @@ class SseSettings:
             seconds or so").
         retry_ms: the ``retry:`` reconnection time sent at the start of every stream.
         history_size: events kept for ``Last-Event-ID`` replay.
+        history_bytes: memory the kept events may occupy; the oldest are forgotten past it (the newest is
+            always kept). 1024 events of 1 MiB would otherwise be 1 GiB and more.
         queue_size: events a subscriber may fall behind before it is dropped.
         send_timeout: seconds a write may wait for a slow reader before the subscriber is dropped.
         max_publish_size: largest publish body in bytes (413 past it).
@@ -52,6 +54,7 @@ class SseSettings:
     heartbeat_interval: float = 15.0
     retry_ms: int = 1000
     history_size: int = 1024
+    history_bytes: int = 64 << 20
     queue_size: int = 256
     send_timeout: float = 5.0
     max_publish_size: int = 1 << 20
@@ -67,12 +70,13 @@ class SseServer(HttpServer):
 
     def __init__(self, settings: SseSettings | None = None) -> None:
         self.settings = settings or SseSettings()
-        self.hub = Hub(self.settings.history_size, self.settings.queue_size)
+        self.hub = Hub(self.settings.history_size, self.settings.queue_size, self.settings.history_bytes)
         # seq -> encoded event, least recently used first; its total size in bytes (see ``encoded``).
         self._wire: OrderedDict[int, bytes] = OrderedDict()
         self._wire_bytes = 0
         super().__init__(self._handle, self._end_all, shutdown_timeout=self.settings.shutdown_timeout,
-                         path=self.settings.stream_path, max_body_size=self.settings.max_publish_size)
+                         path=self.settings.stream_path, max_body_size=self.settings.max_publish_size,
+                         send_timeout=self.settings.send_timeout)
 
     def _end_all(self) -> None:
         self.hub.end_all()

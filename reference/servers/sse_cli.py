@@ -33,7 +33,8 @@ def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[t
 def _settings(args: argparse.Namespace) -> SseSettings:
     return SseSettings(
         heartbeat_interval=args.heartbeat_interval, retry_ms=int(args.retry),
-        history_size=int(args.history_size), queue_size=int(args.queue_size),
+        history_size=int(args.history_size), history_bytes=int(args.history_bytes),
+        queue_size=int(args.queue_size),
         send_timeout=args.send_timeout, max_publish_size=int(args.max_publish_size),
         shutdown_timeout=args.shutdown_timeout)
 
