@@ -11,7 +11,7 @@ from conformance.wire.endpoint import ALL_SCHEMES, Endpoint, parse_url
 from conformance.wire.http import build_http_request
 from conformance.wire.poll import HttpExchange
 from conformance.wire.sse import Subscription
-from reference.servers.sse_http import HttpServer
+from reference.servers.http_server import HttpServer
 
 T = TypeVar("T")
 S = TypeVar("S", bound=HttpServer)

@@ -4,21 +4,21 @@ The tree::
 
     ProtocolError(msg, close_code)
     ├── LocalProtocolError    a check failed: bad API use, or a parser rejected received bytes
-    │   ├── PayloadTooBig     a frame or message is larger than the configured limit
-    │   └── InvalidUtf8       text (a message or a close reason) is not valid UTF-8
+    │   ├── PayloadTooBig     a frame or message is larger than the configured limit (1009)
+    │   └── InvalidUtf8       text (a message or a close reason) is not valid UTF-8 (1007)
     └── RemoteProtocolError   the peer broke a rule; the connection is failing with ``close_code``
 
-As in h11, the parsers raise ``LocalProtocolError``; the receive path of a connection turns every error
-into a close code in one place (``reference.core.ws.protocol.close_code_for``) and exposes it as
-``RemoteProtocolError``; the ``close_code`` of a ``LocalProtocolError`` is only a default.
+Close codes have one source of truth: the error. Every ``ProtocolError`` carries the WebSocket close code
+that reports it, given where it is raised or else its class's ``default_close_code`` (1002, or the one its
+subclass names below). ``reference.core.ws.protocol.close_code_for`` only reads it (and gives 1011 to an
+exception that is not a ``ProtocolError``); it never decides a code by itself. As in h11, the parsers
+raise ``LocalProtocolError``; a connection that fails on received input records a ``RemoteProtocolError``
+with the same code.
 """
 
 from __future__ import annotations
 
 __all__ = ["InvalidUtf8", "LocalProtocolError", "PayloadTooBig", "ProtocolError", "RemoteProtocolError"]
-
-#: RFC 6455 §7.4.1: "1002 indicates that an endpoint is terminating the connection due to a protocol error."
-_PROTOCOL_ERROR = 1002
 
 
 class ProtocolError(Exception):
@@ -26,11 +26,13 @@ class ProtocolError(Exception):
 
     Args:
         msg: Short, lower-case description showing the offending value.
-        close_code: The close code to send when this error fails a connection.
+        close_code: The close code to send when this error fails a connection; None takes the class's
+            ``default_close_code``.
     """
 
-    #: The close code when none is given: each subclass names the code its kind of error fails with.
-    default_close_code = _PROTOCOL_ERROR
+    #: RFC 6455 §7.4.1: "1002 indicates that an endpoint is terminating the connection due to a protocol
+    #: error." Subclasses name the code their kind of error fails with.
+    default_close_code = 1002
 
     def __init__(self, msg: str, close_code: int | None = None) -> None:
         super().__init__(msg)
@@ -49,12 +51,18 @@ class RemoteProtocolError(ProtocolError):
 class PayloadTooBig(LocalProtocolError):
     """A frame or message is larger than the configured maximum size."""
 
-    #: RFC 6455 §7.4.1: "1009 indicates ... a message that is too big for it to process."
+    #: RFC 6455 §7.4.1: "1009 indicates that an endpoint is terminating the connection because it has
+    #: received a message that is too big for it to process."
     default_close_code = 1009
 
 
 class InvalidUtf8(LocalProtocolError):
-    """Bytes that must be UTF-8 (a text message, a close reason) are not."""
+    """Bytes that must be UTF-8 (a text message, a close reason) are not.
 
-    #: RFC 6455 §7.4.1: "1007 indicates ... data within a message that was not consistent with the type".
+    RFC 6455 §8.1: invalid UTF-8 in text "MUST _Fail the WebSocket Connection_".
+    """
+
+    #: RFC 6455 §7.4.1: "1007 indicates that an endpoint is terminating the connection because it has
+    #: received data within a message that was not consistent with the type of the message (e.g., non-UTF-8
+    #: [RFC3629] data within a text message)."
     default_close_code = 1007

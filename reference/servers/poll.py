@@ -2,7 +2,8 @@
 
 Routes (the testee contract, docs/testee-contract.md):
 
-* ``GET /poll?cursor=N[&client=ID]``: answered at once with the retained messages newer than N, else
+* ``GET /poll?cursor=N[&client=ID]``: answered at once with the retained messages newer than N (at
+  most ``max_batch`` of them in at most ``max_answer_size`` bytes, but always the first), else
   held until one is published or ``hold_timeout`` passes, then 200 JSON
   ``{"cursor": M, "messages": [{"id": "7", "data": "...", "event": null}]}`` (an empty list on timeout).
   Without ``cursor`` the poll starts at the newest message. A second poll with the same ``client`` while
@@ -16,10 +17,9 @@ import asyncio
 from dataclasses import dataclass
 
 from reference.core.poll import encode_answer
-from reference.core.sse.history import parse_id
-from reference.servers.sse import answer_preflight, answer_publish
-from reference.servers.sse_app import Hub
-from reference.servers.sse_http import HttpConnection, HttpServer, Request, cors_headers
+from reference.core.sse.history import id_problem
+from reference.servers.http_server import HttpConnection, HttpServer, Request, cors_headers
+from reference.servers.pubsub import Hub, answer_preflight, answer_publish
 
 __all__ = ["PollServer", "PollSettings"]
 
@@ -32,7 +32,13 @@ class PollSettings:
         hold_timeout: seconds a poll is held without news (RFC 6202 §5.5: "generally 30 seconds is a safer
             value").
         history_size: messages kept for cursors.
+        history_bytes: memory the kept messages may occupy; the oldest are forgotten past it (the newest is
+            always kept). 1024 messages of 1 MiB would otherwise be 1 GiB and more.
         max_batch: most messages in one answer.
+        max_answer_size: largest answer body in bytes; the messages that do not fit wait for the next poll.
+            The first message always goes, however large (JSON can make it six times its publish size).
+        send_timeout: seconds an answer may wait for a poller that does not read it; then the connection
+            is dropped, so a poller that never reads cannot pin its answer.
         max_publish_size: largest publish body (413 past it).
         shutdown_timeout: seconds held polls get to be answered on shutdown.
         poll_path, publish_path: the routes.
@@ -40,7 +46,10 @@ class PollSettings:
 
     hold_timeout: float = 25.0
     history_size: int = 1024
+    history_bytes: int = 64 << 20
     max_batch: int = 256
+    max_answer_size: int = 1 << 20
+    send_timeout: float = 5.0
     max_publish_size: int = 1 << 20
     shutdown_timeout: float = 2.0
     poll_path: str = "/poll"
@@ -52,10 +61,11 @@ class PollServer(HttpServer):
 
     def __init__(self, settings: PollSettings | None = None) -> None:
         self.settings = settings or PollSettings()
-        self.hub = Hub(self.settings.history_size, queue_size=1)
+        s = self.settings
+        self.hub = Hub(s.history_size, queue_size=1, history_bytes=s.history_bytes)
         self._held: dict[str, asyncio.Event] = {}
-        super().__init__(self._handle, self._end_all, shutdown_timeout=self.settings.shutdown_timeout,
-                         path=self.settings.poll_path, max_body_size=self.settings.max_publish_size)
+        super().__init__(self._handle, self._end_all, shutdown_timeout=s.shutdown_timeout, path=s.poll_path,
+                         max_body_size=s.max_publish_size, send_timeout=s.send_timeout)
 
     def _end_all(self) -> None:
         self.hub.end_all()
@@ -80,10 +90,11 @@ class PollServer(HttpServer):
         """Answer one poll; False when the peer left while it was held."""
         history = self.hub.history
         text = request.query.get("cursor")
-        cursor = history.last_seq if text is None else parse_id(text)
-        if cursor is None:
-            await conn.respond(400, cors_headers(request), f"cursor must be digits, not {text!r}\n".encode())
+        problem = None if text is None else id_problem(text)
+        if problem is not None:
+            await conn.respond(400, cors_headers(request), f"cursor {problem}, not {text!r}\n".encode())
             return True
+        cursor = history.last_seq if text is None else int(text)
         messages = history.after(cursor, self.settings.max_batch)
         keep = True
         if not messages and not self.hub.stopping:
@@ -95,7 +106,8 @@ class PollServer(HttpServer):
         # RFC 6202 §5.4: "the server should respond with a 200 OK ... when an event, status change, or
         # timeout occurs", and §2.2 caching: the answer must not be served from a cache.
         headers = [("Cache-Control", "no-store"), *cors_headers(request)]
-        await conn.respond(200, headers, encode_answer(cursor, messages), content_type="application/json")
+        body = encode_answer(cursor, messages, self.settings.max_answer_size)
+        await conn.respond(200, headers, body, content_type="application/json")
         return keep
 
     async def _hold(self, conn: HttpConnection, client: str | None) -> bool | None:

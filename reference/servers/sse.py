@@ -11,20 +11,21 @@ Routes (the testee contract, docs/testee-contract.md):
 * ``OPTIONS``: a CORS preflight allowing ``Last-Event-ID``.
 
 A subscriber that falls ``queue_size`` events behind, or whose socket takes more than ``send_timeout``
-to accept a write, is dropped (its stream ends); the others never wait for it.
+to accept a write, is dropped (its stream ends); the others never wait for it. Each event is encoded once
+for all its subscribers (``SseServer.encoded``, a cache of at most ``wire_cache_size`` bytes).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from reference.core.sse.encoder import encode_comment, encode_event, encode_retry
 from reference.core.sse.history import StoredEvent, parse_id
-from reference.servers.sse_app import Hub, PublishError, Subscriber, parse_publish
-from reference.servers.sse_http import HttpConnection, HttpServer, Request, cors_headers
+from reference.servers.http_server import HttpConnection, HttpServer, Request, cors_headers
+from reference.servers.pubsub import Hub, Subscriber, answer_preflight, answer_publish
 
 __all__ = ["SseServer", "SseSettings"]
 
@@ -38,10 +39,14 @@ class SseSettings:
             seconds or so").
         retry_ms: the ``retry:`` reconnection time sent at the start of every stream.
         history_size: events kept for ``Last-Event-ID`` replay.
+        history_bytes: memory the kept events may occupy; the oldest are forgotten past it (the newest is
+            always kept). 1024 events of 1 MiB would otherwise be 1 GiB and more.
         queue_size: events a subscriber may fall behind before it is dropped.
         send_timeout: seconds a write may wait for a slow reader before the subscriber is dropped.
         max_publish_size: largest publish body in bytes (413 past it).
         write_high_water: bytes buffered per connection before a write waits for the socket.
+        wire_cache_size: bytes of encoded events kept so that an event is encoded once for all its
+            subscribers, not once each (the most recently used events; the newest is always kept).
         shutdown_timeout: seconds streams get to end cleanly on shutdown.
         stream_path, publish_path: the routes.
     """
@@ -49,39 +54,15 @@ class SseSettings:
     heartbeat_interval: float = 15.0
     retry_ms: int = 1000
     history_size: int = 1024
+    history_bytes: int = 64 << 20
     queue_size: int = 256
     send_timeout: float = 5.0
     max_publish_size: int = 1 << 20
     write_high_water: int = 64 * 1024
+    wire_cache_size: int = 16 << 20
     shutdown_timeout: float = 2.0
     stream_path: str = "/events"
     publish_path: str = "/publish"
-
-
-_PREFLIGHT = [("Access-Control-Allow-Methods", "GET, POST, OPTIONS"), ("Access-Control-Max-Age", "600")]
-_ALLOWED_HEADERS = "Last-Event-ID, Content-Type, Cache-Control"
-
-
-async def answer_preflight(conn: HttpConnection, request: Request) -> None:
-    """204 to a CORS preflight; ``Last-Event-ID`` is allowed (an unsafe value needs a preflight)."""
-    asked = request.header("access-control-request-headers")
-    allowed = f"{_ALLOWED_HEADERS}, {asked}" if asked else _ALLOWED_HEADERS
-    await conn.respond(204, [*cors_headers(request), *_PREFLIGHT,
-                             ("Access-Control-Allow-Headers", allowed)])
-
-
-async def answer_publish(conn: HttpConnection, request: Request, hub: Hub, max_size: int) -> None:
-    """``POST /publish``: 200 ``{"id": "N"}``, or 400/405/413 with the reason."""
-    if request.method != "POST":
-        await conn.respond(405, [("Allow", "POST, OPTIONS")], b"publish with POST\n")
-        return
-    try:
-        stored = await hub.publish(parse_publish(request, max_size))
-    except PublishError as exc:
-        await conn.respond(exc.status, cors_headers(request), (exc.reason + "\n").encode())
-        return
-    await conn.respond(200, cors_headers(request), json.dumps({"id": stored.id}).encode(),
-                       content_type="application/json")
 
 
 class SseServer(HttpServer):
@@ -89,9 +70,13 @@ class SseServer(HttpServer):
 
     def __init__(self, settings: SseSettings | None = None) -> None:
         self.settings = settings or SseSettings()
-        self.hub = Hub(self.settings.history_size, self.settings.queue_size)
+        self.hub = Hub(self.settings.history_size, self.settings.queue_size, self.settings.history_bytes)
+        # seq -> encoded event, least recently used first; its total size in bytes (see ``encoded``).
+        self._wire: OrderedDict[int, bytes] = OrderedDict()
+        self._wire_bytes = 0
         super().__init__(self._handle, self._end_all, shutdown_timeout=self.settings.shutdown_timeout,
-                         path=self.settings.stream_path, max_body_size=self.settings.max_publish_size)
+                         path=self.settings.stream_path, max_body_size=self.settings.max_publish_size,
+                         send_timeout=self.settings.send_timeout)
 
     def _end_all(self) -> None:
         self.hub.end_all()
@@ -145,6 +130,23 @@ class SseServer(HttpServer):
         """One stored event on the wire."""
         return encode_event(event.data, event=event.event, id=event.id)
 
+    def encoded(self, event: StoredEvent) -> bytes:
+        """``encode(event)``, computed once and shared by every subscriber (a bounded LRU cache).
+
+        A payload of 1 MiB of line breaks is 7 MiB on the wire; encoding it once per subscriber cost the
+        event loop that much CPU for each of them.
+        """
+        cache = self._wire
+        data = cache.get(event.seq)
+        if data is not None:
+            cache.move_to_end(event.seq)
+            return data
+        data = cache[event.seq] = self.encode(event)
+        self._wire_bytes += len(data)
+        while self._wire_bytes > self.settings.wire_cache_size and len(cache) > 1:
+            self._wire_bytes -= len(cache.popitem(last=False)[1])
+        return data
+
     async def _stream(self, conn: HttpConnection, request: Request) -> None:
         sub = self.hub.subscribe()  # before reading the history: nothing falls between replay and live
         try:
@@ -156,7 +158,7 @@ class SseServer(HttpServer):
             if not await self._send(conn, self.first_block(resume)):
                 return
             for event in self.hub.history.after(resume):
-                if not await self._send(conn, self.encode(event)):
+                if not await self._send(conn, self.encoded(event)):
                     return
             await self._live(conn, sub)
         finally:
@@ -183,7 +185,7 @@ class SseServer(HttpServer):
                     with contextlib.suppress(OSError):
                         await asyncio.wait_for(conn.writer.drain(), self.settings.send_timeout)
                     return
-                if not await self._send(conn, self.encode(event)):
+                if not await self._send(conn, self.encoded(event)):
                     return
         finally:
             peer_gone.cancel()

@@ -19,9 +19,9 @@ import ssl
 import sys
 from collections.abc import Sequence
 
-from reference.servers._pump import ConnectionPump
-from reference.servers._settings import WsSettings
-from reference.servers._signals import STOP_SIGNALS, wait_for_stop_signal
+from reference.servers.stop_signals import STOP_SIGNALS, wait_for_stop_signal
+from reference.servers.ws_pump import ConnectionPump
+from reference.servers.ws_settings import WsSettings
 
 __all__ = ["WsServer", "WsSettings", "make_ssl_context", "serve"]
 

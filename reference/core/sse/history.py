@@ -7,10 +7,14 @@ as integers; "0" means "before every event".
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["History", "StoredEvent", "parse_id"]
+__all__ = ["MAX_ID_DIGITS", "History", "StoredEvent", "id_problem", "parse_id"]
+
+#: Ids are counters below 10**18 (they fit in 63 bits); a longer digit string is no id this history issued.
+MAX_ID_DIGITS = 18
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,25 +37,47 @@ class StoredEvent:
         return str(self.seq)
 
 
+def id_problem(text: str) -> str | None:
+    """Why ``text`` is not an id or cursor this history could have issued, or None when it could be."""
+    if not text.isascii() or not text.isdigit():
+        return "must be digits"
+    if len(text) > MAX_ID_DIGITS:
+        return f"must be at most {MAX_ID_DIGITS} digits"
+    return None
+
+
 def parse_id(text: str) -> int | None:
     """An id or cursor as an integer, or None when it is not one this history issued (e.g. "…", "-1")."""
-    if not text.isascii() or not text.isdigit() or len(text) > 18:
-        return None
-    return int(text)
+    return None if id_problem(text) is not None else int(text)
+
+
+def _footprint(event: StoredEvent) -> int:
+    """Bytes an event's strings occupy in memory (a str of n characters takes n to 4n bytes)."""
+    return sys.getsizeof(event.data) + (sys.getsizeof(event.event) if event.event else 0)
 
 
 class History:
-    """The last ``size`` events, oldest first.
+    """The last ``size`` events, oldest first, and at most ``max_bytes`` of them.
 
     Args:
         size: events kept; older ones are forgotten (a client resuming from one of them gets what is left).
+        max_bytes: memory the kept events' strings may occupy (``sys.getsizeof`` of payload and type);
+            the oldest are forgotten past it, but the newest event is always kept. None: no byte bound.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int | None = None) -> None:
         if size < 1:
             raise ValueError(f"history size must be at least 1, not {size}")
-        self._events: deque[StoredEvent] = deque(maxlen=size)
+        self._events: deque[StoredEvent] = deque()
+        self._size = size
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._last = 0
+
+    @property
+    def size_bytes(self) -> int:
+        """Memory the kept events' strings occupy, as ``max_bytes`` counts it."""
+        return self._bytes
 
     @property
     def last_seq(self) -> int:
@@ -63,6 +89,11 @@ class History:
         self._last += 1
         stored = StoredEvent(self._last, data, event or None)
         self._events.append(stored)
+        self._bytes += _footprint(stored)
+        events = self._events
+        while len(events) > self._size or (
+                self._max_bytes is not None and self._bytes > self._max_bytes and len(events) > 1):
+            self._bytes -= _footprint(events.popleft())
         return stored
 
     def after(self, seq: int, limit: int | None = None) -> list[StoredEvent]:

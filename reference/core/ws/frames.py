@@ -67,16 +67,21 @@ class FrameParser:
 
     Args:
         mask: True (server role) to require masked frames, False (client role) to require unmasked ones.
-        max_size: Largest data frame payload accepted, or None for no limit. May be changed between
-            frames (the connection lowers it to what is left of the message size limit). Control frames
-            are limited to 125 bytes by RFC 6455 §5.5 instead.
+        max_size: Largest message payload accepted, or None for no limit: a data frame may bring what is
+            left of it after ``message_received``. May be changed between frames. Control frames are
+            limited to 125 bytes by RFC 6455 §5.5 instead.
+
+    Attributes:
+        message_received: Payload bytes of the current message that came in earlier frames; the
+            connection sets it between frames (0 outside a fragmented message).
     """
 
-    __slots__ = ("_data", "_pending", "_pos", "mask", "max_size")
+    __slots__ = ("_data", "_pending", "_pos", "mask", "max_size", "message_received")
 
     def __init__(self, *, mask: bool = True, max_size: int | None = None) -> None:
         self.mask = mask
         self.max_size = max_size
+        self.message_received = 0
         self._data: bytes | bytearray = b""
         self._pos = 0
         # The frame whose header is parsed but whose payload is incomplete: opcode, header size
@@ -119,6 +124,13 @@ class FrameParser:
         """
         if self.buffered:
             raise LocalProtocolError(f"input ended in the middle of a frame ({self.buffered} bytes left)")
+
+    def _too_big(self, length: int) -> PayloadTooBig:
+        """The error for a data frame of ``length`` bytes that the message size limit has no room for."""
+        if self.message_received:
+            total = self.message_received + length
+            return PayloadTooBig(f"message of at least {total} bytes exceeds the limit of {self.max_size}")
+        return PayloadTooBig(f"frame payload of {length} bytes exceeds the limit of {self.max_size}")
 
     @property
     def pending_opcode(self) -> Opcode | None:
@@ -168,7 +180,7 @@ class FrameParser:
             raise LocalProtocolError(f"reserved opcode {b0 & 0x0F:#x}")
         fin = bool(b0 & _FIN)
         length = b1 & 0x7F
-        is_control = opcode >= Opcode.CLOSE
+        is_control = opcode.is_control
         if is_control:
             # RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST
             # NOT be fragmented."
@@ -203,8 +215,8 @@ class FrameParser:
                 raise LocalProtocolError(f"non-minimal length encoding: {length} in 64 bits")
         # Checked before the payload is buffered, so an oversized frame costs no memory. Control frames
         # (<= 125 bytes) are not part of a message and do not count.
-        if self.max_size is not None and length > self.max_size and not is_control:
-            raise PayloadTooBig(f"frame payload of {length} bytes exceeds the limit of {self.max_size}")
+        if self.max_size is not None and not is_control and length > self.max_size - self.message_received:
+            raise self._too_big(length)
         if masked:
             header += 4
         end = pos + header + length
@@ -244,7 +256,7 @@ def serialize_frame(frame: Frame, mask_key: bytes | None = None) -> bytes:
     """
     payload, opcode = frame.payload, frame.opcode
     length = len(payload)
-    if opcode >= Opcode.CLOSE and (length > MAX_CONTROL_PAYLOAD or not frame.fin):
+    if opcode.is_control and (length > MAX_CONTROL_PAYLOAD or not frame.fin):
         raise LocalProtocolError(f"control frame must be final and <= 125 bytes: {opcode.name} of {length}")
     b0 = (frame.fin << 7) | (frame.rsv1 << 6) | (frame.rsv2 << 5) | (frame.rsv3 << 4) | opcode
     mask_bit = 0

@@ -30,13 +30,6 @@ class Opcode(IntEnum):
         return self >= 0x8
 
 
-CONT, TEXT, BINARY, CLOSE, PING, PONG = (
-    Opcode.CONT, Opcode.TEXT, Opcode.BINARY, Opcode.CLOSE, Opcode.PING, Opcode.PONG,
-)
-DATA_OPCODES = frozenset({CONT, TEXT, BINARY})
-CONTROL_OPCODES = frozenset({CLOSE, PING, PONG})
-
-
 # RFC 6455, Section 7.4.1 - Defined Status Codes, and the IANA "WebSocket Close Code Number Registry"
 class CloseCode(IntEnum):
     """Close codes defined by RFC 6455 §7.4.1 and registered with IANA."""
@@ -64,8 +57,11 @@ class CloseCode(IntEnum):
 
 
 # RFC 6455, Section 7.4.2 - Status Code Ranges
-#: Codes 1000-2999 that the IANA registry assigns and that may be sent in a Close frame.
-_WIRE_CODES_1000_2999 = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014})
+#: Codes 1000-2999 that the IANA registry assigns and that may be sent in a Close frame: every ``CloseCode``
+#: but the reserved one and the three that "MUST NOT be set as a status code in a Close control frame".
+_WIRE_CODES_1000_2999 = frozenset(CloseCode) - {
+    CloseCode.RESERVED, CloseCode.NO_STATUS_RCVD, CloseCode.ABNORMAL_CLOSURE, CloseCode.TLS_HANDSHAKE,
+}
 
 
 def is_valid_received_close_code(code: int) -> bool:

@@ -16,24 +16,19 @@ Theory of operation:
   sent"). Autobahn 7.1.1 sends a message and a Close back to back and expects the echo first. The
   answer is followed by ``b""``: as the server we close TCP first (§7.1.1: "The underlying TCP
   connection, in most normal cases, SHOULD be closed first by the server"). Then the state is CLOSED.
-* Every error met while reading input is mapped to a close code by ``close_code_for``, the only place
-  that does so; the connection then fails (FAILING): it ignores further input, and its Close frame with
-  that code goes out with the next ``data_to_send()``, after whatever the application sends in answer to
-  the messages that came before the error (Autobahn 3.2 counts "echo first, then fail" as the strict
-  behaviour), followed by ``b""``. Then the state is CLOSED.
+* Every error met while reading input carries its close code (``reference.core.errors``);
+  ``close_code_for`` reads it, the only place that turns errors into close codes. The connection then
+  fails (FAILING): it ignores further input, and its Close frame with that code goes out with the next
+  ``data_to_send()``, after whatever the application sends in answer to the messages that came before
+  the error (Autobahn 3.2 counts "echo first, then fail" as the strict behaviour), followed by ``b""``.
+  Then the state is CLOSED.
 """
 
 from __future__ import annotations
 
 import struct
 
-from reference.core.errors import (
-    InvalidUtf8,
-    LocalProtocolError,
-    PayloadTooBig,
-    ProtocolError,
-    RemoteProtocolError,
-)
+from reference.core.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from reference.core.ws.events import (
     BinaryMessage,
     CloseReceived,
@@ -49,7 +44,6 @@ from reference.core.ws.states import (
     CLOSE_RECEIVED,
     CLOSED,
     CLOSING,
-    CONNECTING,
     FAILING,
     NOT_READING,
     OPEN,
@@ -59,7 +53,7 @@ from reference.core.ws.states import (
 )
 from reference.core.ws.utf8 import Utf8Validator, decode_utf8
 
-__all__ = ["CLOSED", "CLOSE_RECEIVED", "CLOSING", "CONNECTING", "FAILING", "OPEN", "SEND_EOF", "TRANSITIONS",
+__all__ = ["CLOSED", "CLOSE_RECEIVED", "CLOSING", "FAILING", "OPEN", "SEND_EOF", "TRANSITIONS",
            "BinaryMessage", "CloseReceived", "Connection", "ConnectionClosed", "Event", "PingReceived",
            "PongReceived", "State", "TextMessage", "Trigger", "close_code_for"]
 
@@ -71,23 +65,19 @@ _CLOSE_CODE = struct.Struct("!H")
 
 
 def close_code_for(exc: BaseException) -> tuple[int, str]:
-    """Map an error met while reading input to the close code and reason to fail with.
+    """The close code and reason to fail with, for an error met while reading input.
 
-    This is the only place where errors become close codes.
+    The code is the one the error carries (``ProtocolError.close_code``, see ``reference.core.errors``):
+    this function reads it and never decides one, so there is one source of truth.
 
     Returns:
-        (code, reason); unexpected exceptions give 1011 without details, which may be sensitive.
+        (code, reason); an exception that is not a ``ProtocolError`` is a bug of ours: 1011 without
+        details, which may be sensitive.
     """
-    if isinstance(exc, PayloadTooBig):
-        # RFC 6455 §7.4.1: "1009 indicates that an endpoint is terminating the connection because it has
-        # received a message that is too big for it to process."
-        return CloseCode.MESSAGE_TOO_BIG, str(exc)
-    if isinstance(exc, InvalidUtf8):
-        # RFC 6455 §8.1: invalid UTF-8 in text "MUST _Fail the WebSocket Connection_"; §7.4.1: "1007
-        # indicates ... data within a message that was not consistent with the type of the message".
-        return CloseCode.INVALID_FRAME_PAYLOAD_DATA, str(exc)
     if isinstance(exc, ProtocolError):
-        return CloseCode.PROTOCOL_ERROR, str(exc)
+        return exc.close_code, str(exc)
+    # RFC 6455 §7.4.1: "1011 indicates that a server is terminating the connection because it encountered
+    # an unexpected condition that prevented it from fulfilling the request."
     return CloseCode.INTERNAL_ERROR, "internal error"
 
 
@@ -275,7 +265,7 @@ class Connection:
             self._utf8.reset()
         # The next frame may only bring what is left of the message size limit; the parser refuses a
         # larger one from its header, before buffering it.
-        self._parser.max_size = self.max_message_size - self._message_size
+        self._parser.message_received = self._message_size
 
     def _validate_partial_text(self) -> None:
         """Validate the arrived part of a text frame whose payload is incomplete.
@@ -423,7 +413,7 @@ class Connection:
 
     def close_expected(self) -> bool:
         """Tell whether TCP should close soon: a Close frame was sent or received."""
-        return self.state is not OPEN and self.state is not CONNECTING
+        return self.state is not OPEN
 
     # -- timers --------------------------------------------------------------------------------------
 

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from enum import Enum, IntEnum
 
-__all__ = ["CLOSED", "CLOSE_RECEIVED", "CLOSING", "CONNECTING", "FAILING", "NOT_READING", "OPEN",
-           "TRANSITIONS", "State", "Trigger"]
+__all__ = ["CLOSED", "CLOSE_RECEIVED", "CLOSING", "FAILING", "NOT_READING", "OPEN", "TRANSITIONS", "State",
+           "Trigger"]
 
 
-# RFC 6455, Section 4 (CONNECTING), Section 7.1 (CLOSING, CLOSED)
+# RFC 6455, Section 7.1 (CLOSING, CLOSED)
 class State(IntEnum):
-    """Connection states; CLOSE_RECEIVED splits RFC 6455's CLOSING by who sent the first Close."""
+    """Connection states; CLOSE_RECEIVED splits RFC 6455's CLOSING by who sent the first Close.
 
-    #: The opening handshake is in progress (never the case here: the connection starts after the 101).
-    CONNECTING = 0
+    RFC 6455's CONNECTING has no state here: the opening handshake is ``handshake.negotiate``, a pure
+    function, and a ``Connection`` is created once the 101 is sent, so it starts OPEN.
+    """
+
     #: Messages flow both ways.
     OPEN = 1
     #: We sent a Close frame and wait for the peer's Close frame or TCP close.
@@ -33,7 +35,7 @@ class State(IntEnum):
     FAILING = 5
 
 
-CONNECTING, OPEN, CLOSING, CLOSED = State.CONNECTING, State.OPEN, State.CLOSING, State.CLOSED
+OPEN, CLOSING, CLOSED = State.OPEN, State.CLOSING, State.CLOSED
 CLOSE_RECEIVED, FAILING = State.CLOSE_RECEIVED, State.FAILING
 #: States in which input is no longer read (RFC 6455 §1.4: "a peer discards any further data received").
 NOT_READING = frozenset({CLOSED, CLOSE_RECEIVED, FAILING})
@@ -59,7 +61,6 @@ class Trigger(Enum):
 
 #: The state machine; a missing key is an illegal move.
 TRANSITIONS: dict[State, dict[Trigger, State]] = {
-    CONNECTING: {},
     OPEN: {
         Trigger.SEND_MESSAGE: OPEN,
         Trigger.SEND_PING: OPEN,

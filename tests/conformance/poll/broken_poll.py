@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from reference.core.sse.history import StoredEvent, parse_id
+from reference.servers.http_server import HttpConnection, Request, cors_headers
 from reference.servers.poll import PollServer, PollSettings
-from reference.servers.sse_app import Publish
-from reference.servers.sse_http import HttpConnection, Request, cors_headers
+from reference.servers.pubsub import Publish
 
 
 class _Rewrite(PollServer):

@@ -9,9 +9,9 @@ import socket
 
 from reference.core.sse.encoder import encode_event
 from reference.core.sse.history import StoredEvent
+from reference.servers.http_server import HttpConnection, Request
+from reference.servers.pubsub import Hub, Publish, Subscriber
 from reference.servers.sse import SseServer, SseSettings
-from reference.servers.sse_app import Hub, Publish, Subscriber
-from reference.servers.sse_http import HttpConnection, Request
 
 
 def _lines(event: StoredEvent, data_lines: list[str], *, space: str = " ", id_: bool = True) -> bytes:

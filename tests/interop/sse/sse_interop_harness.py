@@ -9,8 +9,8 @@ import urllib.request
 from collections.abc import Coroutine
 from typing import Any
 
+from reference.servers.http_server import HttpConnection, Request
 from reference.servers.sse import SseServer, SseSettings
-from reference.servers.sse_http import HttpConnection, Request
 
 
 class RecordingSse(SseServer):

@@ -27,3 +27,11 @@ def test_close_code_defaults_to_protocol_error() -> None:
 def test_local_and_remote_are_distinct() -> None:
     assert not issubclass(RemoteProtocolError, LocalProtocolError)
     assert not issubclass(LocalProtocolError, RemoteProtocolError)
+
+
+@pytest.mark.parametrize(("cls", "code"), [
+    (ProtocolError, 1002), (LocalProtocolError, 1002), (RemoteProtocolError, 1002),
+    (PayloadTooBig, 1009), (InvalidUtf8, 1007),
+])
+def test_each_kind_of_error_carries_its_default_close_code(cls: type[ProtocolError], code: int) -> None:
+    assert cls("x").close_code == code

@@ -52,6 +52,9 @@ def test_timeout_batches_and_cursor_rules() -> None:
             assert answer((await fetch(server, "GET", "/poll"))[2]) == (3, [])  # no cursor: from the newest
             status, _, body = await fetch(server, "GET", "/poll?cursor=-1")
             assert (status, body) == (400, b"cursor must be digits, not '-1'\n")
+            long = "1" * 31  # issue 11.12: digits, only too many of them
+            status, _, body = await fetch(server, "GET", f"/poll?cursor={long}")
+            assert (status, body) == (400, f"cursor must be at most 18 digits, not '{long}'\n".encode())
             assert (await fetch(server, "POST", "/poll"))[0] == 405
             assert (await fetch(server, "GET", "/else"))[0] == 404
             assert (await fetch(server, "OPTIONS", "/poll"))[0] == 204

@@ -12,7 +12,8 @@ import pytest
 from raw_ws_client import CLOSE, TEXT, RawClient
 from ws_server_harness import REPO, SpawnCli
 
-from reference.servers.cli import _settings, build_parser, main
+from reference.servers.cli import build_parser, main
+from reference.servers.ws_cli import settings_from
 
 
 @pytest.mark.parametrize(
@@ -47,14 +48,14 @@ def test_cli_maps_every_option_to_the_settings() -> None:
          "--pong-timeout", "5", "--idle-timeout", "60", "--subprotocol", "a", "--subprotocol", "b",
          "--origin", "https://x.example", "--max-connections", "10", "--handshake-timeout", "3"]
     )
-    settings = _settings(args)
+    settings = settings_from(args)
     assert (args.host, args.port) == ("::1", 0)
     assert settings.max_message_size == 16 * 2**20
     assert (settings.keepalive_interval, settings.pong_timeout, settings.idle_timeout) == (20, 5, 60)
     assert settings.subprotocols == ("a", "b")
     assert settings.origins == ("https://x.example",)
     assert (settings.max_connections, settings.handshake_timeout) == (10, 3)
-    defaults = _settings(build_parser().parse_args(["ws"]))
+    defaults = settings_from(build_parser().parse_args(["ws"]))
     assert defaults.max_message_size == 64 * 2**20
     assert defaults.keepalive_interval is None
     assert defaults.origins is None

@@ -1,11 +1,11 @@
-"""``reference.servers._http.RequestReader``: the h11 side of the opening handshake, without sockets."""
+"""``reference.servers.ws_upgrade.RequestReader``: the h11 side of the opening handshake, without sockets."""
 
 from __future__ import annotations
 
 import pytest
 
 from reference.core.ws.handshake import Request
-from reference.servers._http import HttpError, RequestReader
+from reference.servers.ws_upgrade import HttpError, RequestReader
 
 REQUEST = (
     b"GET /chat?x=1 HTTP/1.1\r\n"

@@ -16,7 +16,6 @@ from reference.core.ws.protocol import (
     CLOSE_RECEIVED,
     CLOSED,
     CLOSING,
-    CONNECTING,
     FAILING,
     OPEN,
     TRANSITIONS,
@@ -405,13 +404,15 @@ class TestPingPong:
 
 
 class TestErrorsToCloseCodes:
-    """All errors become close codes in close_code_for, and the connection then fails."""
+    """Errors carry their close codes; close_code_for reads them, and the connection then fails."""
 
     @pytest.mark.parametrize(("exc", "code", "reason"), [
         (PayloadTooBig("too big"), 1009, "too big"),
         (InvalidUtf8("bad utf-8"), 1007, "bad utf-8"),
         (LocalProtocolError("rsv"), 1002, "rsv"),
-        (RemoteProtocolError("x", 1003), 1002, "x"),
+        (RemoteProtocolError("x", 1003), 1003, "x"),  # the code the error carries, not one by type
+        (LocalProtocolError("policy", 1008), 1008, "policy"),
+        (PayloadTooBig("given", 1002), 1002, "given"),
         (RuntimeError("secret detail"), 1011, "internal error"),
         (KeyError("k"), 1011, "internal error"),
     ])
@@ -478,7 +479,13 @@ class TestSizeLimit:
         conn = Connection(max_message_size=10)
         conn.receive_data(client(Opcode.TEXT, b"x" * 6, fin=False))
         conn.receive_data(client(Opcode.CONT, b"y" * 5)[:2])
-        assert_failing(conn, 1009, "frame payload of 5 bytes exceeds the limit of 4")
+        assert_failing(conn, 1009, "message of at least 11 bytes exceeds the limit of 10")
+
+    def test_the_reason_names_the_limit_not_what_is_left_of_it(self) -> None:
+        """Issue 11.12: a full allowance used to read "exceeds the limit of 0"."""
+        conn = Connection(max_message_size=10)
+        conn.receive_data(client(Opcode.BINARY, b"x" * 10, fin=False) + client(Opcode.CONT, b"y")[:2])
+        assert_failing(conn, 1009, "message of at least 11 bytes exceeds the limit of 10")
 
     def test_control_frames_do_not_count_towards_the_message(self) -> None:
         conn = Connection(max_message_size=10)
@@ -528,7 +535,6 @@ class TestStateMachine:
 
     def test_table_covers_every_state(self) -> None:
         assert set(TRANSITIONS) == set(State)
-        assert TRANSITIONS[CONNECTING] == {}
 
     @pytest.mark.parametrize(("call", "trigger"), [
         (lambda c: c.send_text("x"), Trigger.SEND_MESSAGE),
@@ -536,7 +542,7 @@ class TestStateMachine:
         (lambda c: c.send_ping(), Trigger.SEND_PING),
         (lambda c: c.send_close(), Trigger.SEND_CLOSE),
     ])
-    @pytest.mark.parametrize("state", [CONNECTING, CLOSING, CLOSED])
+    @pytest.mark.parametrize("state", [CLOSING, CLOSED])
     def test_sending_outside_open_is_refused(
         self, call: Callable[[Connection], None], trigger: Trigger, state: State
     ) -> None:

@@ -4,7 +4,7 @@ Theory of operation. A ``ConnectionPump`` is an ``asyncio.Protocol``; the event 
 arrive (``data_received``), when the peer half-closes (``eof_received``), when the transport's write buffer
 crosses its limits (``pause_writing``/``resume_writing``) and when the socket is gone (``connection_lost``).
 
-1. Opening handshake. Bytes go to ``_http.RequestReader`` (h11) until the request head is complete. The
+1. Opening handshake. Bytes go to ``ws_upgrade.RequestReader`` (h11) until the request head is complete. The
    core's ``handshake.negotiate`` decides: ``Accept`` -> write the 101 and build a ``protocol.Connection``;
    ``Reject`` -> write the error response and close. A server over its connection limit answers 503 here,
    and a client that is too slow to send its head gets 408.
@@ -27,8 +27,8 @@ from reference.core.ws.events import BinaryMessage, ConnectionClosed, TextMessag
 from reference.core.ws.handshake import Reject, negotiate
 from reference.core.ws.opcodes import CloseCode
 from reference.core.ws.protocol import CLOSE_RECEIVED, CLOSED, FAILING, OPEN, Connection
-from reference.servers._http import HttpError, RequestReader
-from reference.servers._settings import WsSettings
+from reference.servers.ws_settings import WsSettings
+from reference.servers.ws_upgrade import HttpError, RequestReader
 
 __all__ = ["ConnectionPump", "Registry"]
 

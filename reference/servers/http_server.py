@@ -1,15 +1,18 @@
-"""HTTP/1.1 plumbing shared by the SSE and long-polling reference servers (asyncio streams + h11).
+"""A protocol-neutral HTTP/1.1 server on asyncio streams and h11, for the plain-HTTP reference servers.
 
 One :class:`HttpConnection` per TCP connection reads requests one after another (keep-alive) and writes
 either a complete response or a streamed (chunked) body. :class:`HttpServer` owns the listener, counts
 the connections and shuts down as the WebSocket server does: stop listening, ask every handler to end
-cleanly, wait ``shutdown_timeout``, drop the rest. Protocol behaviour lives in ``sse.py``/``poll.py``.
+cleanly, wait ``shutdown_timeout``, drop the rest. :func:`run_until_signal` is the main loop of a server
+process. Nothing here knows a protocol: SSE and long polling are handlers (``sse.py``, ``poll.py``).
+Not to be confused with ``ws_upgrade.py``, which reads the one request head of a WebSocket upgrade.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -18,9 +21,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 import h11
 
-from reference.servers._signals import STOP_SIGNALS, wait_for_stop_signal
+from reference.servers.stop_signals import STOP_SIGNALS, wait_for_stop_signal
 
-__all__ = ["HttpConnection", "HttpServer", "Request", "cors_headers", "run_until_signal"]
+__all__ = ["HttpConnection", "HttpServer", "Request", "cors_field_problem", "cors_headers",
+           "run_until_signal"]
 
 _READ_SIZE = 65536
 _Headers = Iterable[tuple[str, str]]
@@ -28,6 +32,11 @@ _Headers = Iterable[tuple[str, str]]
 _REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
             408: "Request Timeout", 413: "Content Too Large", 431: "Request Header Fields Too Large",
             503: "Service Unavailable"}
+
+
+#: RFC 9110 §5.6.2: "token = 1*tchar", tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+#: "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 class HttpError(Exception):
@@ -54,6 +63,28 @@ class Request:
         return self.headers.get(name.lower())
 
 
+def cors_field_problem(headers: dict[str, str]) -> str | None:
+    """Why a CORS request field the server echoes cannot be echoed, or None when both are fine.
+
+    ``cors_headers`` and the preflight write ``Origin`` and ``Access-Control-Request-Headers`` back into a
+    response header, which must be ASCII. Checked when the request is read, so a bad value gets a 400
+    before any handler runs and changes nothing (a refused publish is not stored).
+    """
+    origin = headers.get("origin")
+    # RFC 6454 §7.1: "serialized-origin = scheme "://" host [ ":" port ]" (RFC 3986 parts: ASCII only).
+    if origin is not None and not origin.isascii():
+        return f"origin must be ascii, got {origin!r}"
+    asked = headers.get("access-control-request-headers")
+    if asked is not None:
+        # WHATWG Fetch §3.2.2: "`Access-Control-Request-Headers` Indicates which headers a future CORS
+        # request to the same resource might use": a list of header names. RFC 9110 §5.6.1.2: "A recipient
+        # MUST parse and ignore a reasonable number of empty list elements".
+        names = [name.strip(" \t") for name in asked.split(",")]
+        if not all(_TOKEN.fullmatch(name) for name in names if name):
+            return f"access-control-request-headers must list header names, got {asked!r}"
+    return None
+
+
 def cors_headers(request: Request) -> list[tuple[str, str]]:
     """CORS response headers: the request's Origin echoed with credentials allowed, else ``*``.
 
@@ -75,17 +106,20 @@ class HttpConnection:
         max_head_size: largest request head (431 past it).
         max_body_size: largest request body (413 past it).
         head_timeout: seconds a client has to send a complete request (408 after it).
+        send_timeout: seconds a complete response may wait for the peer to read it; after that the
+            connection is dropped (``respond`` raises ``ConnectionAbortedError``). None waits forever.
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
                  max_head_size: int = 16384, max_body_size: int = 1 << 20,
-                 head_timeout: float = 10.0) -> None:
+                 head_timeout: float = 10.0, send_timeout: float | None = None) -> None:
         self.reader = reader
         self.writer = writer
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=max_head_size)
         self._max_head = max_head_size
         self._max_body = max_body_size
         self._head_timeout = head_timeout
+        self._send_timeout = send_timeout
         #: Waiting for a request (between requests on a kept-alive connection): safe to close on shutdown.
         self.idle = False
 
@@ -130,6 +164,9 @@ class HttpConnection:
                 if size > self._max_head:
                     limit = self._max_head
                     raise HttpError(431, f"request head too large: {size} bytes, the limit is {limit}")
+                problem = cors_field_problem(_header_fields(event))
+                if problem is not None:
+                    raise HttpError(400, problem)
                 head = event
             elif isinstance(event, h11.Data):
                 body += event.data
@@ -158,7 +195,12 @@ class HttpConnection:
         if body and status != 204:
             self._send(h11.Data(data=body))
         self._send(h11.EndOfMessage())
-        await self.writer.drain()
+        try:
+            await asyncio.wait_for(self.writer.drain(), self._send_timeout)
+        except asyncio.TimeoutError:
+            # A peer that does not read would otherwise pin the response, and its handler, forever.
+            self.abort()
+            raise ConnectionAbortedError(f"response not read within {self._send_timeout} s") from None
 
     def start_stream(self, headers: _Headers) -> None:
         """Write a 200 head without Content-Length: the body is chunked (HTTP/1.1) or close-delimited."""
@@ -192,15 +234,18 @@ class HttpConnection:
         self.writer.transport.abort()
 
 
+def _header_fields(head: h11.Request) -> dict[str, str]:
+    # RFC 9110 §5.5: field values are octets; Last-Event-ID is UTF-8 (WHATWG HTML §9.2.4).
+    return {k.decode("ascii").lower(): v.decode("utf-8", "replace") for k, v in head.headers}
+
+
 def _request(head: h11.Request, body: bytes) -> Request:
     target = head.target.decode("ascii", "replace")
     parts = urlsplit(target)
     return Request(
         method=head.method.decode("ascii"), path=parts.path or "/",
         query=dict(parse_qsl(parts.query, keep_blank_values=True)),
-        # RFC 9110 §5.5: field values are octets; Last-Event-ID is UTF-8 (WHATWG HTML §9.2.4).
-        headers={k.decode("ascii").lower(): v.decode("utf-8", "replace") for k, v in head.headers},
-        body=body)
+        headers=_header_fields(head), body=body)
 
 
 Handler = Callable[[HttpConnection], Awaitable[None]]
@@ -215,15 +260,17 @@ class HttpServer:
         shutdown_timeout: seconds the handlers get to finish once asked to.
         path: the path shown in :attr:`url` (the stream or poll route).
         max_body_size: largest request body (413 past it).
+        send_timeout: seconds a complete response may wait for its peer to read it (see ``HttpConnection``).
     """
 
     def __init__(self, handler: Handler, on_shutdown: Callable[[], None], *, shutdown_timeout: float = 2.0,
-                 path: str = "/", max_body_size: int = 1 << 20) -> None:
+                 path: str = "/", max_body_size: int = 1 << 20, send_timeout: float | None = None) -> None:
         self._handler = handler
         self._on_shutdown = on_shutdown
         self._shutdown_timeout = shutdown_timeout
         self._path = path
         self._max_body = max_body_size
+        self._send_timeout = send_timeout
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._conns: set[HttpConnection] = set()
@@ -236,7 +283,7 @@ class HttpServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        conn = HttpConnection(reader, writer, max_body_size=self._max_body)
+        conn = HttpConnection(reader, writer, max_body_size=self._max_body, send_timeout=self._send_timeout)
         self._tasks.add(task)
         self._conns.add(conn)
         try:

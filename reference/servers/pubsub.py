@@ -1,20 +1,23 @@
-"""Publish/subscribe state shared by the SSE and long-polling servers: history, subscribers, publish.
+"""Publish/subscribe shared by the SSE and long-polling servers: history, subscribers, publish, preflight.
 
 A :class:`Hub` keeps the bounded :class:`~reference.core.sse.history.History` and the live subscribers.
 Publishing never waits for a subscriber: each has a bounded queue, and one whose queue is full is dropped
 (its stream is ended), so a client that does not read never slows the others and never grows memory
-beyond ``queue_size`` events.
+beyond ``queue_size`` events. :func:`answer_publish` and :func:`answer_preflight` are the HTTP answers to
+``POST /publish`` and to a CORS preflight, the same on both servers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 
 from reference.core.sse.history import History, StoredEvent
-from reference.servers.sse_http import Request
+from reference.servers.http_server import HttpConnection, Request, cors_headers
 
-__all__ = ["Hub", "PublishError", "Subscriber", "parse_publish"]
+__all__ = ["Hub", "Publish", "PublishError", "Subscriber", "answer_preflight", "answer_publish",
+           "parse_publish"]
 
 
 class PublishError(Exception):
@@ -83,10 +86,11 @@ class Hub:
     Args:
         history_size: events kept for resuming.
         queue_size: events a subscriber may fall behind before it is dropped.
+        history_bytes: memory the history's events may occupy (see ``History``); None: no byte bound.
     """
 
-    def __init__(self, history_size: int, queue_size: int) -> None:
-        self.history = History(history_size)
+    def __init__(self, history_size: int, queue_size: int, history_bytes: int | None = None) -> None:
+        self.history = History(history_size, history_bytes)
         self.queue_size = queue_size
         self.subscribers: set[Subscriber] = set()
         self.waiters: set[asyncio.Event] = set()
@@ -121,3 +125,29 @@ class Hub:
             sub.end()
         for waiter in self.waiters:
             waiter.set()
+
+
+_PREFLIGHT = [("Access-Control-Allow-Methods", "GET, POST, OPTIONS"), ("Access-Control-Max-Age", "600")]
+_ALLOWED_HEADERS = "Last-Event-ID, Content-Type, Cache-Control"
+
+
+async def answer_preflight(conn: HttpConnection, request: Request) -> None:
+    """204 to a CORS preflight; ``Last-Event-ID`` is allowed (an unsafe value needs a preflight)."""
+    asked = request.header("access-control-request-headers")
+    allowed = f"{_ALLOWED_HEADERS}, {asked}" if asked else _ALLOWED_HEADERS
+    await conn.respond(204, [*cors_headers(request), *_PREFLIGHT,
+                             ("Access-Control-Allow-Headers", allowed)])
+
+
+async def answer_publish(conn: HttpConnection, request: Request, hub: Hub, max_size: int) -> None:
+    """``POST /publish``: 200 ``{"id": "N"}``, or 400/405/413 with the reason."""
+    if request.method != "POST":
+        await conn.respond(405, [("Allow", "POST, OPTIONS")], b"publish with POST\n")
+        return
+    cors = cors_headers(request)  # before storing: nothing after the store may fail
+    try:
+        stored = await hub.publish(parse_publish(request, max_size))
+    except PublishError as exc:
+        await conn.respond(exc.status, cors, (exc.reason + "\n").encode())
+        return
+    await conn.respond(200, cors, json.dumps({"id": stored.id}).encode(), content_type="application/json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reference.servers._http import DEFAULT_MAX_HEAD_SIZE
+from reference.servers.ws_upgrade import DEFAULT_MAX_HEAD_SIZE
 
 __all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "WsSettings"]
 

@@ -1,0 +1,98 @@
+"""The ``ws`` subcommand of ``python -m reference.servers`` (wired in by ``cli.py``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ssl
+from collections.abc import Callable
+
+from reference.servers.ws import make_ssl_context, serve
+from reference.servers.ws_settings import DEFAULT_MAX_MESSAGE_SIZE, WsSettings
+
+__all__ = ["PROTOCOL", "add_parser", "run", "settings_from"]
+
+PROTOCOL = "ws"
+
+
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text!r}")
+        return value
+
+    return parse
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, got {text!r}")
+    return value
+
+
+def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``ws`` subparser."""
+    ws = protocols.add_parser(PROTOCOL, help="RFC 6455 WebSocket echo server (an Autobahn-compatible testee)")
+    ws.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    ws.add_argument("--port", type=_port, default=9001,
+                    help="port to bind; 0 picks a free one, printed as 'listening on ws://HOST:PORT'")
+    ws.add_argument("--max-message-size", type=_positive(int), default=DEFAULT_MAX_MESSAGE_SIZE,
+                    metavar="BYTES", help="largest message accepted; more fails with 1009 (default: 64 MiB)")
+    ws.add_argument("--keepalive-interval", type=_positive(float), metavar="SECONDS",
+                    help="send a ping after this much silence (default: never, as an echo testee must)")
+    ws.add_argument("--pong-timeout", type=_positive(float), metavar="SECONDS",
+                    help="drop the connection when a keepalive ping gets no pong in time")
+    ws.add_argument("--idle-timeout", type=_positive(float), metavar="SECONDS",
+                    help="close a connection that received nothing for this long")
+    ws.add_argument("--subprotocol", action="append", default=[], metavar="NAME",
+                    help="a supported subprotocol, in order of preference (repeatable)")
+    ws.add_argument("--origin", action="append", metavar="ORIGIN",
+                    help="an allowed Origin (repeatable); without any, every origin is allowed")
+    ws.add_argument("--max-connections", type=_positive(int), metavar="N",
+                    help="connections served at once; more get 503 before the upgrade")
+    ws.add_argument("--handshake-timeout", type=_positive(float), default=10.0, metavar="SECONDS",
+                    help="time a client has to send its request head; then 408 (default: %(default)s)")
+    ws.add_argument("--certfile", help="PEM certificate chain: serve wss:// (TLS)")
+    ws.add_argument("--keyfile", help="PEM private key, if it is not in --certfile")
+
+
+def settings_from(args: argparse.Namespace) -> WsSettings:
+    """The server settings the parsed ``args`` ask for."""
+    return WsSettings(
+        max_message_size=int(args.max_message_size),
+        keepalive_interval=args.keepalive_interval,
+        pong_timeout=args.pong_timeout,
+        idle_timeout=args.idle_timeout,
+        subprotocols=tuple(args.subprotocol),
+        origins=None if args.origin is None else tuple(args.origin),
+        max_connections=None if args.max_connections is None else int(args.max_connections),
+        handshake_timeout=args.handshake_timeout,
+    )
+
+
+def _tls(parser: argparse.ArgumentParser, args: argparse.Namespace) -> ssl.SSLContext | None:
+    if args.certfile is None:
+        if args.keyfile is not None:
+            parser.error("--keyfile needs --certfile")
+        return None
+    try:
+        return make_ssl_context(args.certfile, args.keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        parser.error(f"cannot load --certfile {args.certfile!r}: {exc}")
+
+
+def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run the WebSocket server until SIGINT/SIGTERM; the process exit code. TLS errors go to ``parser``."""
+    tls = _tls(parser, args)
+    try:
+        return asyncio.run(serve(settings_from(args), args.host, args.port, tls))
+    except KeyboardInterrupt:  # SIGINT before the signal handlers were installed
+        return 130
