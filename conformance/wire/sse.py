@@ -14,7 +14,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from conformance.wire.poll import HttpExchange
+from conformance.wire.httpclient import HttpExchange
 
 __all__ = ["Comment", "Event", "StreamParser", "Subscription", "parse_stream"]
 
@@ -225,21 +225,30 @@ def parse_stream(body: bytes, chunks: list[int] | None = None) -> StreamParser:
 class Subscription:
     """A live ``GET`` of an event stream: the exchange and a strict parser fed as bytes arrive.
 
-    Build it with :meth:`conformance.catalog.sse.SseContext.subscribe`.
+    Build it with :meth:`conformance.catalog.sse.context.SseContext.subscribe`.
+
+    Attributes:
+        arrivals: (loop time, events so far, comments so far) after each arrival of body bytes, at most
+            ``max_arrivals`` entries: past that the last entry is overwritten by the latest arrival, so
+            "the first arrival at which X held" is never found too early (it may be found late).
     """
 
-    def __init__(self, exchange: HttpExchange) -> None:
+    def __init__(self, exchange: HttpExchange, max_arrivals: int = 65536) -> None:
         self.exchange = exchange
         self.parser = StreamParser()
-        self.arrivals: list[tuple[float, int, int]] = []  # (time, events so far, comments so far)
+        self.max_arrivals = max(1, max_arrivals)
+        self.arrivals: list[tuple[float, int, int]] = []
         exchange.on_body = self._feed
-        for _, piece in exchange.pieces:  # read before this subscription existed
-            self._feed(piece)
+        if exchange.body:  # read before this subscription existed
+            self._feed(exchange.body)
 
     def _feed(self, data: bytes) -> None:
         self.parser.feed(data)
-        loop = asyncio.get_running_loop()
-        self.arrivals.append((loop.time(), len(self.parser.events), len(self.parser.comments)))
+        entry = (asyncio.get_running_loop().time(), len(self.parser.events), len(self.parser.comments))
+        if len(self.arrivals) >= self.max_arrivals:
+            self.arrivals[-1] = entry
+        else:
+            self.arrivals.append(entry)
 
     @property
     def events(self) -> list[Event]:
