@@ -215,7 +215,8 @@ class StreamParser:
         if not part:
             return
         if not self._skipping and self._pending_len + len(part) > self.max_line:
-            self._line_prefix = ("".join(self._pending) + part[:40])[:40]
+            # the line's first characters, the same however it was cut (it has over max_line of them)
+            self._line_prefix = ("".join(self._pending) + part[:40])[:min(40, self.max_line + 1)]
             self._pending = []
             self._skipping = True
         if not self._skipping:
