@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 
 from conformance.wire.httpclient import HttpExchange
+from conformance.wire.httpread import MAX_ARRIVALS
 
 __all__ = ["MAX_COMMENTS", "MAX_DEVIATIONS", "MAX_EVENTS", "MAX_EVENT_DATA", "MAX_KEPT_DATA", "MAX_LINE",
            "MAX_RETRIES", "Comment", "Event", "StreamParser", "Subscription", "parse_stream"]
@@ -353,7 +354,7 @@ class Subscription:
             "the first arrival at which X held" is never found too early (it may be found late).
     """
 
-    def __init__(self, exchange: HttpExchange, max_arrivals: int = 65536) -> None:
+    def __init__(self, exchange: HttpExchange, max_arrivals: int = MAX_ARRIVALS) -> None:
         self.exchange = exchange
         self.parser = StreamParser()
         self.max_arrivals = max(1, max_arrivals)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from conformance.wire.sse import MAX_LINE, StreamParser
+import asyncio
+
+from conformance.wire.endpoint import ALL_SCHEMES, parse_url
+from conformance.wire.httpclient import HttpExchange
+from conformance.wire.sse import MAX_LINE, StreamParser, Subscription
 
 
 def test_an_endless_data_line_is_not_buffered() -> None:
@@ -72,3 +76,16 @@ def test_endless_events_keep_memory_bounded() -> None:
     assert parser.event_count == 10000
     assert parser._block_lines == []
     assert parser._block_size == 0
+
+
+def test_subscription_arrivals_are_bounded_and_never_too_early() -> None:
+    async def main() -> list[tuple[float, int, int]]:
+        ex = HttpExchange(parse_url("http://127.0.0.1:9/events", ALL_SCHEMES))
+        sub = Subscription(ex, max_arrivals=3)
+        for _ in range(10):
+            sub._feed(b"data: x\n\n")
+        return sub.arrivals
+
+    arrivals = asyncio.run(main())
+    assert [n for _, n, _ in arrivals] == [1, 2, 10]  # the last entry is the latest arrival
+    assert arrivals[1][0] <= arrivals[2][0]
