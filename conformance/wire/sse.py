@@ -10,13 +10,17 @@ It is bounded by construction, whatever the target sends (an endless ``data:`` l
 * a line longer than :data:`MAX_LINE` characters (1 Mi) is not buffered: the rest of it is counted and
   skipped, and the line is dropped with a deviation ("longer than the runner reads"); no catalog payload
   comes near it (the largest is 64 KiB);
-* an event whose data buffer passes :data:`MAX_EVENT_DATA` characters (16 Mi) is not dispatched (a
+* an event whose data buffer passes :data:`MAX_EVENT_DATA` characters (8 Mi) is not dispatched (a
   deviation says so);
-* ``events`` keeps the first :data:`MAX_EVENTS` events and at most :data:`MAX_KEPT_DATA` characters of
-  their data, ``comments`` the first :data:`MAX_COMMENTS`, ``retries`` the first :data:`MAX_RETRIES`,
-  ``deviations`` the first :data:`MAX_DEVIATIONS`; ``event_count``, ``comment_count`` and
-  ``deviation_count`` go on counting, and a deviation says when events stop being kept, so a verifier
-  never mistakes an event it did not keep for one that never came;
+* ``events`` keeps the first :data:`MAX_EVENTS` events and at most :data:`MAX_KEPT_DATA` characters (16 Mi)
+  of their data, types and ids; ``comments`` the first :data:`MAX_COMMENTS`, each cut to
+  :data:`MAX_COMMENT_TEXT` characters (clients ignore comments: only their number and place matter);
+  ``retries`` the first :data:`MAX_RETRIES` (a value of more than 18 digits is a deviation, not a number
+  kept); ``deviations`` the first :data:`MAX_DEVIATIONS`, each quoting at most 40 characters of what it
+  saw. ``event_count``, ``comment_count`` and ``deviation_count`` go on counting, and a deviation says
+  when events stop being kept, so a verifier never mistakes an event it did not keep for one that never
+  came. All told a parser holds a few tens of millions of characters at most, whatever it is fed (the
+  catalog's own events are at most 64 KiB);
 * :class:`Subscription` keeps a bounded arrival timeline (see there).
 """
 
@@ -31,19 +35,24 @@ from dataclasses import dataclass, field
 from conformance.wire.httpclient import HttpExchange
 from conformance.wire.httpread import MAX_ARRIVALS
 
-__all__ = ["MAX_COMMENTS", "MAX_DEVIATIONS", "MAX_EVENTS", "MAX_EVENT_DATA", "MAX_KEPT_DATA", "MAX_LINE",
-           "MAX_RETRIES", "Comment", "Event", "StreamParser", "Subscription", "parse_stream"]
+__all__ = ["MAX_COMMENTS", "MAX_COMMENT_TEXT", "MAX_DEVIATIONS", "MAX_EVENTS", "MAX_EVENT_DATA",
+           "MAX_KEPT_DATA", "MAX_LINE", "MAX_RETRIES",
+           "Comment", "Event", "StreamParser", "Subscription", "parse_stream"]
 
 #: The longest line (in characters, without its end) the parser reads; a longer one is skipped.
 MAX_LINE = 2**20
 #: The largest data buffer of one event (characters); a larger event is not dispatched.
-MAX_EVENT_DATA = 16 * 2**20
+MAX_EVENT_DATA = 8 * 2**20
 #: Events kept in ``events`` (more are counted).
 MAX_EVENTS = 65536
-#: Characters of event data kept over all of ``events`` (later events are counted, not kept).
-MAX_KEPT_DATA = 64 * 2**20
+#: Characters of event data, types and ids kept over all of ``events`` (later events are counted, not kept).
+MAX_KEPT_DATA = 16 * 2**20
 #: Comments kept in ``comments`` (more are counted).
-MAX_COMMENTS = 65536
+MAX_COMMENTS = 4096
+#: Characters of a comment's text kept.
+MAX_COMMENT_TEXT = 1024
+#: Digits of a retry value read as a number.
+_RETRY_DIGITS = 18
 #: Retry values kept in ``retries``.
 MAX_RETRIES = 1024
 #: Deviations kept in ``deviations`` (more are counted).
@@ -93,7 +102,8 @@ class StreamParser:
 
     Attributes:
         events: dispatched events, in order (the first ``max_events``, within ``max_kept_data``).
-        comments: comment lines, in order (the first ``max_comments``).
+        comments: comment lines, in order (the first ``max_comments``, their text cut to
+            ``max_comment_text`` characters).
         retries: every valid ``retry`` value (milliseconds; the first ``max_retries``).
         deviations: server-side violations, and where the runner's bounds cut the stream, one short
             lower-case line each (the first ``max_deviations``).
@@ -118,6 +128,7 @@ class StreamParser:
     max_events: int = MAX_EVENTS
     max_kept_data: int = MAX_KEPT_DATA
     max_comments: int = MAX_COMMENTS
+    max_comment_text: int = MAX_COMMENT_TEXT
     max_retries: int = MAX_RETRIES
     max_deviations: int = MAX_DEVIATIONS
     _decoder: codecs.IncrementalDecoder = field(
@@ -162,7 +173,8 @@ class StreamParser:
             self._block_line(rest)
         if self._block_fields:  # comments alone lose nothing
             self.unfinished = list(self._block_lines)
-            self._deviate(f"unfinished event at eof (not dispatched): {self._block_lines[:3]!r}")
+            shown = [line[:40] for line in self._block_lines]
+            self._deviate(f"unfinished event at eof (not dispatched): {shown!r}")
 
     def _deviate(self, text: str) -> None:
         self.deviation_count += 1
@@ -254,7 +266,8 @@ class StreamParser:
         if line.startswith(":"):
             self.comment_count += 1
             if len(self.comments) < self.max_comments:
-                self.comments.append(Comment(line[1:], self._line_no, self._block_size > 1))
+                self.comments.append(Comment(line[1:self.max_comment_text + 1], self._line_no,
+                                             self._block_size > 1))
             return
         # "If the line contains a U+003A COLON character (:) Collect the characters on the line before the
         # first U+003A COLON character (:), and let field be that string. Collect the characters on the line
@@ -286,7 +299,7 @@ class StreamParser:
             # "If the field value does not contain U+0000 NULL, then set the last event ID buffer to the
             # field value. Otherwise, ignore the field."
             if "\0" in value:
-                self._deviate(f"line {self._line_no}: id with nul is ignored by clients: {value!r}")
+                self._deviate(f"line {self._line_no}: id with nul is ignored by clients: {value[:40]!r}")
             else:
                 self._id_buffer = value
                 self._block_id = value
@@ -295,10 +308,13 @@ class StreamParser:
             # integer in base ten, and set the event stream's reconnection time to that integer. Otherwise,
             # ignore the field."
             if value and value.isascii() and value.isdigit():
-                if len(self.retries) < self.max_retries:
+                if len(value) > _RETRY_DIGITS:  # a valid field, but not a number the runner builds
+                    self._deviate(f"line {self._line_no}: retry of {len(value)} digits is longer than the "
+                                  f"runner reads ({_RETRY_DIGITS})")
+                elif len(self.retries) < self.max_retries:
                     self.retries.append(int(value, 10))
             else:
-                self._deviate(f"line {self._line_no}: retry is not only ascii digits: {value!r}")
+                self._deviate(f"line {self._line_no}: retry is not only ascii digits: {value[:40]!r}")
         # "Otherwise: The field is ignored."
 
     def _dispatch(self) -> None:
@@ -323,14 +339,15 @@ class StreamParser:
 
     def _keep(self, event: Event) -> None:
         self.event_count += 1
+        size = len(event.data) + len(event.type) + len(event.id or "") + len(event.last_event_id)
         if not self._events_full and (len(self.events) >= self.max_events
-                                      or self._kept_data + len(event.data) > self.max_kept_data):
+                                      or self._kept_data + size > self.max_kept_data):
             self._events_full = True
-            self._deviate(f"more than {len(self.events)} events ({self._kept_data} characters of data): "
+            self._deviate(f"more than {len(self.events)} events ({self._kept_data} characters kept): "
                           "the runner keeps no more, later events are counted only")
         if not self._events_full:
             self.events.append(event)
-            self._kept_data += len(event.data)
+            self._kept_data += size
 
 
 def parse_stream(body: bytes, chunks: list[int] | None = None) -> StreamParser:

@@ -61,11 +61,20 @@ def test_events_comments_retries_and_deviations_are_kept_up_to_their_caps_and_co
     assert parser.deviations[0].startswith("more than 2 events")
 
 
-def test_kept_event_data_is_bounded_in_total() -> None:
-    parser = StreamParser(max_kept_data=5)
-    parser.feed(b"data: abc\n\ndata: def\n\ndata: g\n\n")
-    assert [e.data for e in parser.events] == ["abc"]  # none after the first one not kept: no holes
+def test_kept_events_are_bounded_in_characters() -> None:
+    parser = StreamParser(max_kept_data=20)  # data, type and ids count: "abc" + "message" = 10
+    parser.feed(b"data: abc\n\ndata: defghi\n\ndata: g\n\n")
+    assert [e.data for e in parser.events] == ["abc"]  # "g" would fit, but none after the first one dropped
     assert parser.event_count == 3
+
+
+def test_comments_retries_and_deviations_quote_little() -> None:
+    parser = StreamParser(max_comment_text=4)
+    parser.feed(b":" + b"c" * 100 + b"\nretry: " + b"9" * 5000 + b"\nid: \x00" + b"i" * 100 + b"\n\n")
+    assert [c.text for c in parser.comments] == ["cccc"]
+    assert parser.retries == []
+    assert parser.deviations[0] == "line 2: retry of 5000 digits is longer than the runner reads (18)"
+    assert len(parser.deviations[1]) < 100
 
 
 def test_endless_events_keep_memory_bounded() -> None:
