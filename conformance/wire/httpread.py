@@ -49,6 +49,8 @@ MAX_BODY_KEPT = 16 * 2**20
 MAX_ARRIVALS = 65536
 
 _HEAD_END = b"\r\n\r\n"
+#: Digits of a Content-Length read as a number (10**18 bytes is far past any deadline).
+_LENGTH_DIGITS = 18
 # RFC 9112 §7.1: "chunk-size = 1*HEXDIG"; "chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS
 # chunk-ext-val ] )" (BWS is optional whitespace, RFC 9110 §5.6.3).
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]+)[ \t]*(?:;.*)?")
@@ -125,9 +127,12 @@ def body_framing(response: HttpResponse, *, head_request: bool = False) -> tuple
         values = {v.strip() for v in length.split(",")}
         if len(values) != 1 or not all(v.isascii() and v.isdigit() for v in values):
             return Framing.CLOSE, 0, f"invalid content-length: {length[:40]!r}"
+        digits = values.pop()
+        if len(digits) > _LENGTH_DIGITS:  # valid, but more than any body read here (and int() may refuse)
+            return Framing.CLOSE, 0, f"content-length of {len(digits)} digits is more than the runner reads"
         # 6. "If a valid Content-Length header field is present without Transfer-Encoding, its decimal
         # value defines the expected message body length in octets."
-        size = int(values.pop())
+        size = int(digits)
         return (Framing.LENGTH, size, "") if size else (Framing.NONE, 0, "")
     # 8. "Otherwise, this is a response message without a declared message body length, so the message
     # body length is determined by the number of octets received prior to the server closing the

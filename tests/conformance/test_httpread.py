@@ -97,6 +97,7 @@ def test_chunked_not_final_is_close_delimited() -> None:
     (b"3, 4", Framing.CLOSE, "invalid content-length"),
     (b"-3", Framing.CLOSE, "invalid content-length"),
     (b"0x3", Framing.CLOSE, "invalid content-length"),
+    (b"9" * 5000, Framing.CLOSE, "content-length of 5000 digits is more than the runner reads"),
 ])
 def test_content_length_validity(value: bytes, framing: Framing, error: str) -> None:
     reader = read(OK + b"Content-Length: " + value + b"\r\n\r\nabc", eof=False)
