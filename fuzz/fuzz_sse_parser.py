@@ -10,7 +10,11 @@ Input: byte 0 picks a chunk size for the third reading (1 + byte % 13); the rest
 3. no dispatched event, and no last event ID, contains U+0000 in its id (§9.2.6 ignores such ids); no
    event's data ends with LF added by the parser (the last LF is stripped), and no type is empty;
 4. every retry value came from a field of ASCII digits only;
-5. an "unfinished event" deviation exactly when the stream ends inside a block that has a field line.
+5. an "unfinished event" deviation exactly when the stream ends inside a block that has a field line;
+6. with small bounds (16-character lines, 32 characters of event data, 3 events, 40 characters of kept
+   data, types and ids, 3 comments of 4 characters, 2 retries, 4 deviations) nothing kept passes them,
+   the counts go on, and whole and byte-by-byte readings agree (deviations compared as sets while none
+   were dropped).
 
 Run: ``python fuzz/fuzz_sse_parser.py fuzz/corpus/fuzz_sse_parser -dict=fuzz/fuzz_sse_parser.dict``;
 ``python fuzz/fuzz_sse_parser.py --write-seeds`` (re)writes the hand-written seeds.
@@ -30,15 +34,37 @@ __all__ = ["SEEDS", "test_one_input"]
 Result = tuple[list[tuple[str, str, str, str | None]], list[str], list[int], str, list[str]]
 
 
-def parse(pieces: Iterable[bytes]) -> tuple[Result, StreamParser]:
-    parser = StreamParser()
+#: Bounds small enough for a 4 KiB input to pass them all.
+SMALL = {"max_line": 16, "max_event_data": 32, "max_events": 3, "max_kept_data": 40, "max_comments": 3,
+         "max_comment_text": 4, "max_retries": 2, "max_deviations": 4}
+
+
+def parse(pieces: Iterable[bytes], **bounds: int) -> tuple[Result, StreamParser]:
+    parser = StreamParser(**bounds)  # type: ignore[arg-type]
     for piece in pieces:
         parser.feed(piece)
     parser.feed_eof()
     events = [(e.type, e.data, e.last_event_id, e.id) for e in parser.events]
-    # Decoding deviations are found when bytes arrive, line deviations when lines end: compare as sets.
+    # Decoding deviations are found when bytes arrive, line deviations when lines end: compare as sets,
+    # and only while none was dropped (which ones are kept then depends on that order).
+    kept = parser.deviation_count <= parser.max_deviations
     return (events, [c.text for c in parser.comments], parser.retries, parser.last_event_id,
-            sorted(parser.deviations)), parser
+            sorted(parser.deviations) if kept else [f"{parser.deviation_count} deviations"]), parser
+
+
+def _check_small_bounds(stream: bytes) -> None:
+    result, parser = parse([stream], **SMALL)
+    check(parse(chunks(stream, 1), **SMALL)[0] == result, "byte-by-byte parse differs with small bounds")
+    check(len(parser.events) <= SMALL["max_events"], f"{len(parser.events)} events kept")
+    kept = sum(len(e.data) + len(e.type) + len(e.id or "") + len(e.last_event_id) for e in parser.events)
+    check(kept <= SMALL["max_kept_data"], f"{kept} characters of events kept")
+    check(all(len(e.data) < SMALL["max_event_data"] for e in parser.events), "an event over the data bound")
+    check(len(parser.comments) <= SMALL["max_comments"], f"{len(parser.comments)} comments kept")
+    check(len(parser.retries) <= SMALL["max_retries"], f"{len(parser.retries)} retries kept")
+    check(len(parser.deviations) <= SMALL["max_deviations"], f"{len(parser.deviations)} deviations kept")
+    check(parser.event_count >= len(parser.events) and parser.comment_count >= len(parser.comments)
+          and parser.deviation_count >= len(parser.deviations), "a count below what was kept")
+    check(all(len(c.text) <= SMALL["max_comment_text"] for c in parser.comments), "a comment kept whole")
 
 
 def test_one_input(data: bytes) -> None:
@@ -55,6 +81,7 @@ def test_one_input(data: bytes) -> None:
     check(all(r >= 0 for r in parser.retries), "negative retry")
     unfinished = any(d.startswith("unfinished") for d in parser.deviations)
     check(unfinished == bool(parser.unfinished), "unfinished deviation without unfinished lines")
+    _check_small_bounds(stream)
 
 
 SEEDS: dict[str, bytes] = {
@@ -72,6 +99,8 @@ SEEDS: dict[str, bytes] = {
     "invalid-utf8": b"data: \xff\xfe\n\ndata: ok\n\n",
     "split-crlf": b"data: a\r",
     "id-reset": b"id: 1\ndata: a\n\nid\ndata: b\n\nid:\n\n",
+    "long-line": b"data: " + b"x" * 40 + b"\r\ndata: ok\n\n:" + b"c" * 30,
+    "many-events": b"data: 1\n\n" * 6 + b"retry: 1\n" * 3 + b":\n" * 5,
 }
 
 

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from conformance.wire.endpoint import ALL_SCHEMES, Endpoint, parse_url
 from conformance.wire.http import build_http_request
-from conformance.wire.poll import HttpExchange
+from conformance.wire.httpclient import HttpExchange
 from conformance.wire.sse import Subscription
 from reference.servers.http_server import HttpServer
 

@@ -1,7 +1,8 @@
 """HTTP/1.1 for the raw clients, protocol-neutral: build any request, parse a response head tolerantly.
 
-The WebSocket upgrade request and its checks are in :mod:`conformance.wire.wshandshake`; the streamed body
-reader is in :mod:`conformance.wire.poll` (for now).
+The WebSocket upgrade request and its checks are in :mod:`conformance.wire.wshandshake`; the sans-IO
+response reader (head and de-framed body) is :mod:`conformance.wire.httpread`, and the client that runs
+it on a connection is :mod:`conformance.wire.httpclient`.
 """
 
 from __future__ import annotations

@@ -144,6 +144,14 @@ class Stream:
             self._transport.abort()
         self.wake()
 
+    def close(self) -> None:
+        """Close the connection gracefully (FIN once the buffered writes are out); ``on_eof`` is not called
+        for it."""
+        if self._transport is not None and not self._transport.is_closing():
+            self.closed = True
+            self._transport.close()
+        self.wake()
+
     # ---- waiting -----------------------------------------------------------------------------------
 
     def wake(self) -> None:

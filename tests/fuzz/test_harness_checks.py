@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.wire import wsconn
+from conformance.wire import httpread, wsconn
 from conformance.wire.wsframes import BINARY, CLOSE, CONT, PING, TEXT, frame
-from fuzz import fuzz_wire_reader, fuzz_ws_client, fuzz_ws_frames, fuzz_ws_handshake, fuzz_ws_protocol
+from fuzz import (
+    fuzz_http_reader,
+    fuzz_wire_reader,
+    fuzz_ws_client,
+    fuzz_ws_frames,
+    fuzz_ws_handshake,
+    fuzz_ws_protocol,
+)
 from fuzz._harness import HarnessFailure
 from reference.core.errors import InvalidUtf8, PayloadTooBig
 from reference.core.ws.frames import FrameParser
@@ -110,3 +117,25 @@ def test_client_harness_catches_chunking_dependence(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(fuzz_ws_client, "WsClientConnection", DropsSingleBytes)
     with pytest.raises(HarnessFailure, match="1-byte reads differ"):
         fuzz_ws_client.test_one_input(CLIENT + frame(TEXT, b"hi", mask=False))
+
+
+def test_http_reader_harness_catches_a_body_kept_past_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = b"\x31HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n0123456789ab"
+    fuzz_http_reader.test_one_input(data)
+
+    def keep_everything(self: httpread.ResponseReader, body: bytes, now: float) -> None:
+        self.body += body
+        self.body_size += len(body)
+
+    monkeypatch.setattr(httpread.ResponseReader, "_record", keep_everything)
+    with pytest.raises(HarnessFailure, match="body bytes kept"):
+        fuzz_http_reader.test_one_input(data)
+
+
+def test_http_reader_harness_catches_chunking_dependence(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = b"\x30HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    fuzz_http_reader.test_one_input(data)
+    real = httpread.Dechunker.feed
+    monkeypatch.setattr(httpread.Dechunker, "feed", lambda self, d: real(self, d[:4]))  # loses bytes
+    with pytest.raises(HarnessFailure, match="reads differ"):
+        fuzz_http_reader.test_one_input(data)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from conformance.catalog.http_context import HttpSuite
+from conformance.catalog.poll.answer import parse_poll_answer
 from conformance.catalog.poll.context import PollContext
-from conformance.catalog.sse.context import HttpSuite
 from conformance.suites import SUITES, SuiteInfo, register_suite
 from conformance.wire.endpoint import Endpoint
 from conformance.wire.http import build_http_request
-from conformance.wire.poll import HttpExchange, parse_poll_answer
+from conformance.wire.httpclient import HttpExchange
 
 MODULES = (
     "conformance.catalog.poll.s5_4_responses",
@@ -32,12 +33,12 @@ async def probe(endpoint: Endpoint) -> bool:
     Raises:
         OSError: the target cannot be reached.
     """
-    ex = HttpExchange(endpoint)
+    ex = HttpExchange(endpoint, deadline=asyncio.get_running_loop().time() + 2 * PROBE_TIMEOUT)
     request = build_http_request("GET", endpoint.resource, endpoint.host_header, endpoint.headers)
     try:
-        await asyncio.wait_for(ex.send(request), PROBE_TIMEOUT)
+        await ex.send(request, head_timeout=PROBE_TIMEOUT)
         await ex.wait_done(PROBE_TIMEOUT)
-    except asyncio.TimeoutError:
+    except (asyncio.TimeoutError, TimeoutError):
         return True
     except ConnectionError:
         if not ex.sent_at:  # not even connected: unreachable

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from conformance.catalog.sse.context import HttpContext
+from conformance.catalog.http_context import HttpContext
+from conformance.catalog.poll.answer import PollAnswer, parse_poll_answer
 from conformance.model import CaseFailed
 from conformance.wire.http import HttpResponse, split_resource
-from conformance.wire.poll import HttpExchange, PollAnswer, parse_poll_answer
+from conformance.wire.httpclient import HttpExchange
+from conformance.wire.httpread import MAX_BODY_KEPT
 
 __all__ = ["Poll", "PollContext"]
 
@@ -65,6 +67,9 @@ class PollContext(HttpContext):
         if ex.response.status != 200:
             status = f"status {ex.response.status} {ex.response.reason}"
             raise CaseFailed(["200 with the poll answer"], status)
+        if ex.truncated:
+            raise CaseFailed([f"an answer the runner can keep (at most {MAX_BODY_KEPT} bytes)"],
+                             f"an answer of {ex.body_size} bytes")
         try:
             answer = parse_poll_answer(ex.body)
         except ValueError as exc:

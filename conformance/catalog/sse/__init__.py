@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 
-from conformance.catalog.sse.context import HttpSuite, SseContext, stream_problem
+from conformance.catalog.http_context import HttpSuite
+from conformance.catalog.sse.context import SseContext, stream_problem
 from conformance.suites import SUITES, SuiteInfo, register_suite
 from conformance.wire.endpoint import Endpoint
 from conformance.wire.http import build_http_request
-from conformance.wire.poll import HttpExchange
+from conformance.wire.httpclient import HttpExchange
 
 MODULES = (
     "conformance.catalog.sse.s9_2_3_response",
@@ -34,12 +35,12 @@ async def probe(endpoint: Endpoint) -> bool:
     Raises:
         OSError: the target cannot be reached.
     """
-    ex = HttpExchange(endpoint)
+    ex = HttpExchange(endpoint, deadline=asyncio.get_running_loop().time() + PROBE_TIMEOUT)
     request = build_http_request("GET", endpoint.resource, endpoint.host_header,
                                  (*endpoint.headers, ("Accept", "text/event-stream")))
     try:
-        response = await asyncio.wait_for(ex.send(request), PROBE_TIMEOUT)
-    except asyncio.TimeoutError:
+        response = await ex.send(request)
+    except (asyncio.TimeoutError, TimeoutError):
         return False
     except ConnectionError:
         if not ex.sent_at:  # not even connected: unreachable

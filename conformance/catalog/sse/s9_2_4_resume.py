@@ -89,7 +89,7 @@ async def resume_published_while_away(ctx: SseContext) -> Verdict:
 async def resume_point_before_first_event(ctx: SseContext) -> Verdict:
     token = ctx.token()
     sub = await ctx.subscribe()
-    await sub.exchange.wait(lambda: bool(sub.exchange.pieces), ctx.left(1.0))
+    await sub.exchange.wait(lambda: sub.exchange.body_size > 0, ctx.left(1.0))
     sub.close()
     last = sub.parser.last_event_id
     await ctx.publish("missed?", event=token)

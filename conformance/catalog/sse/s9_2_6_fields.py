@@ -24,7 +24,7 @@ async def stream_well_formed(ctx: SseContext) -> Verdict:
     check_clean(sub)
     if [e.data for e in events] != ["one", "two\nlines"]:
         raise CaseFailed(["data 'one', 'two\\nlines'"], f"{[e.data for e in events]}")
-    return Verdict(actual=f"{len(sub.exchange.body)} bytes, {len(sub.events)} events, no deviation")
+    return Verdict(actual=f"{sub.exchange.body_size} bytes, {len(sub.events)} events, no deviation")
 
 
 @G.case("event-type-named", level=MUST,
