@@ -1,4 +1,4 @@
-"""Steps and verifiers shared by the WebSocket catalog modules (on top of :mod:`conformance.expect`).
+"""Steps and verifiers shared by the WebSocket catalog modules (on top of :mod:`.verify`).
 
 Everything here waits for events with a deadline; the only fixed waits are Autobahn's timeout markers
 (:meth:`WsClient.checkpoint`), shortened from Autobahn's 1 s to what a local target needs and returning
@@ -11,7 +11,7 @@ import dataclasses
 import itertools
 from collections.abc import Sequence
 
-from conformance import expect
+from conformance.catalog.ws import verify as expect
 from conformance.model import CaseFailed, Outcome, Verdict
 from conformance.wire.http import HttpResponse
 from conformance.wire.ws import Pong, Timeout, WsClient

@@ -8,8 +8,8 @@ markers become 0.1 s (valid prefix must not fail) and at most 0.5 s (invalid par
 
 from __future__ import annotations
 
-from conformance import expect
 from conformance.catalog.ws import _steps
+from conformance.catalog.ws import verify as expect
 from conformance.catalog.ws.utf8_corpus import SEQUENCES, SUBCATEGORIES
 from conformance.model import MUST, SHOULD, Level, Verdict, group
 from conformance.wire.ws import Message, WsClient

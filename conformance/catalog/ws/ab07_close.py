@@ -9,9 +9,9 @@ status code to a malformed close frame, the runner requires 1002 (or a TCP drop)
 
 from __future__ import annotations
 
-from conformance import expect
 from conformance.catalog.ws import _steps
-from conformance.expect import text
+from conformance.catalog.ws import verify as expect
+from conformance.catalog.ws.verify import text
 from conformance.model import MUST, Verdict, group
 from conformance.wire.ws import WsClient
 from conformance.wire.wsframes import CLOSE, CONT, PING, TEXT, close_payload
