@@ -7,22 +7,21 @@ errored; 2 usage error (one line on stderr); 3 the target could not be started o
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from conformance.app import EXIT_OK, EXIT_TOOL, EXIT_USAGE, RunOptions, run, tool_version
+from conformance.app import RunOptions, run, tool_version
+from conformance.exitcodes import ExitCode
 from conformance.registry import load
 from conformance.reportcmd import add_report_parser, add_review_args, report_main
 from conformance.runner import RunSettings, default_jobs
-from conformance.suites import SUITE_INFO, infer_suites
 from conformance.targets import TargetSpec
 from conformance.targets.options import add_arguments as add_target_arguments
-from conformance.targets.options import docker_suites, spec_fields
-from conformance.wire.endpoint import ALL_SCHEMES, Endpoint, parse_url
+from conformance.targets.options import spec_fields
+from conformance.wire.endpoint import ALL_SCHEMES, Address, ConnectOptions, parse_address
 
 #: Shortcuts for ``--profile NAME=VALUE``: what a target promises (read by the suites that need it).
 PROFILE_OPTIONS = (("heartbeat-interval", "seconds between the target's idle heartbeats"),
@@ -135,45 +134,25 @@ def _profile(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _suites(args: argparse.Namespace, endpoint: Endpoint | None) -> tuple[str, ...]:
-    """``--suite``, else the suites inferred from the target URL (scheme, then probe); () for all."""
-    load()  # the catalogs register their suites
-    for spec in args.suite:
-        if spec not in SUITE_INFO:
-            raise UsageError(f"unknown --suite {spec!r}; known: {', '.join(sorted(SUITE_INFO))}")
-    if not args.suite and args.docker_image:
-        return docker_suites(endpoint)
-    if args.suite or endpoint is None:
-        return tuple(args.suite)
-    found = asyncio.run(infer_suites(endpoint))
-    if not found:
-        raise UsageError(f"cannot tell which suite tests {endpoint.url!r}; name it with --suite")
-    return tuple(found)
-
-
 def options_from_args(args: argparse.Namespace) -> RunOptions:
-    """Validate parsed arguments into RunOptions. Raises UsageError with one line."""
-    endpoint: Endpoint | None = None
+    """Validate parsed arguments into RunOptions (no network, no catalog). Raises UsageError with one line.
+
+    The user's connection options are built here once (:class:`ConnectOptions`); the run step decides
+    the suites (``--suite``, or inferred from the URL) and joins the options with the target's address.
+    """
+    address: Address | None = None
     if args.target:
         try:
-            endpoint = parse_url(args.target, ALL_SCHEMES)
+            address = parse_address(args.target, ALL_SCHEMES)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    if args.cmd and endpoint is None:
+    if args.cmd and address is None:
         raise UsageError("--cmd needs --target URL: where the started server will listen")
     if args.ca and not Path(args.ca).is_file():
         raise UsageError(f"--ca file not found: {args.ca!r}")
-    headers = tuple(_header(h) for h in args.header)
-    profile = _profile(args)
-    include = tuple(args.case) or _suites(args, endpoint)
-    protocols = tuple(dict.fromkeys(c.spec for c in load().select(include, args.exclude, strict=args.strict)))
-    connect = Endpoint(url="", scheme="ws", host="", port=0, headers=headers,
-                       subprotocols=tuple(args.subprotocol), origin=args.origin, ca_file=args.ca,
-                       insecure=args.insecure, profile=profile)
-    if endpoint is not None:
-        endpoint = endpoint.with_options(headers=headers, subprotocols=connect.subprotocols,
-                                         origin=args.origin, ca_file=args.ca, insecure=args.insecure,
-                                         profile=profile)
+    connect = ConnectOptions(headers=tuple(_header(h) for h in args.header),
+                             subprotocols=tuple(args.subprotocol), origin=args.origin, ca_file=args.ca,
+                             insecure=args.insecure, profile=_profile(args))
     settings = RunSettings(jobs=args.jobs, timeout=args.timeout, run_timeout=args.run_timeout,
                            close_timeout=args.close_timeout)
     try:
@@ -181,10 +160,9 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return RunOptions(
-        target=TargetSpec(endpoint=endpoint, command=args.cmd, start_timeout=args.start_timeout,
-                          **({"protocols": protocols} | extra)),
-        connect=connect, include=include, exclude=tuple(args.exclude), strict=args.strict,
-        settings=settings, fail_on=args.fail_on, quiet=args.quiet,
+        target=TargetSpec(address=address, command=args.cmd, start_timeout=args.start_timeout, **extra),
+        connect=connect, include=tuple(args.case), exclude=tuple(args.exclude), suites=tuple(args.suite),
+        strict=args.strict, settings=settings, fail_on=args.fail_on, quiet=args.quiet,
         report_dir=None if args.no_reports else Path(args.report_dir),
         expect=Path(args.expect) if args.expect else None,
         baseline=Path(args.baseline) if args.baseline else None)
@@ -196,7 +174,7 @@ def _list(include: Sequence[str], exclude: Sequence[str], strict: bool) -> int:
         ab = f"[{c.autobahn}]" if c.autobahn else ""
         print(f"{c.id:52} {c.level.value:6} {ab:10} {c.desc}")
     print(f"{len(cases)} cases")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _serve(argv: Sequence[str]) -> NoReturn:
@@ -222,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         opts = options_from_args(args)
     except UsageError as exc:
         sys.stderr.write(f"rtconform: error: {exc}\n")
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         return run(opts)
     except KeyboardInterrupt:
@@ -230,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # a bug in the tool: one line, not a traceback
         sys.stderr.write(f"rtconform: tool error: {type(exc).__name__}: {exc}\n")
-        return EXIT_TOOL
+        return ExitCode.TOOL
 
 
 if __name__ == "__main__":

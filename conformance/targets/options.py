@@ -11,9 +11,7 @@ import argparse
 import os
 from typing import Any
 
-from conformance.wire.endpoint import Endpoint
-
-__all__ = ["add_arguments", "docker_suites", "spec_fields"]
+__all__ = ["add_arguments", "spec_fields"]
 
 
 def _port(text: str) -> int:
@@ -67,13 +65,3 @@ def spec_fields(args: argparse.Namespace) -> dict[str, Any]:
     return {"docker_image": args.docker_image, "docker_port": args.docker_port,
             "docker_args": tuple(args.docker_arg), "plugin_kind": args.target_kind,
             "params": tuple(_param(p) for p in args.target_param)}
-
-
-def docker_suites(endpoint: Endpoint | None) -> tuple[str, ...]:
-    """The suites a ``--docker-image`` run without ``--suite`` selects: those testing the URL scheme
-    (``ws`` unless ``--target`` names another). The container is not up yet, so nothing is probed: with
-    several candidates (http: sse and poll) all run, and ``--suite`` picks one."""
-    from conformance.suites import SUITE_INFO
-
-    scheme = endpoint.scheme if endpoint is not None else "ws"
-    return tuple(spec for spec, info in SUITE_INFO.items() if scheme in info.schemes)
