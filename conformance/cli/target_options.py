@@ -1,7 +1,7 @@
-"""Command-line options of the Docker and plugin target kinds, added to ``rtconform run``.
+"""``rtconform run``'s options of the Docker and plugin target kinds.
 
 ``--docker-image IMAGE [--docker-port 9001] [--docker-arg WORD ...]`` and
-``--target-kind KIND [--target-param KEY=VALUE ...]``. :func:`spec_fields` turns them into
+``--target-kind KIND [--target-param KEY=VALUE ...]``. :func:`target_fields` turns them into
 :class:`~conformance.targets.base.TargetSpec` keyword arguments.
 """
 
@@ -11,7 +11,7 @@ import argparse
 import os
 from typing import Any
 
-__all__ = ["add_arguments", "spec_fields"]
+__all__ = ["add_target_options", "target_fields"]
 
 
 def _port(text: str) -> int:
@@ -24,7 +24,7 @@ def _port(text: str) -> int:
     return value
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def add_target_options(p: argparse.ArgumentParser) -> None:
     """Add the Docker and plugin target options to the ``run`` parser."""
     p.add_argument("--docker-image", default=os.environ.get("RTCONFORM_DOCKER_IMAGE") or None,
                    metavar="IMAGE",
@@ -48,7 +48,7 @@ def _param(text: str) -> tuple[str, str]:
     return key, value
 
 
-def spec_fields(args: argparse.Namespace) -> dict[str, Any]:
+def target_fields(args: argparse.Namespace) -> dict[str, Any]:
     """TargetSpec keyword arguments from the parsed options.
 
     Raises:
