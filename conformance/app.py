@@ -33,7 +33,7 @@ from conformance.suites import find
 from conformance.targets import TargetError, TargetSpec, make_target
 from conformance.wire.endpoint import ConnectOptions, Endpoint
 
-__all__ = ["RunOptions", "execute", "run", "tool_version", "write_reports"]
+__all__ = ["RunOptions", "execute", "plan", "run", "tool_version", "write_reports"]
 
 
 def tool_version() -> str:
@@ -117,34 +117,39 @@ def write_reports(result: RunResult, report_dir: Path, review: Review | None = N
     return folder
 
 
+def plan(opts: RunOptions, registry: Registry) -> tuple[RunOptions, list[Case]]:
+    """The cases a run covers, and ``opts`` completed with the selectors used (``include``) and the
+    selected cases' suites (``target.suites``: the embedded reference servers to start).
+
+    Raises:
+        SelectionError: the suites cannot be decided, or no case matches (usage errors, one line each).
+    """
+    known = suites()
+    address = opts.target.address
+    include = resolve_include(opts.include, opts.suites,
+                              None if address is None else Endpoint(address, opts.connect), known,
+                              docker=bool(opts.target.docker_image))
+    cases = registry.select(include, opts.exclude, strict=opts.strict)
+    if not cases:
+        raise SelectionError(f"no case matches --case {list(include)} --exclude {list(opts.exclude)}"
+                             f"{'' if opts.strict else ' (without --strict)'}")
+    selected = tuple(s for spec in dict.fromkeys(c.spec for c in cases) if (s := find(known, spec)))
+    target = dataclasses.replace(opts.target, suites=selected)
+    return dataclasses.replace(opts, include=include, target=target), cases
+
+
 def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = None,
         registry: Registry | None = None) -> int:
     """Do a whole run and print its summary; returns the exit code (:class:`ExitCode`)."""
     out = out or sys.stdout
     err = err or sys.stderr
     reg = registry or load()
-    known = suites()
-    address = opts.target.address
     try:
-        include = resolve_include(opts.include, opts.suites,
-                                  None if address is None else Endpoint(address, opts.connect), known,
-                                  docker=bool(opts.target.docker_image))
-    except SelectionError as exc:
-        err.write(f"rtconform: error: {exc}\n")
-        return ExitCode.USAGE
-    cases = reg.select(include, opts.exclude, strict=opts.strict)
-    if not cases:
-        err.write(f"rtconform: error: no case matches --case {list(include)} "
-                  f"--exclude {list(opts.exclude)}{'' if opts.strict else ' (without --strict)'}\n")
-        return ExitCode.USAGE
-    try:
+        opts, cases = plan(opts, reg)
         inputs = ReviewInputs.load(opts.expect, opts.baseline, reg.by_id)
-    except ValueError as exc:
+    except ValueError as exc:  # SelectionError included
         err.write(f"rtconform: error: {exc}\n")
         return ExitCode.USAGE
-    selected = tuple(s for spec in dict.fromkeys(c.spec for c in cases) if (s := find(known, spec)))
-    target = dataclasses.replace(opts.target, suites=selected)
-    opts = dataclasses.replace(opts, include=include, target=target)
     try:
         result = asyncio.run(execute(cases, opts, out))
     except TargetError as exc:
