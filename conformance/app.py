@@ -1,6 +1,9 @@
 """One conformance run from start to finish: select, start the target, run, stop, write the reports.
 
-The CLI parses options into :class:`RunOptions` and calls :func:`run`; tests can call it directly.
+The CLI parses options into :class:`RunOptions` (no network, no catalog) and calls :func:`run`; tests can
+call it directly. The run step decides the suites (:mod:`conformance.selection`, which may probe the
+target), starts the target, and runs every case on the target's address with the user's connection
+options, side by side (:class:`~conformance.wire.endpoint.Endpoint`).
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from conformance.exitcodes import ExitCode
 from conformance.model import Case, Level, Outcome
-from conformance.registry import Registry, catalog_hash, load
+from conformance.registry import Registry, catalog_hash, load, suites
 from conformance.reporting.fuzzview import load_fuzz
 from conformance.reporting.html import render as render_html
 from conformance.reporting.html import write as write_html
@@ -24,13 +28,12 @@ from conformance.reporting.terminal import Progress, render_summary
 from conformance.results import RunResult
 from conformance.review import Review, ReviewInputs
 from conformance.runner import RunSettings, run_cases, utc_now
+from conformance.selection import SelectionError, resolve_include
+from conformance.suites import find
 from conformance.targets import TargetError, TargetSpec, make_target
-from conformance.wire.endpoint import Endpoint
+from conformance.wire.endpoint import ConnectOptions, Endpoint
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_TOOL", "EXIT_USAGE", "RunOptions", "exit_code", "run",
-           "tool_version"]
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TOOL = 0, 1, 2, 3
+__all__ = ["RunOptions", "execute", "plan", "run", "tool_version", "write_reports"]
 
 
 def tool_version() -> str:
@@ -48,9 +51,11 @@ class RunOptions:
     """Everything ``rtconform run`` was asked to do.
 
     Attributes:
-        target: a TargetSpec (url, command or the embedded reference).
-        connect: connection options applied to whatever endpoint the target gives (headers, TLS...).
-        include, exclude: case selectors.
+        target: a TargetSpec (url, command or the embedded reference); the run adds the selected suites.
+        connect: the user's connection options (headers, TLS, ``--profile``...), used on every connection
+            beside the address the target gives.
+        include, exclude: case selectors (``--case``, ``--exclude``).
+        suites: ``--suite`` names (used when ``include`` is empty; else the suites are inferred).
         strict: also run SHOULD and MAY cases.
         fail_on: "must" or "should": the lowest level whose failures make the exit code 1.
         report_dir: reports go to ``report_dir/<target name>/``; None writes none.
@@ -59,9 +64,10 @@ class RunOptions:
     """
 
     target: TargetSpec
-    connect: Endpoint | None = None
+    connect: ConnectOptions = dataclasses.field(default_factory=ConnectOptions)
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    suites: tuple[str, ...] = ()
     strict: bool = False
     settings: RunSettings = dataclasses.field(default_factory=RunSettings)
     fail_on: str = "must"
@@ -76,23 +82,15 @@ class RunOptions:
         return frozenset({Level.MUST, Level.SHOULD}) if self.fail_on == "should" else frozenset({Level.MUST})
 
 
-def exit_code(run_result: RunResult, fail_levels: frozenset[Level]) -> int:
-    """0 when no gating case failed or errored, else 1."""
-    return EXIT_FAILED if run_result.failures(fail_levels) else EXIT_OK
-
-
-def _apply_connect(endpoint: Endpoint, connect: Endpoint | None) -> Endpoint:
-    if connect is None:
-        return endpoint
-    return dataclasses.replace(endpoint, headers=connect.headers, subprotocols=connect.subprotocols,
-                               origin=connect.origin, ca_file=connect.ca_file, insecure=connect.insecure)
-
-
 async def execute(cases: list[Case], opts: RunOptions, out: TextIO) -> RunResult:
-    """Start the target, run ``cases``, stop the target. Raises :class:`TargetError` if it cannot start."""
+    """Start the target, run ``cases`` on its address with ``opts.connect``, stop the target.
+
+    Raises:
+        TargetError: the target cannot start.
+    """
     target = make_target(opts.target)
     started_at, t0 = utc_now(), time.monotonic()
-    endpoint = _apply_connect(await target.start(), opts.connect)
+    endpoint = Endpoint(await target.start(), opts.connect)
     try:
         progress = Progress(out, enabled=out.isatty() and not opts.quiet)
         results, timed_out = await run_cases(cases, endpoint, opts.settings, progress)
@@ -119,27 +117,44 @@ def write_reports(result: RunResult, report_dir: Path, review: Review | None = N
     return folder
 
 
+def plan(opts: RunOptions, registry: Registry) -> tuple[RunOptions, list[Case]]:
+    """The cases a run covers, and ``opts`` completed with the selectors used (``include``) and the
+    selected cases' suites (``target.suites``: the embedded reference servers to start).
+
+    Raises:
+        SelectionError: the suites cannot be decided, or no case matches (usage errors, one line each).
+    """
+    known = suites()
+    address = opts.target.address
+    include = resolve_include(opts.include, opts.suites,
+                              None if address is None else Endpoint(address, opts.connect), known,
+                              docker=bool(opts.target.docker_image))
+    cases = registry.select(include, opts.exclude, strict=opts.strict)
+    if not cases:
+        raise SelectionError(f"no case matches --case {list(include)} --exclude {list(opts.exclude)}"
+                             f"{'' if opts.strict else ' (without --strict)'}")
+    selected = tuple(s for spec in dict.fromkeys(c.spec for c in cases) if (s := find(known, spec)))
+    target = dataclasses.replace(opts.target, suites=selected)
+    return dataclasses.replace(opts, include=include, target=target), cases
+
+
 def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = None,
         registry: Registry | None = None) -> int:
-    """Do a whole run and print its summary; returns the exit code (0, 1, 2 or 3)."""
+    """Do a whole run and print its summary; returns the exit code (:class:`ExitCode`)."""
     out = out or sys.stdout
     err = err or sys.stderr
     reg = registry or load()
-    cases = reg.select(opts.include, opts.exclude, strict=opts.strict)
-    if not cases:
-        err.write(f"rtconform: error: no case matches --case {list(opts.include)} "
-                  f"--exclude {list(opts.exclude)}{'' if opts.strict else ' (without --strict)'}\n")
-        return EXIT_USAGE
     try:
+        opts, cases = plan(opts, reg)
         inputs = ReviewInputs.load(opts.expect, opts.baseline, reg.by_id)
-    except ValueError as exc:
+    except ValueError as exc:  # SelectionError included
         err.write(f"rtconform: error: {exc}\n")
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         result = asyncio.run(execute(cases, opts, out))
     except TargetError as exc:
         err.write(f"rtconform: target error: {exc}\n")
-        return EXIT_TOOL
+        return ExitCode.TOOL
     levels = frozenset(level.value for level in opts.fail_levels)
     summary = render_summary(result, fail_levels=levels)
     out.write(summary.splitlines()[-1] + "\n" if opts.quiet else summary)
@@ -151,11 +166,11 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
             folder = write_reports(result, opts.report_dir, review)
         except OSError as exc:
             err.write(f"rtconform: cannot write reports: {exc}\n")
-            return EXIT_TOOL
+            return ExitCode.TOOL
         if not opts.quiet:
             out.write(f"reports: {folder}/index.html, run.json, index.json, junit.xml\n")
     if all(c.outcome is Outcome.ERRORED for c in result.cases):
         first = result.cases[0].error.splitlines()[0] if result.cases[0].error else "?"
         err.write(f"rtconform: every case errored, the first with: {first}\n")
-        return EXIT_TOOL
+        return ExitCode.TOOL
     return review.exit_code

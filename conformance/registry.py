@@ -1,4 +1,8 @@
-"""The case registry: an explicit list of catalogs, validated IDs, and case selection.
+"""The case registry: an explicit list of catalog packages, their suites, validated IDs, case selection.
+
+Every catalog package in :data:`CATALOGS` exports its :class:`~conformance.suites.Suite` as ``SUITE`` and
+lists its case modules in ``MODULES``: :func:`suites` collects the former, :func:`load` the cases of the
+latter. Nothing registers itself by being imported.
 
 Selection grammar (``--case`` / ``--exclude``, repeatable):
 
@@ -15,12 +19,14 @@ import hashlib
 import importlib
 import re
 from collections.abc import Iterable, Sequence
+from functools import cache
 
 from conformance.model import Case, Group, Level
+from conformance.suites import Suite, find
 
-__all__ = ["CATALOGS", "Registry", "catalog_hash", "load", "matches", "select"]
+__all__ = ["CATALOGS", "Registry", "catalog_hash", "load", "matches", "select", "suite", "suites"]
 
-#: Catalog packages, in report order. Each lists its modules in ``MODULES``.
+#: Catalog packages, in report order. Each exports ``SUITE`` and lists its modules in ``MODULES``.
 CATALOGS = ("conformance.catalog.ws", "conformance.catalog.sse", "conformance.catalog.poll")
 
 _AUTOBAHN_SEL = re.compile(r"^[\d*?\[\]]+(?:\.[\d*?\[\]]+)*$")
@@ -95,6 +101,31 @@ def load(catalogs: Sequence[str] = CATALOGS) -> Registry:
             module = importlib.import_module(name)
             groups += [v for v in vars(module).values() if isinstance(v, Group)]
     return Registry(groups)
+
+
+@cache
+def suites(catalogs: tuple[str, ...] = CATALOGS) -> tuple[Suite, ...]:
+    """The ``SUITE`` of every catalog package listed by ``catalogs``, in order.
+
+    Raises:
+        TypeError: a package's ``SUITE`` is not a :class:`~conformance.suites.Suite`.
+        ValueError: two packages declare the same spec key.
+    """
+    found = []
+    for package in catalogs:
+        declared = importlib.import_module(package).SUITE
+        if not isinstance(declared, Suite):
+            raise TypeError(f"{package}.SUITE is {declared!r}, not a Suite")
+        found.append(declared)
+    problems = _duplicates([s.spec for s in found], "suite spec")
+    if problems:
+        raise ValueError("invalid catalog: " + "; ".join(problems))
+    return tuple(found)
+
+
+def suite(spec: str) -> Suite | None:
+    """The suite of ``spec`` among the registry's :func:`suites`, or None."""
+    return find(suites(), spec)
 
 
 def catalog_hash(cases: Iterable[Case]) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.baseline import BaselineDiff, diff, load_baseline
+from conformance.exitcodes import ExitCode
 from conformance.expectfile import FAILING, Expectations, ExpectationsError, unknown_ids
 from conformance.expectfile import load as load_expectations
 from conformance.model import Level, Outcome
@@ -87,7 +88,7 @@ class Review:
     @property
     def exit_code(self) -> int:
         """0 when the run passes, 1 otherwise."""
-        return 0 if self.conforms else 1
+        return ExitCode.OK if self.conforms else ExitCode.FAILED
 
     def verdict(self) -> str:
         """One line: ``conforms``, ``conforms, with 2 expected failures`` or ``does not conform: ...``."""

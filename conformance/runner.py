@@ -1,6 +1,8 @@
 """The runner: run selected cases concurrently against an endpoint, each with its own timeout.
 
-Protocol-neutral: a case's context comes from ``SUITES[case.spec]``. Nothing a case or the target does
+Protocol-neutral: a case's context comes from its suite (:func:`conformance.registry.suite`), which gets
+the target's address and the user's connection options side by side (:class:`~conformance.suites.CaseEnv`)
+and makes the case's endpoint from them in one place. Nothing a case or the target does
 ends the run: a timeout, a refused connection or a bug in a case is that case's ``errored`` outcome.
 Cases run on at most ``jobs`` connections at once; the run as a whole stops at ``run_timeout`` (cases
 still running are cancelled, cases not started are reported errored).
@@ -16,8 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from conformance.model import Case, CaseFailed, Outcome, Skip, Verdict
+from conformance.registry import suite as suite_of
 from conformance.results import CaseResult, case_result
-from conformance.suites import SUITES, CaseEnv
+from conformance.suites import CaseEnv
 from conformance.wire.endpoint import Endpoint
 from conformance.wire.transcript import Transcript
 
@@ -57,9 +60,9 @@ class RunSettings:
 
 
 async def _body(case: Case, env: CaseEnv) -> Verdict:
-    suite = SUITES.get(case.spec)
+    suite = suite_of(case.spec)
     if suite is None:
-        raise LookupError(f"no suite registered for spec {case.spec!r}")
+        raise LookupError(f"no catalog package declares a suite for spec {case.spec!r}")
     async with suite.context(case, env) as ctx:
         verdict = await case.run(ctx)
     if verdict is None:
@@ -71,12 +74,16 @@ async def _body(case: Case, env: CaseEnv) -> Verdict:
 
 async def run_case(case: Case, endpoint: Endpoint, settings: RunSettings, *,
                    run_start: float = 0.0) -> CaseResult:
-    """Run one case to a result; never raises (except cancellation)."""
+    """Run one case to a result; never raises (except cancellation).
+
+    ``endpoint`` is the target's address with the user's options; the case gets both side by side.
+    """
     loop = asyncio.get_running_loop()
     start = loop.time()
     timeout = case.timeout or settings.timeout
     transcript = Transcript()
-    env = CaseEnv(endpoint, start + timeout, transcript, min(settings.close_timeout, timeout / 2))
+    env = CaseEnv(endpoint.address, endpoint.options, case.spec, start + timeout, transcript,
+                  min(settings.close_timeout, timeout / 2))
     verdict: Verdict | None = None
     outcome: Outcome | None = None
     error = ""
@@ -102,7 +109,7 @@ async def run_case(case: Case, endpoint: Endpoint, settings: RunSettings, *,
 
 async def run_cases(cases: Sequence[Case], endpoint: Endpoint, settings: RunSettings,
                     progress: Progress | None = None) -> tuple[list[CaseResult], bool]:
-    """Run ``cases`` with at most ``settings.jobs`` at once.
+    """Run ``cases`` with at most ``settings.jobs`` at once against ``endpoint`` (address and options).
 
     Returns the results in the order of ``cases`` and whether the run timeout cut the run short.
     """

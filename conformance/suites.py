@@ -1,24 +1,25 @@
-"""Suites: how to build a case's context from a target, one per spec key ("ws", later "sse", "eio", "sio").
+"""Suites, protocol-neutral: what a catalog package declares about its protocol, and lookups over them.
 
-The runner is protocol-neutral: for each case it looks up ``SUITES[case.spec]`` and enters the
-context manager returned by :meth:`Suite.context`, passing the value it yields to the case body. A new
-protocol plugs in with :func:`register_suite`; the runner does not change.
+Each catalog package exports one :class:`Suite` as ``SUITE`` (``conformance/catalog/<spec>/__init__.py``);
+:func:`conformance.registry.suites` collects them from the packages the registry lists. The runner is
+protocol-neutral: for each case it enters ``suite.context(case, env)`` of the case's suite and passes the
+value it yields to the case body. A new protocol is a new catalog package with its ``SUITE``; neither the
+runner nor this module changes.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
 
 from conformance.model import Case
-from conformance.wire.endpoint import Endpoint
+from conformance.wire.endpoint import Address, ConnectOptions, Endpoint, join
 from conformance.wire.transcript import Transcript
-from conformance.wire.ws import WsClient
 
-__all__ = ["SUITES", "SUITE_INFO", "CaseEnv", "Suite", "SuiteInfo", "WsSuite", "infer_suites",
-           "register_suite"]
+__all__ = ["CaseContext", "CaseEnv", "Probe", "Suite", "find", "for_scheme", "infer_suites"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,89 +27,94 @@ class CaseEnv:
     """What the runner gives a suite for one case.
 
     Attributes:
-        endpoint: the target's address and the user's connection options.
+        address: where the target listens (as the target gave it; per-suite addresses included).
+        options: the user's connection options (headers, subprotocols, origin, TLS, ``--profile``).
+        spec: the case's spec key: which of the target's per-suite addresses the case connects to.
         deadline: ``loop.time()`` at which the case's time is up.
         transcript: the case's transcript (owned by the runner, so it survives a timeout).
         close_timeout: how long to wait for closing handshakes and TCP closes.
     """
 
-    endpoint: Endpoint
+    address: Address
+    options: ConnectOptions
+    spec: str
     deadline: float
     transcript: Transcript
     close_timeout: float = 2.0
 
-
-class Suite(Protocol):
-    """Builds the object a case body receives, and cleans it up afterwards."""
-
-    def context(self, case: Case, env: CaseEnv) -> contextlib.AbstractAsyncContextManager[Any]:
-        """An async context manager yielding the case's context."""
-        ...
+    @property
+    def endpoint(self) -> Endpoint:
+        """The case's endpoint: its suite's address joined with the user's options
+        (:func:`conformance.wire.endpoint.join`, which also says how profiles combine)."""
+        return join(self.address, self.options, self.spec)
 
 
-class WsSuite:
-    """RFC 6455 cases receive an unconnected :class:`~conformance.wire.ws.WsClient`."""
-
-    @contextlib.asynccontextmanager
-    async def context(self, case: Case, env: CaseEnv) -> AsyncIterator[WsClient]:
-        """Yield a client bound to the case's deadline and transcript; always release its connection."""
-        client = WsClient(env.endpoint.for_suite(case.spec), deadline=env.deadline, transcript=env.transcript,
-                          close_timeout=env.close_timeout)
-        try:
-            yield client
-        finally:
-            client.release()
+#: Builds the object a case body receives and cleans it up afterwards: ``async with context(case, env)``.
+CaseContext = Callable[[Case, CaseEnv], contextlib.AbstractAsyncContextManager[Any]]
+#: ``await probe(endpoint)``: whether a URL is one of a suite's targets (raises OSError if unreachable).
+Probe = Callable[[Endpoint], Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)
-class SuiteInfo:
-    """How the engine finds a suite's targets (all optional; the runner itself never needs it).
+class Suite:
+    """One protocol's cases: how to run them, which targets they test, and the document they cite.
 
     Attributes:
+        spec: the spec key, the first part of its case ids ("ws", "sse", "poll").
+        context: builds each case's context (see :data:`CaseContext`).
+        title: the cited document's name as reports show it ("RFC 6455").
+        spec_link: the cited document's URL.
         schemes: URL schemes of targets this suite tests (``--target`` picks suites by scheme).
-        probe: when several suites share a scheme, ``await probe(endpoint)`` says whether the URL is one
-            of this suite's targets (used unless ``--suite`` is given).
+        probe: when several suites share a scheme, says whether a URL is one of this suite's targets
+            (used unless ``--suite`` is given).
         reference: argv after ``python -m reference.servers`` that starts this suite's embedded reference
             server (``--host``/``--port`` are added), or () for none.
-        reference_profile: the profile (``--profile``) the embedded reference server promises.
+        reference_profile: the profile that embedded reference server promises (``--profile`` pairs).
+        anchors: section -> fragment, for documents whose fragments are not ``section-<number>`` (the
+            WHATWG standard); sections missing from it get no link. Empty: ``#section-<section>``.
     """
 
+    spec: str
+    context: CaseContext
+    title: str
+    spec_link: str
     schemes: frozenset[str]
-    probe: Callable[[Endpoint], Awaitable[bool]] | None = None
+    probe: Probe | None = None
     reference: tuple[str, ...] = ()
     reference_profile: tuple[tuple[str, str], ...] = ()
+    anchors: Mapping[str, str] = field(default_factory=dict)
+
+    def section_link(self, section: str) -> str:
+        """The URL of ``section`` of the cited document, or "" when it has no known anchor."""
+        if self.anchors:
+            fragment = self.anchors.get(section, "")
+        else:
+            fragment = f"section-{quote(section, safe='.-')}" if section else ""
+        return f"{self.spec_link}#{fragment}" if fragment else ""
 
 
-SUITES: dict[str, Suite] = {"ws": WsSuite()}
-SUITE_INFO: dict[str, SuiteInfo] = {"ws": SuiteInfo(frozenset({"ws", "wss"}), reference=("ws",))}
+def find(suites: Iterable[Suite], spec: str) -> Suite | None:
+    """The suite of ``spec`` among ``suites``, or None."""
+    return next((s for s in suites if s.spec == spec), None)
 
 
-def register_suite(spec: str, suite: Suite, info: SuiteInfo | None = None) -> None:
-    """Make cases whose ``spec`` is ``spec`` run with ``suite``; ``info`` tells the engine its targets.
-
-    Raises:
-        ValueError: ``spec`` already has a suite.
-    """
-    if spec in SUITES:
-        raise ValueError(f"a suite for spec {spec!r} is already registered")
-    SUITES[spec] = suite
-    if info is not None:
-        SUITE_INFO[spec] = info
+def for_scheme(suites: Iterable[Suite], scheme: str) -> tuple[Suite, ...]:
+    """The suites whose targets have URL scheme ``scheme``, in order."""
+    return tuple(s for s in suites if scheme in s.schemes)
 
 
-async def infer_suites(endpoint: Endpoint) -> list[str]:
+async def infer_suites(endpoint: Endpoint, suites: Iterable[Suite]) -> tuple[Suite, ...]:
     """The suites whose targets ``endpoint`` looks like: by URL scheme, then by probe when several match.
 
     A probe raises OSError when it cannot reach the target; then every candidate is returned.
     """
-    candidates = [spec for spec, info in SUITE_INFO.items() if endpoint.scheme in info.schemes]
+    candidates = for_scheme(suites, endpoint.scheme)
     if len(candidates) <= 1:
         return candidates
-    for spec in candidates:
-        probe = SUITE_INFO[spec].probe
+    for suite in candidates:
         try:
-            if probe is not None and await probe(endpoint):
-                return [spec]
+            if suite.probe is not None and await suite.probe(endpoint):
+                return (suite,)
         except OSError:  # unreachable: the target itself will say so (exit 3), not the inference
             return candidates
-    return []
+    return ()

@@ -155,7 +155,10 @@ class HttpContext:
 
 
 class HttpSuite:
-    """Builds a context of class ``kind`` on the suite's endpoint; closes its connections afterwards."""
+    """Builds a context of class ``kind`` on the case's endpoint; closes its connections afterwards.
+
+    A suite's ``context`` is the bound method: ``Suite(context=HttpSuite(SseContext).context, ...)``.
+    """
 
     def __init__(self, kind: type[HttpContext]) -> None:
         self.kind = kind
@@ -163,7 +166,7 @@ class HttpSuite:
     @contextlib.asynccontextmanager
     async def context(self, case: Case, env: CaseEnv) -> AsyncIterator[HttpContext]:
         """Yield a fresh context for ``case``."""
-        ctx = self.kind(env.endpoint.for_suite(case.spec), env)
+        ctx = self.kind(env.endpoint, env)
         try:
             yield ctx
         finally:

@@ -1,5 +1,6 @@
 """The data behind the HTML report: columns (one per run), rows (one per case), groups, in the order
-the report shows them (failures first). Pure functions of :class:`RunResult` and :class:`Review`.
+the report shows them (failures first). Pure functions of :class:`RunResult` and :class:`Review`; the
+links to the cited documents come from the suites the catalog packages declare.
 
 Nothing here produces markup; every string goes through the autoescaping templates.
 """
@@ -11,11 +12,11 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from conformance.baseline import Change
 from conformance.expectfile import FAILING, Expectation
 from conformance.model import Level, Outcome
+from conformance.registry import suite
 from conformance.reporting.fuzzview import FuzzView
 from conformance.reporting.resview import ResourceView, resource_view
 from conformance.results import CaseResult, RunResult
@@ -23,20 +24,6 @@ from conformance.review import BLOCKING, Review
 
 __all__ = ["Cell", "Column", "GroupView", "ReportModel", "Row", "build", "case_file", "spec_link"]
 
-#: spec key -> (document name, URL template for a section); sections are URL-quoted.
-SPEC_LINKS = {
-    "ws": ("RFC 6455", "https://www.rfc-editor.org/rfc/rfc6455#section-{section}"),
-    "pmd": ("RFC 7692", "https://www.rfc-editor.org/rfc/rfc7692#section-{section}"),
-    "poll": ("RFC 6202", "https://www.rfc-editor.org/rfc/rfc6202#section-{section}"),
-    "sse": ("WHATWG HTML", "https://html.spec.whatwg.org/multipage/server-sent-events.html#{section}"),
-    "eio": ("Engine.IO protocol v4", "https://socket.io/docs/v4/engine-io-protocol/#{section}"),
-    "sio": ("Socket.IO protocol v5", "https://socket.io/docs/v4/socket-io-protocol/#{section}"),
-}
-#: The living standard's anchors for the section numbers the sse catalog uses (other sections: no link).
-SSE_ANCHORS = {
-    "9.2": "server-sent-events", "9.2.3": "sse-processing-model", "9.2.4": "the-last-event-id-header",
-    "9.2.5": "parsing-an-event-stream", "9.2.6": "event-stream-interpretation", "9.2.7": "authoring-notes",
-}
 #: Words for the statuses of :mod:`conformance.review`, as the cells show them.
 STATUS_WORDS = {"ok": "", "failing": "", "not-gating": "not gating", "expected": "expected",
                 "known": "in baseline", "unexpected-pass": "expected to fail"}
@@ -53,13 +40,11 @@ def case_file(case_id: str) -> str:
 
 
 def spec_link(spec: str, section: str) -> tuple[str, str]:
-    """(document name, URL of the section), or ("", "") for an unknown spec."""
-    name, template = SPEC_LINKS.get(spec, ("", ""))
-    if spec == "sse":
-        section = SSE_ANCHORS.get(section, "")
-    if not template or not section:
-        return "", ""
-    return name, template.format(section=quote(section, safe=".-"))
+    """(document name, URL of the section) from the spec's suite, or ("", "") when no catalog package
+    declares that suite or the section has no known anchor."""
+    found = suite(spec)
+    url = found.section_link(section) if found is not None else ""
+    return (found.title, url) if found is not None and url else ("", "")
 
 
 def duration(seconds: float) -> str:

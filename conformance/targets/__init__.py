@@ -1,10 +1,12 @@
-"""Targets: what the cases run against. A target starts (or just checks) a server and gives an Endpoint.
+"""Targets: what the cases run against. A target starts (or just checks) a server and gives an Address.
 
-Kinds are pluggable: :data:`TARGET_KINDS` maps a kind name to a factory taking :class:`TargetSpec`.
+``base`` (the protocol and the spec) <- ``url``, ``process``, ``docker``, ``plugins``, ``sampling`` <-
+``kinds`` (:func:`make_target`): dependencies flow one way inside the package.
 """
 
 from __future__ import annotations
 
-from conformance.targets.base import TARGET_KINDS, Target, TargetError, TargetSpec, make_target, register_kind
+from conformance.targets.base import Target, TargetError, TargetSpec
+from conformance.targets.kinds import BUILTIN_KINDS, make_target
 
-__all__ = ["TARGET_KINDS", "Target", "TargetError", "TargetSpec", "make_target", "register_kind"]
+__all__ = ["BUILTIN_KINDS", "Target", "TargetError", "TargetSpec", "make_target"]

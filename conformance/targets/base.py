@@ -1,4 +1,8 @@
-"""The target protocol, the spec a user gives, and the registry of target kinds."""
+"""The target protocol, the spec a user gives, and waiting for a target to accept connections.
+
+A target gives an :class:`~conformance.wire.endpoint.Address` (where it listens, and what it promises);
+the user's connection options are not its business: the runner joins the two for each case.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from conformance.results import TargetInfo
-from conformance.wire.endpoint import Endpoint
+from conformance.suites import Suite
+from conformance.wire.endpoint import Address
 
-__all__ = ["TARGET_KINDS", "Target", "TargetError", "TargetSpec", "make_target", "register_kind",
-           "wait_accepting"]
+__all__ = ["Target", "TargetError", "TargetSpec", "wait_accepting"]
 
 
 class TargetError(Exception):
@@ -20,21 +24,19 @@ class TargetError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class TargetSpec:
-    """What the user asked for.
+    """What the user asked for (and the suites the run selected).
 
     Attributes:
-        endpoint: the parsed ``--target`` (with connection options), or None for the embedded reference.
-        command: ``--cmd``: a shell command that starts the target (then ``endpoint`` says where it listens).
+        address: the parsed ``--target``, or None for the embedded reference servers.
+        command: ``--cmd``: a shell command that starts the target (then ``address`` says where it listens).
         start_timeout: seconds to wait for a started target to accept connections.
-        protocol: the reference server protocol to start when there is no target ("ws").
-        protocols: the suites whose embedded reference servers to start together (overrides ``protocol``).
+        suites: the suites of the selected cases: the embedded reference servers of these are started.
     """
 
-    endpoint: Endpoint | None = None
+    address: Address | None = None
     command: str | None = None
     start_timeout: float = 15.0
-    protocol: str = "ws"
-    protocols: tuple[str, ...] = ()
+    suites: tuple[Suite, ...] = ()
     # --docker-image/--docker-port/--docker-arg (targets/docker.py); --target-kind/--target-param (plugins).
     docker_image: str | None = None
     docker_port: int = 9001
@@ -51,13 +53,13 @@ class TargetSpec:
             return "docker"
         if self.command:
             return "command"
-        return "url" if self.endpoint is not None else "reference"
+        return "url" if self.address is not None else "reference"
 
 
 class Target(Protocol):
-    """A target: :meth:`start` gives the endpoint to test, :meth:`stop` ends it and reports about it."""
+    """A target: :meth:`start` gives the address to test, :meth:`stop` ends it and reports about it."""
 
-    async def start(self) -> Endpoint:
+    async def start(self) -> Address:
         """Start or check the target. Raises :class:`TargetError` if it is not usable."""
         ...
 
@@ -66,33 +68,9 @@ class Target(Protocol):
         ...
 
 
-TARGET_KINDS: dict[str, Callable[[TargetSpec], Target]] = {}
-
-
-def register_kind(name: str, factory: Callable[[TargetSpec], Target]) -> None:
-    """Add a target kind (plugins: the ``rtconform.targets`` entry point group, see targets/plugins.py)."""
-    TARGET_KINDS[name] = factory
-
-
-def make_target(spec: TargetSpec) -> Target:
-    """The target for ``spec``.
-
-    Raises:
-        TargetError: no kind is registered for ``spec.kind``.
-    """
-    # Import here: the built-in kinds register themselves when their modules load; then plugins.
-    from conformance.targets.plugins import load_kinds, sampled
-
-    load_kinds()
-    factory = TARGET_KINDS.get(spec.kind)
-    if factory is None:
-        raise TargetError(f"unknown target kind {spec.kind!r}")
-    return sampled(factory(spec))
-
-
-async def wait_accepting(endpoint: Endpoint, timeout: float,
+async def wait_accepting(address: Address, timeout: float,
                          alive: Callable[[], bool] = lambda: True) -> None:
-    """Wait until ``endpoint`` accepts TCP connections (retrying every 20 ms while ``alive()``).
+    """Wait until ``address`` accepts TCP connections (retrying every 20 ms while ``alive()``).
 
     Raises:
         TargetError: not accepting within ``timeout`` seconds, or ``alive()`` turned false.
@@ -102,9 +80,9 @@ async def wait_accepting(endpoint: Endpoint, timeout: float,
     last: Exception | None = None
     while loop.time() < end:
         if not alive():
-            raise TargetError(f"the target exited before accepting connections on {endpoint.host_header}")
+            raise TargetError(f"the target exited before accepting connections on {address.host_header}")
         try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(endpoint.host, endpoint.port),
+            _, writer = await asyncio.wait_for(asyncio.open_connection(address.host, address.port),
                                                max(0.05, end - loop.time()))
         except (OSError, asyncio.TimeoutError) as exc:
             last = exc
@@ -112,4 +90,4 @@ async def wait_accepting(endpoint: Endpoint, timeout: float,
             continue
         writer.close()
         return
-    raise TargetError(f"target {endpoint.url} is unreachable: {last or 'timeout'}")
+    raise TargetError(f"target {address.url} is unreachable: {last or 'timeout'}")

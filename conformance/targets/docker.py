@@ -24,8 +24,8 @@ import uuid
 from typing import Any
 
 from conformance.results import TargetInfo
-from conformance.targets.base import TargetError, TargetSpec, register_kind
-from conformance.wire.endpoint import Endpoint, parse_url
+from conformance.targets.base import TargetError, TargetSpec
+from conformance.wire.endpoint import ALL_SCHEMES, Address, parse_address
 
 __all__ = ["LABEL", "PID_LABEL", "DockerTarget", "connect_engine"]
 
@@ -110,8 +110,8 @@ class DockerTarget:
         self.args = spec.docker_args
         self.timeout = spec.start_timeout
         # --target with --docker-image: only its scheme and path are used.
-        self.scheme = spec.endpoint.scheme if spec.endpoint else "ws"
-        self.resource = spec.endpoint.resource if spec.endpoint else "/"
+        self.scheme = spec.address.scheme if spec.address else "ws"
+        self.resource = spec.address.resource if spec.address else "/"
         self.client: Any = None
         self.container: Any = None
         self.url = ""
@@ -164,14 +164,14 @@ class DockerTarget:
         exited = state.get("Status") in ("exited", "dead")
         return state.get("Status", "?"), state.get("ExitCode") if exited else None, port
 
-    async def start(self) -> Endpoint:
+    async def start(self) -> Address:
         """Create and start the container; wait until its port forwards connections."""
         self.container = None
         # Shielded: on Ctrl-C the creation finishes, so that stop() finds the container and removes it.
         create = asyncio.ensure_future(asyncio.to_thread(self._create))
         try:
             await asyncio.shield(create)
-            endpoint = await self._wait_ready()
+            address = await self._wait_ready()
         except BaseException as exc:
             with contextlib.suppress(BaseException):
                 await create
@@ -179,7 +179,7 @@ class DockerTarget:
             if not isinstance(exc, TargetError):
                 raise
             raise TargetError(self._died_message(str(exc), info)) from None
-        return endpoint
+        return address
 
     @staticmethod
     def _died_message(reason: str, info: TargetInfo) -> str:
@@ -189,7 +189,7 @@ class DockerTarget:
         logs = " | ".join(line.strip() for line in lines)[-400:]
         return f"{reason} (exit code {info.returncode}; last log lines: {logs!r})"
 
-    async def _wait_ready(self) -> Endpoint:
+    async def _wait_ready(self) -> Address:
         loop = asyncio.get_running_loop()
         end = loop.time() + self.timeout
         while loop.time() < end:
@@ -204,7 +204,7 @@ class DockerTarget:
                 self.host_port = port
                 if await _forwards(port):
                     self.url = f"{self.scheme}://127.0.0.1:{port}{self.resource}"
-                    return parse_url(self.url)
+                    return parse_address(self.url, ALL_SCHEMES)
             await asyncio.sleep(0.05)
         raise TargetError(f"the container of {self.image!r} did not accept connections on port {self.port} "
                           f"within {self.timeout}s")
@@ -267,5 +267,3 @@ async def _forwards(port: int) -> bool:
         writer.close()
     return data != b""
 
-
-register_kind("docker", DockerTarget)

@@ -1,9 +1,10 @@
-"""Targets the runner starts itself: a user's command (``--cmd``) or the embedded reference server.
+"""Targets the runner starts itself: a user's command (``--cmd``) or the embedded reference servers.
 
-The reference server is started through its CLI (``python -m reference.servers ws --host 127.0.0.1
---port 0``), never imported: the runner stays an independent oracle. Its first stdout line says
-``listening on ws://127.0.0.1:PORT``. Output of started targets is kept (the last 64 KiB) for the report.
-Stopping sends SIGTERM to the process group, then SIGKILL after 3 s.
+The reference server of each selected suite (the suite's ``reference`` argv) is started through its CLI
+(``python -m reference.servers ws --host 127.0.0.1 --port 0``), never imported: the runner stays an
+independent oracle. Its first stdout line says ``listening on ws://127.0.0.1:PORT``; the address it gives
+carries the suite's ``reference_profile``. Output of started targets is kept (the last 64 KiB) for the
+report. Stopping sends SIGTERM to the process group, then SIGKILL after 3 s.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import shlex
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from conformance.results import TargetInfo
-from conformance.targets.base import TargetError, TargetSpec, register_kind, wait_accepting
-from conformance.wire.endpoint import ALL_SCHEMES, Endpoint, parse_url
+from conformance.targets.base import TargetError, TargetSpec, wait_accepting
+from conformance.wire.endpoint import ALL_SCHEMES, Address, parse_address
 
 __all__ = ["CommandTarget", "ManagedProcess", "ReferenceSet", "ReferenceTarget"]
 
@@ -111,41 +113,46 @@ class CommandTarget:
     """``--cmd "..."``: start a shell command, wait until ``--target``'s port accepts connections."""
 
     def __init__(self, spec: TargetSpec) -> None:
-        if spec.endpoint is None or not spec.command:
+        if spec.address is None or not spec.command:
             raise TargetError("--cmd needs --target to say where the started server listens")
-        self.endpoint = spec.endpoint
+        self.address = spec.address
         self.timeout = spec.start_timeout
         self.process = ManagedProcess(spec.command)
 
-    async def start(self) -> Endpoint:
+    async def start(self) -> Address:
         """Start the command; raises :class:`TargetError` if it exits or does not listen in time."""
         await self.process.start()
         try:
-            await wait_accepting(self.endpoint, self.timeout, lambda: self.process.alive)
+            await wait_accepting(self.address, self.timeout, lambda: self.process.alive)
         except TargetError as exc:
             await self.process.stop()
             tail = self.process.output().strip().splitlines()[-1:] or [""]
             raise TargetError(f"{exc}; last output: {tail[0][:200]!r}") from None
-        return self.endpoint
+        return self.address
 
     async def stop(self) -> TargetInfo:
         """Stop the command; its output goes into the report."""
         code = await self.process.stop()
-        return TargetInfo("command", self.endpoint.name, self.endpoint.url, self.process.command,
+        return TargetInfo("command", self.address.name, self.address.url, self.process.command,
                           self.process.output(), code)
 
 
 class ReferenceTarget:
-    """No target given: the embedded reference server, as a subprocess through its CLI."""
+    """One embedded reference server, as a subprocess through its CLI.
 
-    def __init__(self, spec: TargetSpec, args: Sequence[str] = (),
-                 profile: tuple[tuple[str, str], ...] = ()) -> None:
-        self.timeout = spec.start_timeout
+    Args:
+        args: the argv after ``python -m reference.servers`` (a suite's ``reference``).
+        profile: what that server promises (the suite's ``reference_profile``), given with its address.
+        start_timeout: seconds to wait for its "listening on" line.
+    """
+
+    def __init__(self, args: Sequence[str], profile: tuple[tuple[str, str], ...] = (),
+                 start_timeout: float = 15.0) -> None:
+        self.timeout = start_timeout
         self.url: str | None = None
         self.profile = profile
         self._ready: asyncio.Future[str] | None = None
-        argv = [sys.executable, "-m", "reference.servers", *(args or (spec.protocol,)),
-                "--host", "127.0.0.1", "--port", "0"]
+        argv = [sys.executable, "-m", "reference.servers", *args, "--host", "127.0.0.1", "--port", "0"]
         self.process = ManagedProcess(argv, on_line=self._line)
 
     def _line(self, line: str) -> None:
@@ -153,7 +160,7 @@ class ReferenceTarget:
         if match and self._ready is not None and not self._ready.done():
             self._ready.set_result(match.group(1))
 
-    async def start(self) -> Endpoint:
+    async def start(self) -> Address:
         """Start the server and read its URL from the "listening on" line."""
         self._ready = asyncio.get_running_loop().create_future()
         await self.process.start()
@@ -169,7 +176,7 @@ class ReferenceTarget:
             raise TargetError(f"the reference server did not start ({self.process.command}): {tail!r}")
         self.url = self._ready.result()
         try:
-            return parse_url(self.url, ALL_SCHEMES).with_options(profile=self.profile)
+            return replace(parse_address(self.url, ALL_SCHEMES), profile=self.profile)
         except ValueError as exc:
             await self.process.stop()
             raise TargetError(f"the reference server printed a bad url: {exc}") from None
@@ -182,27 +189,21 @@ class ReferenceTarget:
 
 
 class ReferenceSet:
-    """The embedded reference servers of several suites (``TargetSpec.protocols``), one process each.
+    """The embedded reference servers of the selected suites (``TargetSpec.suites``), one process each.
 
-    The endpoint it gives carries one endpoint per suite (:meth:`Endpoint.for_suite`), so one run and one
-    report cover them all. With a single protocol it is exactly :class:`ReferenceTarget`.
+    The address it gives carries one address per suite (:meth:`Address.for_suite`), so one run and one
+    report cover them all. With a single suite it is exactly that suite's :class:`ReferenceTarget`.
     """
 
     def __init__(self, spec: TargetSpec) -> None:
-        from conformance.suites import SUITE_INFO
-
-        self.targets: list[tuple[str, ReferenceTarget]] = []
-        for protocol in spec.protocols or (spec.protocol,):
-            info = SUITE_INFO.get(protocol)
-            if info is None or not info.reference:
-                continue
-            self.targets.append((protocol, ReferenceTarget(spec, info.reference, info.reference_profile)))
+        self.targets = [(s.spec, ReferenceTarget(s.reference, s.reference_profile, spec.start_timeout))
+                        for s in spec.suites if s.reference]
         if not self.targets:
-            raise TargetError(f"no embedded reference server for {list(spec.protocols)!r}")
+            raise TargetError(f"no embedded reference server for {[s.spec for s in spec.suites]!r}")
 
-    async def start(self) -> Endpoint:
+    async def start(self) -> Address:
         """Start every server; stop those already started if one fails."""
-        started: list[tuple[str, Endpoint]] = []
+        started: list[tuple[str, Address]] = []
         try:
             for protocol, target in self.targets:
                 started.append((protocol, await target.start()))
@@ -212,7 +213,7 @@ class ReferenceSet:
             raise
         if len(started) == 1:
             return started[0][1]
-        return started[0][1].with_options(suites=tuple(started))
+        return replace(started[0][1], suites=tuple(started))
 
     async def stop(self) -> TargetInfo:
         """Stop every server; one TargetInfo describing them all."""
@@ -224,6 +225,3 @@ class ReferenceSet:
                           "; ".join(i.command for i in infos), "".join(i.output for i in infos),
                           max(codes, key=abs) if codes else None)
 
-
-register_kind("command", CommandTarget)
-register_kind("reference", ReferenceSet)

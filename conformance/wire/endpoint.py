@@ -1,22 +1,36 @@
-"""Where and how to connect: a parsed target URL plus the user's connection options (protocol-neutral)."""
+"""Where and how to connect, protocol-neutral: an address, the user's options, and the two side by side.
+
+* :class:`Address` is what a target gives: a parsed URL, the per-suite addresses of a target serving
+  several protocols (the embedded reference servers), and the profile the target itself promises.
+* :class:`ConnectOptions` is what the user asked for: extra headers, subprotocols, Origin, TLS trust, and
+  ``--profile`` pairs. The CLI builds it once.
+* :class:`Endpoint` is what a client connects with: one address and the options. :func:`join` is the
+  one place a case's endpoint is made from the two.
+
+Profile precedence: an endpoint's profile is the address's (what the target promises) followed by the
+user's ``--profile`` pairs, and :meth:`Endpoint.option` takes the last value given for a name, so the
+user's value wins over the target's promise, and a later ``--profile`` over an earlier one.
+"""
 
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from urllib.parse import urlsplit
 
-__all__ = ["ALL_SCHEMES", "Endpoint", "parse_url"]
+__all__ = ["ALL_SCHEMES", "Address", "ConnectOptions", "Endpoint", "join", "parse_address", "parse_url"]
 
 _DEFAULT_PORTS = {"ws": 80, "wss": 443, "http": 80, "https": 443}
 _SECURE = frozenset({"wss", "https"})
 #: Every scheme a target URL may have.
 ALL_SCHEMES = frozenset(_DEFAULT_PORTS)
 
+Profile = tuple[tuple[str, str], ...]
+
 
 @dataclass(frozen=True, slots=True)
-class Endpoint:
-    """A target address and the options every connection to it uses.
+class Address:
+    """Where a target listens, as the target gives it.
 
     Attributes:
         url: the URL as given (or as built for a started target).
@@ -24,13 +38,9 @@ class Endpoint:
         host: host name or IP address, without IPv6 brackets.
         port: TCP port.
         resource: path and query to request ("/" when the URL has none).
-        headers: extra request headers (``--header``), in order.
-        subprotocols: subprotocols to offer (``--subprotocol``).
-        origin: the Origin header value (``--origin``), or None.
-        ca_file: a CA bundle to verify the target's certificate (``--ca``).
-        insecure: skip certificate verification (``--insecure``).
-        profile: what the target promises, as (name, value) pairs (``--profile``, e.g. heartbeat-interval).
-        suites: per-suite endpoints of a target serving several protocols (the embedded references).
+        profile: what the target itself promises, as (name, value) pairs (the embedded reference
+            servers' ``reference_profile``); the user's ``--profile`` comes after it.
+        suites: per-suite addresses of a target serving several protocols (the embedded references).
     """
 
     url: str
@@ -38,28 +48,12 @@ class Endpoint:
     host: str
     port: int
     resource: str = "/"
-    headers: tuple[tuple[str, str], ...] = ()
-    subprotocols: tuple[str, ...] = ()
-    origin: str | None = None
-    ca_file: str | None = None
-    insecure: bool = False
-    profile: tuple[tuple[str, str], ...] = ()
-    suites: tuple[tuple[str, Endpoint], ...] = ()
+    profile: Profile = ()
+    suites: tuple[tuple[str, Address], ...] = ()
 
-    def option(self, name: str, default: str | None = None) -> str | None:
-        """A profile value by name (the last one given), or ``default``."""
-        values = [v for n, v in self.profile if n == name]
-        return values[-1] if values else default
-
-    def for_suite(self, spec: str) -> Endpoint:
-        """The endpoint to test ``spec`` cases on: its own one if the target has per-suite endpoints,
-        with this endpoint's connection options; else this endpoint."""
-        for name, endpoint in self.suites:
-            if name == spec:
-                return replace(endpoint, headers=self.headers, subprotocols=self.subprotocols,
-                               origin=self.origin, ca_file=self.ca_file, insecure=self.insecure,
-                               profile=endpoint.profile + self.profile)
-        return self
+    def for_suite(self, spec: str) -> Address:
+        """The address to test ``spec`` cases on: the suite's own if the target has one, else this one."""
+        return next((address for name, address in self.suites if name == spec), self)
 
     @property
     def secure(self) -> bool:
@@ -78,6 +72,118 @@ class Endpoint:
         safe = "".join(c if c.isalnum() or c in "-." else "_" for c in self.host)
         return f"{safe}_{self.port}"
 
+
+@dataclass(frozen=True, slots=True)
+class ConnectOptions:
+    """What the user asked for on every connection (built once by the CLI).
+
+    Attributes:
+        headers: extra request headers (``--header``), in order.
+        subprotocols: subprotocols to offer (``--subprotocol``).
+        origin: the Origin header value (``--origin``), or None.
+        ca_file: a CA bundle to verify the target's certificate (``--ca``).
+        insecure: skip certificate verification (``--insecure``).
+        profile: what the user says the target promises (``--profile`` and its shortcuts), in order.
+    """
+
+    headers: tuple[tuple[str, str], ...] = ()
+    subprotocols: tuple[str, ...] = ()
+    origin: str | None = None
+    ca_file: str | None = None
+    insecure: bool = False
+    profile: Profile = ()
+
+
+_ADDRESS_FIELDS = frozenset(f.name for f in fields(Address)) - {"profile"}
+_OPTION_FIELDS = frozenset(f.name for f in fields(ConnectOptions))
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One address and the user's options: what a client connects with.
+
+    The address's and the options' attributes read through (``url``, ``host``, ``headers``...);
+    ``profile`` is both profiles joined (see the module docstring for the precedence).
+    """
+
+    address: Address
+    options: ConnectOptions = ConnectOptions()
+
+    @property
+    def url(self) -> str:
+        """The target URL."""
+        return self.address.url
+
+    @property
+    def scheme(self) -> str:
+        """"ws", "wss", "http" or "https"."""
+        return self.address.scheme
+
+    @property
+    def host(self) -> str:
+        """Host name or IP address, without IPv6 brackets."""
+        return self.address.host
+
+    @property
+    def port(self) -> int:
+        """TCP port."""
+        return self.address.port
+
+    @property
+    def resource(self) -> str:
+        """Path and query to request."""
+        return self.address.resource
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        """Extra request headers (``--header``)."""
+        return self.options.headers
+
+    @property
+    def subprotocols(self) -> tuple[str, ...]:
+        """Subprotocols to offer (``--subprotocol``)."""
+        return self.options.subprotocols
+
+    @property
+    def origin(self) -> str | None:
+        """The Origin header value (``--origin``), or None."""
+        return self.options.origin
+
+    @property
+    def ca_file(self) -> str | None:
+        """A CA bundle to verify the target's certificate (``--ca``)."""
+        return self.options.ca_file
+
+    @property
+    def insecure(self) -> bool:
+        """Skip certificate verification (``--insecure``)."""
+        return self.options.insecure
+
+    @property
+    def profile(self) -> Profile:
+        """The target's promised profile, then the user's ``--profile`` pairs."""
+        return self.address.profile + self.options.profile
+
+    def option(self, name: str, default: str | None = None) -> str | None:
+        """A profile value by name (the last one given: the user's over the target's), or ``default``."""
+        values = [v for n, v in self.profile if n == name]
+        return values[-1] if values else default
+
+    @property
+    def secure(self) -> bool:
+        """TLS is used (wss:// or https://)."""
+        return self.address.secure
+
+    @property
+    def host_header(self) -> str:
+        """The Host header value: brackets around IPv6 literals, the port unless it is the default."""
+        return self.address.host_header
+
+    @property
+    def name(self) -> str:
+        """A file-system-safe name for reports: ``host_port``."""
+        return self.address.name
+
     def ssl_context(self) -> ssl.SSLContext | None:
         """The client TLS context for a secure endpoint, None otherwise."""
         if not self.secure:
@@ -89,11 +195,28 @@ class Endpoint:
         return ctx
 
     def with_options(self, **changes: object) -> Endpoint:
-        """A copy with some fields changed."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        """A copy with some attributes changed: address attributes (``resource``, ``url``...) change the
+        address, option attributes (``headers``, ``profile``...) the options; ``profile`` is the user's.
+
+        Raises:
+            TypeError: an attribute that is neither.
+        """
+        unknown = changes.keys() - _ADDRESS_FIELDS - _OPTION_FIELDS
+        if unknown:
+            raise TypeError(f"Endpoint has no attribute(s) {sorted(unknown)} to change")
+        address = {k: v for k, v in changes.items() if k in _ADDRESS_FIELDS}
+        options = {k: v for k, v in changes.items() if k in _OPTION_FIELDS}
+        return Endpoint(replace(self.address, **address) if address else self.address,  # type: ignore[arg-type]
+                        replace(self.options, **options) if options else self.options)  # type: ignore[arg-type]
 
 
-def parse_url(url: str, schemes: frozenset[str] = frozenset({"ws", "wss"})) -> Endpoint:
+def join(address: Address, options: ConnectOptions, spec: str | None = None) -> Endpoint:
+    """The endpoint a ``spec`` case connects with: the suite's own address (:meth:`Address.for_suite`)
+    and the user's options. Nothing is copied: the endpoint reads both."""
+    return Endpoint(address if spec is None else address.for_suite(spec), options)
+
+
+def parse_address(url: str, schemes: frozenset[str] = frozenset({"ws", "wss"})) -> Address:
     """Parse a target URL such as ``ws://127.0.0.1:9001/chat`` or ``wss://[::1]:8443``.
 
     Raises:
@@ -113,5 +236,14 @@ def parse_url(url: str, schemes: frozenset[str] = frozenset({"ws", "wss"})) -> E
     if parts.fragment:
         raise ValueError(f"invalid target url {url!r}: a fragment is not allowed")
     resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Endpoint(url=url, scheme=scheme, host=parts.hostname, port=port or _DEFAULT_PORTS[scheme],
-                    resource=resource)
+    return Address(url=url, scheme=scheme, host=parts.hostname, port=port or _DEFAULT_PORTS[scheme],
+                   resource=resource)
+
+
+def parse_url(url: str, schemes: frozenset[str] = frozenset({"ws", "wss"})) -> Endpoint:
+    """:func:`parse_address`, as an endpoint without options (the raw clients' and tests' shortcut).
+
+    Raises:
+        ValueError: as :func:`parse_address`.
+    """
+    return Endpoint(parse_address(url, schemes))

@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from conformance.registry import load  # noqa: E402
+from conformance.registry import load, suite  # noqa: E402
 from conformance.runner import RunSettings, default_jobs, run_cases  # noqa: E402
 from conformance.targets import TargetSpec, make_target  # noqa: E402
-from conformance.wire.endpoint import Endpoint, parse_url  # noqa: E402
+from conformance.wire.endpoint import Endpoint, parse_address  # noqa: E402
 
 AUTOBAHN_GROUPS = '["1.*","2.*","3.*","4.*","5.*","6.*","7.*","10.*"]'
 
@@ -64,9 +64,16 @@ def run_autobahn(url: str) -> str:
     return f"autobahn groups 1-7,10: wall {wall:.2f}s (exit {proc.returncode}): {summary}"
 
 
+def target_spec(url: str | None) -> TargetSpec:
+    """``url``, or the embedded WebSocket reference server."""
+    ws = suite("ws")
+    assert ws is not None
+    return TargetSpec(address=parse_address(url) if url else None, suites=(ws,))
+
+
 async def main(args: argparse.Namespace) -> None:
-    target = make_target(TargetSpec(endpoint=parse_url(args.target) if args.target else None))
-    endpoint = await target.start()
+    target = make_target(target_spec(args.target))
+    endpoint = Endpoint(await target.start())
     try:
         runs = [await one_run(endpoint, args.jobs) for _ in range(args.repeat)]
     finally:
@@ -78,8 +85,8 @@ async def main(args: argparse.Namespace) -> None:
           f"median of {args.repeat}: wall {wall:.3f}s, {n / wall:.0f} cases/s, runner cpu {cpu:.3f}s")
     print("  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     if args.autobahn:
-        target = make_target(TargetSpec(endpoint=parse_url(args.target) if args.target else None))
-        endpoint = await target.start()
+        target = make_target(target_spec(args.target))
+        endpoint = Endpoint(await target.start())
         try:
             line = await asyncio.to_thread(run_autobahn, endpoint.url)
         finally:

@@ -180,7 +180,7 @@ def test_fail_verifier_rejects_a_wrong_code_and_a_target_that_stays_open() -> No
 
 
 def test_non_strict_list_and_checkpoint_markers() -> None:
-    from conformance import expect
+    from conformance.catalog.ws import verify as expect
     from conformance.model import group
     from conformance.wire.ws import Timeout, WsClient
 

@@ -100,7 +100,7 @@ def test_a_200_mib_poll_answer_is_counted_not_held_and_named() -> None:
     async def client(port: int) -> None:
         ep = parse_url(f"http://127.0.0.1:{port}/poll", ALL_SCHEMES)
         loop = asyncio.get_running_loop()
-        ctx = PollContext(ep, CaseEnv(ep, loop.time() + 50.0, Transcript(), 1.0))
+        ctx = PollContext(ep, CaseEnv(ep.address, ep.options, "poll", loop.time() + 50.0, Transcript(), 1.0))
         ex = await ctx.start_poll(None)
         with pytest.raises(CaseFailed) as info:
             await ctx.finish(ex, timeout=45.0)

@@ -20,7 +20,7 @@ import os
 from conformance.resources import ProcProbe
 from conformance.results import TargetInfo
 from conformance.targets.base import wait_accepting
-from conformance.wire.endpoint import parse_url
+from conformance.wire.endpoint import parse_address
 
 
 class DemoTarget:
@@ -28,17 +28,17 @@ class DemoTarget:
 
     def __init__(self, spec):
         self.params = dict(spec.params)
-        self.endpoint = parse_url(self.params["url"])
+        self.address = parse_address(self.params["url"])
 
     async def start(self):
-        await wait_accepting(self.endpoint, 2.0)
-        return self.endpoint
+        await wait_accepting(self.address, 2.0)
+        return self.address
 
     def resource_probe(self):
         return ProcProbe(os.getsid(int(self.params["pid"]))), "demo", "the server's session"
 
     async def stop(self):
-        return TargetInfo("demo", "demo-target", self.endpoint.url, output="demo plugin stopped")
+        return TargetInfo("demo", "demo-target", self.address.url, output="demo plugin stopped")
 '''
 
 ENTRY_POINTS = """[rtconform.targets]

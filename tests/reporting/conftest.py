@@ -21,7 +21,7 @@ from conformance.app import RunOptions, run
 from conformance.registry import load
 from conformance.runner import RunSettings
 from conformance.targets import TargetSpec
-from conformance.wire.endpoint import parse_url
+from conformance.wire.endpoint import parse_address
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -63,7 +63,7 @@ def run_script(script: Path | None, report_dir: Path, include: tuple[str, ...], 
     if script is not None:
         port = free_port()
         command = f"{shlex.quote(sys.executable)} {shlex.quote(str(script))} --port {port}"
-        target = TargetSpec(endpoint=parse_url(f"ws://127.0.0.1:{port}"), command=command)
+        target = TargetSpec(address=parse_address(f"ws://127.0.0.1:{port}"), command=command)
     out, err = io.StringIO(), io.StringIO()
     opts = RunOptions(target=target, include=include, report_dir=report_dir,
                       settings=RunSettings(jobs=16, timeout=5.0, close_timeout=1.0), **options)  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 """HTTP long-polling cases (RFC 6202 best practices, and the testee contract in docs/testee-contract.md).
 
-Importing this package registers the ``poll`` suite: cases receive a
-:class:`~conformance.catalog.poll.context.PollContext` on the poll URL.
+``SUITE``: cases receive a :class:`~conformance.catalog.poll.context.PollContext` on the poll URL;
+``http://`` and ``https://`` targets are probed to tell them from event streams.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import contextlib
 from conformance.catalog.http_context import HttpSuite
 from conformance.catalog.poll.answer import parse_poll_answer
 from conformance.catalog.poll.context import PollContext
-from conformance.suites import SUITES, SuiteInfo, register_suite
+from conformance.suites import Suite
 from conformance.wire.endpoint import Endpoint
 from conformance.wire.http import build_http_request
 from conformance.wire.httpclient import HttpExchange
+
+__all__ = ["MODULES", "SUITE", "probe"]
 
 MODULES = (
     "conformance.catalog.poll.s5_4_responses",
@@ -52,7 +54,7 @@ async def probe(endpoint: Endpoint) -> bool:
     return False
 
 
-if "poll" not in SUITES:
-    register_suite("poll", HttpSuite(PollContext), SuiteInfo(
-        frozenset({"http", "https"}), probe=probe, reference=("poll", "--hold-timeout", "1"),
-        reference_profile=(("hold-timeout", "1"), ("history-size", "1024"))))
+SUITE = Suite(spec="poll", context=HttpSuite(PollContext).context, title="RFC 6202",
+              spec_link="https://www.rfc-editor.org/rfc/rfc6202", schemes=frozenset({"http", "https"}),
+              probe=probe, reference=("poll", "--hold-timeout", "1"),
+              reference_profile=(("hold-timeout", "1"), ("history-size", "1024")))

@@ -1,8 +1,8 @@
 """Server-Sent Events cases (WHATWG HTML §9.2), for servers: one module per section.
 
-Importing this package registers the ``sse`` suite: cases receive an
-:class:`~conformance.catalog.sse.context.SseContext` on the stream URL. ``http://`` and ``https://``
-targets are probed (``GET`` with ``Accept: text/event-stream``) to tell them from long-polling ones.
+``SUITE``: cases receive an :class:`~conformance.catalog.sse.context.SseContext` on the stream URL.
+``http://`` and ``https://`` targets are probed (``GET`` with ``Accept: text/event-stream``) to tell them
+from long-polling ones.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ import asyncio
 
 from conformance.catalog.http_context import HttpSuite
 from conformance.catalog.sse.context import SseContext, stream_problem
-from conformance.suites import SUITES, SuiteInfo, register_suite
+from conformance.suites import Suite
 from conformance.wire.endpoint import Endpoint
 from conformance.wire.http import build_http_request
 from conformance.wire.httpclient import HttpExchange
+
+__all__ = ["MODULES", "SUITE", "probe"]
 
 MODULES = (
     "conformance.catalog.sse.s9_2_3_response",
@@ -51,8 +53,14 @@ async def probe(endpoint: Endpoint) -> bool:
     return response is not None and not stream_problem(response)
 
 
-if "sse" not in SUITES:
-    register_suite("sse", HttpSuite(SseContext), SuiteInfo(
-        frozenset({"http", "https"}), probe=probe,
-        reference=("sse", "--heartbeat-interval", "1", "--queue-size", "64", "--send-timeout", "2"),
-        reference_profile=(("heartbeat-interval", "1"), ("history-size", "1024"))))
+#: The living standard's fragments for the section numbers this catalog uses (other sections: no link).
+ANCHORS = {
+    "9.2": "server-sent-events", "9.2.3": "sse-processing-model", "9.2.4": "the-last-event-id-header",
+    "9.2.5": "parsing-an-event-stream", "9.2.6": "event-stream-interpretation", "9.2.7": "authoring-notes",
+}
+
+SUITE = Suite(spec="sse", context=HttpSuite(SseContext).context, title="WHATWG HTML",
+              spec_link="https://html.spec.whatwg.org/multipage/server-sent-events.html",
+              schemes=frozenset({"http", "https"}), probe=probe,
+              reference=("sse", "--heartbeat-interval", "1", "--queue-size", "64", "--send-timeout", "2"),
+              reference_profile=(("heartbeat-interval", "1"), ("history-size", "1024")), anchors=ANCHORS)

@@ -3,7 +3,15 @@
 ``ab*`` modules carry Autobahn|Testsuite's server cases 1-7 and 10 (247, with Autobahn's ids) plus the
 corrections and additions next to the case they extend; the other modules cover what Autobahn never
 tests (opening handshake, masking, length encodings, closing behaviour). Case list: docs/catalog-ws.md.
+
+``SUITE``: cases receive an unconnected :class:`~conformance.wire.ws.WsClient` (:mod:`.suite`);
+``ws://`` and ``wss://`` targets are this suite's. Shared verifiers: :mod:`.verify`.
 """
+
+from conformance.catalog.ws.suite import ws_context
+from conformance.suites import Suite
+
+__all__ = ["MODULES", "SUITE"]
 
 MODULES = (
     "conformance.catalog.ws.ab01_framing",
@@ -16,3 +24,7 @@ MODULES = (
     "conformance.catalog.ws.framing",
     "conformance.catalog.ws.closing",
 )
+
+SUITE = Suite(spec="ws", context=ws_context, title="RFC 6455",
+              spec_link="https://www.rfc-editor.org/rfc/rfc6455", schemes=frozenset({"ws", "wss"}),
+              reference=("ws",))

@@ -1,4 +1,4 @@
-"""Steps and verifiers shared by the WebSocket catalog modules (on top of :mod:`conformance.expect`).
+"""Steps and verifiers shared by the WebSocket catalog modules (on top of :mod:`.verify`).
 
 Cases open their connection with :func:`opened`: a failed handshake becomes the case's failure (the raw
 client only reports it). Everything here waits for events with a deadline; the only fixed waits are
@@ -12,7 +12,7 @@ import dataclasses
 import itertools
 from collections.abc import Sequence
 
-from conformance import expect
+from conformance.catalog.ws import verify as expect
 from conformance.model import CaseFailed, Outcome, Verdict
 from conformance.wire.http import HttpResponse
 from conformance.wire.ws import HandshakeFailed, Pong, Timeout, WsClient
@@ -91,7 +91,7 @@ def code_required(verdict: Verdict, ws: WsClient, codes: Sequence[int], *, empty
 
 
 async def informational_close(ws: WsClient, code: int) -> Verdict:
-    """:func:`conformance.expect.informational` after the runner closed with ``code``, a status code RFC 6455
+    """:func:`conformance.catalog.ws.verify.informational` after the runner closed with ``code``, a status code RFC 6455
     does not define (5000, 65535): echoing it back is one of the recorded answers, so the deviation the
     receiver notes for the echoed code is not held against the target (any other deviation still is).
     """

@@ -6,9 +6,9 @@ the target sends: a non-minimal length encoding or a masked server frame fails a
 
 from __future__ import annotations
 
-from conformance import expect
 from conformance.catalog.ws import _steps
-from conformance.expect import binary, text
+from conformance.catalog.ws import verify as expect
+from conformance.catalog.ws.verify import binary, text
 from conformance.model import MUST, Verdict, group
 from conformance.wire.ws import WsClient
 from conformance.wire.wsframes import BINARY, CONT, TEXT

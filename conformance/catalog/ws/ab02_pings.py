@@ -6,8 +6,8 @@ a pong for only the most recent of several pings is conforming (informational), 
 
 from __future__ import annotations
 
-from conformance import expect
 from conformance.catalog.ws import _steps
+from conformance.catalog.ws import verify as expect
 from conformance.model import MUST, STRICT, Verdict, group
 from conformance.wire.ws import Pong, WsClient
 from conformance.wire.wsframes import PING, PONG

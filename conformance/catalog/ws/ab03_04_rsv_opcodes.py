@@ -7,9 +7,9 @@ non-strict (Autobahn's OK / NON-STRICT lists); a pong for the ping sent after th
 
 from __future__ import annotations
 
-from conformance import expect
 from conformance.catalog.ws import _steps
-from conformance.expect import text
+from conformance.catalog.ws import verify as expect
+from conformance.catalog.ws.verify import text
 from conformance.model import MUST, Verdict, group
 from conformance.wire.ws import WsClient
 from conformance.wire.wsframes import BINARY, CLOSE, PING, TEXT, frame

@@ -7,9 +7,9 @@ message is still incomplete is exactly what the pause is there to show.
 
 from __future__ import annotations
 
-from conformance import expect
 from conformance.catalog.ws import _steps
-from conformance.expect import text
+from conformance.catalog.ws import verify as expect
+from conformance.catalog.ws.verify import text
 from conformance.model import MUST, Verdict, group
 from conformance.wire.ws import Pong, WsClient
 from conformance.wire.wsframes import CONT, PING, PONG, TEXT

@@ -9,8 +9,8 @@ pass only when it fails while the rest of the message is still pending. Autobahn
 
 from __future__ import annotations
 
-from conformance import expect
 from conformance.catalog.ws import _steps
+from conformance.catalog.ws import verify as expect
 from conformance.catalog.ws.utf8_corpus import SEQUENCES, SUBCATEGORIES
 from conformance.model import MUST, STRICT, Level, Verdict, group
 from conformance.wire.ws import Message, WsClient

@@ -11,9 +11,9 @@ accepts a reply without a status code to a malformed close frame, the runner rep
 
 from __future__ import annotations
 
-from conformance import expect
 from conformance.catalog.ws import _steps
-from conformance.expect import text
+from conformance.catalog.ws import verify as expect
+from conformance.catalog.ws.verify import text
 from conformance.model import MUST, STRICT, Verdict, group
 from conformance.wire.ws import WsClient
 from conformance.wire.wsframes import CLOSE, CONT, PING, TEXT, close_payload

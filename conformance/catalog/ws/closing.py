@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from conformance import expect
 from conformance.catalog.ws import _steps
+from conformance.catalog.ws import verify as expect
 from conformance.model import SHOULD, STRICT, Outcome, Verdict, group
 from conformance.wire.ws import WsClient
 from conformance.wire.wsframes import CLOSE, close_payload

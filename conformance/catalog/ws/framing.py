@@ -7,9 +7,9 @@ here make each of those a named requirement of its own.
 
 from __future__ import annotations
 
-from conformance import expect
 from conformance.catalog.ws import _steps
-from conformance.expect import binary
+from conformance.catalog.ws import verify as expect
+from conformance.catalog.ws.verify import binary
 from conformance.model import MUST, CaseFailed, Verdict, group
 from conformance.wire.ws import Pong, WsClient
 from conformance.wire.wsframes import BINARY, PING, TEXT

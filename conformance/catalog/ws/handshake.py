@@ -6,8 +6,8 @@ with an HTTP error and must not switch protocols.
 
 from __future__ import annotations
 
-from conformance import expect
 from conformance.catalog.ws import _steps
+from conformance.catalog.ws import verify as expect
 from conformance.model import MUST, STRICT, CaseFailed, Level, Skip, Verdict, group
 from conformance.wire.http import HttpResponse
 from conformance.wire.ws import WsClient

@@ -1,7 +1,7 @@
-"""Command-line options of the Docker and plugin target kinds, added to ``rtconform run``.
+"""``rtconform run``'s options of the Docker and plugin target kinds.
 
 ``--docker-image IMAGE [--docker-port 9001] [--docker-arg WORD ...]`` and
-``--target-kind KIND [--target-param KEY=VALUE ...]``. :func:`spec_fields` turns them into
+``--target-kind KIND [--target-param KEY=VALUE ...]``. :func:`target_fields` turns them into
 :class:`~conformance.targets.base.TargetSpec` keyword arguments.
 """
 
@@ -11,9 +11,7 @@ import argparse
 import os
 from typing import Any
 
-from conformance.wire.endpoint import Endpoint
-
-__all__ = ["add_arguments", "docker_suites", "spec_fields"]
+__all__ = ["add_target_options", "target_fields"]
 
 
 def _port(text: str) -> int:
@@ -26,7 +24,7 @@ def _port(text: str) -> int:
     return value
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def add_target_options(p: argparse.ArgumentParser) -> None:
     """Add the Docker and plugin target options to the ``run`` parser."""
     p.add_argument("--docker-image", default=os.environ.get("RTCONFORM_DOCKER_IMAGE") or None,
                    metavar="IMAGE",
@@ -50,7 +48,7 @@ def _param(text: str) -> tuple[str, str]:
     return key, value
 
 
-def spec_fields(args: argparse.Namespace) -> dict[str, Any]:
+def target_fields(args: argparse.Namespace) -> dict[str, Any]:
     """TargetSpec keyword arguments from the parsed options.
 
     Raises:
@@ -67,13 +65,3 @@ def spec_fields(args: argparse.Namespace) -> dict[str, Any]:
     return {"docker_image": args.docker_image, "docker_port": args.docker_port,
             "docker_args": tuple(args.docker_arg), "plugin_kind": args.target_kind,
             "params": tuple(_param(p) for p in args.target_param)}
-
-
-def docker_suites(endpoint: Endpoint | None) -> tuple[str, ...]:
-    """The suites a ``--docker-image`` run without ``--suite`` selects: those testing the URL scheme
-    (``ws`` unless ``--target`` names another). The container is not up yet, so nothing is probed: with
-    several candidates (http: sse and poll) all run, and ``--suite`` picks one."""
-    from conformance.suites import SUITE_INFO
-
-    scheme = endpoint.scheme if endpoint is not None else "ws"
-    return tuple(spec for spec, info in SUITE_INFO.items() if scheme in info.schemes)

@@ -4,8 +4,10 @@
 ``<report-dir>/<host_port>/fuzz.json`` plus one case file per finding under ``fuzz-cases/``.
 ``rtconform replay FILE --target URL`` runs a case file again and prints the verdict and transcript.
 
-Exit codes (as ``rtconform run``): 0 nothing found (replay: the finding did not reproduce); 1 findings
-(replay: it reproduced); 2 usage error; 3 the target could not be reached.
+Exit codes (:class:`~conformance.exitcodes.ExitCode`): 0 nothing found (replay: the finding did not
+reproduce); 1 findings (replay: it reproduced); 2 usage error; 3 the target could not be reached.
+The fuzzer itself is :mod:`conformance.wirefuzz`; the HTML report's Fuzzing section is refreshed by
+:mod:`conformance.reporting.fuzzreport`.
 """
 
 from __future__ import annotations
@@ -14,43 +16,24 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any
 
+from conformance.cli.args import UsageError, positive
+from conformance.exitcodes import ExitCode
 from conformance.reporting.fuzzreport import refresh
 from conformance.wire.endpoint import Endpoint, parse_url
 from conformance.wirefuzz.casefile import load_plan
 from conformance.wirefuzz.execute import execute, liveness
 from conformance.wirefuzz.session import FuzzSettings, fuzz
 
-__all__ = ["main"]
+__all__ = ["add_parsers", "fuzz_command", "replay_command"]
 
-EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
-
-
-class _UsageError(Exception):
-    pass
+_positive = positive(float)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
-    return value
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="rtconform")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def add_parsers(sub: Any) -> None:
+    """Add ``fuzz`` and ``replay``."""
     f = sub.add_parser("fuzz", help="fuzz a WebSocket echo server over the wire")
     f.add_argument("--target", "-t", default=os.environ.get("TARGET") or None, metavar="URL",
                    help="ws://host:port/path (default: $TARGET)")
@@ -67,23 +50,24 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--target", "-t", default=os.environ.get("TARGET") or None, metavar="URL",
                    help="ws://host:port/path (default: $TARGET)")
     r.add_argument("--timeout", type=_positive, default=3.0, help="seconds the target has (3)")
-    return parser
+    f.set_defaults(handler=fuzz_command)
+    r.set_defaults(handler=replay_command)
 
 
 def _endpoint(url: str | None) -> Endpoint:
     if not url:
-        raise _UsageError("--target URL is required (or set TARGET)")
+        raise UsageError("--target URL is required (or set TARGET)")
     try:
         return parse_url(url)
     except ValueError as exc:
-        raise _UsageError(str(exc)) from None
+        raise UsageError(str(exc)) from None
 
 
 async def _fuzz(args: argparse.Namespace, endpoint: Endpoint) -> int:
     probe = await liveness(endpoint, timeout=args.timeout)
     if not probe.ok:
         sys.stderr.write(f"rtconform: target not usable as an echo server: {probe.detail}\n")
-        return EXIT_UNREACHABLE
+        return ExitCode.TOOL
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big")
     settings = FuzzSettings(duration=args.duration, seed=seed, timeout=args.timeout,
                             max_findings=max(1, args.max_findings))
@@ -97,39 +81,34 @@ async def _fuzz(args: argparse.Namespace, endpoint: Endpoint) -> int:
           + (f"; report: {out / 'fuzz.json'}" if out is not None else ""))
     if out is not None and (index := refresh(out)) is not None:  # the Fuzzing section of the HTML report
         print(f"html report: {index}")
-    return EXIT_FOUND if result.findings else EXIT_OK
+    return ExitCode.FAILED if result.findings else ExitCode.OK
 
 
 async def _replay(args: argparse.Namespace, endpoint: Endpoint) -> int:
     try:
         plan, doc = load_plan(Path(args.file))
     except (OSError, ValueError) as exc:
-        raise _UsageError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     try:
         verdict = await execute(plan, endpoint, timeout=args.timeout)
     except OSError as exc:
         sys.stderr.write(f"rtconform: cannot connect to {endpoint.url}: {exc}\n")
-        return EXIT_UNREACHABLE
+        return ExitCode.TOOL
     for entry in verdict.transcript.entries:
         print(entry.render())
     was = doc.get("finding", {}).get("kind", "?")
     if verdict.ok:
         print(f"not reproduced: the target behaved (the case file recorded {was!r})")
-        return EXIT_OK
+        return ExitCode.OK
     print(f"reproduced: {verdict.kind}: {verdict.detail}")
-    return EXIT_FOUND
+    return ExitCode.FAILED
 
 
-def main(argv: Sequence[str]) -> int:
-    """Run ``fuzz`` or ``replay`` (``argv`` starts with the subcommand); return the exit code."""
-    try:
-        args = _parser().parse_args(list(argv))
-        endpoint = _endpoint(args.target)
-        run = _fuzz if args.command == "fuzz" else _replay
-        return asyncio.run(run(args, endpoint))
-    except _UsageError as exc:
-        sys.stderr.write(f"rtconform: error: {exc}\n")
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        sys.stderr.write("rtconform: interrupted\n")
-        return 130
+def fuzz_command(args: argparse.Namespace) -> int:
+    """``rtconform fuzz``; returns the exit code."""
+    return asyncio.run(_fuzz(args, _endpoint(args.target)))
+
+
+def replay_command(args: argparse.Namespace) -> int:
+    """``rtconform replay``; returns the exit code."""
+    return asyncio.run(_replay(args, _endpoint(args.target)))

@@ -1,5 +1,4 @@
-"""``rtconform report RUN.json [RUN.json ...] -o DIR``, and the ``--expect`` / ``--baseline`` options
-of ``rtconform run``. The CLI (``conformance.cli``) only wires these in.
+"""``rtconform report RUN.json [RUN.json ...] -o DIR``.
 
 ``report`` re-renders saved runs as one HTML report, one column per run (the multi-target matrix).
 It exits 0 once the report is written; with ``--check`` it exits like ``run`` would (1 if a run does
@@ -15,27 +14,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from conformance.baseline import read_run
+from conformance.exitcodes import ExitCode
 from conformance.reporting.fuzzview import load_fuzz
 from conformance.reporting.html import render, write
 from conformance.review import ReviewInputs
 
-__all__ = ["add_report_parser", "add_review_args", "report_main"]
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TOOL = 0, 1, 2, 3
+__all__ = ["add_parser", "report_main"]
 
 
-def add_review_args(p: argparse.ArgumentParser) -> None:
-    """``--expect FILE`` and ``--baseline RUN.json`` (for ``run``)."""
-    p.add_argument("--expect", default=None, metavar="FILE",
-                   help="known deviations (TOML, case id = reason): expected failures do not fail the "
-                        "run; a listed case that passes does (strict)")
-    p.add_argument("--baseline", default=None, metavar="RUN.json",
-                   help="compare with a saved run: report newly failing/passing cases and changed close "
-                        "codes; only new failures fail the run")
-
-
-def add_report_parser(sub: Any) -> argparse.ArgumentParser:
-    """Add the ``report`` subcommand to the subparsers ``sub``."""
+def add_parser(sub: Any) -> None:
+    """Add ``report``."""
     r: argparse.ArgumentParser = sub.add_parser(
         "report", help="render saved run.json files as an HTML report (one column per run)")
     r.add_argument("runs", nargs="+", metavar="RUN.json", help="run.json files, one column each")
@@ -49,7 +37,7 @@ def add_report_parser(sub: Any) -> argparse.ArgumentParser:
                    help="show what changed since this run (in every column)")
     r.add_argument("--check", action="store_true",
                    help="exit 1 if a run does not pass (as 'rtconform run' would), 0 otherwise")
-    return r
+    r.set_defaults(handler=report_main)
 
 
 def _inputs(args: argparse.Namespace) -> list[ReviewInputs]:
@@ -71,18 +59,18 @@ def report_main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO
         inputs = _inputs(args)
     except ValueError as exc:  # a missing or malformed input file is a usage error, as --ca is
         err.write(f"rtconform: error: {exc}\n")
-        return EXIT_USAGE
+        return ExitCode.USAGE
     reviews = [i.review(run) for i, run in zip(inputs, runs, strict=True)]
     try:
         fuzz = [load_fuzz(Path(p).parent, Path(args.output)) for p in args.runs]  # fuzz.json beside run.json
         write(render(runs, reviews=reviews, labels=args.label or None, fuzz=fuzz), Path(args.output))
     except OSError as exc:
         err.write(f"rtconform: cannot write the report: {exc}\n")
-        return EXIT_TOOL
+        return ExitCode.TOOL
     for label, review in zip(args.label or [r.target.name for r in runs], reviews, strict=True):
         out.write(f"{label}: {review.verdict()}\n")
         out.writelines(line + "\n" for line in review.lines())
     out.write(f"report: {Path(args.output) / 'index.html'}\n")
     if args.check:
-        return EXIT_FAILED if any(r.exit_code for r in reviews) else EXIT_OK
-    return EXIT_OK
+        return ExitCode.FAILED if any(r.exit_code for r in reviews) else ExitCode.OK
+    return ExitCode.OK

@@ -1,0 +1,45 @@
+"""What the subcommands' parsers share: the parser class (errors raise :class:`UsageError`, shown by
+:func:`conformance.cli.main` as one line with exit 2), number types, and the case selection options."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import NoReturn
+
+__all__ = ["Parser", "UsageError", "positive", "selection_args"]
+
+
+class UsageError(Exception):
+    """A bad option or option value (exit 2, one line)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors raise :class:`UsageError` instead of printing usage."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    """An argparse type: a number of ``kind`` greater than 0."""
+    def convert(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
+        return value
+
+    return convert
+
+
+def selection_args(p: argparse.ArgumentParser) -> None:
+    """``--case``, ``--exclude`` and ``--strict`` (``run`` and ``list``)."""
+    p.add_argument("--case", "-c", action="append", default=[], metavar="SEL",
+                   help="run cases matching SEL: an ID prefix (ws/5.5), a glob (ws/*/ping-*) or an "
+                        "Autobahn id (6.4.1, 5.*); repeatable")
+    p.add_argument("--exclude", "-x", action="append", default=[], metavar="SEL",
+                   help="skip cases matching SEL (same grammar); repeatable")
+    p.add_argument("--strict", action="store_true", help="also run SHOULD and MAY cases")

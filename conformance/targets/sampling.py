@@ -1,0 +1,76 @@
+"""Resource sampling around any target.
+
+:func:`sampled` wraps a target so that its memory and CPU use is sampled from start to stop (see
+:mod:`conformance.resources`) when the target offers a probe: a ``resource_probe()`` method (plugins,
+Docker), or the local processes it started (``--cmd``, the embedded reference servers).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from conformance.resources import Probe, ProcProbe, Sampler
+from conformance.results import TargetInfo
+from conformance.targets.base import Target
+from conformance.targets.process import ManagedProcess
+from conformance.wire.endpoint import Address
+
+__all__ = ["SampledTarget", "probe_for", "sampled"]
+
+
+def probe_for(target: Target) -> tuple[Probe, str, str] | None:
+    """The target's probe with its source name and what it measures, or None if it has none."""
+    offer = getattr(target, "resource_probe", None)
+    if callable(offer):
+        probe: tuple[Probe, str, str] | None = offer()
+        return probe
+    processes = _started_processes(target)
+    if processes:
+        what = "rss and user+system cpu of the started processes and their sessions (/proc)"
+        return ProcProbe(*(p.proc.pid for p in processes if p.proc is not None)), "proc", what
+    return None
+
+
+def _started_processes(target: object) -> list[ManagedProcess]:
+    """The processes a built-in target started: its ``process``, or those of its ``targets`` (a set of
+    embedded reference servers holds ``(protocol, target)`` pairs)."""
+    found = []
+    process = getattr(target, "process", None)
+    if isinstance(process, ManagedProcess) and process.proc is not None:
+        found.append(process)
+    for item in getattr(target, "targets", None) or ():
+        found += _started_processes(item[1] if isinstance(item, tuple) else item)
+    return found
+
+
+class SampledTarget:
+    """A target whose resource use is sampled between :meth:`start` and :meth:`stop`."""
+
+    def __init__(self, inner: Target) -> None:
+        self.inner = inner
+        self.sampler: Sampler | None = None
+
+    async def start(self) -> Address:
+        """Start the inner target, then sampling (if it has a probe)."""
+        address = await self.inner.start()
+        found = probe_for(self.inner)
+        if found is not None:
+            self.sampler = Sampler(*found)
+            self.sampler.start()
+        return address
+
+    async def stop(self) -> TargetInfo:
+        """Stop sampling (last sample first), then the inner target; the samples go into its info."""
+        sampler, self.sampler = self.sampler, None
+        if sampler is not None:
+            try:
+                await sampler.stop()
+            finally:
+                info = await self.inner.stop()
+            return dataclasses.replace(info, resources=sampler.usage())
+        return await self.inner.stop()
+
+
+def sampled(target: Target) -> Target:
+    """``target`` with resource sampling around it."""
+    return SampledTarget(target)
