@@ -86,7 +86,8 @@ def server(name: str) -> Iterator[tuple[str, int]]:
         pytest.skip(f"{package} is not installed")
     recorded = RECORDED["servers"][name]["version"]
     if installed.split(".")[:2] != recorded.split(".")[:2]:
-        pytest.skip(f"the report was recorded against {name} {recorded}, this is {installed}")
+        pytest.skip(f"not applicable here: the report was recorded against {name} {recorded}, "
+                    f"this is {installed}")
     with launch() as address:
         yield address
 

@@ -91,9 +91,10 @@ def code_required(verdict: Verdict, ws: WsClient, codes: Sequence[int], *, empty
 
 
 async def informational_close(ws: WsClient, code: int) -> Verdict:
-    """:func:`conformance.catalog.ws.verify.informational` after the runner closed with ``code``, a status code RFC 6455
-    does not define (5000, 65535): echoing it back is one of the recorded answers, so the deviation the
-    receiver notes for the echoed code is not held against the target (any other deviation still is).
+    """:func:`conformance.catalog.ws.verify.informational` after the runner closed with ``code``, a status
+    code RFC 6455 does not define (5000, 65535): echoing it back is one of the recorded answers, so the
+    deviation the receiver notes for the echoed code is not held against the target (any other deviation
+    still is).
     """
     echoed = close_code_problem(code)
     try:
