@@ -3,9 +3,9 @@
 Two things stop a run: a case's connection that cannot be made at all (refused, unresolvable, TLS
 handshake failed: :mod:`conformance.connection_errors`), and a case that fails or errors after
 waiting at least half its timeout while the target has sent nothing to it nor to any other case of the
-run so far (a target that accepts TCP and never answers). The first such case sets the reason; cases still running are cancelled, cases not started are
-not run, and ``rtconform run`` exits 3. A target that answered anything is never stopped for silence: one
-silent case is then that case's own timeout.
+run so far (a target that accepts TCP and never answers). The first such case sets the reason; cases
+still running are cancelled, cases not started are not run, and ``rtconform run`` exits 3. A target that
+answered anything is never stopped for silence: one silent case is then that case's own failure.
 """
 
 from __future__ import annotations

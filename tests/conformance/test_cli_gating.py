@@ -97,8 +97,8 @@ def test_fail_on_strict_warns_when_the_selection_has_no_case_of_those_levels(
         should_failing: str, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["run", "--target", should_failing, "--case", MUST_CASE, "--strict", "--fail-on", "strict"]
     assert main([*argv, *FAST]) == 0
-    assert capsys.readouterr().err == ("rtconform: warning: --fail-on strict, but no SHOULD or STRICT case is "
-                                       "selected (the selection has none)\n")
+    assert capsys.readouterr().err == ("rtconform: warning: --fail-on strict, but no SHOULD or STRICT "
+                                       "case is selected (the selection has none)\n")
 
 
 def test_warning_rule() -> None:
