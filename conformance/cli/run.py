@@ -46,7 +46,9 @@ def add_parser(sub: Any) -> None:
                                   "and STRICT failures fail the run (--fail-on strict, unless given)")
     r.add_argument("--jobs", "-j", type=positive(int), default=default_jobs(), help="cases run at once")
     r.add_argument("--timeout", type=positive(float), default=5.0,
-                   help="the timeout of a case that sets none, seconds (5)")
+                   help="the timeout of a case that sets none, seconds (5). A target that sends nothing "
+                        "to any case for half a case's timeout stops the run (exit 3): one that accepts "
+                        "TCP and never answers costs about one --timeout")
     r.add_argument("--max-case-timeout", type=positive(float), default=DEFAULT_MAX_CASE_TIMEOUT,
                    metavar="S",
                    help="cap on every case's timeout, a case's own longer wait included: a case gets "
