@@ -5,6 +5,7 @@ run.json records."""
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,14 +110,24 @@ def test_warning_rule() -> None:
         "--fail-on should, but no SHOULD case is selected (the selection has none)")
 
 
-def test_run_json_records_the_gate(should_failing: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("extra", "fail_on", "levels", "code"), [
+    ([], "strict", ["MUST", "SHOULD", "STRICT"], 1),
+    (["--fail-on", "must"], "must", ["MUST"], 0),
+])
+def test_run_json_junit_and_report_check_follow_the_gate(
+        should_failing: str, tmp_path: Path, extra: list[str], fail_on: str, levels: list[str], code: int,
+        capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["run", "--target", should_failing, "--case", SHOULD_CASE, "--strict", "--close-timeout", "0.3",
-            "-q", "--report-dir", str(tmp_path)]
-    assert main(argv) == 1
-    (run_json,) = tmp_path.glob("*/run.json")
+            "-q", "--report-dir", str(tmp_path / "runs")]
+    assert main([*argv, *extra]) == code
+    (run_json,) = (tmp_path / "runs").glob("*/run.json")
     options = json.loads(run_json.read_text())["options"]
-    assert (options["strict"], options["fail_on"], options["fail_levels"]) == (
-        True, "strict", ["MUST", "SHOULD", "STRICT"])
+    assert (options["strict"], options["fail_on"], options["fail_levels"]) == (True, fail_on, levels)
+    suite = ET.parse(run_json.with_name("junit.xml")).getroot().find("testsuite")
+    assert suite is not None
+    assert suite.get("failures") == str(code)
+    assert main(["report", str(run_json), "-o", str(tmp_path / "html"), "--check"]) == code
+    capsys.readouterr()
 
 
 def test_help_says_what_the_flags_do(capsys: pytest.CaptureFixture[str]) -> None:
