@@ -187,9 +187,10 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
         if not opts.quiet:
             out.write(f"reports: {folder}/index.html, run.json, index.json, junit.xml\n")
     if halt.reason:
-        cut = sum(1 for c in result.cases if c.error.startswith(("not run:", "not finished: the run")))
-        tail = f"; the run stopped early ({cut} of {len(result.cases)} cases not run)" if cut else ""
-        err.write(f"rtconform: the target could not be reached: {halt.reason}{tail}\n")
+        stopped = ("not run: the run stopped:", "not finished: the run stopped:")
+        cut = sum(1 for c in result.cases if c.error.startswith(stopped))
+        tail = f"; the run stopped early ({cut} of {len(result.cases)} cases not run or cut short)"
+        err.write(f"rtconform: the target could not be reached: {halt.reason}{tail if cut else ''}\n")
         return ExitCode.TOOL
     if all(c.outcome is Outcome.ERRORED for c in result.cases):
         first = result.cases[0].error.splitlines()[0] if result.cases[0].error else "?"
