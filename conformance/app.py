@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TextIO
 
 from conformance.exitcodes import ExitCode
+from conformance.gating import default_fail_on, gating_levels, unselected_gate_warning
+from conformance.halt import Halt
 from conformance.model import Case, Level, Outcome
 from conformance.registry import Registry, catalog_hash, load, suites
 from conformance.reporting.fuzzview import load_fuzz
@@ -56,8 +58,9 @@ class RunOptions:
             beside the address the target gives.
         include, exclude: case selectors (``--case``, ``--exclude``).
         suites: ``--suite`` names (used when ``include`` is empty; else the suites are inferred).
-        strict: also run SHOULD and MAY cases.
-        fail_on: "must" or "should": the lowest level whose failures make the exit code 1.
+        strict: also run SHOULD, MAY and STRICT cases.
+        fail_on: ``--fail-on``: "must", "should" or "strict", the lowest level whose failures make the exit
+            code 1 (:mod:`conformance.gating`); None (not given): "strict" with ``strict``, else "must".
         report_dir: reports go to ``report_dir/<target name>/``; None writes none.
         expect: an expectations file (known deviations, ``conformance.expectfile``), or None.
         baseline: a saved run.json to diff against (``conformance.baseline``), or None.
@@ -70,20 +73,27 @@ class RunOptions:
     suites: tuple[str, ...] = ()
     strict: bool = False
     settings: RunSettings = dataclasses.field(default_factory=RunSettings)
-    fail_on: str = "must"
+    fail_on: str | None = None
     report_dir: Path | None = Path("reports")
     quiet: bool = False
     expect: Path | None = None
     baseline: Path | None = None
 
     @property
+    def gate(self) -> str:
+        """``--fail-on``, or its default when not given."""
+        return self.fail_on or default_fail_on(self.strict)
+
+    @property
     def fail_levels(self) -> frozenset[Level]:
         """The levels whose failed or errored cases fail the run."""
-        return frozenset({Level.MUST, Level.SHOULD}) if self.fail_on == "should" else frozenset({Level.MUST})
+        return gating_levels(self.gate)
 
 
-async def execute(cases: list[Case], opts: RunOptions, out: TextIO) -> RunResult:
+async def execute(cases: list[Case], opts: RunOptions, out: TextIO, halt: Halt | None = None) -> RunResult:
     """Start the target, run ``cases`` on its address with ``opts.connect``, stop the target.
+
+    ``halt`` says afterwards whether the run stopped early because the target could not be reached.
 
     Raises:
         TargetError: the target cannot start.
@@ -93,13 +103,14 @@ async def execute(cases: list[Case], opts: RunOptions, out: TextIO) -> RunResult
     endpoint = Endpoint(await target.start(), opts.connect)
     try:
         progress = Progress(out, enabled=out.isatty() and not opts.quiet)
-        results, timed_out = await run_cases(cases, endpoint, opts.settings, progress)
+        results, timed_out = await run_cases(cases, endpoint, opts.settings, progress, halt)
     finally:
         info = await target.stop()
     s = opts.settings
     options = {"include": list(opts.include), "exclude": list(opts.exclude), "strict": opts.strict,
-               "jobs": s.jobs, "timeout": s.timeout, "run_timeout": s.run_timeout,
-               "close_timeout": s.close_timeout, "fail_on": opts.fail_on}
+               "jobs": s.jobs, "timeout": s.timeout, "max_case_timeout": s.max_case_timeout,
+               "run_timeout": s.run_timeout, "close_timeout": s.close_timeout, "fail_on": opts.gate,
+               "fail_levels": [lv.value for lv in Level if lv in opts.fail_levels]}
     return RunResult(info, tool_version(), catalog_hash(cases), started_at, time.monotonic() - t0,
                      options, tuple(results), timed_out)
 
@@ -118,8 +129,9 @@ def write_reports(result: RunResult, report_dir: Path, review: Review | None = N
 
 
 def plan(opts: RunOptions, registry: Registry) -> tuple[RunOptions, list[Case]]:
-    """The cases a run covers, and ``opts`` completed with the selectors used (``include``) and the
-    selected cases' suites (``target.suites``: the embedded reference servers to start).
+    """The cases a run covers, and ``opts`` completed with the selectors used (``include``), the
+    selected cases' suites (``target.suites``: the embedded reference servers to start) and the run
+    timeout derived from the cases when none was given (:meth:`RunSettings.for_cases`).
 
     Raises:
         SelectionError: the suites cannot be decided, or no case matches (usage errors, one line each).
@@ -135,7 +147,8 @@ def plan(opts: RunOptions, registry: Registry) -> tuple[RunOptions, list[Case]]:
                              f"{'' if opts.strict else ' (without --strict)'}")
     selected = tuple(s for spec in dict.fromkeys(c.spec for c in cases) if (s := find(known, spec)))
     target = dataclasses.replace(opts.target, suites=selected)
-    return dataclasses.replace(opts, include=include, target=target), cases
+    settings = opts.settings.for_cases(cases)
+    return dataclasses.replace(opts, include=include, target=target, settings=settings), cases
 
 
 def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = None,
@@ -150,8 +163,12 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
     except ValueError as exc:  # SelectionError included
         err.write(f"rtconform: error: {exc}\n")
         return ExitCode.USAGE
+    if opts.fail_on is not None and (warning := unselected_gate_warning(
+            opts.fail_on, {c.level for c in cases}, strict=opts.strict)):
+        err.write(f"rtconform: warning: {warning}\n")
+    halt = Halt()
     try:
-        result = asyncio.run(execute(cases, opts, out))
+        result = asyncio.run(execute(cases, opts, out, halt))
     except TargetError as exc:
         err.write(f"rtconform: target error: {exc}\n")
         return ExitCode.TOOL
@@ -169,6 +186,12 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
             return ExitCode.TOOL
         if not opts.quiet:
             out.write(f"reports: {folder}/index.html, run.json, index.json, junit.xml\n")
+    if halt.reason:
+        stopped = ("not run: the run stopped:", "not finished: the run stopped:")
+        cut = sum(1 for c in result.cases if c.error.startswith(stopped))
+        tail = f"; the run stopped early ({cut} of {len(result.cases)} cases not run or cut short)"
+        err.write(f"rtconform: the target could not be reached: {halt.reason}{tail if cut else ''}\n")
+        return ExitCode.TOOL
     if all(c.outcome is Outcome.ERRORED for c in result.cases):
         first = result.cases[0].error.splitlines()[0] if result.cases[0].error else "?"
         err.write(f"rtconform: every case errored, the first with: {first}\n")

@@ -47,15 +47,17 @@ __all__ = [
 class Level(enum.Enum):
     """Requirement level of a case: the RFC 2119 keyword of the quoted sentence, or ``STRICT``.
 
-    MUST cases always run; SHOULD, MAY and STRICT cases run only with ``--strict``. Only MUST (and
-    SHOULD with ``--fail-on should``) can fail a run.
+    MUST cases always run; SHOULD, MAY and STRICT cases run only with ``--strict``, which also lets
+    SHOULD and STRICT failures fail the run; ``--fail-on`` sets the lowest gating level explicitly
+    (MUST > SHOULD > STRICT, :mod:`conformance.gating`). MAY never fails a run.
     """
 
     MUST = "MUST"
     SHOULD = "SHOULD"
     MAY = "MAY"
     #: Not an RFC 2119 requirement: a preference stricter than the specification (Autobahn's strictness,
-    #: a recommendation drawn from descriptive spec text, or a measurement). Never gates a run.
+    #: a recommendation drawn from descriptive spec text, or a measurement). Gates only a ``--strict``
+    #: run (or ``--fail-on strict``).
     STRICT = "STRICT"
 
     @property

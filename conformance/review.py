@@ -27,6 +27,7 @@ from conformance.baseline import BaselineDiff, diff, load_baseline
 from conformance.exitcodes import ExitCode
 from conformance.expectfile import FAILING, Expectations, ExpectationsError, unknown_ids
 from conformance.expectfile import load as load_expectations
+from conformance.gating import gating_levels
 from conformance.model import Level, Outcome
 from conformance.results import CaseResult, RunResult
 
@@ -38,10 +39,8 @@ BLOCKING = frozenset({"failing", "unexpected-pass"})
 
 
 def fail_levels(run: RunResult) -> frozenset[Level]:
-    """The levels whose failures fail ``run`` (its ``fail_on`` option: "must" or "should")."""
-    if run.options.get("fail_on") == "should":
-        return frozenset({Level.MUST, Level.SHOULD})
-    return frozenset({Level.MUST})
+    """The levels whose failures fail ``run`` (its ``fail_on`` option: "must", "should" or "strict")."""
+    return gating_levels(run.options.get("fail_on"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,21 +2,28 @@
 
 Protocol-neutral: a case's context comes from its suite (:func:`conformance.registry.suite`), which gets
 the target's address and the user's connection options side by side (:class:`~conformance.suites.CaseEnv`)
-and makes the case's endpoint from them in one place. Nothing a case or the target does
-ends the run: a timeout, a refused connection or a bug in a case is that case's ``errored`` outcome.
-Cases run on at most ``jobs`` connections at once; the run as a whole stops at ``run_timeout`` (cases
-still running are cancelled, cases not started are reported errored).
+and makes the case's endpoint from them in one place. A timeout, a reset connection or a bug in a case
+is that case's ``errored`` outcome; only a target that cannot be reached (refused, TLS handshake failed,
+silent: :mod:`conformance.halt`) stops the run early. A case gets ``min(its own timeout or --timeout,
+--max-case-timeout)`` seconds (:meth:`RunSettings.case_timeout`). Cases run on at most ``jobs``
+connections at once; the run as a whole stops at ``run_timeout`` (cases still running are cancelled,
+cases not started are reported errored).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import math
 import os
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from conformance.connection_errors import describe, exception_name
+from conformance.halt import Halt, heard
 from conformance.model import Case, CaseFailed, Outcome, Skip, Verdict
 from conformance.registry import suite as suite_of
 from conformance.results import CaseResult, case_result
@@ -24,7 +31,7 @@ from conformance.suites import CaseEnv
 from conformance.wire.endpoint import Endpoint
 from conformance.wire.transcript import Transcript
 
-__all__ = ["RunSettings", "default_jobs", "run_case", "run_cases"]
+__all__ = ["DEFAULT_MAX_CASE_TIMEOUT", "RunSettings", "default_jobs", "run_case", "run_cases"]
 
 Progress = Callable[[CaseResult, int, int], None]
 
@@ -34,21 +41,29 @@ def default_jobs() -> int:
     return min(32, 8 * (os.cpu_count() or 1))
 
 
+#: ``--max-case-timeout`` by default: the longest wait a case of the catalog declares (140 s) fits.
+DEFAULT_MAX_CASE_TIMEOUT = 150.0
+#: Added to the derived run timeout (:meth:`RunSettings.for_cases`): starting and stopping cases.
+RUN_TIMEOUT_MARGIN = 10.0
+
+
 @dataclass(frozen=True, slots=True)
 class RunSettings:
     """How to run cases.
 
     Attributes:
         jobs: cases running at once (each on its own connection).
-        timeout: per-case timeout in seconds (a case's own ``timeout`` overrides it).
-        run_timeout: the whole run's timeout in seconds, or None.
+        timeout: the timeout in seconds of a case that sets none.
+        run_timeout: the whole run's timeout in seconds, or None (:meth:`for_cases` derives one).
         close_timeout: how long verifiers wait for closing handshakes and TCP closes.
+        max_case_timeout: the cap on every case's timeout, its own included (:meth:`case_timeout`).
     """
 
     jobs: int = 8
     timeout: float = 5.0
     run_timeout: float | None = None
     close_timeout: float = 2.0
+    max_case_timeout: float = DEFAULT_MAX_CASE_TIMEOUT
 
     def __post_init__(self) -> None:
         if self.jobs < 1:
@@ -57,6 +72,50 @@ class RunSettings:
             raise ValueError(f"timeout must be positive, not {self.timeout}")
         if self.run_timeout is not None and not self.run_timeout > 0:
             raise ValueError(f"run timeout must be positive, not {self.run_timeout}")
+        if not self.max_case_timeout > 0:
+            raise ValueError(f"max case timeout must be positive, not {self.max_case_timeout}")
+
+    def case_timeout(self, case: Case) -> float:
+        """The seconds ``case`` gets: ``min(its own timeout or timeout, max_case_timeout)``."""
+        return min(case.timeout or self.timeout, self.max_case_timeout)
+
+    def for_cases(self, cases: Sequence[Case]) -> RunSettings:
+        """These settings with ``run_timeout`` derived from ``cases`` when it is None: the case timeouts
+        summed and divided by ``jobs``, plus the longest, plus :data:`RUN_TIMEOUT_MARGIN`, rounded up.
+
+        ``jobs`` workers each taking the next case finish every case that keeps to its timeout within
+        sum/jobs + max (a greedy schedule), so the default cuts no such run short; it bounds the rest.
+        """
+        if self.run_timeout is not None or not cases:
+            return self
+        timeouts = [self.case_timeout(c) for c in cases]
+        bound = sum(timeouts) / self.jobs + max(timeouts) + RUN_TIMEOUT_MARGIN
+        return dataclasses.replace(self, run_timeout=float(math.ceil(bound)))
+
+
+class _CaseTimedOut(Exception):
+    """The case did not finish within its timeout."""
+
+
+class _Halted(Exception):
+    """The run stopped (:class:`~conformance.halt.Halt`) while the case was running."""
+
+
+async def _bounded(body: Coroutine[Any, Any, Verdict], timeout: float, stop: asyncio.Event) -> Verdict:
+    """``body``'s verdict; raises its exceptions, :class:`_CaseTimedOut` after ``timeout`` seconds and
+    :class:`_Halted` once ``stop`` is set (``body`` is cancelled and awaited in both cases)."""
+    task = asyncio.ensure_future(body)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+    if task.cancelled():
+        raise _Halted() if stop.is_set() else _CaseTimedOut()
+    return task.result()
 
 
 async def _body(case: Case, env: CaseEnv) -> Verdict:
@@ -73,46 +132,68 @@ async def _body(case: Case, env: CaseEnv) -> Verdict:
 
 
 async def run_case(case: Case, endpoint: Endpoint, settings: RunSettings, *,
-                   run_start: float = 0.0) -> CaseResult:
+                   run_start: float = 0.0, halt: Halt | None = None) -> CaseResult:
     """Run one case to a result; never raises (except cancellation).
 
     ``endpoint`` is the target's address with the user's options; the case gets both side by side.
+    ``halt`` is shared by the cases of a run: this case stops the run when the target cannot be reached
+    (or has been silent: :mod:`conformance.halt`), and is itself cancelled when another case stops it.
     """
     loop = asyncio.get_running_loop()
     start = loop.time()
-    timeout = case.timeout or settings.timeout
+    timeout = settings.case_timeout(case)
+    halt = halt if halt is not None else Halt()
+    address = endpoint.address.for_suite(case.spec)
     transcript = Transcript()
     env = CaseEnv(endpoint.address, endpoint.options, case.spec, start + timeout, transcript,
                   min(settings.close_timeout, timeout / 2))
     verdict: Verdict | None = None
     outcome: Outcome | None = None
     error = ""
-    try:
-        verdict = await asyncio.wait_for(_body(case, env), timeout)
-    except CaseFailed as exc:
-        verdict = exc.verdict()
-    except Skip as exc:
-        outcome, error = Outcome.SKIPPED, exc.reason
-    except asyncio.TimeoutError:
-        outcome, error = Outcome.ERRORED, f"case timed out after {timeout}s"
-    except OSError as exc:
-        outcome, error = Outcome.ERRORED, f"connection error: {exc or type(exc).__name__}"
-    except Exception as exc:
-        tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
-        outcome, error = Outcome.ERRORED, f"harness error: {type(exc).__name__}: {exc}\n{''.join(tb[-3:])}"
+    with halt.watching(transcript):
+        try:
+            verdict = await _bounded(_body(case, env), timeout, halt.event)
+        except CaseFailed as exc:
+            verdict = exc.verdict()
+        except Skip as exc:
+            outcome, error = Outcome.SKIPPED, exc.reason
+        except _Halted:
+            outcome, error = Outcome.ERRORED, f"not finished: the run stopped: {halt.reason}"
+        except _CaseTimedOut:
+            outcome, error = Outcome.ERRORED, f"case timed out after {timeout}s"
+        except (asyncio.TimeoutError, TimeoutError) as exc:  # a wait inside the case: no connection...
+            what = str(exc) or f"{exception_name(exc)} (no message)"
+            outcome, error = Outcome.ERRORED, f"timed out: {what}"
+        except OSError as exc:
+            problem = describe(exc, address, answered=heard(transcript))
+            outcome, error = Outcome.ERRORED, problem.message
+            if problem.unreachable:
+                halt.stop(problem.message)
+        except Exception as exc:
+            tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+            outcome, error = (Outcome.ERRORED,
+                              f"harness error: {type(exc).__name__}: {exc}\n{''.join(tb[-3:])}")
     if error:
         transcript.note(error.splitlines()[0])
     end = loop.time()
+    what = error or (verdict.actual if verdict is not None and verdict.outcome is Outcome.FAILED else "")
+    if outcome is not Outcome.SKIPPED and what and end - start >= timeout / 2 and halt.silent():
+        halt.stop(f"{address.url} sent nothing to any case in {end - start:.1f}s "
+                  f"(the first: {case.id}: {what.splitlines()[0]})")
     return case_result(case, verdict=verdict, outcome=outcome, error=error, transcript=transcript,
                        started=start - run_start, duration_s=end - start)
 
 
 async def run_cases(cases: Sequence[Case], endpoint: Endpoint, settings: RunSettings,
-                    progress: Progress | None = None) -> tuple[list[CaseResult], bool]:
+                    progress: Progress | None = None,
+                    halt: Halt | None = None) -> tuple[list[CaseResult], bool]:
     """Run ``cases`` with at most ``settings.jobs`` at once against ``endpoint`` (address and options).
 
     Returns the results in the order of ``cases`` and whether the run timeout cut the run short.
+    ``halt`` (made here when None) says afterwards whether the target could not be reached: then the
+    cases not started are errored with its reason.
     """
+    halt = halt if halt is not None else Halt()
     loop = asyncio.get_running_loop()
     run_start = loop.time()
     results: list[CaseResult | None] = [None] * len(cases)
@@ -122,9 +203,9 @@ async def run_cases(cases: Sequence[Case], endpoint: Endpoint, settings: RunSett
 
     async def worker() -> None:
         nonlocal done
-        while queue:
+        while queue and not halt.reason:
             index, case = queue.pop()
-            results[index] = await run_case(case, endpoint, settings, run_start=run_start)
+            results[index] = await run_case(case, endpoint, settings, run_start=run_start, halt=halt)
             done += 1
             if progress is not None:
                 progress(results[index], done, len(cases))  # type: ignore[arg-type]
@@ -142,7 +223,8 @@ async def run_cases(cases: Sequence[Case], endpoint: Endpoint, settings: RunSett
     for i, case in enumerate(cases):
         result = results[i]
         if result is None:
-            why = f"not finished: the run timeout of {settings.run_timeout}s was reached"
+            why = (f"not run: the run stopped: {halt.reason}" if halt.reason else
+                   f"not finished: the run timeout of {settings.run_timeout}s was reached")
             result = case_result(case, outcome=Outcome.ERRORED, error=why)
         final.append(result)
     return final, timed_out

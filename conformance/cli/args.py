@@ -35,11 +35,14 @@ def positive(kind: type[int] | type[float]) -> Callable[[str], float]:
     return convert
 
 
-def selection_args(p: argparse.ArgumentParser) -> None:
-    """``--case``, ``--exclude`` and ``--strict`` (``run`` and ``list``)."""
+def selection_args(p: argparse.ArgumentParser, *, strict_help: str) -> None:
+    """``--suite``, ``--case``, ``--exclude`` and ``--strict`` (``run`` and ``list``)."""
+    p.add_argument("--suite", action="append", default=[], metavar="SPEC",
+                   help="the suite (ws, sse, poll); repeatable; default: every suite, or for 'run "
+                        "--target URL' the one the URL and a probe point at (ignored with --case)")
     p.add_argument("--case", "-c", action="append", default=[], metavar="SEL",
                    help="run cases matching SEL: an ID prefix (ws/5.5), a glob (ws/*/ping-*) or an "
                         "Autobahn id (6.4.1, 5.*); repeatable")
     p.add_argument("--exclude", "-x", action="append", default=[], metavar="SEL",
                    help="skip cases matching SEL (same grammar); repeatable")
-    p.add_argument("--strict", action="store_true", help="also run SHOULD and MAY cases")
+    p.add_argument("--strict", action="store_true", help=strict_help)

@@ -15,9 +15,10 @@ from typing import Any
 
 from conformance.app import RunOptions, run
 from conformance.cli.args import UsageError, positive, selection_args
-from conformance.cli.listing import list_cases
+from conformance.cli.listing import print_cases, selected_cases
 from conformance.cli.target_options import add_target_options, target_fields
-from conformance.runner import RunSettings, default_jobs
+from conformance.gating import FAIL_ON
+from conformance.runner import DEFAULT_MAX_CASE_TIMEOUT, RunSettings, default_jobs
 from conformance.targets import TargetSpec
 from conformance.wire.endpoint import ALL_SCHEMES, Address, ConnectOptions, parse_address
 
@@ -36,17 +37,27 @@ def add_parser(sub: Any) -> None:
     r.add_argument("--target", "-t", default=os.environ.get("TARGET") or None, metavar="URL",
                    help="ws://, wss://, http:// or https:// URL (default: $TARGET; none: the embedded "
                         "reference servers)")
-    r.add_argument("--suite", action="append", default=[], metavar="SPEC",
-                   help="the suite to run (ws, sse, poll); default: inferred from the URL and a probe")
     r.add_argument("--profile", action="append", default=[], metavar="NAME=VALUE",
                    help="what the target promises, e.g. heartbeat-interval=15; repeatable")
     for name, text in PROFILE_OPTIONS:
         r.add_argument(f"--{name}", dest=f"profile_{name}", metavar="VALUE",
                        help=f"--profile {name}=: {text}")
-    selection_args(r)
+    selection_args(r, strict_help="run every level: SHOULD, MAY and STRICT cases too, and let SHOULD "
+                                  "and STRICT failures fail the run (--fail-on strict, unless given)")
     r.add_argument("--jobs", "-j", type=positive(int), default=default_jobs(), help="cases run at once")
-    r.add_argument("--timeout", type=positive(float), default=5.0, help="per-case timeout, seconds (5)")
-    r.add_argument("--run-timeout", type=positive(float), default=None, help="whole-run timeout, seconds")
+    r.add_argument("--timeout", type=positive(float), default=5.0,
+                   help="the timeout of a case that sets none, seconds (5). A target that sends nothing "
+                        "to any case for half a case's timeout stops the run (exit 3): one that accepts "
+                        "TCP and never answers costs about one --timeout")
+    r.add_argument("--max-case-timeout", type=positive(float), default=DEFAULT_MAX_CASE_TIMEOUT,
+                   metavar="S",
+                   help="cap on every case's timeout, a case's own longer wait included: a case gets "
+                        "min(its own timeout or --timeout, S) seconds (%(default)g: the catalog's longest "
+                        "wait, 140 s, fits)")
+    r.add_argument("--run-timeout", type=positive(float), default=None, metavar="S",
+                   help="whole-run timeout, seconds (default: the selected cases' timeouts summed and "
+                        "divided by --jobs, plus the longest one, plus 10: the longest a run can take while "
+                        "every case keeps to its timeout)")
     r.add_argument("--close-timeout", type=positive(float), default=2.0,
                    help="wait for closing handshakes and TCP closes, seconds (2)")
     r.add_argument("--header", "-H", action="append", default=[], metavar="'NAME: VALUE'",
@@ -62,13 +73,16 @@ def add_parser(sub: Any) -> None:
     add_target_options(r)
     r.add_argument("--start-timeout", type=positive(float), default=15.0,
                    help="wait for a started target to accept connections, seconds (15)")
-    r.add_argument("--list", action="store_true", help="dry run: list the selected cases and exit")
+    r.add_argument("--list", action="store_true",
+                   help="dry run: list the cases this run would run (same selection) and exit")
     r.add_argument("--report-dir", default="reports", metavar="DIR",
                    help="write index.html, run.json, index.json and junit.xml under DIR/<target>/ "
                         "(default reports/)")
     r.add_argument("--no-reports", action="store_true", help="write no report files")
-    r.add_argument("--fail-on", choices=("must", "should"), default="must",
-                   help="lowest level whose failures fail the run (must)")
+    r.add_argument("--fail-on", choices=tuple(FAIL_ON), default=None,
+                   help="the lowest level whose failed or errored cases fail the run (exit 1): must; should "
+                        "(MUST and SHOULD); strict (MUST, SHOULD and STRICT). MAY never does. Default: "
+                        "strict with --strict, else must. SHOULD and STRICT cases run only with --strict")
     r.add_argument("--quiet", "-q", action="store_true", help="print only the result line")
     r.add_argument("--expect", default=None, metavar="FILE",
                    help="known deviations (TOML, case id = reason): expected failures do not fail the "
@@ -123,7 +137,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     settings = RunSettings(jobs=args.jobs, timeout=args.timeout, run_timeout=args.run_timeout,
-                           close_timeout=args.close_timeout)
+                           close_timeout=args.close_timeout, max_case_timeout=args.max_case_timeout)
     return RunOptions(
         target=TargetSpec(address=address, command=args.cmd, start_timeout=args.start_timeout, **extra),
         connect=connect, include=tuple(args.case), exclude=tuple(args.exclude), suites=tuple(args.suite),
@@ -134,7 +148,9 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """``rtconform run``: a dry run with ``--list``, else the whole run; returns the exit code."""
+    """``rtconform run``: a dry run with ``--list`` (the cases the run would run, chosen the same way),
+    else the whole run; returns the exit code."""
+    opts = options_from_args(args)
     if args.list:
-        return list_cases(args.case, args.exclude, args.strict)
-    return run(options_from_args(args))
+        return print_cases(selected_cases(opts))
+    return run(opts)

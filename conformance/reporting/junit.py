@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from conformance.gating import gating_levels
 from conformance.model import Outcome
 from conformance.results import CaseResult, RunResult
 
@@ -37,8 +38,8 @@ def _details(c: CaseResult) -> str:
 
 
 def fail_levels(run: RunResult) -> frozenset[str]:
-    """The levels whose failures fail the run (``--fail-on``)."""
-    return frozenset({"MUST", "SHOULD"}) if run.options.get("fail_on") == "should" else frozenset({"MUST"})
+    """The levels whose failures fail the run (``--fail-on``, :mod:`conformance.gating`)."""
+    return frozenset(level.value for level in gating_levels(run.options.get("fail_on")))
 
 
 def _testcase(c: CaseResult, levels: frozenset[str]) -> ET.Element:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from conformance.connection_errors import describe
 from conformance.results import TargetInfo
 from conformance.suites import Suite
 from conformance.wire.endpoint import Address
@@ -90,4 +91,8 @@ async def wait_accepting(address: Address, timeout: float,
             continue
         writer.close()
         return
-    raise TargetError(f"target {address.url} is unreachable: {last or 'timeout'}")
+    if isinstance(last, OSError) and not isinstance(last, TimeoutError):
+        why = describe(last, address).message
+    else:
+        why = f"no TCP connection within {timeout:g}s"
+    raise TargetError(f"target {address.url} is unreachable: {why}")

@@ -6,8 +6,9 @@ import asyncio
 import base64
 import hashlib
 import struct
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from conformance.wire.endpoint import Endpoint, parse_url
 
@@ -102,3 +103,48 @@ async def fake_server(script: Script, *, handshake: bool = True) -> AsyncIterato
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await server.wait_closed()
+
+
+@contextmanager
+def threaded_server(script: Script, *, handshake: bool = True) -> Iterator[int]:
+    """:func:`fake_server` on its own event loop in a thread (for runs that call ``asyncio.run``);
+    yields the port."""
+    started = threading.Event()
+    port = 0
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        nonlocal port
+        async with fake_server(script, handshake=handshake) as endpoint:
+            port = endpoint.port
+            started.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    if not started.wait(10):
+        raise RuntimeError("the fake server did not start")
+    try:
+        yield port
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        loop.close()
+
+
+async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Accept the connection and never send a byte."""
+    await asyncio.Event().wait()
+
+
+async def keep_tcp_open(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Echo, and answer a close frame without closing TCP (fails the SHOULD case
+    ws/7.1.1/server-closes-tcp-first and nothing else in the tests that use it)."""
+    while True:
+        op, data = await read_frame(reader)
+        if op in (1, 2, 8):
+            writer.write(server_frame(op, data))
+        elif op == 9:
+            writer.write(server_frame(10, data))
+        await writer.drain()

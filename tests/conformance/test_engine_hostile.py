@@ -235,14 +235,14 @@ def test_errors_and_timeouts_are_one_case_outcome_and_the_run_goes_on() -> None:
 
 
 def test_refused_connection_is_errored() -> None:
-    async def main() -> CaseResult:
+    async def main() -> tuple[CaseResult, int]:
         async with fake_server(echo_loop) as endpoint:
             pass
-        return await run_case(ECHO, endpoint, SETTINGS)
+        return await run_case(ECHO, endpoint, SETTINGS), endpoint.port
 
-    result = asyncio.run(main())
+    result, port = asyncio.run(main())
     assert result.outcome is Outcome.ERRORED
-    assert "connection error" in result.error
+    assert result.error.startswith(f"connection refused by 127.0.0.1:{port} (ConnectionRefusedError: ")
 
 
 def test_run_timeout_cuts_the_run_and_reports_every_case() -> None:

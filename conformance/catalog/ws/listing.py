@@ -28,8 +28,8 @@ stimulus; the rest covers what Autobahn never tests. Differences in judging, all
   sentence) pass only when it fails before the message is complete. Autobahn's 1 s waits are 0.1 s / at
   most 0.5 s (the wait ends when the server fails).
 * **Levels** are the keyword of the quoted sentence; **STRICT** marks what is stricter than RFC 6455
-  (Autobahn's expectations beyond the RFC, the RFC's examples, measurements): run with `--strict`, never
-  gating.
+  (Autobahn's expectations beyond the RFC, the RFC's examples, measurements): run with `--strict`,
+  gating only there (or with `--fail-on strict`).
 * **Close codes**: a reply to a valid close with another code than the expected ones is non-strict
   (§5.5.1: the reply is a MUST, echoing the code is what an endpoint "typically" does; Autobahn fails
   it). 1012-1014 (IANA, not RFC 6455) are STRICT; 1015 is invalid on the wire (like 7.9.x).

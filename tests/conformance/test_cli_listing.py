@@ -1,0 +1,43 @@
+"""``rtconform run --list`` lists what the run would run (the same selection, ``--suite`` included), and
+``rtconform list`` takes ``--suite`` too."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.cli import main
+from conformance.registry import load
+
+
+def _listed(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[str]:
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == f"{len(lines) - 1} cases"
+    return [line.split()[0] for line in lines[:-1]]
+
+
+@pytest.mark.parametrize("suite", ["ws", "sse", "poll"])
+def test_run_suite_list_lists_that_suite_only(suite: str, capsys: pytest.CaptureFixture[str]) -> None:
+    expected = [c.id for c in load().select([suite])]
+    assert _listed(["run", "--suite", suite, "--list"], capsys) == expected
+
+
+def test_run_list_with_strict_and_exclude_is_the_runs_selection(capsys: pytest.CaptureFixture[str]) -> None:
+    expected = [c.id for c in load().select(["sse"], ["sse/9.2.7"], strict=True)]
+    argv = ["run", "--suite", "sse", "--strict", "--exclude", "sse/9.2.7", "--list"]
+    assert _listed(argv, capsys) == expected
+    assert any(cid.startswith("sse/") for cid in expected)
+    assert not any("9.2.7" in c for c in expected)
+
+
+def test_list_takes_suite_and_lists_every_suite_without_it(capsys: pytest.CaptureFixture[str]) -> None:
+    poll = [c.id for c in load().select(["poll"], strict=True)]
+    assert _listed(["list", "--suite", "poll", "--strict"], capsys) == poll
+    assert _listed(["list"], capsys) == [c.id for c in load().select()]
+
+
+def test_list_unknown_suite_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--suite", "nope"]) == 2
+    assert main(["run", "--suite", "nope", "--list"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["rtconform: error: unknown --suite 'nope'; known: poll, sse, ws"] * 2
