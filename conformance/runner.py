@@ -4,8 +4,10 @@ Protocol-neutral: a case's context comes from its suite (:func:`conformance.regi
 the target's address and the user's connection options side by side (:class:`~conformance.suites.CaseEnv`)
 and makes the case's endpoint from them in one place. Nothing a case or the target does
 ends the run: a timeout, a refused connection or a bug in a case is that case's ``errored`` outcome.
-Cases run on at most ``jobs`` connections at once; the run as a whole stops at ``run_timeout`` (cases
-still running are cancelled, cases not started are reported errored).
+Cases run on at most ``jobs`` connections at once, except ``exclusive`` cases (they measure the whole
+target: a stream's silence, a poll's hold): those run afterwards, one at a time, with nothing else running.
+The run as a whole stops at ``run_timeout`` (cases still running are cancelled, cases not started are
+reported errored).
 """
 
 from __future__ import annotations
@@ -109,18 +111,18 @@ async def run_case(case: Case, endpoint: Endpoint, settings: RunSettings, *,
 
 async def run_cases(cases: Sequence[Case], endpoint: Endpoint, settings: RunSettings,
                     progress: Progress | None = None) -> tuple[list[CaseResult], bool]:
-    """Run ``cases`` with at most ``settings.jobs`` at once against ``endpoint`` (address and options).
+    """Run ``cases`` against ``endpoint`` (address and options) in two phases: first every case that is
+    not ``exclusive``, at most ``settings.jobs`` at once; then the exclusive ones one at a time, nothing
+    else running (their verdict measures the whole target, see :attr:`Case.exclusive`).
 
     Returns the results in the order of ``cases`` and whether the run timeout cut the run short.
     """
     loop = asyncio.get_running_loop()
     run_start = loop.time()
     results: list[CaseResult | None] = [None] * len(cases)
-    queue = list(enumerate(cases))
-    queue.reverse()
     done = 0
 
-    async def worker() -> None:
+    async def worker(queue: list[tuple[int, Case]]) -> None:
         nonlocal done
         while queue:
             index, case = queue.pop()
@@ -129,15 +131,18 @@ async def run_cases(cases: Sequence[Case], endpoint: Endpoint, settings: RunSett
             if progress is not None:
                 progress(results[index], done, len(cases))  # type: ignore[arg-type]
 
-    workers = [asyncio.ensure_future(worker()) for _ in range(min(settings.jobs, len(cases)))]
-    timed_out = False
-    if workers:
-        _, pending = await asyncio.wait(workers, timeout=settings.run_timeout)
-        for task in pending:
-            task.cancel()
-        if pending:
-            timed_out = True
-            await asyncio.gather(*pending, return_exceptions=True)
+    async def phases() -> None:
+        shared = [(i, c) for i, c in reversed(list(enumerate(cases))) if not c.exclusive]
+        alone = [(i, c) for i, c in reversed(list(enumerate(cases))) if c.exclusive]
+        await asyncio.gather(*(worker(shared) for _ in range(min(settings.jobs, len(shared)))))
+        await worker(alone)
+
+    run = asyncio.ensure_future(phases())
+    _, pending = await asyncio.wait({run}, timeout=settings.run_timeout)
+    timed_out = bool(pending)
+    if pending:
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
     final = []
     for i, case in enumerate(cases):
         result = results[i]
