@@ -1,6 +1,8 @@
 """WHATWG HTML §9.2.7 "Authoring notes": keepalive comments while idle.
 
 The interval a target promises comes from ``--heartbeat-interval`` (default 15 s, the note's value).
+``heartbeat-while-idle`` measures the silence of the whole stream, which other cases' events would fill:
+it runs exclusive, with nothing else publishing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ _QUOTE = ("Legacy proxy servers are known to, in certain cases, drop HTTP connec
 DEFAULT_INTERVAL = 15.0
 
 
-@G.case("heartbeat-while-idle", level=STRICT, timeout=75.0,
+@G.case("heartbeat-while-idle", level=STRICT, timeout=75.0, exclusive=True,
         desc="Subscribes and watches the stream for two heartbeat intervals",
         requirement="Recommended, not a spec requirement (the quoted text is descriptive): the server"
                     " does not stay silent longer than its heartbeat interval (+50%): it sends "
@@ -55,7 +57,7 @@ async def heartbeat_between_events(ctx: SseContext) -> Verdict:
     await sub.exchange.wait(lambda: len(sub.parser.comments) > 1, min(interval * 1.5 + 0.2, ctx.left() - 2))
     await ctx.publish(payload, event=token)
     events = await wait_own(ctx, sub, token, 2)
-    check_clean(sub)
+    check_clean(sub, events)
     changed = [i for i, e in enumerate(events) if e.data != payload]
     if changed:
         raise CaseFailed(["both 40 KiB events intact around the heartbeats"],
