@@ -51,8 +51,7 @@ async def run_against(server: PollServer, ids: list[str]) -> list[CaseResult]:
 def outcomes() -> dict[str, dict[str, CaseResult]]:
     async def main() -> dict[str, dict[str, CaseResult]]:
         names = list(MUTATIONS)
-        servers = [MUTATIONS[n][0]() if MUTATIONS[n][0] is b.Unbounded else
-                   MUTATIONS[n][0](PollSettings(hold_timeout=HOLD)) for n in names]
+        servers = [MUTATIONS[n][0](PollSettings(hold_timeout=HOLD)) for n in names]
         runs = await asyncio.gather(*(run_against(s, MUTATIONS[n][1]) for s, n in zip(servers, names,
                                                                                        strict=True)),
                                     run_against(PollServer(PollSettings(hold_timeout=HOLD)), ["poll"]))
