@@ -9,7 +9,7 @@ case's event would set the last event ID for it): it runs exclusive.
 from __future__ import annotations
 
 from conformance.catalog.sse.context import SseContext
-from conformance.catalog.sse.verify import DELIVERY, check_clean, wait_own
+from conformance.catalog.sse.verify import DELIVERY, check_clean, lost, wait_own
 from conformance.model import STRICT, CaseFailed, Verdict, group
 from conformance.wire.sse import Event, Subscription
 
@@ -27,11 +27,11 @@ def _own(sub: Subscription, token: str) -> list[Event]:
 
 async def _wait(ctx: SseContext, sub: Subscription, token: str, count: int) -> list[Event]:
     """Wait for ``count`` own events; CaseFailed if they do not all come."""
-    await sub.exchange.wait(lambda: len(_own(sub, token)) >= count, ctx.left(DELIVERY + count * 0.05))
+    wait = ctx.left(DELIVERY + count * 0.05)
+    await sub.exchange.wait(lambda: len(_own(sub, token)) >= count, wait)
     got = _own(sub, token)
     if len(got) < count:
-        closed = " (the stream ended)" if sub.exchange.done else ""
-        raise CaseFailed([f"{count} published event(s) delivered"], f"{len(got)} arrived{closed}")
+        raise lost(sub, token, count, len(got), wait)
     return got
 
 

@@ -9,7 +9,7 @@ from conformance.catalog.sse.context import SseContext
 from conformance.model import CaseFailed, Verdict
 from conformance.wire.sse import Event, Subscription
 
-__all__ = ["check_clean", "event_ids", "roundtrip", "wait_own"]
+__all__ = ["check_clean", "event_ids", "lost", "roundtrip", "wait_own"]
 
 #: Seconds a published event may take to reach a subscriber.
 DELIVERY = 2.0
@@ -55,12 +55,21 @@ def _block_lines(events: Sequence[Event], own: Sequence[Event]) -> set[int]:
 
 
 async def wait_own(ctx: SseContext, sub: Subscription, type_: str, count: int) -> list[Event]:
-    """Wait for ``count`` events of the case's own type; CaseFailed if they do not all come."""
-    got = await sub.wait_events(type_, count, ctx.left(DELIVERY + count * 0.05))
+    """Wait for ``count`` events of the case's own type; CaseFailed ("message lost") if they do not all
+    come."""
+    wait = ctx.left(DELIVERY + count * 0.05)
+    got = await sub.wait_events(type_, count, wait)
     if len(got) < count:
-        closed = " (the stream ended)" if sub.exchange.done else ""
-        raise CaseFailed([f"{count} published event(s) delivered"], f"{len(got)} arrived{closed}")
+        raise lost(sub, type_, count, len(got), wait)
     return got
+
+
+def lost(sub: Subscription, type_: str, published: int, delivered: int, waited: float) -> CaseFailed:
+    """The verdict for published events of type ``type_`` that did not all reach ``sub``."""
+    closed = " (the stream ended)" if sub.exchange.done else ""
+    return CaseFailed([f"{published} published event(s) delivered"],
+                      f"message lost: published {published} event(s) of type {type_!r}, {delivered} "
+                      f"delivered in {waited:.1f} s{closed}")
 
 
 async def roundtrip(ctx: SseContext, payload: str, expected: str | None = None) -> Verdict:

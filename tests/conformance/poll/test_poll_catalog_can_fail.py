@@ -9,6 +9,7 @@ import broken_poll as b
 import pytest
 from can_fail_checks import check_every_case_has_a_mutation, check_reference_passes, check_turns_red
 
+from conformance.model import Outcome
 from conformance.registry import load
 from conformance.results import CaseResult
 from conformance.runner import RunSettings, run_cases
@@ -72,3 +73,29 @@ def test_reference_passes_every_case(outcomes: dict[str, dict[str, CaseResult]])
 
 def test_every_case_has_a_mutation() -> None:
     check_every_case_has_a_mutation("poll", MUTATIONS, NEVER_RED)
+
+
+#: the cases that follow the cursor for messages published between polls
+LOSS_CASES = ("poll/2.1/no-loss-across-polls", "poll/2.1/cursor-survives-gap", "poll/2.2/batched-in-order")
+
+
+def test_a_lost_message_is_reported_lost_before_the_case_timeout() -> None:
+    """A target that holds polls for 25 s and loses what is published between polls, run with a 3 s case
+    timeout: each case says which message was lost (it does not time out)."""
+    async def one(case_id: str) -> CaseResult:
+        server = b.ForgetsWhileAway(PollSettings(hold_timeout=25.0))
+        await server.start("127.0.0.1", 0)
+        try:
+            endpoint = parse_url(server.url, ALL_SCHEMES).with_options(profile=(("hold-timeout", "25"),))
+            (result,), _ = await run_cases(load().select([case_id], strict=True), endpoint,
+                                           RunSettings(timeout=3.0))
+            return result
+        finally:
+            await server.shutdown()
+
+    async def main() -> list[CaseResult]:
+        return await asyncio.gather(*(one(c) for c in LOSS_CASES))
+
+    for result in asyncio.run(main()):
+        assert result.outcome is Outcome.FAILED, (result.id, result.outcome, result.error)
+        assert result.actual.startswith("message lost: published 'rt"), (result.id, result.actual)
