@@ -3,7 +3,8 @@
 For the SSE and long-polling catalogs, against the reference server and every broken server of their
 can-fail proofs: each case run alone (one ``run_cases`` call with that case only, on a server of its own)
 must come out exactly as it does in a full run of its catalog at ``--jobs 16``. For WebSocket, the same
-comparison against the reference server, for the proofs whose verdicts concern timing (see ``WS_PROOFS``).
+comparison for the whole catalog against the reference server (through the identity proxy) and for every
+mutation proof's selection (echo first then fail, fail fast, delayed pongs, close codes, ...).
 
 Alone-runs of different cases use different servers, so they run concurrently (``ALONE_AT_ONCE`` at a
 time) without seeing each other's traffic; the profile shortens heartbeats and holds as the can-fail
@@ -27,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mutation"))
 
 from mutating_proxy import MutatingProxy, Mutation  # tests/fixtures and tests/mutation, on sys.path above
-from mutation_proofs import FAIL_FAST, PROOFS
+from mutation_proofs import PROOFS
 from target_servers import reference_server
 from test_poll_catalog_can_fail import MUTATIONS as POLL_MUTATIONS
 from test_sse_catalog_can_fail import MUTATIONS as SSE_MUTATIONS
@@ -50,9 +51,6 @@ ALONE_AT_ONCE = 24
 #: a loaded machine: here about 90 runs share one core)
 HOLD = 2.0
 POLL_PROFILE = (("hold-timeout", str(HOLD)),)
-#: WebSocket proofs whose red cases concern timing: echo first then fail, fail fast, delayed pongs, and
-#: close codes (whose cases include the "after echo" ones)
-WS_PROOFS = ("hold-text-until-fin", "delay-pongs", "close-code-1000")
 
 Outcomes = dict[str, CaseResult]
 
@@ -143,14 +141,12 @@ def _ws_runs(upstream: tuple[str, int], registry: Registry
     gate = asyncio.Semaphore(ALONE_AT_ONCE)
     runs = {}
     for proof in PROOFS:
-        if proof.name in WS_PROOFS:
-            def run(cases: Sequence[Case], settings: RunSettings, m: type[Mutation] = proof.mutation) -> Any:
-                return _proxied(upstream, m, cases, settings)
-            runs[f"ws {proof.name}"] = _alone_and_full(run, proof.cases(registry), gate)
-    echo_then_fail = registry.select(("ws/5.2/*after-echo*", "ws/5.4/stray-cont-after-message", *FAIL_FAST),
-                                     strict=True)
+        def run(cases: Sequence[Case], settings: RunSettings, m: type[Mutation] = proof.mutation) -> Any:
+            return _proxied(upstream, m, cases, settings)
+        runs[f"ws {proof.name}"] = _alone_and_full(run, proof.cases(registry), gate)
     runs["ws reference"] = _alone_and_full(
-        lambda cases, settings: _proxied(upstream, Mutation, cases, settings), echo_then_fail, gate)
+        lambda cases, settings: _proxied(upstream, Mutation, cases, settings),
+        registry.select(("ws",), strict=True), gate)
     return runs
 
 
