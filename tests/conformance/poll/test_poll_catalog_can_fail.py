@@ -18,7 +18,7 @@ from reference.servers.poll import PollServer, PollSettings
 
 MUTATIONS: dict[str, tuple[type[PollServer], list[str]]] = {
     "text-answer": (b.TextAnswer, ["poll/5.4/answer-json-shape"]),
-    "no-hold": (b.NoHold, ["poll/5.4/held-until-news"]),
+    "no-hold": (b.NoHold, ["poll/5.4/held-until-news", "poll/5.5/timeout-answer-empty"]),
     "cursor-zero-on-timeout": (b.CursorZeroOnTimeout, ["poll/5.5/timeout-answer-empty"]),
     "timeout-is-408": (b.TimeoutIs408, ["poll/5.5/hold-at-most-30s", "poll/5.5/timeout-answer-empty"]),
     "latest-only": (b.LatestOnly, ["poll/2.2/batched-in-order"]),
@@ -99,3 +99,11 @@ def test_a_lost_message_is_reported_lost_before_the_case_timeout() -> None:
     for result in asyncio.run(main()):
         assert result.outcome is Outcome.FAILED, (result.id, result.outcome, result.error)
         assert result.actual.startswith("message lost: published 'rt"), (result.id, result.actual)
+
+
+def test_poll_cases_run_exclusive_and_the_oversized_publish_last() -> None:
+    """One history and one cursor space for every client: each poll case runs alone; the case that may
+    leave an 8 MiB message in the history comes last, so no case of the same run reads after it."""
+    cases = load().select(["poll"], strict=True)
+    assert [c.id for c in cases if not c.exclusive] == []
+    assert cases[-1].id == "poll/6/oversized-publish-refused"
