@@ -51,13 +51,13 @@ async def duplicate_poll_released(ctx: PollContext) -> Verdict:
     # Released, not answered by its own hold timer: a timer cannot fire before the hold timeout after the
     # send (the target got the request later), 10% below it allows for coarse timers.
     within = 0.9 * ctx.hold
-    await first.wait(lambda: first.done, ctx.left(max(0.0, first.sent_at + within - loop_time())))
+    await first.wait(lambda: first.done, ctx.left(max(0.0, first.sent_at + within - _now())))
     if not first.done or first.last_arrival - first.sent_at >= within:
         raise CaseFailed([f"the older poll answered within {within:.2f} s of being sent"], "both polls held")
     return Verdict(actual=f"the older poll was released after {first.last_arrival - first.sent_at:.2f} s")
 
 
-def loop_time() -> float:
+def _now() -> float:
     """The event loop's clock (the one ``sent_at`` and ``last_arrival`` use)."""
     return asyncio.get_running_loop().time()
 
