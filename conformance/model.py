@@ -206,6 +206,9 @@ class Case:
         autobahn: the equivalent Autobahn|Testsuite case id, if any ("2.5").
         group_title: the title of the group it was declared in.
         timeout: a per-case timeout in seconds overriding ``--timeout`` (for slow cases), or None.
+        exclusive: the case measures the whole target (a stream's silence, a hold's length, every held
+            poll, a stalled subscriber) rather than only its own events, so other cases' traffic would
+            decide its verdict: the runner runs it alone, after the concurrent cases, one at a time.
     """
 
     id: str
@@ -220,6 +223,7 @@ class Case:
     autobahn: str | None = None
     group_title: str = ""
     timeout: float | None = None
+    exclusive: bool = False
 
     def __post_init__(self) -> None:
         problems = validate_case_fields(self.spec, self.section, self.slug, self.quote, self.autobahn)
@@ -262,13 +266,14 @@ class Group:
 
     def case(self, slug: str, *, level: Level, desc: str, requirement: str, quote: str,
              autobahn: str | None = None, section: str | None = None,
-             timeout: float | None = None) -> Callable[[CaseFn], CaseFn]:
+             timeout: float | None = None, exclusive: bool = False) -> Callable[[CaseFn], CaseFn]:
         """Decorator declaring the decorated async function as a case of this group.
 
         Args:
             slug: kebab-case stimulus name; the case ID is ``<spec>/<section>/<slug>``.
             section: a sub-section overriding the group's (e.g. "5.5.2" in a "5.5" group).
             timeout: per-case timeout overriding ``--timeout`` (seconds).
+            exclusive: run the case alone, nothing else running (see :class:`Case`).
 
         Raises:
             ValueError: a field is malformed (the message names it and shows the value).
@@ -279,7 +284,7 @@ class Group:
             self.cases.append(Case(
                 id=f"{self.spec}/{sec}/{slug}", spec=self.spec, section=sec, slug=slug, level=level,
                 desc=desc, requirement=requirement, quote=quote, run=fn, autobahn=autobahn,
-                group_title=self.title, timeout=timeout))
+                group_title=self.title, timeout=timeout, exclusive=exclusive))
             return fn
 
         return register

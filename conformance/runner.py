@@ -6,8 +6,9 @@ and makes the case's endpoint from them in one place. A timeout, a reset connect
 is that case's ``errored`` outcome; only a target that cannot be reached (refused, TLS handshake failed,
 silent: :mod:`conformance.halt`) stops the run early. A case gets ``min(its own timeout or --timeout,
 --max-case-timeout)`` seconds (:meth:`RunSettings.case_timeout`). Cases run on at most ``jobs``
-connections at once; the run as a whole stops at ``run_timeout`` (cases still running are cancelled,
-cases not started are reported errored).
+connections at once, except ``exclusive`` cases (they measure the whole target: a stream's silence,
+a poll's hold): those run afterwards, one at a time, with nothing else running. The run as a whole
+stops at ``run_timeout`` (cases still running are cancelled, cases not started are reported errored).
 """
 
 from __future__ import annotations
@@ -187,7 +188,9 @@ async def run_case(case: Case, endpoint: Endpoint, settings: RunSettings, *,
 async def run_cases(cases: Sequence[Case], endpoint: Endpoint, settings: RunSettings,
                     progress: Progress | None = None,
                     halt: Halt | None = None) -> tuple[list[CaseResult], bool]:
-    """Run ``cases`` with at most ``settings.jobs`` at once against ``endpoint`` (address and options).
+    """Run ``cases`` against ``endpoint`` (address and options) in two phases: first every case that is
+    not ``exclusive``, at most ``settings.jobs`` at once; then the exclusive ones one at a time, nothing
+    else running (their verdict measures the whole target, see :attr:`Case.exclusive`).
 
     Returns the results in the order of ``cases`` and whether the run timeout cut the run short.
     ``halt`` (made here when None) says afterwards whether the target could not be reached: then the
@@ -197,11 +200,9 @@ async def run_cases(cases: Sequence[Case], endpoint: Endpoint, settings: RunSett
     loop = asyncio.get_running_loop()
     run_start = loop.time()
     results: list[CaseResult | None] = [None] * len(cases)
-    queue = list(enumerate(cases))
-    queue.reverse()
     done = 0
 
-    async def worker() -> None:
+    async def worker(queue: list[tuple[int, Case]]) -> None:
         nonlocal done
         while queue and not halt.reason:
             index, case = queue.pop()
@@ -210,15 +211,18 @@ async def run_cases(cases: Sequence[Case], endpoint: Endpoint, settings: RunSett
             if progress is not None:
                 progress(results[index], done, len(cases))  # type: ignore[arg-type]
 
-    workers = [asyncio.ensure_future(worker()) for _ in range(min(settings.jobs, len(cases)))]
-    timed_out = False
-    if workers:
-        _, pending = await asyncio.wait(workers, timeout=settings.run_timeout)
-        for task in pending:
-            task.cancel()
-        if pending:
-            timed_out = True
-            await asyncio.gather(*pending, return_exceptions=True)
+    async def phases() -> None:
+        shared = [(i, c) for i, c in reversed(list(enumerate(cases))) if not c.exclusive]
+        alone = [(i, c) for i, c in reversed(list(enumerate(cases))) if c.exclusive]
+        await asyncio.gather(*(worker(shared) for _ in range(min(settings.jobs, len(shared)))))
+        await worker(alone)
+
+    run = asyncio.ensure_future(phases())
+    _, pending = await asyncio.wait({run}, timeout=settings.run_timeout)
+    timed_out = bool(pending)
+    if pending:
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
     final = []
     for i, case in enumerate(cases):
         result = results[i]

@@ -2,6 +2,13 @@
 
 ``SUITE``: cases receive a :class:`~conformance.catalog.poll.context.PollContext` on the poll URL;
 ``http://`` and ``https://`` targets are probed to tell them from event streams.
+
+Every poll case is ``exclusive`` (run alone, one at a time): the contract has one message history and
+one cursor space for all clients, so another case's message answers a held poll early, ends a measured
+hold, or (on a target that batches or loses messages) pushes a case's own message out of its answer.
+``poll/6/oversized-publish-refused`` is the last case of the catalog, so on a target that accepts its 8
+MiB body no other case of the run follows it, and ``cursor_after`` starts at the marker's own id so a
+big message in the history is not read again.
 """
 
 from __future__ import annotations

@@ -1,8 +1,13 @@
-"""What a long-polling case receives: the poll URL, its profile, and poll helpers."""
+"""What a long-polling case receives: the poll URL, its profile, and poll helpers.
+
+A poll that is not answered in time raises :class:`PollUnanswered`; helpers that follow the cursor for a
+case's own messages stop there and report what is missing as lost (:func:`lost`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from conformance.catalog.http_context import HttpContext
 from conformance.catalog.poll.answer import PollAnswer, parse_poll_answer
@@ -11,10 +16,22 @@ from conformance.wire.http import HttpResponse, split_resource
 from conformance.wire.httpclient import HttpExchange
 from conformance.wire.httpread import MAX_BODY_KEPT
 
-__all__ = ["Poll", "PollContext"]
+__all__ = ["Poll", "PollContext", "PollUnanswered", "lost"]
 
 #: Hold timeout assumed when the profile names none (RFC 6202 §5.5: "30 seconds is a safer value").
 DEFAULT_HOLD = 30.0
+
+
+class PollUnanswered(CaseFailed):
+    """A poll got no complete answer in the time given."""
+
+
+def lost(missing: Sequence[str], polls: int, seconds: float) -> CaseFailed:
+    """The verdict for messages a case published and never received while following the cursor."""
+    more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+    return CaseFailed(["every published message delivered"],
+                      f"message lost: published {missing[0]!r}{more}, not delivered in {polls} poll(s) / "
+                      f"{seconds:.1f} s")
 
 
 class Poll:
@@ -59,7 +76,8 @@ class PollContext(HttpContext):
         loop = asyncio.get_running_loop()
         wait = self.left(self.hold + 5.0 if timeout is None else timeout)
         if not await ex.wait_done(wait):
-            raise CaseFailed(["an answer to the poll"], f"no complete answer after {wait:.1f} s")
+            ex.close()
+            raise PollUnanswered(["an answer to the poll"], f"no complete answer after {wait:.1f} s")
         held = loop.time() - ex.sent_at
         ex.close()
         if ex.response is None:
@@ -82,17 +100,30 @@ class PollContext(HttpContext):
         return await self.finish(await self.start_poll(cursor, extra, chop), timeout)
 
     async def cursor_after(self, token: str) -> int:
-        """Publish a marker and follow the cursors from 0 until it shows up; the cursor right after it.
+        """Publish a marker and follow the cursors until it shows up; the cursor right after it.
 
-        Works with any target that keeps the marker in its history (no need for publish to return ids).
+        The search starts just before the marker when publish answers a numeric id (the contract's ids
+        are cursors), so big messages published earlier are not read again; else from cursor 0 (any
+        target that keeps the marker in its history works).
+
+        Raises:
+            CaseFailed: the marker is not delivered ("message lost: ...").
         """
-        await self.publish(token + "-marker")
-        cursor = 0
-        for _ in range(64):
-            answer = (await self.poll(cursor, timeout=5.0)).answer
+        marker = token + "-marker"
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        published = await self.publish(marker)
+        cursor = int(published) - 1 if published is not None and published.isdigit() else 0
+        polls = 0
+        while polls < 64:
+            try:
+                answer = (await self.poll(max(0, cursor), timeout=5.0)).answer
+            except PollUnanswered:
+                break
+            polls += 1
             cursor = answer.cursor
-            if any(d == token + "-marker" for _, d, _ in answer.messages):
+            if any(d == marker for _, d, _ in answer.messages):
                 return cursor
             if not answer.messages:
                 break
-        raise CaseFailed(["the published marker in the poll answers"], "it never showed up")
+        raise lost([marker], polls, loop.time() - start)

@@ -1,4 +1,8 @@
-"""WHATWG HTML §9.2.6 "Interpreting an event stream": event types, ids, retry, the whole stream."""
+"""WHATWG HTML §9.2.6 "Interpreting an event stream": event types, ids, retry, the whole stream.
+
+``stream-well-formed`` judges every byte of its stream, so it runs exclusive (other cases' events would
+be judged with it); the others judge only their own events.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from conformance.model import MUST, STRICT, CaseFailed, Verdict, group
 G = group("sse", "9.2.6", "Interpreting an event stream: fields")
 
 
-@G.case("stream-well-formed", level=MUST,
+@G.case("stream-well-formed", level=MUST, exclusive=True,
         desc="Reads the stream while two events are published; checks every byte with a strict parser",
         requirement="The stream MUST be UTF-8 with at most one leading BOM, ids without NUL, retry values "
                     "of digits only, and no event cut by a keepalive.",
@@ -73,7 +77,7 @@ async def fresh_id_per_event(ctx: SseContext) -> Verdict:
     for i in range(3):
         await ctx.publish(str(i), event=token)
     events = await wait_own(ctx, sub, token, 3)
-    check_clean(sub)
+    check_clean(sub, events)
     ids = [e.id for e in events]
     if any(not i for i in ids) or len(set(ids)) != 3:
         raise CaseFailed(["three distinct non-empty ids"], f"ids {ids}")

@@ -1,6 +1,8 @@
 """WHATWG HTML §9.2.7 "Authoring notes": keepalive comments while idle.
 
 The interval a target promises comes from ``--heartbeat-interval`` (default 15 s, the note's value).
+``heartbeat-while-idle`` measures the silence of the whole stream, which other cases' events would fill:
+it runs exclusive, with nothing else publishing.
 """
 
 from __future__ import annotations
@@ -15,19 +17,22 @@ _QUOTE = ("Legacy proxy servers are known to, in certain cases, drop HTTP connec
           "timeout. To protect against such proxy servers, authors can include a comment line (one "
           "starting with a ':' character) every 15 seconds or so.")
 DEFAULT_INTERVAL = 15.0
+#: Seconds of silence allowed on top of 1.5 intervals: a loaded machine delays the target's timer and the
+#: runner's reads (the interval is the target's promise; the runner's load is not the target's fault).
+SCHEDULING = 1.0
 
 
-@G.case("heartbeat-while-idle", level=STRICT, timeout=75.0,
+@G.case("heartbeat-while-idle", level=STRICT, timeout=75.0, exclusive=True,
         desc="Subscribes and watches the stream for two heartbeat intervals",
         requirement="Recommended, not a spec requirement (the quoted text is descriptive): the server"
-                    " does not stay silent longer than its heartbeat interval (+50%): it sends "
-                    "comment heartbeats while idle.",
+                    " does not stay silent longer than its heartbeat interval (+50%, and 1 s for "
+                    "scheduling delays): it sends comment heartbeats while idle.",
         quote=_QUOTE)
 async def heartbeat_while_idle(ctx: SseContext) -> Verdict:
     interval = ctx.number("heartbeat-interval", DEFAULT_INTERVAL) or DEFAULT_INTERVAL
     sub = await ctx.subscribe()
-    allowed = interval * 1.5 + 0.2
-    window = min(2 * interval + 0.5, ctx.left() - 1.0)
+    allowed = interval * 1.5 + SCHEDULING
+    window = min(allowed + interval + SCHEDULING, ctx.left() - 1.0)  # longer than allowed: a silent one fails
     start = sub.exchange.head_at
     await sub.exchange.wait(lambda: sub.exchange.done, window)
     gap = max(sub.exchange.longest_silence, start + window - sub.exchange.last_arrival)
@@ -55,7 +60,7 @@ async def heartbeat_between_events(ctx: SseContext) -> Verdict:
     await sub.exchange.wait(lambda: len(sub.parser.comments) > 1, min(interval * 1.5 + 0.2, ctx.left() - 2))
     await ctx.publish(payload, event=token)
     events = await wait_own(ctx, sub, token, 2)
-    check_clean(sub)
+    check_clean(sub, events)
     changed = [i for i, e in enumerate(events) if e.data != payload]
     if changed:
         raise CaseFailed(["both 40 KiB events intact around the heartbeats"],

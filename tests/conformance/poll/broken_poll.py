@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from reference.core.sse.history import StoredEvent, parse_id
 from reference.servers.http_server import HttpConnection, Request, cors_headers
@@ -138,5 +139,5 @@ class WakesOne(PollServer):  # notify() instead of notify_all(): one held poll l
 
 
 class Unbounded(PollServer):
-    def __init__(self) -> None:
-        super().__init__(PollSettings(hold_timeout=0.5, max_publish_size=1 << 30))
+    def __init__(self, settings: PollSettings | None = None) -> None:
+        super().__init__(replace(settings or PollSettings(), max_publish_size=1 << 30))

@@ -9,6 +9,7 @@ import broken_poll as b
 import pytest
 from can_fail_checks import check_every_case_has_a_mutation, check_reference_passes, check_turns_red
 
+from conformance.model import Outcome
 from conformance.registry import load
 from conformance.results import CaseResult
 from conformance.runner import RunSettings, run_cases
@@ -17,7 +18,7 @@ from reference.servers.poll import PollServer, PollSettings
 
 MUTATIONS: dict[str, tuple[type[PollServer], list[str]]] = {
     "text-answer": (b.TextAnswer, ["poll/5.4/answer-json-shape"]),
-    "no-hold": (b.NoHold, ["poll/5.4/held-until-news"]),
+    "no-hold": (b.NoHold, ["poll/5.4/held-until-news", "poll/5.5/timeout-answer-empty"]),
     "cursor-zero-on-timeout": (b.CursorZeroOnTimeout, ["poll/5.5/timeout-answer-empty"]),
     "timeout-is-408": (b.TimeoutIs408, ["poll/5.5/hold-at-most-30s", "poll/5.5/timeout-answer-empty"]),
     "latest-only": (b.LatestOnly, ["poll/2.2/batched-in-order"]),
@@ -51,8 +52,7 @@ async def run_against(server: PollServer, ids: list[str]) -> list[CaseResult]:
 def outcomes() -> dict[str, dict[str, CaseResult]]:
     async def main() -> dict[str, dict[str, CaseResult]]:
         names = list(MUTATIONS)
-        servers = [MUTATIONS[n][0]() if MUTATIONS[n][0] is b.Unbounded else
-                   MUTATIONS[n][0](PollSettings(hold_timeout=HOLD)) for n in names]
+        servers = [MUTATIONS[n][0](PollSettings(hold_timeout=HOLD)) for n in names]
         runs = await asyncio.gather(*(run_against(s, MUTATIONS[n][1]) for s, n in zip(servers, names,
                                                                                        strict=True)),
                                     run_against(PollServer(PollSettings(hold_timeout=HOLD)), ["poll"]))
@@ -73,3 +73,37 @@ def test_reference_passes_every_case(outcomes: dict[str, dict[str, CaseResult]])
 
 def test_every_case_has_a_mutation() -> None:
     check_every_case_has_a_mutation("poll", MUTATIONS, NEVER_RED)
+
+
+#: the cases that follow the cursor for messages published between polls
+LOSS_CASES = ("poll/2.1/no-loss-across-polls", "poll/2.1/cursor-survives-gap", "poll/2.2/batched-in-order")
+
+
+def test_a_lost_message_is_reported_lost_before_the_case_timeout() -> None:
+    """A target that holds polls for 25 s and loses what is published between polls, run with a 3 s case
+    timeout: each case says which message was lost (it does not time out)."""
+    async def one(case_id: str) -> CaseResult:
+        server = b.ForgetsWhileAway(PollSettings(hold_timeout=25.0))
+        await server.start("127.0.0.1", 0)
+        try:
+            endpoint = parse_url(server.url, ALL_SCHEMES).with_options(profile=(("hold-timeout", "25"),))
+            (result,), _ = await run_cases(load().select([case_id], strict=True), endpoint,
+                                           RunSettings(timeout=3.0))
+            return result
+        finally:
+            await server.shutdown()
+
+    async def main() -> list[CaseResult]:
+        return await asyncio.gather(*(one(c) for c in LOSS_CASES))
+
+    for result in asyncio.run(main()):
+        assert result.outcome is Outcome.FAILED, (result.id, result.outcome, result.error)
+        assert result.actual.startswith("message lost: published 'rt"), (result.id, result.actual)
+
+
+def test_poll_cases_run_exclusive_and_the_oversized_publish_last() -> None:
+    """One history and one cursor space for every client: each poll case runs alone; the case that may
+    leave an 8 MiB message in the history comes last, so no case of the same run reads after it."""
+    cases = load().select(["poll"], strict=True)
+    assert [c.id for c in cases if not c.exclusive] == []
+    assert cases[-1].id == "poll/6/oversized-publish-refused"

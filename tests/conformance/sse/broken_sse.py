@@ -4,8 +4,12 @@ show which catalog cases go red. The reference server itself has no lax flags; t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
+from dataclasses import replace
+
+import h11
 
 from reference.core.sse.encoder import encode_event
 from reference.core.sse.history import StoredEvent
@@ -36,11 +40,18 @@ class ContentLength(SseServer):
         return [*super().stream_headers(request), ("Content-Length", "100000000")]
 
 
-class Buffered(SseServer):
+class Buffered(SseServer):  # an output buffer flushed on a timer: every event goes out 1.3 s late
     async def _send(self, conn: HttpConnection, data: bytes) -> bool:
-        if b"data:" in data:
-            await asyncio.sleep(1.3)  # an output buffer flushed on a timer
-        return await super()._send(conn, data)
+        if b"data:" not in data:
+            return await super()._send(conn, data)
+        # Late by the same 1.3 s however many events came before it (a flush timer, not a queue of sleeps).
+        asyncio.get_running_loop().call_later(1.3, self._flush, conn, data)
+        return True
+
+    @staticmethod
+    def _flush(conn: HttpConnection, data: bytes) -> None:
+        with contextlib.suppress(h11.LocalProtocolError, OSError, RuntimeError):  # the stream ended
+            conn.write(data)
 
 
 class NoSpace(SseServer):  # writes "data:" + value: a value starting with a space loses it
@@ -183,7 +194,10 @@ class _BlockingHub(Hub):
     async def publish(self, publish: Publish) -> StoredEvent:  # waits for every subscriber's queue
         stored = self.history.append(publish.data, publish.event)
         for sub in list(self.subscribers):
-            await sub.queue.put(stored)
+            while sub in self.subscribers and sub.queue.full():  # until it is sent one, or gone
+                await asyncio.sleep(0.01)
+            if sub in self.subscribers:
+                sub.queue.put_nowait(stored)
         return stored
 
 
@@ -208,16 +222,24 @@ class _SmallBuffers(SseServer):
         await super()._handle(conn)
 
 
+#: Events a subscriber's queue holds in the two servers below: more than a reading subscriber falls behind
+#: while the other cases publish, fewer than the delivery cases publish to a stalled one (over 20 after the
+#: first 32 KiB event its socket cannot take).
+QUEUE = 16
+
+
 class BlockingPublish(_SmallBuffers):
-    def __init__(self) -> None:
-        super().__init__(SseSettings(queue_size=2, send_timeout=30, write_high_water=4096))
-        self.hub = _BlockingHub(self.settings.history_size, 2)
+    def __init__(self, settings: SseSettings | None = None) -> None:
+        base = settings or SseSettings()
+        super().__init__(replace(base, queue_size=QUEUE, send_timeout=30, write_high_water=4096))
+        self.hub = _BlockingHub(self.settings.history_size, QUEUE)
 
 
 class SkipWhenFull(_SmallBuffers):
-    def __init__(self) -> None:
-        super().__init__(SseSettings(queue_size=4, send_timeout=30, write_high_water=4096))
-        self.hub = _SkippingHub(self.settings.history_size, 4)
+    def __init__(self, settings: SseSettings | None = None) -> None:
+        base = settings or SseSettings()
+        super().__init__(replace(base, queue_size=QUEUE, send_timeout=30, write_high_water=4096))
+        self.hub = _SkippingHub(self.settings.history_size, QUEUE)
 
 
 class NoCors(SseServer):

@@ -90,8 +90,10 @@ async def aiohttp_sse_app(ping: int = 1) -> AsyncIterator[str]:
         q: asyncio.Queue[dict[str, str]] = asyncio.Queue()
         hub.queues.add(q)
         try:
-            async with sse_response(request, headers={"Access-Control-Allow-Origin": "*"}) as resp:
-                resp.ping_interval = ping
+            # ping_interval must be given here: the ping task starts in prepare() and sleeps its first
+            # interval (15 s by default) before it reads a value set afterwards
+            async with sse_response(request, headers={"Access-Control-Allow-Origin": "*"},
+                                    ping_interval=ping) as resp:
                 with contextlib.suppress(ConnectionError):  # the subscriber went away
                     while resp.is_connected():
                         m = await q.get()

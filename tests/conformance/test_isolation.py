@@ -1,0 +1,170 @@
+"""A case's verdict does not depend on the company it runs in (issue 10).
+
+For the SSE and long-polling catalogs, against the reference server and every broken server of their
+can-fail proofs: each case run alone (one ``run_cases`` call with that case only, on a server of its own)
+must come out exactly as it does in a full run of its catalog at ``--jobs 16``. For WebSocket, the same
+comparison for the whole catalog against the reference server (through the identity proxy) and for every
+mutation proof's selection (echo first then fail, fail fast, delayed pongs, close codes, ...).
+
+Alone-runs of different cases use different servers, so they run concurrently (``ALONE_AT_ONCE`` at a
+time) without seeing each other's traffic; the profile shortens heartbeats and holds as the can-fail
+proofs do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "sse"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "poll"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mutation"))
+
+from mutating_proxy import MutatingProxy, Mutation  # tests/fixtures and tests/mutation, on sys.path above
+from mutation_proofs import PROOFS
+from target_servers import reference_server
+from test_poll_catalog_can_fail import MUTATIONS as POLL_MUTATIONS
+from test_sse_catalog_can_fail import MUTATIONS as SSE_MUTATIONS
+from test_sse_catalog_can_fail import PROFILE as SSE_PROFILE
+
+from conformance.model import Case
+from conformance.registry import Registry, load
+from conformance.results import CaseResult
+from conformance.runner import RunSettings, run_cases
+from conformance.wire.endpoint import ALL_SCHEMES, parse_url
+from reference.servers.poll import PollServer, PollSettings
+from reference.servers.sse import SseServer, SseSettings
+
+#: the full run: the CLI's default concurrency
+FULL = RunSettings(jobs=16, timeout=8.0)
+ALONE = RunSettings(jobs=1, timeout=8.0)
+#: alone-runs in flight at once (each on its own server, so they cannot see each other)
+ALONE_AT_ONCE = 24
+#: the hold timeout of the poll servers (a timing verdict needs the hold well above the scheduling delays of
+#: a loaded machine: here about 90 runs share one core)
+HOLD = 2.0
+POLL_PROFILE = (("hold-timeout", str(HOLD)),)
+
+Outcomes = dict[str, CaseResult]
+
+
+class Server(Protocol):
+    url: str
+
+    async def start(self, host: str, port: int) -> Any: ...
+
+    async def shutdown(self) -> Any: ...
+
+
+def _sse_server(cls: type[SseServer]) -> Callable[[], Server]:
+    if inspect.signature(cls).parameters:  # the variant takes the reference's settings
+        return lambda: cls(SseSettings(heartbeat_interval=float(dict(SSE_PROFILE)["heartbeat-interval"])))
+    return cls
+
+
+def _poll_server(cls: type[PollServer]) -> Callable[[], Server]:
+    if inspect.signature(cls).parameters:
+        return lambda: cls(PollSettings(hold_timeout=HOLD))
+    return cls
+
+
+async def _run(make: Callable[[], Server], cases: Sequence[Case], profile: tuple[tuple[str, str], ...],
+               settings: RunSettings) -> Outcomes:
+    server = make()
+    await server.start("127.0.0.1", 0)
+    try:
+        endpoint = parse_url(server.url, ALL_SCHEMES).with_options(profile=profile)
+        results, _ = await run_cases(cases, endpoint, settings)
+    finally:
+        await server.shutdown()
+    return {r.id: r for r in results}
+
+
+async def _alone_and_full(run: Callable[[Sequence[Case], RunSettings], Coroutine[Any, Any, Outcomes]],
+                          cases: Sequence[Case], gate: asyncio.Semaphore) -> tuple[Outcomes, Outcomes]:
+    async def alone(case: Case) -> Outcomes:
+        async with gate:
+            return await run([case], ALONE)
+
+    async def full() -> Outcomes:
+        async with gate:
+            return await run(cases, FULL)
+
+    *alones, whole = await asyncio.gather(*(alone(c) for c in cases), full())
+    return {i: r for one in alones for i, r in one.items()}, whole
+
+
+def _differences(alone: Outcomes, full: Outcomes) -> list[str]:
+    return [f"{i}: alone {a.outcome.value} ({a.error or a.actual}), full {full[i].outcome.value} "
+            f"({full[i].error or full[i].actual})" for i, a in sorted(alone.items())
+            if a.outcome is not full[i].outcome]
+
+
+def _http_runs(registry: Registry) -> dict[str, Coroutine[Any, Any, tuple[Outcomes, Outcomes]]]:
+    gate = asyncio.Semaphore(ALONE_AT_ONCE)
+    sse = registry.select(("sse",), strict=True)
+    poll = registry.select(("poll",), strict=True)
+    sse_servers = {"reference": _sse_server(SseServer)}
+    sse_servers |= {n: _sse_server(c) for n, (c, _) in SSE_MUTATIONS.items()}
+    poll_servers = {"reference": _poll_server(PollServer)}
+    poll_servers |= {n: _poll_server(c) for n, (c, _) in POLL_MUTATIONS.items()}
+
+    def runner(make: Callable[[], Server], profile: tuple[tuple[str, str], ...]) -> Any:
+        return lambda cases, settings: _run(make, cases, profile, settings)
+
+    runs = {f"sse {n}": _alone_and_full(runner(m, SSE_PROFILE), sse, gate) for n, m in sse_servers.items()}
+    runs |= {f"poll {n}": _alone_and_full(runner(m, POLL_PROFILE), poll, gate)
+             for n, m in poll_servers.items()}
+    return runs
+
+
+async def _proxied(upstream: tuple[str, int], mutation: type[Mutation], cases: Sequence[Case],
+                   settings: RunSettings) -> Outcomes:
+    proxy = MutatingProxy(upstream, mutation)
+    port = await proxy.start()
+    try:
+        results, _ = await run_cases(cases, parse_url(f"ws://127.0.0.1:{port}/"), settings)
+    finally:
+        await proxy.stop()
+    return {r.id: r for r in results}
+
+
+def _ws_runs(upstream: tuple[str, int], registry: Registry
+             ) -> dict[str, Coroutine[Any, Any, tuple[Outcomes, Outcomes]]]:
+    gate = asyncio.Semaphore(ALONE_AT_ONCE)
+    runs = {}
+    for proof in PROOFS:
+        def run(cases: Sequence[Case], settings: RunSettings, m: type[Mutation] = proof.mutation) -> Any:
+            return _proxied(upstream, m, cases, settings)
+        runs[f"ws {proof.name}"] = _alone_and_full(run, proof.cases(registry), gate)
+    runs["ws reference"] = _alone_and_full(
+        lambda cases, settings: _proxied(upstream, Mutation, cases, settings),
+        registry.select(("ws",), strict=True), gate)
+    return runs
+
+
+@pytest.fixture(scope="module")
+def comparisons() -> dict[str, tuple[Outcomes, Outcomes]]:
+    registry = load()
+    with reference_server() as ws_upstream:
+        async def main() -> dict[str, tuple[Outcomes, Outcomes]]:
+            runs = _http_runs(registry) | _ws_runs(ws_upstream, registry)
+            return dict(zip(runs, await asyncio.gather(*runs.values()), strict=True))
+
+        return asyncio.run(main())
+
+
+@pytest.mark.slow
+def test_every_verdict_is_the_same_alone_and_in_a_full_run(
+        comparisons: dict[str, tuple[Outcomes, Outcomes]]) -> None:
+    differences = {name: diff for name, (alone, full) in comparisons.items()
+                   if (diff := _differences(alone, full))}
+    report = "\n".join(f"{name}:\n  " + "\n  ".join(diff) for name, diff in differences.items())
+    assert not differences, f"verdicts that depend on the other cases running:\n{report}"
