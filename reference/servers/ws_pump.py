@@ -27,7 +27,10 @@ crosses its limits (``pause_writing``/``resume_writing``) and when the socket is
 
 from __future__ import annotations
 
+import array
 import asyncio
+import fcntl
+import termios
 from typing import Protocol, cast
 
 from reference.core.ws.events import BinaryMessage, ConnectionClosed, TextMessage
@@ -315,7 +318,7 @@ class ConnectionPump(asyncio.Protocol):
 
     def _collect_closed(self, conn: Connection) -> None:
         for event in conn.events_received():
-            if isinstance(event, ConnectionClosed):
+            if isinstance(event, ConnectionClosed) and self.closed is None:  # keep why the pump dropped it
                 self.closed = event
 
     # -- memory budget, write timeout, closing ------------------------------------------------------
@@ -366,7 +369,7 @@ class ConnectionPump(asyncio.Protocol):
         timeout = self._settings.write_timeout
         if timeout is None or self._transport is None or self._write_timer is not None:
             return
-        self._write_stalled_at = self._transport.get_write_buffer_size()
+        self._write_stalled_at = _unsent_bytes(self._transport)
         self._write_timer = self._loop.call_later(timeout, self._write_timed_out)
 
     def _write_timed_out(self) -> None:
@@ -374,7 +377,7 @@ class ConnectionPump(asyncio.Protocol):
         transport = self._transport
         if transport is None:
             return
-        if transport.get_write_buffer_size() < self._write_stalled_at:
+        if _unsent_bytes(transport) < self._write_stalled_at:
             self._arm_write_timer()  # the peer took some bytes: slow, but reading
             return
         if self.closed is None:
@@ -398,3 +401,22 @@ class ConnectionPump(asyncio.Protocol):
             if timer is not None:
                 timer.cancel()
         self._handshake_timer = self._timer = None
+
+
+def _unsent_bytes(transport: asyncio.Transport) -> int:
+    """Bytes not yet taken by the peer: the transport's write buffer plus the kernel's send queue.
+
+    The transport's buffer alone moves in steps of about a third of the kernel's send buffer (the socket
+    reports writable only then), so a peer reading slowly would look stalled for seconds; the kernel's
+    queue (``TIOCOUTQ``, Linux) shows every byte the peer acknowledged.
+    """
+    unsent = transport.get_write_buffer_size()
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return unsent
+    queued = array.array("i", [0])
+    try:
+        fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, queued)
+    except OSError:
+        return unsent
+    return unsent + queued[0]
