@@ -254,7 +254,7 @@ class ConnectionPump(asyncio.Protocol):
             answering = conn.state in _ANSWERING
             if isinstance(event, (TextMessage, BinaryMessage)) and answering:
                 size = len(event.text) if isinstance(event, TextMessage) else len(event.data)
-                if not self._budget.allows(self._charged + pending, size):
+                if not self._budget.allows(self._charged, pending + size):
                     if conn.state is OPEN:
                         self._refuse_message(f"echo of {size} bytes would pass the server's memory budget "
                                              f"of {self._budget.limit} bytes", flush_first=True)

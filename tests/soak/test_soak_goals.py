@@ -1,4 +1,4 @@
-"""The issue's two goals for the WebSocket server, measured (they take a while: run with RTCONFORM_SOAK_GOALS=1).
+"""The issue's two goals for the WebSocket server, measured (slow: run with RTCONFORM_SOAK_GOALS=1).
 
 * A slow consumer offered 1 GiB: one client sends 1 GiB of 64 KiB messages as fast as the socket takes
   them and reads the echoes at 64 MiB/s. Backpressure must keep the server's growth at or below 32 MiB.

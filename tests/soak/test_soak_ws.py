@@ -62,4 +62,6 @@ def test_ws_server_soak() -> None:
     assert "oversized failed" not in outcome, outcome
     assert "slowloris answered 408" in outcome
     assert "flood closed by the server" in outcome  # the flood reached the cap and churned through it
-    assert "pinner dropped by the server=1" in outcome  # the write timeout (3 s) let go of its echo
+    # The server let go of the unread 15 MiB echo: dropped by the write timeout (3 s), or closed with 1009
+    # when the echo would have passed the budget while the non-readers held their share.
+    assert "pinner dropped by the server=1" in outcome or "pinner closed by the server=1" in outcome, outcome

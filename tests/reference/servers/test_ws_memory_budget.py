@@ -20,8 +20,12 @@ import threading
 import time
 
 import pytest
-from raw_ws_client import CLOSE, RawClient
+from raw_ws_client import BINARY, CLOSE, RawClient, encode_frame
 from server_process import ServerProcess
+from ws_server_harness import StartServer
+
+from reference.servers.ws import WsSettings
+from reference.servers.ws_budget import FREE_PER_CONNECTION, MemoryBudget
 
 MiB = 2**20
 MESSAGE = 63 * MiB
@@ -93,3 +97,37 @@ def test_four_non_reading_63_mib_senders_are_bounded_and_released() -> None:
         assert "Traceback" not in server.stderr()
     finally:
         server.stop()
+
+
+def test_a_message_over_the_remaining_budget_gets_1009_and_its_memory_back(start_server: StartServer) -> None:
+    server = start_server(WsSettings(memory_budget=256 * 1024))
+    small = RawClient.connect(server.port)
+    small.send_frame(BINARY, b"x" * 1000)  # within the connection's free share: never refused
+    assert small.read_frame().payload == b"x" * 1000
+    big = RawClient.connect(server.port)
+    big.sock.sendall(encode_frame(BINARY, bytes(MiB), mask_key=b"\0\0\0\0"))
+    reply = big.read_frame()
+    assert reply.opcode == CLOSE
+    assert struct.unpack("!H", reply.payload[:2])[0] == 1009
+    assert b"memory budget of 262144 bytes" in reply.payload
+    assert big.read_eof()  # half-closed after the Close; the connection drains, then goes
+    big.close()
+    deadline = time.monotonic() + 3
+    while server.call(lambda: server.server.budget.held) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.call(lambda: server.server.budget.held) == 0
+    assert server.call(lambda: server.server.budget.refusals) == 1
+    small.send_frame(BINARY, b"y" * 1000)  # the budget is free again for everybody
+    assert small.read_frame().payload == b"y" * 1000
+    small.close()
+
+
+def test_budget_asks_only_connections_past_their_free_share() -> None:
+    budget = MemoryBudget(100_000)
+    budget.charge(0, 150_000)  # another connection holds more than the whole budget
+    assert budget.allows(0, FREE_PER_CONNECTION)  # a small message still goes through
+    assert not budget.allows(0, FREE_PER_CONNECTION + 1)
+    budget.charge(150_000, 0)
+    assert budget.allows(0, 100_000)
+    assert not budget.allows(0, 100_001)
+    assert budget.peak == 150_000
