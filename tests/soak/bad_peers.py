@@ -1,7 +1,7 @@
 """The bad peers of a soak, run as their own process: ``bad_peers.py ws|sse|poll PORT SECONDS [options]``.
 
-* non-readers: send (ws: 256 KiB messages; sse: subscribe; poll: pipelined polls) and never read; when the
-  server drops them they come back.
+* non-readers: send (ws: 256 KiB messages; sse: subscribe; poll: pipelined polls without a cursor) and
+  never read; when the server drops them they come back.
 * oversized: every ``--oversize-every`` seconds a client announces a 1 GiB message (ws) or publish body
   (sse, poll) and keeps sending while it reads the answer: a Close 1009 or a 413 must arrive, not a reset.
 * pinner (ws): one message of ``--pin-size`` bytes, never reading the echo.
@@ -65,7 +65,8 @@ async def non_reader(protocol: str, port: int, deadline: float, counts: Counts) 
             else:
                 _, stream = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
                 writer = stream
-                path = "/events" if protocol == "sse" else "/poll?cursor=0"
+                # A poll without a cursor waits for the next publish: the poller is slow, not a replayer.
+                path = "/events" if protocol == "sse" else "/poll"
                 request = f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
                 while time.monotonic() < deadline:
                     stream.write(request * (1 if protocol == "sse" else 64))

@@ -132,6 +132,18 @@ class Latencies:
                 f"out of order {self.out_of_order}")
 
 
+def pooled(*runs: Latencies) -> Latencies:
+    """The runs' samples and counts together (the idle baseline measured before and after the load)."""
+    total = Latencies()
+    for run in runs:
+        total.samples += run.samples
+        total.lost += run.lost
+        total.duplicated += run.duplicated
+        total.out_of_order += run.out_of_order
+        total.errors += run.errors
+    return total
+
+
 #: Absolute slack on the p99 comparison: below this, timer and scheduler noise on a 2-core VM dominates.
 P99_FLOOR = 0.002
 
