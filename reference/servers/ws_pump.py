@@ -75,7 +75,7 @@ class ConnectionPump(asyncio.Protocol):
         self._charged = 0  # bytes this connection has charged to the budget
         self._lingering: Lingering | None = None
         self._write_timer: asyncio.TimerHandle | None = None
-        self._write_stalled_at = 0  # the write buffer's size when the write timer was armed
+        self._write_stalled_at = 0  # bytes the peer had not taken (_unsent_bytes) when the timer was armed
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
         self._reader: RequestReader | None = RequestReader(settings.max_head_size)
