@@ -4,7 +4,10 @@ One :class:`HttpConnection` per TCP connection reads requests one after another 
 either a complete response or a streamed (chunked) body. :class:`HttpServer` owns the listener, counts
 the connections and shuts down as the WebSocket server does: stop listening, ask every handler to end
 cleanly, wait ``shutdown_timeout``, drop the rest. :func:`run_until_signal` is the main loop of a server
-process. Nothing here knows a protocol: SSE and long polling are handlers (``sse.py``, ``poll.py``).
+process. Connections are accepted by a ``Listener`` (at most ``connection_cap`` at once, see ``listener``),
+and a refused request's connection is closed in stages (``lingering_close``) so that a client still sending
+its body reads the error answer instead of a reset. Nothing here knows a protocol: SSE and long polling
+are handlers (``sse.py``, ``poll.py``).
 Not to be confused with ``ws_upgrade.py``, which reads the one request head of a WebSocket upgrade.
 """
 
@@ -21,6 +24,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import h11
 
+from reference.servers.lingering_close import linger_then_close
+from reference.servers.listener import Listener, Slot, default_connection_cap
 from reference.servers.stop_signals import STOP_SIGNALS, wait_for_stop_signal
 
 __all__ = ["HttpConnection", "HttpServer", "Request", "cors_field_problem", "cors_headers",
@@ -108,11 +113,14 @@ class HttpConnection:
         head_timeout: seconds a client has to send a complete request (408 after it).
         send_timeout: seconds a complete response may wait for the peer to read it; after that the
             connection is dropped (``respond`` raises ``ConnectionAbortedError``). None waits forever.
+        linger_timeout: seconds a refused request's connection keeps reading (and discarding) after the
+            error answer, half-closed, before it is closed (``lingering_close``).
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
                  max_head_size: int = 16384, max_body_size: int = 1 << 20,
-                 head_timeout: float = 10.0, send_timeout: float | None = None) -> None:
+                 head_timeout: float = 10.0, send_timeout: float | None = None,
+                 linger_timeout: float = 2.0) -> None:
         self.reader = reader
         self.writer = writer
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=max_head_size)
@@ -120,6 +128,7 @@ class HttpConnection:
         self._max_body = max_body_size
         self._head_timeout = head_timeout
         self._send_timeout = send_timeout
+        self._linger_timeout = linger_timeout
         #: Waiting for a request (between requests on a kept-alive connection): safe to close on shutdown.
         self.idle = False
 
@@ -182,7 +191,8 @@ class HttpConnection:
         with contextlib.suppress(h11.LocalProtocolError, OSError):
             if self._h11.our_state in (h11.IDLE, h11.SEND_RESPONSE):
                 await self.respond(status, [("Connection", "close")], (reason + "\n").encode())
-        self.close()
+        # The client may still be sending the request we refused (a body over the limit): close in stages.
+        await linger_then_close(self.reader, self.writer, self._linger_timeout)
 
     async def respond(self, status: int, headers: _Headers, body: bytes = b"",
                       content_type: str = "text/plain; charset=utf-8") -> None:
@@ -261,29 +271,42 @@ class HttpServer:
         path: the path shown in :attr:`url` (the stream or poll route).
         max_body_size: largest request body (413 past it).
         send_timeout: seconds a complete response may wait for its peer to read it (see ``HttpConnection``).
+        connection_cap: connections held at once; at the cap the server stops accepting until one closes.
+            None: ``min(soft RLIMIT_NOFILE - 64, 10000)`` (``listener.default_connection_cap``).
+        linger_timeout: seconds a refused request's connection drains input before it is closed.
     """
 
     def __init__(self, handler: Handler, on_shutdown: Callable[[], None], *, shutdown_timeout: float = 2.0,
-                 path: str = "/", max_body_size: int = 1 << 20, send_timeout: float | None = None) -> None:
+                 path: str = "/", max_body_size: int = 1 << 20, send_timeout: float | None = None,
+                 connection_cap: int | None = None, linger_timeout: float = 2.0) -> None:
         self._handler = handler
         self._on_shutdown = on_shutdown
         self._shutdown_timeout = shutdown_timeout
         self._path = path
         self._max_body = max_body_size
         self._send_timeout = send_timeout
-        self._server: asyncio.Server | None = None
+        self._linger_timeout = linger_timeout
+        #: Connections held at once before the listener stops accepting.
+        self.connection_cap = default_connection_cap() if connection_cap is None else connection_cap
+        self._listener: Listener | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._conns: set[HttpConnection] = set()
         self.stopping = False
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Bind and listen; port 0 picks a free port."""
-        self._server = await asyncio.start_server(self._serve, host, port, backlog=512)
+        self._listener = Listener(self._new_protocol, cap=self.connection_cap, backlog=512,
+                                  name=f"{type(self).__name__}")
+        await self._listener.start(host, port)
+
+    def _new_protocol(self, slot: Slot) -> asyncio.BaseProtocol:
+        return _SlotStreamProtocol(asyncio.StreamReader(limit=_READ_SIZE), self._serve, slot)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        conn = HttpConnection(reader, writer, max_body_size=self._max_body, send_timeout=self._send_timeout)
+        conn = HttpConnection(reader, writer, max_body_size=self._max_body, send_timeout=self._send_timeout,
+                              linger_timeout=self._linger_timeout)
         self._tasks.add(task)
         self._conns.add(conn)
         try:
@@ -308,22 +331,22 @@ class HttpServer:
     @property
     def port(self) -> int:
         """The bound port."""
-        assert self._server is not None
-        return int(self._server.sockets[0].getsockname()[1])
+        assert self._listener is not None
+        return int(self._listener.sockets[0].getsockname()[1])
 
     @property
     def url(self) -> str:
         """``http://host:port/path`` of the listening socket."""
-        assert self._server is not None
-        host, port = self._server.sockets[0].getsockname()[:2]
+        assert self._listener is not None
+        host, port = self._listener.sockets[0].getsockname()[:2]
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{port}{self._path}"
 
     async def shutdown(self) -> None:
         """Stop listening, let the handlers end cleanly, drop the ones still running after the timeout."""
         self.stopping = True
-        if self._server is not None:
-            self._server.close()
+        if self._listener is not None:
+            self._listener.close()
         self._on_shutdown()
         for conn in list(self._conns):
             if conn.idle:  # kept alive, between requests: nothing to finish
@@ -337,8 +360,20 @@ class HttpServer:
                 _, pending = await asyncio.wait(pending, timeout=1.0)
             for task in pending:
                 task.cancel()
-        if self._server is not None:
-            await self._server.wait_closed()
+
+
+class _SlotStreamProtocol(asyncio.StreamReaderProtocol):
+    """asyncio's stream protocol; gives its place under the connection cap back when its socket is gone."""
+
+    def __init__(self, reader: asyncio.StreamReader,
+                 serve: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+                 slot: Slot) -> None:
+        super().__init__(reader, serve)
+        self._slot = slot
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self._slot.release()
 
 
 async def run_until_signal(server: HttpServer, host: str, port: int,

@@ -41,6 +41,8 @@ class PollSettings:
             is dropped, so a poller that never reads cannot pin its answer.
         max_publish_size: largest publish body (413 past it).
         shutdown_timeout: seconds held polls get to be answered on shutdown.
+        connection_cap: connections held at once; at the cap the server stops accepting until one closes.
+            None: ``min(soft RLIMIT_NOFILE - 64, 10000)``.
         poll_path, publish_path: the routes.
     """
 
@@ -52,6 +54,7 @@ class PollSettings:
     send_timeout: float = 5.0
     max_publish_size: int = 1 << 20
     shutdown_timeout: float = 2.0
+    connection_cap: int | None = None
     poll_path: str = "/poll"
     publish_path: str = "/publish"
 
@@ -65,7 +68,8 @@ class PollServer(HttpServer):
         self.hub = Hub(s.history_size, queue_size=1, history_bytes=s.history_bytes)
         self._held: dict[str, asyncio.Event] = {}
         super().__init__(self._handle, self._end_all, shutdown_timeout=s.shutdown_timeout, path=s.poll_path,
-                         max_body_size=s.max_publish_size, send_timeout=s.send_timeout)
+                         max_body_size=s.max_publish_size, send_timeout=s.send_timeout,
+                         connection_cap=s.connection_cap)
 
     def _end_all(self) -> None:
         self.hub.end_all()

@@ -34,7 +34,8 @@ def _settings(args: argparse.Namespace) -> PollSettings:
         hold_timeout=args.hold_timeout, history_size=int(args.history_size),
         history_bytes=int(args.history_bytes), max_batch=int(args.max_batch),
         max_answer_size=int(args.max_answer_size), send_timeout=args.send_timeout,
-        max_publish_size=int(args.max_publish_size), shutdown_timeout=args.shutdown_timeout)
+        max_publish_size=int(args.max_publish_size), shutdown_timeout=args.shutdown_timeout,
+        connection_cap=None if args.connection_cap is None else int(args.connection_cap))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -43,5 +43,8 @@ def add_pubsub_options(p: argparse.ArgumentParser, default_port: int) -> None:
                         "is always kept (default: 64 MiB)")
     p.add_argument("--max-publish-size", type=positive(int), default=1 << 20, metavar="BYTES",
                    help="largest publish body; more gets 413 (default: 1 MiB)")
+    p.add_argument("--connection-cap", type=positive(int), metavar="N",
+                   help="connections held at once; at the cap the server stops accepting until one closes "
+                        "(default: min(soft RLIMIT_NOFILE - 64, 10000))")
     p.add_argument("--shutdown-timeout", type=positive(float), default=2.0, metavar="SECONDS",
                    help="time streams and polls get to end cleanly on SIGTERM (default: %(default)s)")

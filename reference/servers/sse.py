@@ -48,6 +48,8 @@ class SseSettings:
         wire_cache_size: bytes of encoded events kept so that an event is encoded once for all its
             subscribers, not once each (the most recently used events; the newest is always kept).
         shutdown_timeout: seconds streams get to end cleanly on shutdown.
+        connection_cap: connections held at once; at the cap the server stops accepting until one closes.
+            None: ``min(soft RLIMIT_NOFILE - 64, 10000)``.
         stream_path, publish_path: the routes.
     """
 
@@ -61,6 +63,7 @@ class SseSettings:
     write_high_water: int = 64 * 1024
     wire_cache_size: int = 16 << 20
     shutdown_timeout: float = 2.0
+    connection_cap: int | None = None
     stream_path: str = "/events"
     publish_path: str = "/publish"
 
@@ -76,7 +79,8 @@ class SseServer(HttpServer):
         self._wire_bytes = 0
         super().__init__(self._handle, self._end_all, shutdown_timeout=self.settings.shutdown_timeout,
                          path=self.settings.stream_path, max_body_size=self.settings.max_publish_size,
-                         send_timeout=self.settings.send_timeout)
+                         send_timeout=self.settings.send_timeout,
+                         connection_cap=self.settings.connection_cap)
 
     def _end_all(self) -> None:
         self.hub.end_all()

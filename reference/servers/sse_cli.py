@@ -36,7 +36,8 @@ def _settings(args: argparse.Namespace) -> SseSettings:
         history_size=int(args.history_size), history_bytes=int(args.history_bytes),
         queue_size=int(args.queue_size),
         send_timeout=args.send_timeout, max_publish_size=int(args.max_publish_size),
-        shutdown_timeout=args.shutdown_timeout)
+        shutdown_timeout=args.shutdown_timeout,
+        connection_cap=None if args.connection_cap is None else int(args.connection_cap))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,9 +17,12 @@ import asyncio
 import signal
 import ssl
 import sys
+import weakref
 from collections.abc import Sequence
 
+from reference.servers.listener import Listener, Slot
 from reference.servers.stop_signals import STOP_SIGNALS, wait_for_stop_signal
+from reference.servers.ws_budget import MemoryBudget
 from reference.servers.ws_pump import ConnectionPump
 from reference.servers.ws_settings import WsSettings
 
@@ -37,8 +40,13 @@ class WsServer:
     def __init__(self, settings: WsSettings | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.settings = settings or WsSettings()
         self._ssl = tls
-        self._server: asyncio.Server | None = None
+        self._listener: Listener | None = None
+        #: The server-wide budget of buffered bytes every connection charges (``ws_budget``).
+        self.budget = MemoryBudget(self.settings.memory_budget)
         self._pumps: set[ConnectionPump] = set()
+        # A pump whose TLS handshake failed is never released; the listener frees its slot, and so the entry
+        # must not keep the pump alive.
+        self._slots: weakref.WeakKeyDictionary[ConnectionPump, Slot] = weakref.WeakKeyDictionary()
         self._admitted: set[ConnectionPump] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -59,9 +67,12 @@ class WsServer:
         return None
 
     def release(self, pump: ConnectionPump) -> None:
-        """Forget a connection whose socket is gone."""
+        """Forget a connection whose socket is gone; its place under the connection cap is free again."""
         self._pumps.discard(pump)
         self._admitted.discard(pump)
+        slot = self._slots.pop(pump, None)
+        if slot is not None:
+            slot.release()
         if not self._pumps:
             self._idle.set()
 
@@ -69,12 +80,17 @@ class WsServer:
 
     async def start(self, host: str = "127.0.0.1", port: int = 9001) -> None:
         """Bind and listen; port 0 picks a free port (read it back from ``port`` or ``url``)."""
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: ConnectionPump(self.settings, self), host, port, ssl=self._ssl, backlog=512,
+        self._listener = Listener(
+            self._new_pump, cap=self.settings.connection_cap, tls=self._ssl, backlog=512,
             # the TLS handshake gets the same time as the HTTP one that follows it
-            ssl_handshake_timeout=self.settings.handshake_timeout if self._ssl else None,
+            tls_handshake_timeout=self.settings.handshake_timeout, name="ws server",
         )
+        await self._listener.start(host, port)
+
+    def _new_pump(self, slot: Slot) -> ConnectionPump:
+        pump = ConnectionPump(self.settings, self, self.budget)
+        self._slots[pump] = slot
+        return pump
 
     @property
     def connections(self) -> list[ConnectionPump]:
@@ -84,9 +100,9 @@ class WsServer:
     @property
     def addresses(self) -> list[tuple[str, int]]:
         """The bound (host, port) pairs, one per listening socket."""
-        if self._server is None:
+        if self._listener is None:
             return []
-        return [sock.getsockname()[:2] for sock in self._server.sockets]
+        return [sock.getsockname()[:2] for sock in self._listener.sockets]
 
     @property
     def port(self) -> int:
@@ -111,8 +127,8 @@ class WsServer:
             timeout: Seconds to wait for the peers' closing handshakes; default ``settings.shutdown_timeout``.
         """
         self._stopping = True  # a connection accepted from here on is answered 503
-        if self._server is not None:
-            self._server.close()
+        if self._listener is not None:
+            self._listener.close()
         for pump in list(self._pumps):
             pump.going_away()
         wait = self.settings.shutdown_timeout if timeout is None else timeout
@@ -122,8 +138,6 @@ class WsServer:
             for pump in list(self._pumps):
                 pump.abort()
             await self._idle.wait()
-        if self._server is not None:
-            await self._server.wait_closed()
 
 
 def _url(scheme: str, host: str, port: int) -> str:

@@ -7,8 +7,10 @@ import asyncio
 import ssl
 from collections.abc import Callable
 
+from reference.servers.listener import default_connection_cap
 from reference.servers.ws import make_ssl_context, serve
-from reference.servers.ws_settings import DEFAULT_MAX_MESSAGE_SIZE, WsSettings
+from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET
+from reference.servers.ws_settings import DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_WRITE_TIMEOUT, WsSettings
 
 __all__ = ["PROTOCOL", "add_parser", "run", "settings_from"]
 
@@ -58,6 +60,17 @@ def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[t
                     help="an allowed Origin (repeatable); without any, every origin is allowed")
     ws.add_argument("--max-connections", type=_positive(int), metavar="N",
                     help="connections served at once; more get 503 before the upgrade")
+    ws.add_argument("--connection-cap", type=_positive(int), metavar="N",
+                    help="connections held at once (handshake, open or closing); at the cap the server stops "
+                         "accepting until one closes (default: min(soft RLIMIT_NOFILE - 64, 10000))")
+    ws.add_argument("--memory-budget", type=_positive(int), default=DEFAULT_MEMORY_BUDGET, metavar="BYTES",
+                    help="bytes all connections together may buffer (incoming messages being assembled and "
+                         "write buffers); past it a connection holding more than 64 KiB is closed with "
+                         "1009 (default: 256 MiB)")
+    ws.add_argument("--write-timeout", type=_positive(float), default=DEFAULT_WRITE_TIMEOUT,
+                    metavar="SECONDS",
+                    help="drop a peer that takes no byte of a full write buffer for this long "
+                         "(default: %(default)s)")
     ws.add_argument("--handshake-timeout", type=_positive(float), default=10.0, metavar="SECONDS",
                     help="time a client has to send its request head; then 408 (default: %(default)s)")
     ws.add_argument("--certfile", help="PEM certificate chain: serve wss:// (TLS)")
@@ -75,6 +88,9 @@ def settings_from(args: argparse.Namespace) -> WsSettings:
         origins=None if args.origin is None else tuple(args.origin),
         max_connections=None if args.max_connections is None else int(args.max_connections),
         handshake_timeout=args.handshake_timeout,
+        connection_cap=default_connection_cap() if args.connection_cap is None else int(args.connection_cap),
+        memory_budget=int(args.memory_budget),
+        write_timeout=args.write_timeout,
     )
 
 

@@ -16,17 +16,29 @@ crosses its limits (``pause_writing``/``resume_writing``) and when the socket is
 4. Backpressure. When the write buffer passes ``write_high_water`` the loop calls ``pause_writing`` and the
    pump stops reading from that peer; ``resume_writing`` (buffer down to a quarter) reads again. A peer that
    does not read thus stops being read, its TCP window closes, and the memory it can pin stays bounded.
+   If the socket takes no byte of that buffer for ``write_timeout`` seconds, the peer is dropped.
+5. Memory budget. After every step the pump charges what it holds (the core's ``buffered_input`` plus the
+   write buffer) to the server's ``MemoryBudget``. A connection holding more than its free share while the
+   server is past the budget is closed with 1009, and so is one whose echo would pass it (``ws_budget``).
+6. Closing. When the last bytes are written (the core's ``b""``, our budget Close, an HTTP error answer) the
+   pump does not close at once: ``Lingering`` half-closes and discards input for ``linger_timeout``
+   seconds, so a peer still sending sees the Close frame or the error response, not a reset.
 """
 
 from __future__ import annotations
 
+import array
 import asyncio
+import fcntl
+import termios
 from typing import Protocol, cast
 
 from reference.core.ws.events import BinaryMessage, ConnectionClosed, TextMessage
 from reference.core.ws.handshake import Reject, negotiate
 from reference.core.ws.opcodes import CloseCode
 from reference.core.ws.protocol import CLOSE_RECEIVED, CLOSED, FAILING, OPEN, Connection
+from reference.servers.lingering_close import Lingering
+from reference.servers.ws_budget import MemoryBudget
 from reference.servers.ws_settings import WsSettings
 from reference.servers.ws_upgrade import HttpError, RequestReader
 
@@ -52,11 +64,18 @@ class ConnectionPump(asyncio.Protocol):
     Args:
         settings: Server options; protocol limits are handed to the core unchanged.
         registry: The server that counts connections and shuts them down.
+        budget: The server-wide memory budget this connection charges; default: its own, of
+            ``settings.memory_budget`` bytes.
     """
 
-    def __init__(self, settings: WsSettings, registry: Registry) -> None:
+    def __init__(self, settings: WsSettings, registry: Registry, budget: MemoryBudget | None = None) -> None:
         self._settings = settings
         self._registry = registry
+        self._budget = budget or MemoryBudget(settings.memory_budget)
+        self._charged = 0  # bytes this connection has charged to the budget
+        self._lingering: Lingering | None = None
+        self._write_timer: asyncio.TimerHandle | None = None
+        self._write_stalled_at = 0  # bytes the peer had not taken (_unsent_bytes) when the timer was armed
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
         self._reader: RequestReader | None = RequestReader(settings.max_head_size)
@@ -87,7 +106,8 @@ class ConnectionPump(asyncio.Protocol):
         server going down". A connection still in its handshake is simply closed."""
         conn = self._conn
         if conn is None:
-            self._close_transport()
+            if self._lingering is None:
+                self._close_transport()
         elif conn.state is OPEN:
             conn.send_close(CloseCode.GOING_AWAY, "server shutting down")
             self._step()
@@ -107,14 +127,22 @@ class ConnectionPump(asyncio.Protocol):
         self._handshake_timer = self._loop.call_later(timeout, self._handshake_expired)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering is not None:
+            self._lingering.discard(data)
+            return
         conn = self._conn
         if conn is None:
             self._receive_handshake(data)
             return
         conn.receive_data(data, self._loop.time())
         self._step()
+        if self._conn is not None and self._over_budget():
+            self._refuse_message(f"message too big for the server's memory budget of {self._budget.limit} "
+                                 f"bytes")
 
     def eof_received(self) -> bool | None:
+        if self._lingering is not None:
+            return None  # the peer's orderly shutdown: the transport closes itself
         if self._conn is None:
             self._receive_handshake(b"")
         else:
@@ -123,17 +151,24 @@ class ConnectionPump(asyncio.Protocol):
         return None  # let the transport close itself
 
     def pause_writing(self) -> None:
-        if self._transport is not None:
+        if self._transport is not None and self._lingering is None:
             self._transport.pause_reading()
         self.reading_paused = True
+        self._arm_write_timer()
 
     def resume_writing(self) -> None:
         if self._transport is not None and not self._transport.is_closing():
             self._transport.resume_reading()
         self.reading_paused = False
+        self._cancel_write_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timers()
+        self._cancel_write_timer()
+        if self._lingering is not None:
+            self._lingering.cancel()
+        self._budget.charge(self._charged, 0)
+        self._charged = 0
         conn = self._conn
         if conn is not None and conn.state is not CLOSED:
             conn.receive_eof()
@@ -169,11 +204,11 @@ class ConnectionPump(asyncio.Protocol):
 
     def _refuse(self, reader: RequestReader, status: int, reason: str,
                 headers: tuple[tuple[str, str], ...] = ()) -> None:
-        """Answer with an HTTP error and close; no WebSocket connection is made."""
+        """Answer with an HTTP error and close (lingering); no WebSocket connection is made."""
         self._reader = None
         if self._transport is not None:
             self._transport.write(reader.error_response(status, reason, headers))
-        self._close_transport()
+        self._linger()
 
     def _handshake_expired(self) -> None:
         self._handshake_timer = None
@@ -211,20 +246,31 @@ class ConnectionPump(asyncio.Protocol):
         """Echo what the core received, send what it wants sent, and re-arm its timer."""
         conn = self._conn
         assert conn is not None
+        self._account()
+        pending = 0  # bytes of echoes queued in the core in this step, not charged yet
         for event in conn.events_received():
             # Messages that came before the peer's Close, or before bad input, are still answered: the core
             # sends its Close after them (CLOSE_RECEIVED, FAILING). Once closed, nothing more is sent.
             answering = conn.state in _ANSWERING
-            if isinstance(event, TextMessage):
-                if answering:
+            if isinstance(event, (TextMessage, BinaryMessage)) and answering:
+                size = len(event.text) if isinstance(event, TextMessage) else len(event.data)
+                if not self._budget.allows(self._charged, pending + size):
+                    if conn.state is OPEN:
+                        self._refuse_message(f"echo of {size} bytes would pass the server's memory budget "
+                                             f"of {self._budget.limit} bytes", flush_first=True)
+                        return
+                    continue  # the core is closing already: its Close goes out without this answer
+                pending += size
+                if isinstance(event, TextMessage):
                     conn.send_text(event.text)
-            elif isinstance(event, BinaryMessage):
-                if answering:
+                else:
                     conn.send_binary(event.data)
             elif isinstance(event, ConnectionClosed):
                 self.closed = event
         self._flush(conn)
-        self._arm_timer(conn)
+        if self._conn is not None:
+            self._account()
+            self._arm_timer(conn)
 
     def _flush(self, conn: Connection) -> None:
         chunks = conn.data_to_send()
@@ -237,8 +283,8 @@ class ConnectionPump(asyncio.Protocol):
         end = chunks.index(b"")
         if end:
             transport.write(b"".join(chunks[:end]))
-        # b"" is the core's "close the TCP connection now"; close() still flushes the write buffer first.
-        self._close_transport()
+        # b"" is the core's "close the TCP connection now": after the write buffer, half-close and linger.
+        self._linger()
 
     def _arm_timer(self, conn: Connection) -> None:
         """Keep one timer at or before the core's next deadline.
@@ -272,8 +318,78 @@ class ConnectionPump(asyncio.Protocol):
 
     def _collect_closed(self, conn: Connection) -> None:
         for event in conn.events_received():
-            if isinstance(event, ConnectionClosed):
+            if isinstance(event, ConnectionClosed) and self.closed is None:  # keep why the pump dropped it
                 self.closed = event
+
+    # -- memory budget, write timeout, closing ------------------------------------------------------
+
+    def _account(self) -> None:
+        """Charge the budget with what this connection holds now."""
+        conn, transport = self._conn, self._transport
+        holding = (0 if conn is None else conn.buffered_input) + (
+            0 if transport is None else transport.get_write_buffer_size())
+        self._budget.charge(self._charged, holding)
+        self._charged = holding
+
+    def _over_budget(self) -> bool:
+        return not self._budget.allows(self._charged)
+
+    def _refuse_message(self, reason: str, *, flush_first: bool = False) -> None:
+        """Close with 1009 because of the memory budget, release what the core holds, linger.
+
+        RFC 6455 §7.4.1: "1009 indicates that an endpoint is terminating the connection because it has
+        received a message that is too big for it to process."
+        """
+        conn = self._conn
+        assert conn is not None
+        self._budget.refusals += 1
+        if flush_first:  # the answers queued before this message go out before the Close
+            chunks = conn.data_to_send()
+            if self._transport is not None and chunks and all(chunks):
+                self._transport.write(b"".join(chunks))
+        if conn.state is OPEN:
+            conn.send_close(CloseCode.MESSAGE_TOO_BIG, reason)
+            chunks = conn.data_to_send()
+            if self._transport is not None and not self._transport.is_closing():
+                self._transport.write(b"".join(chunk for chunk in chunks if chunk))
+        self.closed = ConnectionClosed(int(CloseCode.MESSAGE_TOO_BIG), reason, clean=False)
+        self._linger()
+
+    def _linger(self) -> None:
+        """Our last bytes are written: forget the core (and what it holds), half-close, discard input."""
+        self._cancel_timers()
+        self._conn = None
+        self._account()
+        transport = self._transport
+        if transport is None or self._lingering is not None:
+            return
+        self._lingering = Lingering(transport, self._settings.linger_timeout)
+
+    def _arm_write_timer(self) -> None:
+        timeout = self._settings.write_timeout
+        if timeout is None or self._transport is None or self._write_timer is not None:
+            return
+        self._write_stalled_at = _unsent_bytes(self._transport)
+        self._write_timer = self._loop.call_later(timeout, self._write_timed_out)
+
+    def _write_timed_out(self) -> None:
+        self._write_timer = None
+        transport = self._transport
+        if transport is None:
+            return
+        if _unsent_bytes(transport) < self._write_stalled_at:
+            self._arm_write_timer()  # the peer took some bytes: slow, but reading
+            return
+        if self.closed is None:
+            timeout = self._settings.write_timeout
+            self.closed = ConnectionClosed(int(CloseCode.ABNORMAL_CLOSURE),
+                                           f"peer read nothing for {timeout:g} s", clean=False)
+        transport.abort()
+
+    def _cancel_write_timer(self) -> None:
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
 
     def _close_transport(self) -> None:
         self._cancel_timers()
@@ -285,3 +401,22 @@ class ConnectionPump(asyncio.Protocol):
             if timer is not None:
                 timer.cancel()
         self._handshake_timer = self._timer = None
+
+
+def _unsent_bytes(transport: asyncio.Transport) -> int:
+    """Bytes not yet taken by the peer: the transport's write buffer plus the kernel's send queue.
+
+    The transport's buffer alone moves in steps of about a third of the kernel's send buffer (the socket
+    reports writable only then), so a peer reading slowly would look stalled for seconds; the kernel's
+    queue (``TIOCOUTQ``, Linux) shows every byte the peer acknowledged.
+    """
+    unsent = transport.get_write_buffer_size()
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return unsent
+    queued = array.array("i", [0])
+    try:
+        fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, queued)
+    except OSError:
+        return unsent
+    return unsent + queued[0]

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from reference.servers.listener import default_connection_cap
+from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET
 from reference.servers.ws_upgrade import DEFAULT_MAX_HEAD_SIZE
 
-__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "WsSettings"]
+__all__ = ["DEFAULT_LINGER_TIMEOUT", "DEFAULT_MAX_MESSAGE_SIZE", "DEFAULT_WRITE_TIMEOUT", "WsSettings"]
 
 #: Autobahn's 9.x cases send messages of up to 16 MiB; the default leaves room above that.
 DEFAULT_MAX_MESSAGE_SIZE = 64 * 2**20
+#: Seconds a peer may leave a full write buffer unread (no byte taken by the socket) before it is dropped.
+DEFAULT_WRITE_TIMEOUT = 10.0
+#: Seconds a closing connection keeps reading (and discarding) input after its last answer, see ``ws_pump``.
+DEFAULT_LINGER_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,14 @@ class WsSettings:
         write_high_water: Bytes waiting in a connection's write buffer past which the server stops reading
             from that peer, until the buffer drains to a quarter of it.
         shutdown_timeout: Seconds a shutdown waits for peers to answer the 1001 close before dropping them.
+        connection_cap: Connections held at once (handshake, open or closing); at the cap the server stops
+            accepting until one closes. Default ``min(soft RLIMIT_NOFILE - 64, 10000)`` (``listener``).
+        memory_budget: Bytes all connections together may buffer (incoming message assembly plus write
+            buffers); past it, a connection holding more than 64 KiB is closed (``ws_budget``).
+        write_timeout: Seconds the write buffer may stay above ``write_high_water`` without the peer taking
+            a byte; then the connection is dropped. None waits forever.
+        linger_timeout: Seconds a connection that sent its last bytes (a Close frame, an HTTP error) keeps
+            reading and discarding input, so the peer sees the answer rather than a reset.
     """
 
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
@@ -42,3 +56,7 @@ class WsSettings:
     max_head_size: int = DEFAULT_MAX_HEAD_SIZE
     write_high_water: int = 64 * 1024
     shutdown_timeout: float = 2.0
+    connection_cap: int = field(default_factory=default_connection_cap)
+    memory_budget: int = DEFAULT_MEMORY_BUDGET
+    write_timeout: float | None = DEFAULT_WRITE_TIMEOUT
+    linger_timeout: float = DEFAULT_LINGER_TIMEOUT

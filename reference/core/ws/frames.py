@@ -224,8 +224,13 @@ class FrameParser:
             pending_key = bytes(data[pos + header - 4 : pos + header]) if masked else b""
             self._pending = (opcode, header, length, pending_key)
             return None
-        self._pos = end
         self._pending = None
+        if end == len(data):
+            # All input is consumed: let go of the buffer now, not at the next feed. A peer whose reading is
+            # paused sends no next feed, and the buffer of its last (maybe 64 MiB) frame stayed pinned.
+            self._data, self._pos = b"", 0
+        else:
+            self._pos = end
         if masked:
             start = end - length
             key = data[start - 4 : start]

@@ -411,6 +411,14 @@ class Connection:
         data, self._outgoing = self._outgoing, []
         return data
 
+    @property
+    def buffered_input(self) -> int:
+        """Bytes of input held: received but not yet part of a frame, plus the message being assembled.
+
+        What an I/O layer charges to a memory budget for this connection's incoming side.
+        """
+        return self._parser.buffered + self._message_size + self._prevalidated
+
     def close_expected(self) -> bool:
         """Tell whether TCP should close soon: a Close frame was sent or received."""
         return self.state is not OPEN

@@ -8,6 +8,7 @@ the client's sends soon block. Without backpressure the server would keep readin
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import threading
@@ -106,4 +107,40 @@ def test_server_stops_reading_a_peer_that_does_not_read(start_server: StartServe
     reader.join(20)
     assert received == messages * echo_size
     assert not server.call(lambda: pump.reading_paused)
+    slow.close()
+
+
+def test_server_drops_a_peer_that_leaves_a_full_write_buffer_unread(start_server: StartServer) -> None:
+    """Item 9: ``write_timeout`` seconds without the socket taking a byte of a full write buffer: dropped."""
+    server = start_server(WsSettings(write_high_water=HIGH_WATER, write_timeout=0.5))
+    slow = RawClient.connect(server.port)
+    (pump,) = server.call(lambda: server.server.connections)
+    frame = encode_frame(BINARY, b"\xab" * PAYLOAD, mask_key=b"\0\0\0\0")
+    sent = 0
+    with contextlib.suppress(ConnectionResetError):  # dropped already while the client kept sending
+        while sent < SEND_LIMIT and not server.call(lambda: pump.reading_paused):
+            sent = fill_until_blocked(slow.sock, frame, sent, SEND_LIMIT)
+    deadline = time.monotonic() + 5
+    while server.call(lambda: server.server.connections) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.call(lambda: server.server.connections) == []
+    closed = server.call(lambda: pump.closed)
+    assert closed is not None
+    assert (closed.code, closed.reason) == (1006, "peer read nothing for 0.5 s")
+    assert server.call(lambda: server.server.budget.held) == 0  # what it buffered is released
+    slow.close()
+
+
+def test_a_slow_reader_is_not_dropped_while_it_keeps_reading(start_server: StartServer) -> None:
+    server = start_server(WsSettings(write_high_water=HIGH_WATER, write_timeout=1.0))
+    slow = RawClient.connect(server.port)
+    (pump,) = server.call(lambda: server.server.connections)
+    frame = encode_frame(BINARY, b"\xab" * PAYLOAD, mask_key=b"\0\0\0\0")
+    sent = 0
+    while sent < SEND_LIMIT and not server.call(lambda: pump.reading_paused):
+        sent = fill_until_blocked(slow.sock, frame, sent, SEND_LIMIT)
+    for _ in range(30):  # 3 s, three write timeouts: 64 KiB every 0.1 s is slow, but progress
+        slow.sock.recv(65536)
+        time.sleep(0.1)
+    assert server.call(lambda: server.server.connections) == [pump]
     slow.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import signal
 import socket
 import struct
@@ -55,7 +56,12 @@ def test_cli_maps_every_option_to_the_settings() -> None:
     assert settings.subprotocols == ("a", "b")
     assert settings.origins == ("https://x.example",)
     assert (settings.max_connections, settings.handshake_timeout) == (10, 3)
+    limits = settings_from(build_parser().parse_args(
+        ["ws", "--connection-cap", "50", "--memory-budget", "1048576", "--write-timeout", "1.5"]))
+    assert (limits.connection_cap, limits.memory_budget, limits.write_timeout) == (50, 2**20, 1.5)
     defaults = settings_from(build_parser().parse_args(["ws"]))
+    assert defaults.connection_cap == min(resource.getrlimit(resource.RLIMIT_NOFILE)[0] - 64, 10_000)
+    assert (defaults.memory_budget, defaults.write_timeout) == (256 * 2**20, 10.0)
     assert defaults.max_message_size == 64 * 2**20
     assert defaults.keepalive_interval is None
     assert defaults.origins is None
