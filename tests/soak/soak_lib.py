@@ -148,10 +148,20 @@ def pooled(*runs: Latencies) -> Latencies:
 P99_FLOOR = 0.002
 
 
+#: The latency goal is a timing measurement: ``tox -e bench`` sets this and asserts it; the test suite (on
+#: every Python, beside whatever else the machine runs) prints the ratio and judges only what cannot
+#: depend on the machine's speed (errors, losses, duplicates, order).
+TIMING = os.environ.get("RTCONFORM_SOAK_TIMING") == "1"
+
+
 def check_latency(idle: Latencies, loaded: Latencies) -> None:
-    """The well-behaved clients' p99 under load is within 2x of the same clients' p99 when idle."""
+    """No well-behaved client saw an error, a loss, a duplicate or a reordering; with ``TIMING``, also their
+    p99 under load is within 2x of the same clients' p99 when idle (the ratio is printed either way)."""
     assert not idle.errors, idle.errors[:3]
     assert not loaded.errors, loaded.errors[:3]
     for run in (idle, loaded):
         assert (run.lost, run.duplicated, run.out_of_order) == (0, 0, 0), run.summary()
-    assert loaded.p(0.99) <= 2 * max(idle.p(0.99), P99_FLOOR), (idle.summary(), loaded.summary())
+    ratio = loaded.p(0.99) / max(idle.p(0.99), P99_FLOOR)
+    print(f"p99 loaded/idle: {ratio:.2f}x (idle {idle.summary()}; loaded {loaded.summary()})")
+    if TIMING:
+        assert ratio <= 2, (idle.summary(), loaded.summary())
