@@ -17,11 +17,12 @@ input is recorded (a ``handshake_error``, a deviation in ``receiver.deviations``
 
 Nothing is buffered without bound: a response head over ``max_head`` bytes, a frame declaring more than
 ``max_message`` bytes, a fragmented message passing ``max_message`` bytes, more than ``max_events`` events
-or more than ``max_held`` bytes held in events (:data:`MAX_HELD`, 8 MiB, at most 4 x ``max_message``; a
-first message up to ``max_message`` is always kept) make the connection abort itself with a recorded
-reason (the I/O layer then cuts TCP). ``frames`` keeps at most ``max_events`` frames and stops growing
-once it holds :data:`MAX_FRAME_BYTES` (1 MiB) of payload. With many connections at once (``--jobs``) these
-per-connection bounds are what keeps the runner's memory flat against a target that streams without end.
+or more than ``max_held`` bytes held in events and a message being assembled (:data:`MAX_HELD`, 8 MiB, at
+most 4 x ``max_message``; a first message up to ``max_message`` is always kept) make the connection abort
+itself with a recorded reason (the I/O layer then cuts TCP). ``frames`` keeps at most ``max_events``
+frames and stops growing once it holds :data:`MAX_FRAME_BYTES` (1 MiB) of payload. With many connections
+at once (``--jobs``) these per-connection bounds keep the runner's memory flat against a target that
+streams without end.
 
 The phase changes only through ``TRANSITIONS[phase][trigger]``; a missing key is an illegal move, which
 can only come from the runner's own calls (``RuntimeError``), never from the target's bytes.
@@ -49,8 +50,9 @@ __all__ = [
     "WsClientConnection",
 ]
 
-#: The largest frame payload, and the largest fragmented message, the runner reads from a target.
-MAX_MESSAGE = 16 * 2**20
+#: The largest frame payload, and the largest fragmented message, the runner reads from a target (the
+#: catalog's largest message is 256 KiB; 16 connections at once may each hold one this large).
+MAX_MESSAGE = 8 * 2**20
 #: The most events (messages, pings, pongs) the runner keeps from one connection.
 MAX_EVENTS = 10_000
 #: The most payload bytes held in one connection's events (beyond a first message up to MAX_MESSAGE).
@@ -417,6 +419,9 @@ class WsClientConnection:
             self.abort(f"target sent a {exc}")
             return
         if item is None:
+            if self.events and self._held + self.receiver.pending > self.max_held:
+                self.abort(f"target sent more than {self._held + self.receiver.pending} bytes in "
+                           f"{len(self.events)} events and an unfinished message")
             return
         if isinstance(item, CloseFrame):
             self._receive_close(item)
