@@ -18,12 +18,12 @@ What it keeps is bounded, whatever the target sends:
 * the head: :data:`MAX_RESPONSE_HEAD` (64 KiB, the limit these clients always had); a longer head is
   ``head_error``;
 * a chunk-size line: :data:`MAX_CHUNK_LINE` (8 KiB with its extensions); a longer one is ``framing_error``;
-* the body: the first :data:`MAX_BODY_KEPT` (16 MiB) de-framed bytes are kept in ``body``. Past that,
-  reading goes on (so ``ended``, the timing and ``body_size`` stay true) but the bytes are only counted, and
-  ``truncated`` says the kept body is a prefix: a verifier that needs the whole body must check it and
-  say that the body was too large to verify, rather than judge a prefix (the honest verdict: the runner
-  did not see it all; the reader does not abort, because how the target frames and ends its answer is
-  still judged);
+* the body: the first :data:`MAX_BODY_KEPT` (9 MiB: a poll answer carrying the catalog's 8 MiB publish)
+  de-framed bytes are kept in ``body``. Past that, reading goes on (so ``ended``, the timing and ``body_size``
+  stay true) but the bytes are only counted, and ``truncated`` says the kept body is a prefix: a verifier that
+  needs the whole body must check it and say that the body was too large to verify, rather than judge a prefix
+  (the honest verdict: the runner did not see it all; the reader does not abort, because how the target frames
+  and ends its answer is still judged);
 * the timeline: the first :data:`MAX_ARRIVALS` arrivals of body bytes are kept as (time, size) in
   ``arrivals``; later ones are counted in ``arrival_count``, and ``last_arrival`` and ``longest_silence``
   stay exact for all of them.
@@ -44,7 +44,7 @@ MAX_RESPONSE_HEAD = 64 * 1024
 #: The longest chunk-size line (size, extensions, CRLF).
 MAX_CHUNK_LINE = 8 * 1024
 #: De-framed body bytes kept; more are counted, not kept.
-MAX_BODY_KEPT = 16 * 2**20
+MAX_BODY_KEPT = 9 * 2**20
 #: Arrivals (time, size) kept in the timeline; more are counted.
 MAX_ARRIVALS = 65536
 

@@ -379,6 +379,8 @@ class Subscription:
         exchange.on_body = self._feed
         if exchange.body:  # read before this subscription existed
             self._feed(exchange.body)
+        # the parser keeps what the cases read; the exchange stops keeping a second copy of the stream
+        exchange.reader.max_body = len(exchange.reader.body)
 
     def _feed(self, data: bytes) -> None:
         self.parser.feed(data)
