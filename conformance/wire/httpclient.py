@@ -192,6 +192,13 @@ class HttpExchange:
         if self._stream is not None:
             self._stream.close()
 
+    def release(self) -> None:
+        """Close the connection and drop the kept body: the case is over. (A finished case's exchange may
+        live on until the next cyclic garbage collection, through a traceback; its body need not.)"""
+        self.close()
+        self.reader.body = bytearray()
+        self.on_body = None
+
     def pause_reading(self) -> None:
         """Stop reading from the socket (a slow subscriber): the target's writes back up."""
         if self._stream is not None:
