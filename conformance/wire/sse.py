@@ -12,7 +12,7 @@ It is bounded by construction, whatever the target sends (an endless ``data:`` l
   comes near it (the largest is 64 KiB);
 * an event whose data buffer passes :data:`MAX_EVENT_DATA` characters (1 Mi) is not dispatched (a
   deviation says so);
-* ``events`` keeps the first :data:`MAX_EVENTS` events and at most :data:`MAX_KEPT_DATA` characters (4 Mi)
+* ``events`` keeps the first :data:`MAX_EVENTS` events and at most :data:`MAX_KEPT_DATA` characters (8 Mi)
   of their data, types and ids; ``comments`` the first :data:`MAX_COMMENTS`, each cut to
   :data:`MAX_COMMENT_TEXT` characters (clients ignore comments: only their number and place matter);
   ``retries`` the first :data:`MAX_RETRIES` (a value of more than 18 digits is a deviation, not a number
@@ -46,7 +46,7 @@ MAX_EVENT_DATA = 2**20
 #: Events kept in ``events`` (more are counted).
 MAX_EVENTS = 10_000
 #: Characters of event data, types and ids kept over all of ``events`` (later events are counted, not kept).
-MAX_KEPT_DATA = 4 * 2**20
+MAX_KEPT_DATA = 8 * 2**20
 #: Comments kept in ``comments`` (more are counted).
 MAX_COMMENTS = 4096
 #: Characters of a comment's text kept.
