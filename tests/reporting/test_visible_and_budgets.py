@@ -15,7 +15,7 @@ from conformance.reporting.json import render_run
 from conformance.reporting.junit import render_junit
 from conformance.reporting.terminal import render_summary
 from conformance.reporting.visible import visible
-from conformance.results import case_result
+from conformance.results import RunResult, case_result
 from conformance.textbudget import ACTUAL_CHARS, clip, clip_items
 from conformance.wire.transcript import Entry, Transcript
 
@@ -80,7 +80,7 @@ def test_transcript_stays_bounded_against_an_endless_stream() -> None:
     assert tr.dropped == 200_000 - tr.max_entries
 
 
-def hostile_run() -> object:
+def hostile_run() -> RunResult:
     entry = Entry(0.001, "rx", "bytes", "HTTP/1.1 400 " + NASTY, ("HTTP/1.1 400 " + NASTY).encode(), 30)
     note = Entry(0.002, "note", "event", "close reason " + NASTY)
     return run(case("ws/5.2/nasty", "failed", actual="reason " + NASTY, error="err " + NASTY,
@@ -90,7 +90,7 @@ def hostile_run() -> object:
 
 
 def test_terminal_summary_shows_controls_as_escapes() -> None:
-    out = render_summary(hostile_run())  # type: ignore[arg-type]
+    out = render_summary(hostile_run())
     assert raw_controls(out, "\n") == []
     assert "\\x1b[2J" in out
     assert "\\x07" in out
@@ -98,7 +98,7 @@ def test_terminal_summary_shows_controls_as_escapes() -> None:
 
 def test_html_and_junit_show_controls_as_escapes_and_parse() -> None:
     r = hostile_run()
-    files = render([r])  # type: ignore[list-item]
+    files = render([r])
     for name, text in files.items():
         if name.endswith(".html"):
             assert raw_controls(text) == [], name
@@ -106,7 +106,7 @@ def test_html_and_junit_show_controls_as_escapes_and_parse() -> None:
     page = scan(files["cases/ws_5.2_nasty.html"]).text
     assert "reason \\x1b[2J\\x1b]0;title\\x07\\x00\\x7f\\x9b31m\\u202e\\r" in page
     assert "banner \\x1b[2J" in scan(files["index.html"]).text
-    xml = render_junit(r)  # type: ignore[arg-type]
+    xml = render_junit(r)
     assert raw_controls(xml) == []
     root = ET.fromstring(xml.encode())
     assert "\\x1b[2J" in (root.find("testsuite/testcase/failure").text or "")  # type: ignore[union-attr]
@@ -114,6 +114,6 @@ def test_html_and_junit_show_controls_as_escapes_and_parse() -> None:
 
 def test_render_run_is_json_dumps_with_indent_1() -> None:
     r = hostile_run()
-    assert render_run(r) == json.dumps(r.to_json(), indent=1, ensure_ascii=False) + "\n"  # type: ignore[attr-defined]
+    assert render_run(r) == json.dumps(r.to_json(), indent=1, ensure_ascii=False) + "\n"
     empty = run()
     assert render_run(empty) == json.dumps(empty.to_json(), indent=1, ensure_ascii=False) + "\n"
