@@ -26,7 +26,7 @@ from conformance.reporting.html import render as render_html
 from conformance.reporting.html import write as write_html
 from conformance.reporting.json import render_index, render_run
 from conformance.reporting.junit import render_junit
-from conformance.reporting.terminal import Progress, render_summary
+from conformance.reporting.terminal import Progress, render_summary, visible_line
 from conformance.results import RunResult
 from conformance.review import Review, ReviewInputs
 from conformance.runner import RunSettings, run_cases, utc_now
@@ -177,7 +177,7 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
     out.write(summary.splitlines()[-1] + "\n" if opts.quiet else summary)
     review = inputs.review(result)
     if not opts.quiet and (opts.expect or opts.baseline):
-        out.writelines(line + "\n" for line in [*review.lines(), f"verdict: {review.verdict()}"])
+        out.writelines(visible_line(line) for line in [*review.lines(), f"verdict: {review.verdict()}"])
     if opts.report_dir is not None:
         try:
             folder = write_reports(result, opts.report_dir, review)
@@ -194,6 +194,6 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
         return ExitCode.TOOL
     if all(c.outcome is Outcome.ERRORED for c in result.cases):
         first = result.cases[0].error.splitlines()[0] if result.cases[0].error else "?"
-        err.write(f"rtconform: every case errored, the first with: {first}\n")
+        err.write(visible_line(f"rtconform: every case errored, the first with: {first}"))
         return ExitCode.TOOL
     return review.exit_code

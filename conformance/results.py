@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.model import Case, Level, Outcome, Verdict
+from conformance.textbudget import ACTUAL_CHARS, ERROR_CHARS, clip, clip_items
 from conformance.wire.transcript import Entry, Transcript
 
 __all__ = ["SCHEMA_VERSION", "CaseResult", "RunResult", "TargetInfo", "case_result"]
@@ -90,7 +91,11 @@ class CaseResult:
 def case_result(case: Case, *, verdict: Verdict | None = None, outcome: Outcome | None = None,
                 error: str = "", transcript: Transcript | None = None, started: float = 0.0,
                 duration_s: float = 0.0) -> CaseResult:
-    """Build a case's result from its verdict, or from an ``outcome`` (skipped / errored) and ``error``."""
+    """Build a case's result from its verdict, or from an ``outcome`` (skipped / errored) and ``error``.
+
+    What came from the target is cut to the budgets of :mod:`conformance.textbudget` here, whatever the
+    case built: ``actual`` and ``error`` to 4 KiB, ``expected`` and ``notes`` to 16 items of 1 KiB.
+    """
     v = verdict or Verdict()
     if outcome is not None:
         behavior = close = outcome
@@ -101,8 +106,9 @@ def case_result(case: Case, *, verdict: Verdict | None = None, outcome: Outcome 
     tr = transcript or Transcript()
     return CaseResult(
         id=case.id, level=case.level, outcome=final, behavior=behavior, close=close, close_detail=detail,
-        expected=v.expected, actual=v.actual, remote_close_code=v.remote_close_code, notes=v.notes,
-        error=error, autobahn=case.autobahn, section=case.section, group=case.group_title, desc=case.desc,
+        expected=clip_items(v.expected), actual=clip(v.actual, ACTUAL_CHARS),
+        remote_close_code=v.remote_close_code, notes=clip_items(v.notes), error=clip(error, ERROR_CHARS),
+        autobahn=case.autobahn, section=case.section, group=case.group_title, desc=case.desc,
         requirement=case.requirement, quote=case.quote, started=started, duration_s=duration_s,
         transcript=tuple(tr.entries), transcript_dropped=tr.dropped,
         autobahn_behavior=v.autobahn_behavior if outcome is None else None)
@@ -169,12 +175,16 @@ class RunResult:
 
     def to_json(self) -> dict[str, Any]:
         """The run.json document."""
+        return {**self.to_json_head(), "cases": [c.to_json() for c in self.cases]}
+
+    def to_json_head(self) -> dict[str, Any]:
+        """The run.json document without its cases (``"cases": []``, last)."""
         return {
             "schema_version": self.schema_version, "tool": "rtconform", "tool_version": self.tool_version,
             "catalog_hash": self.catalog_hash, "started_at": self.started_at,
             "duration_s": round(self.duration_s, 6), "run_timed_out": self.run_timed_out,
             "target": self.target.to_json(), "options": self.options, "summary": self.counts(),
-            "cases": [c.to_json() for c in self.cases],
+            "cases": [],
         }
 
     @classmethod

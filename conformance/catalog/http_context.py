@@ -157,9 +157,9 @@ class HttpContext:
         return None
 
     def release(self) -> None:
-        """Close every connection the case opened."""
+        """Close every connection the case opened and drop what they kept."""
         for ex in self._exchanges:
-            ex.close()
+            ex.release()
 
 
 class HttpSuite:

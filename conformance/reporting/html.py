@@ -3,8 +3,10 @@ run) and one page per case (``cases/<id>.html``: the evidence), plus ``report.cs
 
 A pure view of :class:`RunResult` values (read back from run.json), rendered by Jinja2 with
 autoescaping: every string that came from a target (headers, close reasons, payloads, output) is
-text on the page, never markup. The files are static and self-contained: no CDN, no network, they
-open from disk and from any static host; JavaScript only adds filtering and ordering.
+text on the page, never markup, and its control characters are shown as escapes
+(:func:`conformance.reporting.visible.visible`, the environment's ``finalize``). The files are static
+and self-contained: no CDN, no network, they open from disk and from any static host; JavaScript only
+adds filtering and ordering.
 
     files = render([run])                      # {"index.html": ..., "cases/ws_5.2_x.html": ..., ...}
     write(files, Path("reports/reference"))
@@ -17,9 +19,11 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from conformance.reporting.fuzzview import FuzzView
 from conformance.reporting.htmlmodel import ReportModel, build, case_file, duration
+from conformance.reporting.visible import visible
 from conformance.reporting.wireview import entry_views
 from conformance.results import RunResult
 from conformance.review import Review
@@ -30,10 +34,19 @@ __all__ = ["ASSETS", "render", "render_fuzz_only", "render_model", "write"]
 ASSETS = ("report.css", "report.js")
 
 
+def _shown(value: object) -> object:
+    """Every ``{{ }}`` value on its way out: control characters in plain strings shown as escapes
+    (line breaks and tabs kept); markup the templates made themselves passes."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return visible(value, keep="\n\t")
+    return value
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("conformance.reporting", "templates"),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        finalize=_shown)
     env.globals.update(case_file=case_file, duration=duration, entry_views=entry_views)
     return env
 

@@ -71,8 +71,19 @@ def autobahn_words(c: CaseResult) -> tuple[str, str]:
 
 
 def render_run(run: RunResult) -> str:
-    """The run.json document as text."""
-    return json.dumps(run.to_json(), indent=1, ensure_ascii=False) + "\n"
+    """The run.json document as text (``json.dumps(run.to_json(), indent=1)``, built one case at a time
+    so the whole run never exists twice as Python objects)."""
+    doc = run.to_json_head()
+    text = json.dumps(doc, indent=1, ensure_ascii=False)
+    if not run.cases:
+        return text + "\n"
+    assert text.endswith('\n "cases": []\n}')
+    parts = [text[:-len('[]\n}')] + "[\n"]
+    for i, case in enumerate(run.cases):
+        body = json.dumps(case.to_json(), indent=1, ensure_ascii=False)
+        parts.append("  " + body.replace("\n", "\n  ") + (",\n" if i < len(run.cases) - 1 else "\n"))
+    parts.append(" ]\n}\n")
+    return "".join(parts)
 
 
 def autobahn_index(run: RunResult) -> dict[str, dict[str, dict[str, Any]]]:

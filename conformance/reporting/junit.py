@@ -1,7 +1,8 @@
 """JUnit XML (xunit2 flavour, as pytest writes it): one testcase per case.
 
-Everything that comes from the target is escaped by ElementTree and stripped of characters XML 1.0
-cannot carry, so the file always parses.
+Everything that comes from the target is escaped by ElementTree, its control characters shown as
+escapes (:func:`conformance.reporting.visible.visible`, line breaks and tabs kept) and whatever else
+XML 1.0 cannot carry replaced, so the file always parses and shows nothing raw.
 """
 
 from __future__ import annotations
@@ -11,16 +12,20 @@ import xml.etree.ElementTree as ET
 
 from conformance.gating import gating_levels
 from conformance.model import Outcome
+from conformance.reporting.visible import visible
 from conformance.results import CaseResult, RunResult
 
 __all__ = ["fail_levels", "render_junit", "xml_safe"]
 
+#: Transcript entries shown per failed case (the last ones: how the case ended).
+TRANSCRIPT_TAIL = 20
 _INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def xml_safe(text: str) -> str:
-    """``text`` without characters XML 1.0 forbids (each replaced by U+FFFD)."""
-    return _INVALID_XML.sub("\ufffd", text)
+    """``text`` with control characters shown as escapes (line breaks and tabs kept) and any other
+    character XML 1.0 forbids replaced by U+FFFD."""
+    return _INVALID_XML.sub("\ufffd", visible(text, keep="\n\t"))
 
 
 def _details(c: CaseResult) -> str:
@@ -33,7 +38,7 @@ def _details(c: CaseResult) -> str:
     if c.error:
         lines.append(f"error: {c.error}")
     lines.append("transcript:")
-    lines += ["  " + e.render() for e in c.transcript[-40:]]
+    lines += ["  " + e.render() for e in c.transcript[-TRANSCRIPT_TAIL:]]
     return xml_safe("\n".join(lines))
 
 

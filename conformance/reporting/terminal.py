@@ -1,4 +1,8 @@
-"""Terminal output: a live progress line (only on a tty), then a one-screen summary."""
+"""Terminal output: a live progress line (only on a tty), then a one-screen summary.
+
+Every line is shown through :func:`conformance.reporting.visible.visible`: a target's reason phrase,
+close reason or payload cannot colour the terminal, set its title or clear it.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,14 @@ from collections import Counter, defaultdict
 from typing import TextIO
 
 from conformance.model import Outcome
+from conformance.reporting.visible import visible
 from conformance.results import CaseResult, RunResult
+from conformance.textbudget import clip
 
-__all__ = ["Progress", "render_summary"]
+__all__ = ["Progress", "render_summary", "visible_line"]
+
+#: Characters of a failed case's ``actual`` shown in the summary (run.json and the report have it all).
+ACTUAL_SHOWN = 400
 
 _SHORT = {Outcome.PASSED: "pass", Outcome.NON_STRICT: "non-strict", Outcome.INFORMATIONAL: "info",
           Outcome.UNIMPLEMENTED: "unimpl", Outcome.SKIPPED: "skip", Outcome.FAILED: "FAIL",
@@ -35,7 +44,7 @@ class Progress:
         filled = width * done // max(total, 1)
         bad = self.counts[Outcome.FAILED] + self.counts[Outcome.ERRORED]
         self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
-                          f"failed/errored {bad}  {result.id[:48]:48}")
+                          f"failed/errored {bad}  {visible(result.id[:48]):48}")
         if done == total:
             self.stream.write("\r" + " " * 110 + "\r")
         self.stream.flush()
@@ -63,21 +72,28 @@ def render_summary(run: RunResult, *, fail_levels: frozenset[str] = frozenset({"
     for c in bad[:max_failures]:
         gate = "" if c.level.value in fail_levels else " (not gating)"
         ab = f" [autobahn {c.autobahn}]" if c.autobahn else ""
-        lines.append(f"\n{_SHORT[c.outcome]} {c.id}{ab} [{c.level.label}]{gate}: {c.desc}")
+        lines += ["", f"{_SHORT[c.outcome]} {c.id}{ab} [{c.level.label}]{gate}: {c.desc}"]
         lines.append(f"  requirement: {c.requirement}")
         if c.expected:
             lines.append("  expected: " + " | ".join(c.expected))
-        lines.append(f"  actual:   {c.actual or c.error.splitlines()[0] if (c.actual or c.error) else '-'}")
+        actual = c.actual or c.error.splitlines()[0] if (c.actual or c.error) else "-"
+        lines.append(f"  actual:   {clip(actual, ACTUAL_SHOWN)}")
         lines += ["    " + e.render() for e in c.transcript[-tail:]]
     if len(bad) > max_failures:
-        lines.append(f"\n... and {len(bad) - max_failures} more failed/errored cases (see run.json)")
+        lines += ["", f"... and {len(bad) - max_failures} more failed/errored cases (see run.json)"]
     slow = sorted(run.cases, key=lambda c: c.duration_s, reverse=True)[:3]
     if slow:
         lines.append("slowest: " + ", ".join(f"{c.id} {c.duration_s * 1000:.0f}ms" for c in slow))
     counts = run.counts()
     lines.append("result: " + ", ".join(f"{n} {o}" for o, n in counts.items() if n)
                  + (" (run timeout reached)" if run.run_timed_out else ""))
-    return "\n".join(lines) + "\n"
+    return "".join(visible_line(line) for line in lines)
+
+
+def visible_line(text: str) -> str:
+    """One line for the terminal: control characters (line breaks included) shown as escapes, then a
+    line break."""
+    return visible(text) + "\n"
 
 
 def _natural(key: str) -> list[tuple[int, int, str]]:

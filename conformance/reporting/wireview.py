@@ -11,6 +11,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from conformance.reporting.visible import visible
 from conformance.wire.transcript import Entry
 
 __all__ = ["HEX_SHOW", "TEXT_SHOW", "EntryView", "HexLine", "entry_view", "hex_lines", "show_text"]
@@ -23,7 +24,6 @@ TEXT_SHOW = 1024
 #: RFC 6455 §5.2 opcodes (the report decodes the runner's own frames; the target's come decoded).
 OPCODES = {0x0: "CONT", 0x1: "TEXT", 0x2: "BINARY", 0x8: "CLOSE", 0x9: "PING", 0xA: "PONG"}
 ARROWS = {"tx": "runner → target", "rx": "target → runner", "note": "runner note"}
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +73,8 @@ def hex_lines(data: bytes, width: int = 16) -> tuple[HexLine, ...]:
 
 
 def escape(text: str) -> str:
-    """``text`` with control characters shown as escapes (``\\n``, ``\\x00``)."""
-    return "".join(_ESCAPES.get(ch, f"\\x{ord(ch):02x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch)
-                   for ch in text)
+    """``text`` with control characters shown as escapes (``\\n``, ``\\x00``, ``\\x9b``)."""
+    return visible(text)
 
 
 def _line(text: str, limit: int) -> str:

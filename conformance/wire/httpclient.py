@@ -39,6 +39,7 @@ class HttpExchange:
         reader: the sans-IO response reader (state, bounds, timeline).
         sent_at: loop time when the request was out (0 until then).
         on_body: called with the de-framed body bytes of every arrival, in order.
+        on_release: called once by :meth:`release` (a reader of the body drops what it kept).
     """
 
     def __init__(self, endpoint: Endpoint, transcript: Transcript | None = None, *,
@@ -49,6 +50,7 @@ class HttpExchange:
         self.reader = ResponseReader()
         self.sent_at = 0.0
         self.on_body: Callable[[bytes], None] | None = None
+        self.on_release: Callable[[], None] | None = None
         self._stream: Stream | None = None
 
     # ---- what the reader saw -----------------------------------------------------------------------
@@ -191,6 +193,16 @@ class HttpExchange:
         """Close the connection (a FIN, not a reset) and stop reading."""
         if self._stream is not None:
             self._stream.close()
+
+    def release(self) -> None:
+        """Close the connection and drop the kept body: the case is over. (A finished case's exchange may
+        live on until the next cyclic garbage collection, through a traceback; its body need not.)"""
+        self.close()
+        self.reader.body = bytearray()
+        self.on_body = None
+        if self.on_release is not None:
+            self.on_release()
+            self.on_release = None
 
     def pause_reading(self) -> None:
         """Stop reading from the socket (a slow subscriber): the target's writes back up."""

@@ -18,13 +18,14 @@ What it keeps is bounded, whatever the target sends:
 * the head: :data:`MAX_RESPONSE_HEAD` (64 KiB, the limit these clients always had); a longer head is
   ``head_error``;
 * a chunk-size line: :data:`MAX_CHUNK_LINE` (8 KiB with its extensions); a longer one is ``framing_error``;
-* the body: the first :data:`MAX_BODY_KEPT` (16 MiB) de-framed bytes are kept in ``body``. Past that,
-  reading goes on (so ``ended``, the timing and ``body_size`` stay true) but the bytes are only counted, and
-  ``truncated`` says the kept body is a prefix: a verifier that needs the whole body must check it and
-  say that the body was too large to verify, rather than judge a prefix (the honest verdict: the runner
-  did not see it all; the reader does not abort, because how the target frames and ends its answer is
-  still judged);
-* the timeline: the first :data:`MAX_ARRIVALS` arrivals of body bytes are kept as (time, size) in
+* the body: the first :data:`MAX_BODY_KEPT` (9 MiB: a poll answer carrying the catalog's 8 MiB publish)
+  de-framed bytes are kept in ``body``. Past that, reading goes on (so ``ended``, the timing and ``body_size``
+  stay true) but the bytes are only counted, and ``truncated`` says the kept body is a prefix: a verifier that
+  needs the whole body must check it and say that the body was too large to verify, rather than judge a prefix
+  (the honest verdict: the runner did not see it all; the reader does not abort, because how the target frames
+  and ends its answer is still judged); of a ``text/event-stream`` body, which an SSE parser reads as it
+  arrives, only the first :data:`MAX_STREAM_KEPT` (1 MiB);
+* the timeline: the first :data:`MAX_ARRIVALS` (4096) arrivals of body bytes are kept as (time, size) in
   ``arrivals``; later ones are counted in ``arrival_count``, and ``last_arrival`` and ``longest_silence``
   stay exact for all of them.
 """
@@ -36,17 +37,19 @@ import re
 
 from conformance.wire.http import HttpResponse, parse_response_head
 
-__all__ = ["MAX_ARRIVALS", "MAX_BODY_KEPT", "MAX_CHUNK_LINE", "MAX_RESPONSE_HEAD", "TRANSITIONS",
-           "Dechunker", "Framing", "ReadState", "ResponseReader", "Trigger", "body_framing"]
+__all__ = ["MAX_ARRIVALS", "MAX_BODY_KEPT", "MAX_CHUNK_LINE", "MAX_RESPONSE_HEAD", "MAX_STREAM_KEPT",
+           "TRANSITIONS", "Dechunker", "Framing", "ReadState", "ResponseReader", "Trigger", "body_framing"]
 
 #: The longest response head read (status line, fields and the blank line).
 MAX_RESPONSE_HEAD = 64 * 1024
 #: The longest chunk-size line (size, extensions, CRLF).
 MAX_CHUNK_LINE = 8 * 1024
 #: De-framed body bytes kept; more are counted, not kept.
-MAX_BODY_KEPT = 16 * 2**20
+MAX_BODY_KEPT = 9 * 2**20
+#: De-framed bytes kept of a ``text/event-stream`` body (an SSE parser reads it as it arrives).
+MAX_STREAM_KEPT = 2**20
 #: Arrivals (time, size) kept in the timeline; more are counted.
-MAX_ARRIVALS = 65536
+MAX_ARRIVALS = 4096
 
 _HEAD_END = b"\r\n\r\n"
 #: Digits of a Content-Length read as a number (10**18 bytes is far past any deadline).
@@ -333,6 +336,9 @@ class ResponseReader:
     def _head_read(self, response: HttpResponse, size: int, now: float) -> None:
         self.response = response
         self.raw_head_size = size
+        ctype = (response.header("content-type") or "").split(";", 1)[0].strip().lower()
+        if ctype == "text/event-stream":  # read by an event-stream parser as it comes, never as a whole
+            self.max_body = min(self.max_body, MAX_STREAM_KEPT)
         self.head_at = self.last_arrival = now
         self.framing, self._remaining, self.framing_error = body_framing(response,
                                                                          head_request=self.head_request)

@@ -10,16 +10,16 @@ It is bounded by construction, whatever the target sends (an endless ``data:`` l
 * a line longer than :data:`MAX_LINE` characters (1 Mi) is not buffered: the rest of it is counted and
   skipped, and the line is dropped with a deviation ("longer than the runner reads"); no catalog payload
   comes near it (the largest is 64 KiB);
-* an event whose data buffer passes :data:`MAX_EVENT_DATA` characters (8 Mi) is not dispatched (a
+* an event whose data buffer passes :data:`MAX_EVENT_DATA` characters (1 Mi) is not dispatched (a
   deviation says so);
-* ``events`` keeps the first :data:`MAX_EVENTS` events and at most :data:`MAX_KEPT_DATA` characters (16 Mi)
+* ``events`` keeps the first :data:`MAX_EVENTS` events and at most :data:`MAX_KEPT_DATA` characters (8 Mi)
   of their data, types and ids; ``comments`` the first :data:`MAX_COMMENTS`, each cut to
   :data:`MAX_COMMENT_TEXT` characters (clients ignore comments: only their number and place matter);
   ``retries`` the first :data:`MAX_RETRIES` (a value of more than 18 digits is a deviation, not a number
   kept); ``deviations`` the first :data:`MAX_DEVIATIONS`, each quoting at most 40 characters of what it
   saw. ``event_count``, ``comment_count`` and ``deviation_count`` go on counting, and a deviation says
   when events stop being kept, so a verifier never mistakes an event it did not keep for one that never
-  came. All told a parser holds a few tens of millions of characters at most, whatever it is fed (the
+  came. All told a parser holds a few million characters at most, whatever it is fed (the
   catalog's own events are at most 64 KiB);
 * :class:`Subscription` keeps a bounded arrival timeline (see there).
 """
@@ -42,11 +42,11 @@ __all__ = ["MAX_COMMENTS", "MAX_COMMENT_TEXT", "MAX_DEVIATIONS", "MAX_EVENTS", "
 #: The longest line (in characters, without its end) the parser reads; a longer one is skipped.
 MAX_LINE = 2**20
 #: The largest data buffer of one event (characters); a larger event is not dispatched.
-MAX_EVENT_DATA = 8 * 2**20
+MAX_EVENT_DATA = 2**20
 #: Events kept in ``events`` (more are counted).
-MAX_EVENTS = 65536
+MAX_EVENTS = 10_000
 #: Characters of event data, types and ids kept over all of ``events`` (later events are counted, not kept).
-MAX_KEPT_DATA = 16 * 2**20
+MAX_KEPT_DATA = 8 * 2**20
 #: Comments kept in ``comments`` (more are counted).
 MAX_COMMENTS = 4096
 #: Characters of a comment's text kept.
@@ -379,6 +379,13 @@ class Subscription:
         exchange.on_body = self._feed
         if exchange.body:  # read before this subscription existed
             self._feed(exchange.body)
+        # the parser keeps what the cases read; the exchange stops keeping a second copy of the stream
+        exchange.reader.max_body = len(exchange.reader.body)
+        exchange.on_release = self._forget
+
+    def _forget(self) -> None:
+        """The case is over (its exchange released): drop what the parser kept."""
+        self.parser = StreamParser()
 
     def _feed(self, data: bytes) -> None:
         self.parser.feed(data)

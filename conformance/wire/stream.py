@@ -142,6 +142,7 @@ class Stream:
         if self._transport is not None and not self._transport.is_closing():
             self.closed = True
             self._transport.abort()
+        self._detach()
         self.wake()
 
     def close(self) -> None:
@@ -150,6 +151,7 @@ class Stream:
         if self._transport is not None and not self._transport.is_closing():
             self.closed = True
             self._transport.close()
+        self._detach()
         self.wake()
 
     # ---- waiting -----------------------------------------------------------------------------------
@@ -197,7 +199,24 @@ class Stream:
             self.on_eof(isinstance(exc, ConnectionResetError))
         if self._transport is not None and not self._transport.is_closing():
             self._transport.close()
+        self._detach()
         self.wake()
+
+    def _detach(self) -> None:
+        """Once the stream has ended, forget the client's callbacks: nothing more is delivered, and the
+        client (with what it received) is freed as soon as the case lets go of it, not at the next
+        cyclic garbage collection (large received payloads do not trigger one)."""
+        if self.closed:
+            self.on_data = _ignore_data
+            self.on_eof = _ignore_eof
+
+
+def _ignore_data(data: bytes) -> None:
+    """The ``on_data`` of an ended stream."""
+
+
+def _ignore_eof(reset: bool) -> None:
+    """The ``on_eof`` of an ended stream."""
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:

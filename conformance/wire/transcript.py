@@ -1,22 +1,36 @@
 """A bounded, timestamped transcript of what crossed the wire during one case.
 
 Entries record raw bytes in both directions, decoded frames and notes (timeouts, pauses, closes).
-Everything is capped so a hostile target cannot make the runner store without bound: each entry keeps
-at most ``max_entry_bytes`` of data (with the true length recorded), and the transcript keeps at most
-``max_entries`` entries (further entries are counted in ``dropped``); once ``max_total_bytes`` of data
-are stored, further entries keep their text and true length but no data.
+Everything is capped so a hostile target cannot make the runner store without bound (docs/reports.md,
+"Budgets"):
+
+* each entry keeps at most ``max_entry_bytes`` of data (with the true length recorded) and
+  ``max_text`` characters of text;
+* the transcript keeps the first ``max_entries - tail_entries`` entries (the *head*) and the last
+  ``tail_entries`` (the *tail*, so how a case ended is always there); the entries between are counted in
+  ``dropped`` and stand as one note in ``entries``;
+* the head keeps data until it holds ``max_total_bytes``, the tail until it holds ``tail_bytes``; later
+  entries keep their text and true length but no data.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 __all__ = ["DEFAULT_MAX_ENTRIES", "DEFAULT_MAX_ENTRY_BYTES", "Entry", "Transcript"]
 
+#: Data bytes kept per entry.
 DEFAULT_MAX_ENTRY_BYTES = 4096
-DEFAULT_MAX_ENTRIES = 2000
-DEFAULT_MAX_TOTAL_BYTES = 256 * 1024
+#: Entries kept per case (head and tail together), and how many of them are the tail.
+DEFAULT_MAX_ENTRIES = 200
+DEFAULT_TAIL_ENTRIES = 50
+#: Data bytes kept per case in the head, and in the tail.
+DEFAULT_MAX_TOTAL_BYTES = 12 * 1024
+DEFAULT_TAIL_BYTES = 4 * 1024
+#: Characters of text kept per entry.
+DEFAULT_MAX_TEXT = 256
 
 #: Entry directions: sent by the runner, received from the target, or a note by the runner.
 TX, RX, NOTE = "tx", "rx", "note"
@@ -84,27 +98,54 @@ def _show_bytes(data: bytes, length: int) -> str:
 
 @dataclass(slots=True)
 class Transcript:
-    """Appends entries with a timestamp relative to its creation; bounded in count and bytes."""
+    """Appends entries with a timestamp relative to its creation; bounded in count and bytes (a head of
+    the first entries and a tail of the last ones, see the module docstring)."""
 
     max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES
     max_entries: int = DEFAULT_MAX_ENTRIES
     max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES
+    tail_entries: int = DEFAULT_TAIL_ENTRIES
+    tail_bytes: int = DEFAULT_TAIL_BYTES
+    max_text: int = DEFAULT_MAX_TEXT
     stored: int = 0
     start: float = field(default_factory=time.monotonic)
-    entries: list[Entry] = field(default_factory=list)
+    head: list[Entry] = field(default_factory=list)
+    tail_kept: deque[Entry] = field(default_factory=deque)
+    tail_stored: int = 0
     dropped: int = 0
+
+    @property
+    def entries(self) -> list[Entry]:
+        """The kept entries in order; where some were dropped, one note says how many."""
+        if not self.dropped:
+            return [*self.head, *self.tail_kept]
+        t = self.tail_kept[0].t if self.tail_kept else self.head[-1].t if self.head else 0.0
+        gap = Entry(t, NOTE, EVENT, f"... {self.dropped} entries not recorded here (the transcript keeps "
+                                    f"the first {len(self.head)} and the last {len(self.tail_kept)})")
+        return [*self.head, gap, *self.tail_kept]
 
     def add(self, direction: str, kind: str, text: str = "", data: bytes | bytearray | memoryview = b"",
             length: int | None = None) -> None:
         """Record one entry (cut to the caps); ``length`` overrides ``len(data)`` as the true length."""
-        if len(self.entries) >= self.max_entries:
+        size = len(data) if length is None else length
+        if len(text) > self.max_text:
+            text = text[:self.max_text - 1] + "…"
+        t = time.monotonic() - self.start
+        tail_room = max(0, min(self.tail_entries, self.max_entries))
+        if len(self.head) < self.max_entries - tail_room:
+            keep = max(0, min(self.max_entry_bytes, self.max_total_bytes - self.stored, len(data)))
+            self.stored += keep
+            self.head.append(Entry(t, direction, kind, text, bytes(data[:keep]), size))
+            return
+        if tail_room == 0:
             self.dropped += 1
             return
-        size = len(data) if length is None else length
-        keep = max(0, min(self.max_entry_bytes, self.max_total_bytes - self.stored))
-        self.stored += min(keep, len(data))
-        self.entries.append(Entry(time.monotonic() - self.start, direction, kind, text,
-                                  bytes(data[:keep]), size))
+        if len(self.tail_kept) >= tail_room:
+            self.tail_stored -= len(self.tail_kept.popleft().data)
+            self.dropped += 1
+        keep = max(0, min(self.max_entry_bytes, self.tail_bytes - self.tail_stored, len(data)))
+        self.tail_stored += keep
+        self.tail_kept.append(Entry(t, direction, kind, text, bytes(data[:keep]), size))
 
     def sent(self, data: bytes, text: str = "") -> None:
         """Record raw bytes sent to the target."""
@@ -125,4 +166,4 @@ class Transcript:
 
     def tail(self, n: int = 12) -> list[Entry]:
         """The last ``n`` entries."""
-        return self.entries[-n:]
+        return self.entries[-n:] if n > 0 else []

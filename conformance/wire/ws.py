@@ -342,6 +342,12 @@ class WsClient:
             self.conn.abort()
             self.stream.abort()
 
+    def forget(self) -> None:
+        """Drop what was received (events, frames) once the case is judged: the client may live on until
+        the next cyclic garbage collection (through a traceback), what it received need not."""
+        self.conn.events = []
+        self.conn.frames = []
+
     # ---- receiving (called by the stream) ----------------------------------------------------------
 
     def _on_data(self, data: bytes) -> None:

@@ -17,9 +17,12 @@ input is recorded (a ``handshake_error``, a deviation in ``receiver.deviations``
 
 Nothing is buffered without bound: a response head over ``max_head`` bytes, a frame declaring more than
 ``max_message`` bytes, a fragmented message passing ``max_message`` bytes, more than ``max_events`` events
-or more than 4 x ``max_message`` bytes held in events make the connection abort itself with a recorded
-reason (the I/O layer then cuts TCP). ``frames`` keeps at most ``max_events`` frames and stops growing
-once it holds 4 x ``max_message`` payload bytes.
+or more than ``max_held`` bytes held in events and a message being assembled (:data:`MAX_HELD`, 8 MiB, at
+most 4 x ``max_message``; a first message up to ``max_message`` is always kept) make the connection abort
+itself with a recorded reason (the I/O layer then cuts TCP). ``frames`` keeps at most ``max_events``
+frames and stops growing once it holds :data:`MAX_FRAME_BYTES` (1 MiB) of payload. With many connections
+at once (``--jobs``) these per-connection bounds keep the runner's memory flat against a target that
+streams without end.
 
 The phase changes only through ``TRANSITIONS[phase][trigger]``; a missing key is an illegal move, which
 can only come from the runner's own calls (``RuntimeError``), never from the target's bytes.
@@ -37,6 +40,8 @@ from conformance.wire.wsrecv import CloseFrame, Event, Message, MessageTooLarge,
 
 __all__ = [
     "MAX_EVENTS",
+    "MAX_FRAME_BYTES",
+    "MAX_HELD",
     "MAX_MESSAGE",
     "TRANSITIONS",
     "CloseInfo",
@@ -45,10 +50,15 @@ __all__ = [
     "WsClientConnection",
 ]
 
-#: The largest frame payload, and the largest fragmented message, the runner reads from a target.
-MAX_MESSAGE = 16 * 2**20
+#: The largest frame payload, and the largest fragmented message, the runner reads from a target (the
+#: catalog's largest message is 256 KiB; 16 connections at once may each hold one this large).
+MAX_MESSAGE = 8 * 2**20
 #: The most events (messages, pings, pongs) the runner keeps from one connection.
 MAX_EVENTS = 10_000
+#: The most payload bytes held in one connection's events (beyond a first message up to MAX_MESSAGE).
+MAX_HELD = 8 * 2**20
+#: The most payload bytes kept in one connection's ``frames`` (the frames are for judging their headers).
+MAX_FRAME_BYTES = 2**20
 
 
 class Phase(Enum):
@@ -190,6 +200,8 @@ class WsClientConnection:
         max_message: the largest frame payload and fragmented message read.
         max_events: the most events (and frames) kept.
         max_head: the longest response head read.
+        max_held: the most payload bytes held in events (None: :data:`MAX_HELD`, at most 4 x
+            ``max_message``).
 
     Attributes:
         phase: the current :class:`Phase`.
@@ -209,13 +221,14 @@ class WsClientConnection:
 
     def __init__(self, *, transcript: Transcript | None = None, answer_pings: bool = True,
                  auto_close_reply: bool = True, max_message: int = MAX_MESSAGE, max_events: int = MAX_EVENTS,
-                 max_head: int = MAX_HEAD) -> None:
+                 max_head: int = MAX_HEAD, max_held: int | None = None) -> None:
         self.transcript = transcript if transcript is not None else Transcript()
         self.answer_pings = answer_pings
         self.auto_close_reply = auto_close_reply
         self.max_message = max_message
         self.max_events = max_events
         self.max_head = max_head
+        self.max_held = min(MAX_HELD, 4 * max_message) if max_held is None else max_held
         self.phase = IDLE
         self.events: list[Event] = []
         self.frames: list[Frame] = []
@@ -261,7 +274,7 @@ class WsClientConnection:
 
     @property
     def held(self) -> int:
-        """Payload bytes counted against the events bound (4 x ``max_message``)."""
+        """Payload bytes counted against the events bound (``max_held``)."""
         return self._held
 
     def close_info(self) -> CloseInfo:
@@ -396,7 +409,8 @@ class WsClientConnection:
 
     def _receive_frame(self, fr: Frame) -> None:
         self.transcript.frame(RX, fr.describe(), fr.payload)
-        if len(self.frames) < self.max_events and self._frame_bytes < 4 * self.max_message:
+        frame_room = min(MAX_FRAME_BYTES, 4 * self.max_message) - self._frame_bytes
+        if len(self.frames) < self.max_events and frame_room > 0:
             self._frame_bytes += len(fr.payload)
             self.frames.append(fr)
         try:
@@ -405,6 +419,9 @@ class WsClientConnection:
             self.abort(f"target sent a {exc}")
             return
         if item is None:
+            if self.events and self._held + self.receiver.pending > self.max_held:
+                self.abort(f"target sent more than {self._held + self.receiver.pending} bytes in "
+                           f"{len(self.events)} events and an unfinished message")
             return
         if isinstance(item, CloseFrame):
             self._receive_close(item)
@@ -439,7 +456,7 @@ class WsClientConnection:
 
     def _add_event(self, item: Message | Ping | Pong) -> None:
         self._held += len(item.data) if isinstance(item, Message) else len(item.payload)
-        if len(self.events) >= self.max_events or self._held > 4 * self.max_message:
+        if len(self.events) >= self.max_events or (self._held > self.max_held and self.events):
             self.abort(f"target sent more than {len(self.events)} events / {self._held} bytes")
             return
         self.events.append(item)

@@ -137,7 +137,7 @@ def test_junit_escapes_everything_from_the_target() -> None:
     failure = root.find("testsuite/testcase/failure")
     assert failure is not None
     assert "<script>&" in (failure.get("message") or "")
-    assert xml_safe("a\x00b\x1bc") == "a\ufffdb\ufffdc"
+    assert xml_safe("a\x00b\x1bc\ufffe") == "a\\x00b\\x1bc\ufffd", "controls shown, non-characters replaced"
 
 
 def test_run_json_round_trips_and_index_is_keyed_by_autobahn_id() -> None:

@@ -124,10 +124,32 @@ def test_close_code_validity(code: int, ok: bool) -> None:
 def test_transcript_caps_entries_and_stored_bytes() -> None:
     from conformance.wire.transcript import Transcript
 
-    tr = Transcript(max_entry_bytes=10, max_entries=5, max_total_bytes=25)
+    tr = Transcript(max_entry_bytes=10, max_entries=5, max_total_bytes=25, tail_entries=0)
     for _ in range(7):
         tr.received(b"x" * 100)
-    assert [len(e.data) for e in tr.entries] == [10, 10, 5, 0, 0]
-    assert all(e.length == 100 for e in tr.entries)
+    assert [len(e.data) for e in tr.entries[:5]] == [10, 10, 5, 0, 0]
+    assert all(e.length == 100 for e in tr.entries[:5])
     assert tr.dropped == 2
+    assert "2 entries not recorded" in tr.entries[5].text
     assert "(100 bytes)" in tr.entries[0].render()
+
+
+def test_transcript_keeps_a_head_and_a_tail_with_the_gap_counted() -> None:
+    from conformance.wire.transcript import Transcript
+
+    tr = Transcript(max_entry_bytes=10, max_entries=6, max_total_bytes=15, tail_entries=2, tail_bytes=12,
+                    max_text=8)
+    for i in range(10):
+        tr.received(bytes([65 + i]) * 100)
+    tr.note("the case ended with a long note")
+    kept = tr.entries
+    assert [len(e.data) for e in kept[:4]] == [10, 5, 0, 0]
+    assert "5 entries not recorded" in kept[4].text
+    assert kept[5].data == b"JJ", "the tail's data stays within tail_bytes"
+    assert kept[5].length == 100
+    assert len(kept[6].data) == 0
+    assert kept[6].text == "the cas…"
+    assert tr.dropped == 5
+    assert len(kept) == 7
+    assert tr.tail(1) == kept[-1:]
+    assert tr.tail(0) == []

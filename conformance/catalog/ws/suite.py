@@ -15,10 +15,11 @@ __all__ = ["ws_context"]
 @contextlib.asynccontextmanager
 async def ws_context(case: Case, env: CaseEnv) -> AsyncIterator[WsClient]:
     """Yield a client on the case's endpoint, bound to its deadline and transcript; always release its
-    connection afterwards."""
+    connection and what it received afterwards."""
     client = WsClient(env.endpoint, deadline=env.deadline, transcript=env.transcript,
                       close_timeout=env.close_timeout)
     try:
         yield client
     finally:
         client.release()
+        client.forget()

@@ -16,7 +16,7 @@ Verifiers never sleep a fixed time: they wait for an event, the connection's end
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from conformance.model import CaseFailed, Outcome, Verdict
@@ -79,8 +79,17 @@ def target_fails(*codes: int, clean: bool = False) -> CloseRule:
     return CloseRule("target", frozenset(codes) if codes else None, clean, None)
 
 
-def _show(events: Iterable[Event]) -> str:
-    return "[" + ", ".join(map(str, events)) + "]"
+#: Events listed in an ``expected``/``actual`` text: the first ones and the last ones, the rest counted.
+SHOW_FIRST, SHOW_LAST = 12, 4
+
+
+def _show(events: Sequence[Event]) -> str:
+    """The events as a list; a long list shows its first and last events and how many are between."""
+    if len(events) <= SHOW_FIRST + SHOW_LAST:
+        return "[" + ", ".join(map(str, events)) + "]"
+    skipped = f"... ({len(events) - SHOW_FIRST - SHOW_LAST} more events)"
+    shown = [*map(str, events[:SHOW_FIRST]), skipped, *map(str, events[-SHOW_LAST:])]
+    return "[" + ", ".join(shown) + "]"
 
 
 async def conversation(ws: WsClient, ok: Sequence[Event], *, close: CloseRule = RUNNER_CLOSES,
