@@ -105,9 +105,18 @@ def ours(address: tuple[str, int]) -> dict[str, dict[str, Any]]:
     return entries
 
 
+#: Fields that record an observation of an unjudged case whose timing the machine decides: in 7.1.6 the
+#: target echoes 256 KiB before it answers the close, and on a loaded machine the close frame can come after
+#: the runner's close wait (seen once in several full runs against aiohttp). Both tools call the case
+#: INFORMATIONAL, and those verdict words are still compared.
+TIMING_OBSERVATIONS = frozenset({("7.1.6", "remoteCloseCode")})
+
+
 def differences(theirs: dict[str, dict[str, Any]], mine: dict[str, dict[str, Any]]) -> list[str]:
     return [f"{case}.{field}: autobahn {theirs[case][field]!r}, ours {mine.get(case, {}).get(field)!r}"
-            for case in CASES for field in FIELDS if theirs[case][field] != mine.get(case, {}).get(field)]
+            for case in CASES for field in FIELDS
+            if theirs[case][field] != mine.get(case, {}).get(field)
+            and (case, field) not in TIMING_OBSERVATIONS]
 
 
 @pytest.mark.interop
