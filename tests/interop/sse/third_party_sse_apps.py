@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import itertools
 import socket
 from collections.abc import AsyncIterator
@@ -82,18 +83,27 @@ async def sse_starlette_app(ping: int = 1) -> AsyncIterator[str]:
 async def aiohttp_sse_app(ping: int = 1) -> AsyncIterator[str]:
     """aiohttp-sse's sse_response under aiohttp; yields the stream URL."""
     from aiohttp import web
-    from aiohttp_sse import sse_response
+    from aiohttp_sse import EventSourceResponse, sse_response
 
     hub = Broadcast()
+    # The ping interval must be set before prepare(): the ping task starts there and sleeps its first
+    # interval (15 s by default) before it reads a value set afterwards. aiohttp-sse 3 takes it as an
+    # argument; 2.x (what Python 3.10 gets) only as a property, so a response class sets it at creation.
+    if "ping_interval" in inspect.signature(sse_response).parameters:
+        pinging: dict[str, Any] = {"ping_interval": ping}
+    else:
+        class Pinging(EventSourceResponse):
+            def __init__(self, **kw: Any) -> None:
+                super().__init__(**kw)
+                self.ping_interval = ping
+
+        pinging = {"response_cls": Pinging}
 
     async def events(request: web.Request) -> Any:
         q: asyncio.Queue[dict[str, str]] = asyncio.Queue()
         hub.queues.add(q)
         try:
-            # ping_interval must be given here: the ping task starts in prepare() and sleeps its first
-            # interval (15 s by default) before it reads a value set afterwards
-            async with sse_response(request, headers={"Access-Control-Allow-Origin": "*"},
-                                    ping_interval=ping) as resp:
+            async with sse_response(request, headers={"Access-Control-Allow-Origin": "*"}, **pinging) as resp:
                 with contextlib.suppress(ConnectionError):  # the subscriber went away
                     while resp.is_connected():
                         m = await q.get()
