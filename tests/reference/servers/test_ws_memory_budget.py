@@ -47,7 +47,9 @@ def _send_big_message(port: int, outcome: dict[int, str], index: int) -> None:
         outcome[index] = "sent"
     except OSError as exc:  # closed by the budget while still sending: the Close is read below
         outcome[index] = f"send failed: {exc!r}"
-    time.sleep(WRITE_TIMEOUT + 1.5)  # do not read: the server must close or drop us meanwhile
+    # do not read: the server must close or drop us meanwhile. Its write timer starts only once the echo
+    # has filled our receive buffer, after it assembled 63 MiB (seconds on a loaded machine or Python 3.12)
+    time.sleep(WRITE_TIMEOUT + 6.0)
     outcome[index] = _ending(client)
 
 
