@@ -140,6 +140,10 @@ class PollServer(HttpServer):
         finally:
             peer_gone.cancel()
             woken.cancel()
+            # Let the cancelled read finish before anything reads again: until it has run, the stream
+            # reader still counts it as waiting, and the next request's read would raise RuntimeError
+            # (Python 3.12's drain() no longer yields to it on the way).
+            await asyncio.gather(peer_gone, woken, return_exceptions=True)
             self.hub.waiters.discard(wake)
             if client is not None and self._held.get(client) is wake:
                 del self._held[client]

@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 from http_server_harness import fetch, publish, run, send, serving
 
+from conformance.wire.endpoint import ALL_SCHEMES, parse_url
 from reference.servers.poll import PollServer, PollSettings
 
 
@@ -133,3 +134,24 @@ def test_cli_rejects_bad_options_with_one_line() -> None:
                           capture_output=True, text=True, timeout=10, check=False)
     assert done.returncode == 2
     assert done.stderr.strip().endswith("must be greater than 0, got '0'")
+
+
+def test_held_polls_time_out_one_after_another_on_one_kept_alive_connection() -> None:
+    """After a held poll, the read that watched for the peer leaving is finished before the next request is
+    read (on Python 3.12 the second poll on the connection used to end in a RuntimeError and a reset)."""
+
+    async def main() -> None:
+        async with serving(PollServer(PollSettings(hold_timeout=0.1))) as server:
+            endpoint = parse_url(server.url, ALL_SCHEMES)
+            reader, writer = await asyncio.open_connection(endpoint.host, endpoint.port)
+            try:
+                for _ in range(3):
+                    writer.write(b"GET /poll HTTP/1.1\r\nHost: x\r\n\r\n")
+                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+                    assert head.startswith(b"HTTP/1.1 200 "), head
+                    length = int(re.search(rb"(?i)content-length: *(\d+)", head)[1])  # type: ignore[index]
+                    assert answer(await reader.readexactly(length))[1] == []
+            finally:
+                writer.close()
+
+    run(main)
