@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "poll"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mutation"))
 
-from mutating_proxy import MutatingProxy, Mutation  # tests/fixtures and tests/mutation, on sys.path above
+from mutating_proxy import Mutation  # tests/fixtures and tests/mutation, on sys.path above
+from mutation_harness import proxied
 from mutation_proofs import PROOFS
 from target_servers import reference_server
 from test_poll_catalog_can_fail import MUTATIONS as POLL_MUTATIONS
@@ -125,27 +126,16 @@ def _http_runs(registry: Registry) -> dict[str, Coroutine[Any, Any, tuple[Outcom
     return runs
 
 
-async def _proxied(upstream: tuple[str, int], mutation: type[Mutation], cases: Sequence[Case],
-                   settings: RunSettings) -> Outcomes:
-    proxy = MutatingProxy(upstream, mutation)
-    port = await proxy.start()
-    try:
-        results, _ = await run_cases(cases, parse_url(f"ws://127.0.0.1:{port}/"), settings)
-    finally:
-        await proxy.stop()
-    return {r.id: r for r in results}
-
-
 def _ws_runs(upstream: tuple[str, int], registry: Registry
              ) -> dict[str, Coroutine[Any, Any, tuple[Outcomes, Outcomes]]]:
     gate = asyncio.Semaphore(ALONE_AT_ONCE)
     runs = {}
     for proof in PROOFS:
         def run(cases: Sequence[Case], settings: RunSettings, m: type[Mutation] = proof.mutation) -> Any:
-            return _proxied(upstream, m, cases, settings)
+            return proxied(upstream, m, cases, settings)
         runs[f"ws {proof.name}"] = _alone_and_full(run, proof.cases(registry), gate)
     runs["ws reference"] = _alone_and_full(
-        lambda cases, settings: _proxied(upstream, Mutation, cases, settings),
+        lambda cases, settings: proxied(upstream, Mutation, cases, settings),
         registry.select(("ws",), strict=True), gate)
     return runs
 

@@ -165,3 +165,25 @@ def check_latency(idle: Latencies, loaded: Latencies) -> None:
     print(f"p99 loaded/idle: {ratio:.2f}x (idle {idle.summary()}; loaded {loaded.summary()})")
     if TIMING:
         assert ratio <= 2, (idle.summary(), loaded.summary())
+
+
+def stop_all(server: SoakServer, bad: list[BadPeers]) -> tuple[int, str]:
+    """Kill the bad peers still running, stop the server; its exit code and stderr."""
+    for peers in bad:
+        if peers.proc.poll() is None:
+            peers.proc.kill()
+    return server.stop()
+
+
+def check_soak(name: str, server: SoakServer, stopped: tuple[int, str], idle: Latencies, loaded: Latencies,
+               outcome: str, rss_bound: int) -> None:
+    """Print the soak's figures, then judge what every soak requires: a clean exit, no traceback, RSS growth
+    within ``rss_bound``, and the good clients' latencies (:func:`check_latency`)."""
+    code, stderr = stopped
+    print(f"\n{name} soak: idle {idle.summary()}\n{name} soak: loaded {loaded.summary()}\n"
+          f"{name} soak: RSS growth {server.growth / MiB:.1f} MiB (bound {rss_bound / MiB:.0f} MiB)\n"
+          f"{name} soak: bad peers {outcome}\n{name} soak: server stderr {stderr.strip()!r}")
+    assert code == 0
+    assert "Traceback" not in stderr
+    assert server.growth <= rss_bound
+    check_latency(idle, loaded)
