@@ -46,6 +46,9 @@ TRAILER = b"\x00\x00\xff\xff"
 MIN_WINDOW_BITS, MAX_WINDOW_BITS = 8, 15
 #: zlib cannot compress raw deflate with 8 window bits (see the module docstring).
 MIN_COMPRESS_WINDOW_BITS = 9
+#: Output asked of zlib per call (at least): a bomb's output is gathered in steps this size or twice the
+#: input's, never in one piece of the limit's size, whose final copy would double the peak.
+_INFLATE_STEP = 2**20
 
 # RFC 7230 §3.2.6: token = 1*tchar; quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE.
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
@@ -297,21 +300,27 @@ def _inflate_into(parts: list[bytes], decompressor: zlib._Decompress, data: byte
 
     Raises:
         PayloadTooBig: More than ``room`` bytes come out; at most ``room + 1`` were made.
+        InvalidCompressedData: Bytes follow the end of the deflate stream.
         zlib.error: ``data`` is not valid DEFLATE data.
     """
-    while data:
+    if not data:
+        return room
+    while True:
         if decompressor.eof:
             # A block with BFINAL set ended the stream; only the trailer we append may follow it.
-            if not trailer:
+            if data and not trailer:
                 raise InvalidCompressedData("data after the end of the deflate stream")
-            return room
-        # Never more than one byte past the limit is produced, whatever the input.
-        part = decompressor.decompress(data, room + 1)
+            break
+        # Never more than one byte past the limit is produced, whatever the input, in bounded steps.
+        ask = min(room + 1, max(_INFLATE_STEP, 2 * len(data)))
+        part = decompressor.decompress(data, ask)
         if len(part) > room:
-            raise PayloadTooBig(f"compressed message inflates past the limit ({room} bytes were left for it)")
+            raise PayloadTooBig("compressed message inflates past the message size limit")
         room -= len(part)
         parts.append(part)
         data = decompressor.unconsumed_tail
+        if not data and len(part) < ask:
+            break  # all input read and zlib holds no more output (it stopped short of ``ask``)
     if decompressor.eof and decompressor.unused_data and not trailer:
         raise InvalidCompressedData("data after the end of the deflate stream")
     return room
