@@ -129,7 +129,7 @@ def handshakes() -> dict[str, bytes]:
 
 
 def deflate_payloads() -> dict[str, bytes]:
-    """Compressed message payloads as a permessage-deflate client sends them (RFC 7692 §7.2.1), valid and not."""
+    """Compressed payloads as a permessage-deflate client sends them (RFC 7692 §7.2.1), valid and not."""
 
     def deflate(data: bytes, wbits: int = 15, level: int = 6, flush: int = zlib.Z_SYNC_FLUSH) -> bytes:
         comp = zlib.compressobj(level, zlib.DEFLATED, -wbits)
