@@ -7,12 +7,19 @@ as a client sends it (trailer removed). Invariants:
 
 1. the only exceptions are ``InvalidCompressedData`` (close code 1007) and ``PayloadTooBig`` (1009);
 2. the output is never longer than the room;
-3. the same output or the same error whether the payload comes in one frame, in 1-byte frames or in
-   7-byte frames;
+3. the same output, or an error, whether the payload comes in one frame, in 1-byte frames or in 7-byte
+   frames;
 4. the outcome is what plain zlib says of the payload plus the ``00 00 ff ff`` trailer (RFC 7692 §7.2.2),
    asked for at most room + 1 bytes: more than the room is 1009; a zlib error, or bytes after the end of
    the deflate stream other than the trailer, is 1007; otherwise the same bytes;
 5. after a success, the server's compressor sends those bytes back in a form plain zlib inflates to them.
+
+Which of the two errors a payload that is both too big and invalid gets may depend on its fragmentation,
+and so 3 and 4 compare errors without their kind. zlib parses block headers ahead of the output it may
+still write: given a whole payload that outputs one literal, then has an invalid dynamic block header,
+with room for no byte, zlib reads the header in the same call and reports the error; fed one byte at a
+time, the literal comes out first and passes the room (``fuzz/regressions/fuzz_ws_deflate/
+too-big-or-invalid-by-fragmentation``).
 
 Run: ``python fuzz/fuzz_ws_deflate.py fuzz/corpus/fuzz_ws_deflate -dict=fuzz/fuzz_ws_deflate.dict``.
 """
@@ -31,6 +38,11 @@ __all__ = ["inflate", "test_one_input"]
 _ROOMS = (0, 100, 4096, 70_000)
 
 Outcome = tuple[bytes | None, str | None]
+
+
+def _same(one: Outcome, other: Outcome) -> bool:
+    """The same output, or both an error (of either kind: see the module docstring)."""
+    return one == other or (one[0] is None and other[0] is None)
 
 
 def inflate(pieces: Iterable[bytes], *, params: DeflateParams, room: int) -> Outcome:
@@ -69,10 +81,11 @@ def test_one_input(data: bytes) -> None:
     params = DeflateParams(client_no_context_takeover=bool(config & 1))
     room = _ROOMS[(config >> 1) & 3]
     whole = inflate([payload], params=params, room=room)
-    check(inflate(chunks(payload, 1), params=params, room=room) == whole, "1-byte frames inflate differently")
-    check(inflate(chunks(payload, 7), params=params, room=room) == whole, "7-byte frames inflate differently")
+    for size in (1, 7):
+        pieces = inflate(chunks(payload, size), params=params, room=room)
+        check(_same(pieces, whole), f"{size}-byte frames inflate differently: {pieces!r:.80}, {whole!r:.80}")
     expected = reference_outcome(payload, room)
-    check(whole == expected, f"inflate gave {whole!r:.80}, zlib says {expected!r:.80}")
+    check(_same(whole, expected), f"inflate gave {whole!r:.80}, zlib says {expected!r:.80}")
     out = whole[0]
     if out is not None:
         sent = PerMessageDeflate(params).deflate(out)
