@@ -3,8 +3,8 @@
 Two jobs, kept apart:
 
 * ``negotiate(offers, config)`` reads the client's ``Sec-WebSocket-Extensions`` header lines and picks the
-  first ``permessage-deflate`` offer the server can accept (RFC 7692 §5: "the server ... selects one
-  offer"); it returns the response header value and the agreed ``DeflateParams``, or None when no offer is
+  first ``permessage-deflate`` offer the server can accept, in the client's order of preference (RFC 7692
+  §5); it returns the response header value and the agreed ``DeflateParams``, or None when no offer is
   acceptable (then the connection runs without compression). Invalid offers are declined, never refused
   with an HTTP error: RFC 7692 §7 says "A server MUST decline an extension negotiation offer for this
   extension if any of the following conditions are met", and a declined offer leaves the next one in the
@@ -232,8 +232,8 @@ def _accept_offer(params: Params, config: DeflateConfig) -> tuple[str, DeflatePa
     server_no_takeover = server_no_takeover or config.server_no_context_takeover
     if server_no_takeover:
         response.append("server_no_context_takeover")
-    # RFC 7692 §7.1.1.2: the server may include client_no_context_takeover "to avoid taking over the LZ77
-    # sliding window unnecessarily"; it lets the server drop its inflate context between messages.
+    # RFC 7692 §7.1.1.2: the server may answer an offered client_no_context_takeover (or ask for it on its
+    # own); then it drops its inflate context between messages.
     client_no_takeover = client_no_takeover or config.client_no_context_takeover
     if client_no_takeover:
         response.append("client_no_context_takeover")
@@ -262,10 +262,10 @@ def _accept_offer(params: Params, config: DeflateConfig) -> tuple[str, DeflatePa
 def negotiate(header_values: Iterable[str], config: DeflateConfig) -> tuple[str, DeflateParams] | None:
     """Choose the first acceptable ``permessage-deflate`` offer of a request.
 
-    RFC 7692 §5: "the client's preference" is the order of the offers; §7: a server declines an invalid or
-    unsupported offer, and RFC 7692 §5.1 lets it go on to the next: "A server ... accepts (at most) one
-    element" of the offers. Other extensions are not supported and are ignored (RFC 6455 §9.1: the
-    server answers with the extensions it "is willing to use", none other).
+    RFC 7692 §5: "The order of elements is important as it specifies the client's preference.  An element
+    preceding another element has higher preference.  It is recommended that a server accepts PMCEs with
+    higher preference if the server supports them." An invalid or unsupported offer is declined (§7) and
+    the next one is considered. Other extensions are not supported: they are left out of the response.
 
     Args:
         header_values: Every ``Sec-WebSocket-Extensions`` line of the request.
