@@ -124,9 +124,9 @@ class _Declined(Exception):
 def parse_extensions(header_values: Iterable[str]) -> list[tuple[str, Params] | None]:
     """Parse ``Sec-WebSocket-Extensions`` header lines into (extension name, parameters) elements.
 
-    RFC 6455 §9.1: "The |Sec-WebSocket-Extensions| header field MAY appear multiple times in an HTTP request
-    (which is logically the same as a single |Sec-WebSocket-Extensions| header field that contains all
-    values." The grammar there is ``extension = extension-token *( ";" extension-param )`` and
+    RFC 6455 §11.3.2: "The |Sec-WebSocket-Extensions| header field MAY appear multiple times in an HTTP
+    request (which is logically the same as a single |Sec-WebSocket-Extensions| header field that contains
+    all values." The grammar in §9.1 is ``extension = extension-token *( ";" extension-param )`` and
     ``extension-param = token [ "=" (token | quoted-string) ]``; "When using the quoted-string syntax
     variant, the value after quoted-string unescaping MUST conform to the 'token' ABNF." Names are kept as
     received and compared exactly (RFC 7692 spells them in lower case and allows no other spelling). A

@@ -97,7 +97,7 @@ def test_negotiation_answers_each_offer_list(offer: str, response: str | None) -
 
 
 def test_several_header_lines_are_one_list_in_order() -> None:
-    # RFC 6455 §9.1: the header "MAY appear multiple times", "logically the same as a single" one.
+    # RFC 6455 §11.3.2: the header "MAY appear multiple times", "logically the same as a single" one.
     result = negotiate(["permessage-deflate; bogus", "permessage-deflate; server_max_window_bits=13"],
                        DeflateConfig())
     assert result is not None
