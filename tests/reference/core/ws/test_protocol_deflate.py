@@ -224,3 +224,17 @@ def test_buffered_input_counts_the_inflated_size_while_assembling() -> None:
     conn.receive_data(frame(Opcode.CONT, b""))
     assert conn.events_received() == [BinaryMessage(b"D" * 50_000)]
     assert conn.buffered_input == 0
+
+
+def test_parser_reports_rsv1_only_when_allowed_and_while_a_frame_arrives() -> None:
+    wire = frame(Opcode.TEXT, b"abcdef", rsv1=True)
+    parser = FrameParser()
+    parser.rsv1_allowed = True
+    assert list(parser.feed(wire[:-2])) == []
+    assert parser.pending_rsv1
+    (got,) = parser.feed(wire[-2:])
+    assert (got.rsv1, got.payload) == (True, b"abcdef")
+    assert not parser.pending_rsv1
+    plain = FrameParser()
+    plain.rsv1_allowed = True
+    assert list(plain.feed(frame(Opcode.TEXT, b"x"))) == [Frame(Opcode.TEXT, b"x")]
