@@ -22,7 +22,8 @@ def _cases(folder: Path) -> list[str]:
 
 def _fake_run(folder: Path, started_at: str, n: int = 1) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    doc = {"started_at": started_at, "target": {"name": folder.name}, "cases": [{"id": f"c{i}"} for i in range(n)]}
+    doc = {"started_at": started_at, "target": {"name": folder.name},
+           "cases": [{"id": f"c{i}"} for i in range(n)]}
     (folder / "run.json").write_text(json.dumps(doc), encoding="utf-8")
     (folder / "cases").mkdir(exist_ok=True)
     (folder / "cases" / "x.html").write_text("x", encoding="utf-8")
@@ -38,9 +39,11 @@ def test_a_narrower_run_moves_the_full_run_aside_and_says_where(tmp_path: Path,
     out = capsys.readouterr().out
     assert _cases(reports / "reference") == ["ws/5.1/unmasked-text"]
     (moved,) = earlier_runs(reports, "reference")
-    assert _cases(moved) == full and len(full) > 1
+    assert _cases(moved) == full
+    assert len(full) > 1
     assert f"the earlier run that was in {reports / 'reference'} is now in {moved}" in out
-    assert (moved / "index.html").is_file() and (moved / "cases").is_dir()
+    assert (moved / "index.html").is_file()
+    assert (moved / "cases").is_dir()
 
 
 def test_rotate_keeps_the_newest_runs_and_only_moves_report_files(tmp_path: Path) -> None:
@@ -50,7 +53,8 @@ def test_rotate_keeps_the_newest_runs_and_only_moves_report_files(tmp_path: Path
         (folder / "mine.txt").write_text("not a report file", encoding="utf-8")
         assert rotate(folder, keep=3) is not None
     assert [p.name for p in earlier_runs(tmp_path, "t")] == [f"20261202T07340{s}Z" for s in (2, 3, 4)]
-    assert (folder / "mine.txt").is_file() and not (folder / "run.json").exists()
+    assert (folder / "mine.txt").is_file()
+    assert not (folder / "run.json").exists()
     assert rotate(folder) is None  # nothing left to move
     _fake_run(folder, "2026-12-02T07:34:04Z")
     assert rotate(folder, keep=3) == tmp_path / EARLIER / "t" / "20261202T073404Z-2"  # same second
@@ -82,8 +86,8 @@ def test_claim_takes_a_new_or_empty_folder_and_refuses_a_file(tmp_path: Path) ->
         claim(tmp_path / "f", overwrite=True)
 
 
-def test_report_names_its_inputs_and_will_not_write_into_another_run(tmp_path: Path,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_names_its_inputs_and_refuses_another_runs_folder(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     reports = tmp_path / "reports"
     assert main(["run", "--case", "ws/5.1/unmasked-text", "--report-dir", str(reports), "-q"]) == 0
     other = tmp_path / "other"
@@ -91,7 +95,8 @@ def test_report_names_its_inputs_and_will_not_write_into_another_run(tmp_path: P
     capsys.readouterr()
     assert main(["report", str(reports / "reference"), "-o", str(other)]) == ExitCode.USAGE
     assert "holds the run of reference started" in capsys.readouterr().err
-    assert main(["report", str(reports / "reference"), str(other / "run.json"), "-o", str(tmp_path / "cmp")]) == 0
+    both = [str(reports / "reference"), str(other / "run.json")]
+    assert main(["report", *both, "-o", str(tmp_path / "cmp")]) == 0
     out = capsys.readouterr().out
     started = run_info(reports / "reference")
     assert started is not None
@@ -110,6 +115,7 @@ def test_a_fuzz_session_replaces_the_earlier_one_and_says_which_run_it_joins(tmp
     line = _claim_fuzz_folder(folder)
     assert line == (f"the session joins the report of the run of 127.0.0.1_9001 started 2026-12-02T07:00:00Z "
                     f"(3 cases) in {folder}; it replaces the earlier fuzz session there")
-    assert not (folder / "fuzz.json").exists() and not (folder / "fuzz-cases").exists()
+    assert not (folder / "fuzz.json").exists()
+    assert not (folder / "fuzz-cases").exists()
     assert (folder / "run.json").is_file()
     assert os.listdir(folder / "cases") == ["x.html"]
