@@ -86,7 +86,8 @@ def report_main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO
         return ExitCode.TOOL
     for label, review, path in zip(args.label or [r.target.name for r in runs], reviews, paths, strict=True):
         run = review.run
-        out.write(f"{label}: {path} (started {run.started_at}, {len(run.cases)} cases): {review.verdict()}\n")
+        out.write(f"{label}: {review.verdict()}\n")
+        out.write(f"  from {path} (started {run.started_at}, {len(run.cases)} cases)\n")
         out.writelines(line + "\n" for line in review.lines())
     out.write(f"report: {Path(args.output) / 'index.html'}\n")
     if args.check:

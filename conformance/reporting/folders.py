@@ -86,17 +86,19 @@ def rotate(folder: Path, keep: int = KEEP) -> Path | None:
     """Move the report in ``folder`` (``<report dir>/<target>``) to ``<report dir>/earlier/<target>/<start
     time>/`` so a new run can be written there; return where it went, or None when there was none.
 
-    Only the report's own files (:data:`REPORT_FILES`) move. Runs beyond the newest ``keep`` are deleted.
+    Only the report's own files (:data:`REPORT_FILES`) move, and only when a run.json is there: a fuzz
+    session without a run (``rtconform fuzz`` first) stays, and the new run's report shows it. Runs
+    beyond the newest ``keep`` are deleted.
 
     Raises:
         OSError: the files cannot be moved.
     """
-    present = [name for name in REPORT_FILES if (folder / name).exists()]
-    if not present:
+    if not (folder / "run.json").exists():
         return None
+    present = [name for name in REPORT_FILES if (folder / name).exists()]
     info = run_info(folder)
     stamp = _stamp(info.started_at) if info else ""
-    if not stamp:  # no readable run.json: name it after the newest file's time
+    if not stamp:  # an unreadable run.json: name it after the newest file's time
         newest = max((folder / name).stat().st_mtime for name in present)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(newest))
     home = folder.parent / EARLIER / folder.name

@@ -56,6 +56,9 @@ def test_rotate_keeps_the_newest_runs_and_only_moves_report_files(tmp_path: Path
     assert (folder / "mine.txt").is_file()
     assert not (folder / "run.json").exists()
     assert rotate(folder) is None  # nothing left to move
+    (folder / "fuzz.json").write_text("{}", encoding="utf-8")
+    assert rotate(folder) is None, "a fuzz session without a run waits for the next run"
+    assert (folder / "fuzz.json").is_file()
     _fake_run(folder, "2026-12-02T07:34:04Z")
     assert rotate(folder, keep=3) == tmp_path / EARLIER / "t" / "20261202T073404Z-2"  # same second
 
@@ -100,7 +103,7 @@ def test_report_names_its_inputs_and_refuses_another_runs_folder(tmp_path: Path,
     out = capsys.readouterr().out
     started = run_info(reports / "reference")
     assert started is not None
-    assert f"{reports / 'reference' / 'run.json'} (started {started.started_at}, 1 cases)" in out
+    assert f"from {reports / 'reference' / 'run.json'} (started {started.started_at}, 1 cases)" in out
     # re-rendering a run folder in place is fine: its run.json is one of the inputs
     assert main(["report", str(other), "-o", str(other)]) == 0
 
