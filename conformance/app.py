@@ -25,10 +25,10 @@ from conformance.reporting.folders import claim, rotate
 from conformance.reporting.fuzzview import load_fuzz
 from conformance.reporting.html import render as render_html
 from conformance.reporting.html import write as write_html
-from conformance.reporting.json import render_index, render_run
+from conformance.reporting.json import render_index, render_run, render_transcripts
 from conformance.reporting.junit import render_junit
 from conformance.reporting.terminal import Progress, render_summary, visible_line
-from conformance.results import RunResult
+from conformance.results import TRANSCRIPTS_FILE, RunResult
 from conformance.review import Review, ReviewInputs
 from conformance.runner import RunSettings, run_cases, utc_now
 from conformance.selection import SelectionError, resolve_include
@@ -128,6 +128,7 @@ def write_reports(result: RunResult, folder: Path, review: Review | None = None)
     The caller picks the folder (:func:`report_folder`)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "run.json").write_text(render_run(result), encoding="utf-8")
+    (folder / TRANSCRIPTS_FILE).write_bytes(render_transcripts(result))
     (folder / "index.json").write_text(render_index(result), encoding="utf-8")
     (folder / "junit.xml").write_text(render_junit(result), encoding="utf-8")
     write_html(render_html([result], reviews=[review or Review(result)], fuzz=[load_fuzz(folder)]), folder)
