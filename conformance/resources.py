@@ -96,7 +96,7 @@ class PsutilProbe:
     """
 
     def __init__(self, *pids: int) -> None:
-        import psutil  # type: ignore[import-untyped,unused-ignore]  # declared for systems without /proc
+        import psutil  # type: ignore[import-untyped,import-not-found,unused-ignore]  # declared for systems without /proc
 
         self.psutil: Any = psutil
         self.pids = pids
