@@ -21,13 +21,14 @@ from conformance.gating import default_fail_on, gating_levels, unselected_gate_w
 from conformance.halt import Halt
 from conformance.model import Case, Level, Outcome
 from conformance.registry import Registry, catalog_hash, load, suites
+from conformance.reporting.folders import claim, rotate
 from conformance.reporting.fuzzview import load_fuzz
 from conformance.reporting.html import render as render_html
 from conformance.reporting.html import write as write_html
-from conformance.reporting.json import render_index, render_run
+from conformance.reporting.json import render_index, render_run, render_transcripts
 from conformance.reporting.junit import render_junit
 from conformance.reporting.terminal import Progress, render_summary, visible_line
-from conformance.results import RunResult
+from conformance.results import TRANSCRIPTS_FILE, RunResult
 from conformance.review import Review, ReviewInputs
 from conformance.runner import RunSettings, run_cases, utc_now
 from conformance.selection import SelectionError, resolve_include
@@ -35,7 +36,7 @@ from conformance.suites import find
 from conformance.targets import TargetError, TargetSpec, make_target
 from conformance.wire.endpoint import ConnectOptions, Endpoint
 
-__all__ = ["RunOptions", "execute", "plan", "run", "tool_version", "write_reports"]
+__all__ = ["RunOptions", "execute", "plan", "report_folder", "run", "tool_version", "write_reports"]
 
 
 def tool_version() -> str:
@@ -61,7 +62,10 @@ class RunOptions:
         strict: also run SHOULD, MAY and STRICT cases.
         fail_on: ``--fail-on``: "must", "should" or "strict", the lowest level whose failures make the exit
             code 1 (:mod:`conformance.gating`); None (not given): "strict" with ``strict``, else "must".
-        report_dir: reports go to ``report_dir/<target name>/``; None writes none.
+        report_dir: reports go to ``report_dir/<target name>/``, an earlier run there moved to
+            ``report_dir/earlier/`` (:mod:`conformance.reporting.folders`); None writes none.
+        out: ``--out DIR``: write the reports exactly there instead (refused if it holds a report,
+            unless ``overwrite``: then that report's files are removed first).
         expect: an expectations file (known deviations, ``conformance.expectfile``), or None.
         baseline: a saved run.json to diff against (``conformance.baseline``), or None.
     """
@@ -75,6 +79,8 @@ class RunOptions:
     settings: RunSettings = dataclasses.field(default_factory=RunSettings)
     fail_on: str | None = None
     report_dir: Path | None = Path("reports")
+    out: Path | None = None
+    overwrite: bool = False
     quiet: bool = False
     expect: Path | None = None
     baseline: Path | None = None
@@ -115,17 +121,34 @@ async def execute(cases: list[Case], opts: RunOptions, out: TextIO, halt: Halt |
                      options, tuple(results), timed_out)
 
 
-def write_reports(result: RunResult, report_dir: Path, review: Review | None = None) -> Path:
-    """Write run.json, index.json, junit.xml and the HTML report (index.html, cases/) under
-    ``report_dir/<target name>/`` (with the Fuzzing section if ``rtconform fuzz`` left a fuzz.json
-    there); return that folder."""
-    folder = report_dir / result.target.name
+def write_reports(result: RunResult, folder: Path, review: Review | None = None) -> Path:
+    """Write run.json, index.json, junit.xml and the HTML report (index.html, cases/) in ``folder``
+    (with the Fuzzing section if ``rtconform fuzz`` left a fuzz.json there); return ``folder``.
+
+    The caller picks the folder (:func:`report_folder`)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "run.json").write_text(render_run(result), encoding="utf-8")
+    (folder / TRANSCRIPTS_FILE).write_bytes(render_transcripts(result))
     (folder / "index.json").write_text(render_index(result), encoding="utf-8")
     (folder / "junit.xml").write_text(render_junit(result), encoding="utf-8")
     write_html(render_html([result], reviews=[review or Review(result)], fuzz=[load_fuzz(folder)]), folder)
     return folder
+
+
+def report_folder(opts: RunOptions, result: RunResult) -> tuple[Path, Path | None]:
+    """The folder for ``result``'s reports, and where an earlier run found there was moved (or None).
+
+    ``--out DIR`` was claimed before the run (:func:`conformance.reporting.folders.claim`); else
+    ``report_dir/<target name>/``, its earlier run moved aside first (:func:`rotate`).
+
+    Raises:
+        OSError: the earlier run cannot be moved.
+    """
+    if opts.out is not None:
+        return opts.out, None
+    assert opts.report_dir is not None
+    folder = opts.report_dir / result.target.name
+    return folder, rotate(folder)
 
 
 def plan(opts: RunOptions, registry: Registry) -> tuple[RunOptions, list[Case]]:
@@ -160,9 +183,14 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
     try:
         opts, cases = plan(opts, reg)
         inputs = ReviewInputs.load(opts.expect, opts.baseline, reg.by_id)
-    except ValueError as exc:  # SelectionError included
+        if opts.out is not None and opts.report_dir is not None:
+            claim(opts.out, overwrite=opts.overwrite)
+    except ValueError as exc:  # SelectionError and FolderInUse included
         err.write(f"rtconform: error: {exc}\n")
         return ExitCode.USAGE
+    except OSError as exc:
+        err.write(f"rtconform: cannot use --out {opts.out}: {exc}\n")
+        return ExitCode.TOOL
     if opts.fail_on is not None and (warning := unselected_gate_warning(
             opts.fail_on, {c.level for c in cases}, strict=opts.strict)):
         err.write(f"rtconform: warning: {warning}\n")
@@ -180,12 +208,15 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
         out.writelines(visible_line(line) for line in [*review.lines(), f"verdict: {review.verdict()}"])
     if opts.report_dir is not None:
         try:
-            folder = write_reports(result, opts.report_dir, review)
+            folder, moved = report_folder(opts, result)
+            folder = write_reports(result, folder, review)
         except OSError as exc:
             err.write(f"rtconform: cannot write reports: {exc}\n")
             return ExitCode.TOOL
         if not opts.quiet:
             out.write(f"reports: {folder}/index.html, run.json, index.json, junit.xml\n")
+            if moved is not None:
+                out.write(f"the earlier run that was in {folder} is now in {moved}\n")
     if halt.reason:
         stopped = ("not run: the run stopped:", "not finished: the run stopped:")
         cut = sum(1 for c in result.cases if c.error.startswith(stopped))

@@ -8,10 +8,12 @@ in it) is *newly failing*; at a gating level that is a regression and the run ex
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from conformance.expectfile import FAILING
 from conformance.model import Level, Outcome
@@ -139,16 +141,30 @@ def diff(baseline: RunResult, current: RunResult, source: str = "<baseline>") ->
     return BaselineDiff(source, baseline, changes, baseline.catalog_hash != current.catalog_hash)
 
 
+def _transcripts(path: Path, obj: Any) -> dict[str, Any] | None:
+    """The transcripts file run.json names, read from beside it; None when it names none or the file is
+    not there (a run.json copied alone, e.g. as a baseline: its cases then have no transcripts)."""
+    name = obj.get("transcripts") if isinstance(obj, dict) else None
+    if not isinstance(name, str) or "/" in name or "\\" in name or not (path.parent / name).is_file():
+        return None
+    with gzip.open(path.parent / name, "rt", encoding="utf-8") as f:
+        doc = json.load(f)
+    if not isinstance(doc, dict):
+        raise ValueError(f"{name} is not a transcripts document")
+    return doc
+
+
 def read_run(path: str | Path, what: str = "run") -> RunResult:
-    """Read a saved run.json (``what`` names it in messages: "run", "baseline").
+    """Read a saved run.json, with the transcripts file beside it when there is one (``what`` names it in
+    messages: "run", "baseline").
 
     Raises:
         BaselineError: the file cannot be read, is not JSON or not a run.json this version reads.
     """
     try:
         obj = json.loads(Path(path).read_text(encoding="utf-8"))
-        return RunResult.from_json(obj)
-    except (OSError, UnicodeDecodeError) as exc:
+        return RunResult.from_json(obj, _transcripts(Path(path), obj))
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise BaselineError(f"cannot read {what} {str(path)!r}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise BaselineError(f"{what} {str(path)!r} is not json: {exc}") from None

@@ -5,9 +5,10 @@ cumulative, user + system), or None when the target is gone. :class:`Sampler` ca
 thread every ``interval`` seconds from the start of the target to its stop, and :meth:`Sampler.usage`
 gives the JSON form stored as ``target.resources`` in run.json (docs/run-json-schema.md).
 
-Probes here: :class:`ProcProbe` (a local process and everything in its session, from /proc) and the
-Docker target's container stats (``conformance.targets.docker``). The backpressure and load cases judge
-memory growth from these samples.
+Probes here: :class:`ProcProbe` (a local process and everything in its session, from /proc: Linux),
+:class:`PsutilProbe` (a local process and its descendants, from psutil: macOS, where there is no /proc)
+and the Docker target's container stats (``conformance.targets.docker``); :func:`local_probe` picks
+one. The backpressure and load cases judge memory growth from these samples.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULT_INTERVAL", "MAX_SAMPLES", "Probe", "ProcProbe", "Sample", "Sampler"]
+__all__ = ["DEFAULT_INTERVAL", "MAX_SAMPLES", "Probe", "ProcProbe", "PsutilProbe", "Sample", "Sampler",
+           "local_probe"]
 
 #: Seconds between samples at the start of a run.
 DEFAULT_INTERVAL = 0.25
@@ -83,6 +85,60 @@ class ProcProbe:
         if not found:
             return None
         return rss * self.page, ticks / self.tick
+
+
+class PsutilProbe:
+    """RSS and CPU time of the given processes and all their descendants, read with psutil.
+
+    For systems without /proc (macOS; psutil is a dependency there). A ``--cmd`` shell and the server it
+    forks are both counted, as long as the server does not detach from its parent. CPU time includes the
+    children already reaped where the OS reports it (Linux; macOS reports 0 for them).
+    """
+
+    def __init__(self, *pids: int) -> None:
+        import psutil  # type: ignore[import-untyped,import-not-found,unused-ignore]  # declared for systems without /proc
+
+        self.psutil: Any = psutil
+        self.pids = pids
+
+    def __call__(self) -> tuple[int, float] | None:
+        """Sum over the processes alive now, or None when none is left."""
+        ps = self.psutil
+        procs: dict[int, Any] = {}
+        for pid in self.pids:
+            try:
+                top = ps.Process(pid)
+                family = [top, *top.children(recursive=True)]
+            except ps.Error:  # gone (or a zombie), or not ours to read
+                continue
+            procs.update((p.pid, p) for p in family)
+        rss, cpu, found = 0, 0.0, 0
+        for proc in procs.values():
+            try:
+                with proc.oneshot():
+                    if proc.status() == ps.STATUS_ZOMBIE:
+                        continue
+                    mem, times = proc.memory_info().rss, proc.cpu_times()
+            except ps.Error:
+                continue
+            found += 1
+            rss += mem
+            cpu += times.user + times.system + getattr(times, "children_user", 0.0) + getattr(
+                times, "children_system", 0.0)
+        return (rss, cpu) if found else None
+
+
+def local_probe(*pids: int, proc_root: str = "/proc") -> tuple[Probe, str, str] | None:
+    """A probe for local processes started in their own sessions, with its source and what it
+    measures: /proc where it exists (Linux), else psutil when it is installed; None otherwise."""
+    if os.path.isdir(f"{proc_root}/self"):
+        return (ProcProbe(*pids, proc_root=proc_root), "proc",
+                "rss and user+system cpu of the started processes and their sessions (/proc)")
+    try:
+        return (PsutilProbe(*pids), "psutil",
+                "rss and user+system cpu of the started processes and their descendants (psutil)")
+    except ImportError:
+        return None
 
 
 class Sampler:

@@ -12,10 +12,13 @@ from conformance.model import Case, Level, Outcome, Verdict
 from conformance.textbudget import ACTUAL_CHARS, ERROR_CHARS, clip, clip_items
 from conformance.wire.transcript import Entry, Transcript
 
-__all__ = ["SCHEMA_VERSION", "CaseResult", "RunResult", "TargetInfo", "case_result"]
+__all__ = ["SCHEMA_VERSION", "TRANSCRIPTS_FILE", "CaseResult", "RunResult", "TargetInfo", "case_result"]
 
-#: Bump on any incompatible change of the run.json layout.
-SCHEMA_VERSION = 1
+#: Bump on any incompatible change of the run.json layout. 2: the transcripts moved to a gzipped file
+#: beside run.json (:data:`TRANSCRIPTS_FILE`); version 1 (transcripts inline) is still read.
+SCHEMA_VERSION = 2
+#: The file beside run.json holding every case's transcript (gzipped JSON, docs/run-json-schema.md).
+TRANSCRIPTS_FILE = "transcripts.json.gz"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +64,10 @@ class CaseResult:
         """The spec key, the first part of the ID."""
         return self.id.split("/", 1)[0]
 
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (see docs/run-json-schema.md)."""
-        return {
+    def to_json(self, *, transcript: bool = True) -> dict[str, Any]:
+        """A JSON-ready dict (see docs/run-json-schema.md); without ``transcript``, as run.json holds it
+        (the entries live in :data:`TRANSCRIPTS_FILE`)."""
+        obj = {
             "id": self.id, "autobahn": self.autobahn, "section": self.section, "group": self.group,
             "level": self.level.value, "outcome": self.outcome.value, "behavior": self.behavior.value,
             "close": self.close.value, "close_detail": self.close_detail, "expected": list(self.expected),
@@ -73,10 +77,13 @@ class CaseResult:
             "transcript": [e.to_json() for e in self.transcript],
             "transcript_dropped": self.transcript_dropped, "autobahn_behavior": self.autobahn_behavior,
         }
+        if not transcript:
+            del obj["transcript"]
+        return obj
 
     @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> CaseResult:
-        """Inverse of :meth:`to_json`."""
+    def from_json(cls, obj: dict[str, Any], transcript: list[dict[str, Any]] | None = None) -> CaseResult:
+        """Inverse of :meth:`to_json`; ``transcript``: the entries when ``obj`` has none of its own."""
         return cls(
             id=obj["id"], level=Level(obj["level"]), outcome=Outcome(obj["outcome"]),
             behavior=Outcome(obj["behavior"]), close=Outcome(obj["close"]), close_detail=obj["close_detail"],
@@ -84,7 +91,7 @@ class CaseResult:
             notes=tuple(obj["notes"]), error=obj["error"], autobahn=obj["autobahn"], section=obj["section"],
             group=obj["group"], desc=obj["desc"], requirement=obj["requirement"], quote=obj["quote"],
             started=obj["started"], duration_s=obj["duration_s"],
-            transcript=tuple(Entry.from_json(e) for e in obj["transcript"]),
+            transcript=tuple(Entry.from_json(e) for e in obj.get("transcript", transcript or [])),
             transcript_dropped=obj["transcript_dropped"], autobahn_behavior=obj.get("autobahn_behavior"))
 
 
@@ -174,8 +181,13 @@ class RunResult:
         return [c for c in self.cases if c.outcome in bad and c.level in levels]
 
     def to_json(self) -> dict[str, Any]:
-        """The run.json document."""
-        return {**self.to_json_head(), "cases": [c.to_json() for c in self.cases]}
+        """The run.json document (without the transcripts: :meth:`transcripts_json`)."""
+        return {**self.to_json_head(), "cases": [c.to_json(transcript=False) for c in self.cases]}
+
+    def transcripts_json(self) -> dict[str, Any]:
+        """The :data:`TRANSCRIPTS_FILE` document: every case's transcript entries by case ID."""
+        return {"schema_version": self.schema_version, "started_at": self.started_at,
+                "cases": {c.id: [e.to_json() for e in c.transcript] for c in self.cases}}
 
     def to_json_head(self) -> dict[str, Any]:
         """The run.json document without its cases (``"cases": []``, last)."""
@@ -184,20 +196,29 @@ class RunResult:
             "catalog_hash": self.catalog_hash, "started_at": self.started_at,
             "duration_s": round(self.duration_s, 6), "run_timed_out": self.run_timed_out,
             "target": self.target.to_json(), "options": self.options, "summary": self.counts(),
-            "cases": [],
+            "transcripts": TRANSCRIPTS_FILE, "cases": [],
         }
 
     @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> RunResult:
-        """Parse a run.json document.
+    def from_json(cls, obj: dict[str, Any], transcripts: dict[str, Any] | None = None) -> RunResult:
+        """Parse a run.json document; ``transcripts``: the :data:`TRANSCRIPTS_FILE` document beside it
+        (schema 2; without it the cases have no transcript). Schema 1 (transcripts inline) is read too.
 
         Raises:
-            ValueError: the document's schema_version is not one this version reads.
+            ValueError: the document's schema_version is not one this version reads, or the transcripts
+                document belongs to another run.
         """
-        if obj.get("schema_version") != SCHEMA_VERSION:
+        if obj.get("schema_version") not in (1, SCHEMA_VERSION):
             raise ValueError(f"unsupported run.json schema_version {obj.get('schema_version')!r}")
+        entries: dict[str, Any] = {}
+        if transcripts is not None:
+            if transcripts.get("started_at") != obj["started_at"]:
+                raise ValueError(f"{TRANSCRIPTS_FILE} belongs to the run started "
+                                 f"{transcripts.get('started_at')!r}, not this one ({obj['started_at']!r})")
+            entries = transcripts["cases"]
         return cls(
             target=TargetInfo.from_json(obj["target"]), tool_version=obj["tool_version"],
             catalog_hash=obj["catalog_hash"], started_at=obj["started_at"], duration_s=obj["duration_s"],
-            options=obj["options"], cases=tuple(CaseResult.from_json(c) for c in obj["cases"]),
+            options=obj["options"],
+            cases=tuple(CaseResult.from_json(c, entries.get(c["id"])) for c in obj["cases"]),
             run_timed_out=obj["run_timed_out"])

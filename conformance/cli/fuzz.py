@@ -1,7 +1,9 @@
 """``rtconform fuzz`` and ``rtconform replay``: the wire fuzzer's command line.
 
 ``rtconform fuzz --target URL --duration S [--seed N]`` fuzzes an echo server over the wire and writes
-``<report-dir>/<host_port>/fuzz.json`` plus one case file per finding under ``fuzz-cases/``.
+``<report-dir>/<host_port>/fuzz.json`` plus one case file per finding under ``fuzz-cases/``, replacing an
+earlier session there; when ``rtconform run`` left that target's run there, its HTML report gains a
+Fuzzing section, and the command says which run it joined.
 ``rtconform replay FILE --target URL`` runs a case file again and prints the verdict and transcript.
 
 Exit codes (:class:`~conformance.exitcodes.ExitCode`): 0 nothing found (replay: the finding did not
@@ -15,12 +17,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 from conformance.cli.args import UsageError, positive
 from conformance.exitcodes import ExitCode
+from conformance.reporting.folders import run_info
 from conformance.reporting.fuzzreport import refresh
 from conformance.wire.endpoint import Endpoint, parse_url
 from conformance.wirefuzz.casefile import load_plan
@@ -73,6 +77,10 @@ async def _fuzz(args: argparse.Namespace, endpoint: Endpoint) -> int:
                             max_findings=max(1, args.max_findings))
     out = None if args.no_reports else Path(args.report_dir) / endpoint.name
     say = None if args.quiet else (lambda line: print(line, flush=True))
+    if out is not None:
+        where = _claim_fuzz_folder(out)
+        if say is not None:
+            say(where)
     if say is not None:
         say(f"fuzzing {endpoint.url} for {args.duration:g}s, seed {seed}")
     result = await fuzz(endpoint, settings, out, say)
@@ -82,6 +90,20 @@ async def _fuzz(args: argparse.Namespace, endpoint: Endpoint) -> int:
     if out is not None and (index := refresh(out)) is not None:  # the Fuzzing section of the HTML report
         print(f"html report: {index}")
     return ExitCode.FAILED if result.findings else ExitCode.OK
+
+
+def _claim_fuzz_folder(folder: Path) -> str:
+    """Make ``folder`` ready for a new fuzz session: an earlier session's ``fuzz.json`` and
+    ``fuzz-cases/`` are removed (sessions are never merged); a conformance run there stays, and the
+    session is shown in its report. Returns a line saying which run the session joins."""
+    earlier = (folder / "fuzz.json").is_file() or (folder / "fuzz-cases").is_dir()
+    (folder / "fuzz.json").unlink(missing_ok=True)
+    if (folder / "fuzz-cases").is_dir():
+        shutil.rmtree(folder / "fuzz-cases")
+    info = run_info(folder)
+    joins = (f"the session joins the report of {info.describe()}" if info is not None
+             else f"no conformance run in {folder}: the session gets a report of its own there")
+    return joins + ("; it replaces the earlier fuzz session there" if earlier else "")
 
 
 async def _replay(args: argparse.Namespace, endpoint: Endpoint) -> int:

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from conformance.baseline import read_run
 from conformance.exitcodes import ExitCode
+from conformance.reporting.folders import run_info
 from conformance.reporting.fuzzview import load_fuzz
 from conformance.reporting.html import render, write
 from conformance.review import ReviewInputs
@@ -26,8 +27,11 @@ def add_parser(sub: Any) -> None:
     """Add ``report``."""
     r: argparse.ArgumentParser = sub.add_parser(
         "report", help="render saved run.json files as an HTML report (one column per run)")
-    r.add_argument("runs", nargs="+", metavar="RUN.json", help="run.json files, one column each")
-    r.add_argument("--output", "-o", required=True, metavar="DIR", help="write index.html and cases/ here")
+    r.add_argument("runs", nargs="+", metavar="RUN.json",
+                   help="run.json files (or report folders holding one), one column each")
+    r.add_argument("--output", "-o", required=True, metavar="DIR",
+                   help="write index.html and cases/ here, replacing an earlier comparison (refused if DIR "
+                        "holds a run of its own that is not one of the inputs)")
     r.add_argument("--label", "-l", action="append", default=[], metavar="NAME",
                    help="column heading, once per RUN.json in order (default: the target names)")
     r.add_argument("--expect", action="append", default=[], metavar="FILE",
@@ -50,25 +54,40 @@ def _inputs(args: argparse.Namespace) -> list[ReviewInputs]:
     return [ReviewInputs.load(e or None, args.baseline) for e in expects]
 
 
+def _run_paths(args: argparse.Namespace) -> list[Path]:
+    """The inputs as run.json paths (a folder stands for its run.json); ``-o`` checked not to hold
+    another run. Raises ValueError."""
+    paths = [p / "run.json" if p.is_dir() else p for p in map(Path, args.runs)]
+    own = Path(args.output) / "run.json"
+    if own.is_file() and own.resolve() not in {p.resolve() for p in paths if p.is_file()}:
+        info = run_info(own.parent)
+        raise ValueError(f"-o {args.output} holds {info.describe() if info else 'a run.json'}, which is not "
+                         "one of the inputs: the comparison would mix with it; name another folder")
+    return paths
+
+
 def report_main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run ``rtconform report``; returns the exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        runs = [read_run(p) for p in args.runs]
+        paths = _run_paths(args)
+        runs = [read_run(p) for p in paths]
         inputs = _inputs(args)
     except ValueError as exc:  # a missing or malformed input file is a usage error, as --ca is
         err.write(f"rtconform: error: {exc}\n")
         return ExitCode.USAGE
     reviews = [i.review(run) for i, run in zip(inputs, runs, strict=True)]
     try:
-        fuzz = [load_fuzz(Path(p).parent, Path(args.output)) for p in args.runs]  # fuzz.json beside run.json
+        fuzz = [load_fuzz(p.parent, Path(args.output)) for p in paths]  # fuzz.json beside run.json
         write(render(runs, reviews=reviews, labels=args.label or None, fuzz=fuzz), Path(args.output))
     except OSError as exc:
         err.write(f"rtconform: cannot write the report: {exc}\n")
         return ExitCode.TOOL
-    for label, review in zip(args.label or [r.target.name for r in runs], reviews, strict=True):
+    for label, review, path in zip(args.label or [r.target.name for r in runs], reviews, paths, strict=True):
+        run = review.run
         out.write(f"{label}: {review.verdict()}\n")
+        out.write(f"  from {path} (started {run.started_at}, {len(run.cases)} cases)\n")
         out.writelines(line + "\n" for line in review.lines())
     out.write(f"report: {Path(args.output) / 'index.html'}\n")
     if args.check:

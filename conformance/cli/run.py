@@ -77,7 +77,12 @@ def add_parser(sub: Any) -> None:
                    help="dry run: list the cases this run would run (same selection) and exit")
     r.add_argument("--report-dir", default="reports", metavar="DIR",
                    help="write index.html, run.json, index.json and junit.xml under DIR/<target>/ "
-                        "(default reports/)")
+                        "(default reports/); a run already there moves to DIR/earlier/<target>/<start time>/")
+    r.add_argument("--out", default=None, metavar="DIR",
+                   help="write the reports exactly in DIR instead; refused if DIR holds a report, unless "
+                        "--overwrite")
+    r.add_argument("--overwrite", action="store_true",
+                   help="with --out: remove the report already in DIR (its report files only) first")
     r.add_argument("--no-reports", action="store_true", help="write no report files")
     r.add_argument("--fail-on", choices=tuple(FAIL_ON), default=None,
                    help="the lowest level whose failed or errored cases fail the run (exit 1): must; should "
@@ -131,6 +136,10 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
             raise UsageError(str(exc)) from None
     if args.cmd and address is None:
         raise UsageError("--cmd needs --target URL: where the started server will listen")
+    if args.overwrite and not args.out:
+        raise UsageError("--overwrite goes with --out DIR (without --out, an earlier run is moved aside)")
+    if args.out and args.no_reports:
+        raise UsageError("--out and --no-reports contradict each other")
     connect = connect_options(args)
     try:
         extra = target_fields(args)
@@ -143,6 +152,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         connect=connect, include=tuple(args.case), exclude=tuple(args.exclude), suites=tuple(args.suite),
         strict=args.strict, settings=settings, fail_on=args.fail_on, quiet=args.quiet,
         report_dir=None if args.no_reports else Path(args.report_dir),
+        out=Path(args.out) if args.out else None, overwrite=args.overwrite,
         expect=Path(args.expect) if args.expect else None,
         baseline=Path(args.baseline) if args.baseline else None)
 

@@ -1,5 +1,7 @@
 """The HTML compliance report: ``index.html`` (summary, failures, the case matrix with one column per
-run) and one page per case (``cases/<id>.html``: the evidence), plus ``report.css`` and ``report.js``.
+run), one page per case that did not pass everywhere (``cases/<id>.html``: the evidence, with hex
+views), one page for every case that passed everywhere (``cases/passed.html``, an anchor per case, the
+decoded transcripts without hex), plus ``report.css`` and ``report.js``.
 
 A pure view of :class:`RunResult` values (read back from run.json), rendered by Jinja2 with
 autoescaping: every string that came from a target (headers, close reasons, payloads, output) is
@@ -22,7 +24,7 @@ import jinja2
 import markupsafe
 
 from conformance.reporting.fuzzview import FuzzView
-from conformance.reporting.htmlmodel import ReportModel, build, case_file, duration
+from conformance.reporting.htmlmodel import PASSED_PAGE, ReportModel, build, case_file, duration
 from conformance.reporting.visible import visible
 from conformance.reporting.wireview import entry_views
 from conformance.results import RunResult
@@ -65,7 +67,11 @@ def render_model(model: ReportModel) -> dict[str, str]:
     files = {"index.html": _ENV.get_template("index.html").render(model=model, root="", tool_version=tool)}
     case_page = _ENV.get_template("case.html")
     for row in model.rows:
-        files[row.page] = case_page.render(row=row, root="../", tool_version=tool)
+        if row.own_page:
+            files[row.page] = case_page.render(row=row, root="../", tool_version=tool)
+    if model.passed_rows:
+        passed = _ENV.get_template("passed.html")
+        files[PASSED_PAGE] = passed.render(model=model, root="../", tool_version=tool)
     files.update({name: _asset(name) for name in ASSETS})
     return files
 

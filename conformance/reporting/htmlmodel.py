@@ -22,11 +22,14 @@ from conformance.reporting.resview import ResourceView, resource_view
 from conformance.results import CaseResult, RunResult
 from conformance.review import BLOCKING, Review
 
-__all__ = ["Cell", "Column", "GroupView", "ReportModel", "Row", "build", "case_file", "spec_link"]
+__all__ = ["PASSED_PAGE", "Cell", "Column", "GroupView", "ReportModel", "Row", "build", "case_file",
+           "spec_link"]
 
 #: Words for the statuses of :mod:`conformance.review`, as the cells show them.
 STATUS_WORDS = {"ok": "", "failing": "", "not-gating": "not gating", "expected": "expected",
                 "known": "in baseline", "unexpected-pass": "expected to fail"}
+#: The one page that holds the evidence of every case that passed in every run (with anchors per case).
+PASSED_PAGE = "cases/passed.html"
 _SAFE_ID = re.compile(r"^[a-z0-9]+/[A-Za-z0-9][A-Za-z0-9.-]*/[a-z0-9-]+$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 
@@ -131,9 +134,28 @@ class Row:
     rank: int
 
     @property
+    def own_page(self) -> bool:
+        """The case gets a page of its own (``cases/<id>.html``, with hex views): some run did not pass it,
+        or a cell carries a tag (expected, in baseline, a change since the baseline). A case that passed
+        in every run it was in is shown on :data:`PASSED_PAGE` instead."""
+        return any((c.result is not None and c.result.outcome is not Outcome.PASSED) or c.tag or c.change
+                   for c in self.cells)
+
+    @property
     def page(self) -> str:
-        """The case page, relative to the report folder."""
-        return "cases/" + case_file(self.case.id)
+        """The page with the case's evidence, relative to the report folder (with the case's anchor on
+        :data:`PASSED_PAGE`)."""
+        return "cases/" + case_file(self.case.id) if self.own_page else f"{PASSED_PAGE}#{self.case.id}"
+
+    def link(self, index: int) -> str:
+        """The link to run ``index``'s result for this case, relative to the report folder."""
+        if self.own_page:
+            return f"cases/{case_file(self.case.id)}#run-{index}"
+        return f"{PASSED_PAGE}#{self.anchor(index)}"
+
+    def anchor(self, index: int) -> str:
+        """The id of run ``index``'s section on :data:`PASSED_PAGE`."""
+        return f"{self.case.id}/run-{index}"
 
     @property
     def outcomes(self) -> str:
@@ -176,6 +198,11 @@ class ReportModel:
     rows: tuple[Row, ...]
     catalogs_differ: bool
     notices: tuple[str, ...] = ()
+
+    @property
+    def passed_rows(self) -> list[Row]:
+        """The cases shown on :data:`PASSED_PAGE`, in catalog order."""
+        return [r for r in self.rows if not r.own_page]
 
     @property
     def fuzzed(self) -> list[Column]:

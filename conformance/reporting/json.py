@@ -1,14 +1,16 @@
-"""run.json (our schema, docs/run-json-schema.md) and Autobahn-compatible index.json."""
+"""run.json (our schema, docs/run-json-schema.md), the gzipped transcripts beside it, and
+Autobahn-compatible index.json."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from typing import Any
 
 from conformance.model import Outcome
 from conformance.results import CaseResult, RunResult
 
-__all__ = ["autobahn_index", "autobahn_words", "render_index", "render_run"]
+__all__ = ["autobahn_index", "autobahn_words", "render_index", "render_run", "render_transcripts"]
 
 #: Autobahn's behaviour words for our outcomes.
 AUTOBAHN_WORDS = {
@@ -80,10 +82,17 @@ def render_run(run: RunResult) -> str:
     assert text.endswith('\n "cases": []\n}')
     parts = [text[:-len('[]\n}')] + "[\n"]
     for i, case in enumerate(run.cases):
-        body = json.dumps(case.to_json(), indent=1, ensure_ascii=False)
+        body = json.dumps(case.to_json(transcript=False), indent=1, ensure_ascii=False)
         parts.append("  " + body.replace("\n", "\n  ") + (",\n" if i < len(run.cases) - 1 else "\n"))
     parts.append(" ]\n}\n")
     return "".join(parts)
+
+
+def render_transcripts(run: RunResult) -> bytes:
+    """``transcripts.json.gz``: every case's transcript (:meth:`RunResult.transcripts_json`), compact JSON,
+    gzipped (no file name or time in the gzip header, so the same run gives the same bytes)."""
+    text = json.dumps(run.transcripts_json(), separators=(",", ":"), ensure_ascii=False)
+    return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
 
 
 def autobahn_index(run: RunResult) -> dict[str, dict[str, dict[str, Any]]]:

@@ -188,7 +188,8 @@ def _cuts(entry: Entry, shown: int) -> list[str]:
     if entry.length > recorded:
         cuts.append(f"{entry.length} bytes on the wire, the runner recorded the first {recorded}")
     if recorded > shown:
-        cuts.append(f"the hex view shows the first {shown} of {recorded} recorded bytes (run.json has all)")
+        cuts.append(f"the hex view shows the first {shown} of {recorded} recorded bytes "
+                    "(transcripts.json.gz has all)")
     return cuts
 
 

@@ -5,6 +5,9 @@ The reference server of each selected suite (the suite's ``reference`` argv) is 
 independent oracle. Its first stdout line says ``listening on ws://127.0.0.1:PORT``; the address it gives
 carries the suite's ``reference_profile``. Output of started targets is kept (the last 64 KiB) for the
 report. Stopping sends SIGTERM to the process group, then SIGKILL after 3 s.
+
+Process groups and those signals are POSIX: on Linux and macOS only. Elsewhere (Windows) starting a
+target fails at once with :data:`UNSUPPORTED`, a message that says what works instead.
 """
 
 from __future__ import annotations
@@ -24,11 +27,21 @@ from conformance.results import TargetInfo
 from conformance.targets.base import TargetError, TargetSpec, wait_accepting
 from conformance.wire.endpoint import ALL_SCHEMES, Address, parse_address
 
-__all__ = ["CommandTarget", "ManagedProcess", "ReferenceSet", "ReferenceTarget"]
+__all__ = ["UNSUPPORTED", "CommandTarget", "ManagedProcess", "ReferenceSet", "ReferenceTarget",
+           "can_start_processes"]
 
 OUTPUT_TAIL = 64 * 1024
 STOP_GRACE = 3.0
 _LISTENING = re.compile(r"listening on (\S+)")
+#: Why a target cannot be started here (no process groups: Windows).
+UNSUPPORTED = ("starting a target (--cmd, or the embedded reference servers when no --target is given) needs "
+               "Linux or macOS: it stops the target's whole process group (os.killpg, SIGKILL), which this "
+               "system lacks; run rtconform in WSL 2, or start the server yourself and pass --target URL")
+
+
+def can_start_processes() -> bool:
+    """This system has the process groups and signals a started target needs (Linux, macOS)."""
+    return hasattr(os, "killpg") and hasattr(signal, "SIGKILL")
 
 
 class ManagedProcess:
@@ -60,8 +73,11 @@ class ManagedProcess:
         """Start the process.
 
         Raises:
-            TargetError: the command could not be started (the message shows it).
+            TargetError: the command could not be started (the message shows it), or this system cannot
+                stop a process group (:data:`UNSUPPORTED`).
         """
+        if not can_start_processes():
+            raise TargetError(UNSUPPORTED)
         kw: dict[str, object] = {"stdout": asyncio.subprocess.PIPE, "stderr": asyncio.subprocess.STDOUT,
                                  "stdin": asyncio.subprocess.DEVNULL, "start_new_session": True}
         try:

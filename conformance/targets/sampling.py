@@ -2,14 +2,15 @@
 
 :func:`sampled` wraps a target so that its memory and CPU use is sampled from start to stop (see
 :mod:`conformance.resources`) when the target offers a probe: a ``resource_probe()`` method (plugins,
-Docker), or the local processes it started (``--cmd``, the embedded reference servers).
+Docker), or the local processes it started (``--cmd``, the embedded reference servers: /proc on Linux, psutil
+on macOS, :func:`conformance.resources.local_probe`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from conformance.resources import Probe, ProcProbe, Sampler
+from conformance.resources import Probe, Sampler, local_probe
 from conformance.results import TargetInfo
 from conformance.targets.base import Target
 from conformance.targets.process import ManagedProcess
@@ -26,8 +27,7 @@ def probe_for(target: Target) -> tuple[Probe, str, str] | None:
         return probe
     processes = _started_processes(target)
     if processes:
-        what = "rss and user+system cpu of the started processes and their sessions (/proc)"
-        return ProcProbe(*(p.proc.pid for p in processes if p.proc is not None)), "proc", what
+        return local_probe(*(p.proc.pid for p in processes if p.proc is not None))
     return None
 
 

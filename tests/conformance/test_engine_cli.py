@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.baseline import read_run
 from conformance.cli import main
 from conformance.model import Level, Outcome
 from conformance.registry import load
@@ -30,7 +31,7 @@ def test_examples_pass_against_websockets_and_reports_parse(websockets_url: str,
     assert code == 0, out
     assert "result: 4 passed" in out
     folder = next(tmp_path.iterdir())
-    run = RunResult.from_json(json.loads((folder / "run.json").read_text()))
+    run = read_run(folder / "run.json")
     assert [c.outcome for c in run.cases] == [Outcome.PASSED] * 4
     assert run.target.kind == "url"
     assert run.catalog_hash
@@ -142,7 +143,15 @@ def test_junit_escapes_everything_from_the_target() -> None:
 
 def test_run_json_round_trips_and_index_is_keyed_by_autobahn_id() -> None:
     run = _result("x")
-    assert RunResult.from_json(json.loads(json.dumps(run.to_json()))) == run
+    doc, transcripts = json.loads(json.dumps(run.to_json())), json.loads(json.dumps(run.transcripts_json()))
+    assert "transcript" not in doc["cases"][0], "run.json holds no transcripts (schema 2)"
+    assert RunResult.from_json(doc, transcripts) == run
+    assert RunResult.from_json(doc).cases[0].transcript == ()
+    with pytest.raises(ValueError, match="belongs to the run started"):
+        RunResult.from_json(doc, {**transcripts, "started_at": "2020-01-01T00:00:00Z"})
+    schema1 = {**doc, "schema_version": 1,
+               "cases": [{**c, "transcript": transcripts["cases"][c["id"]]} for c in doc["cases"]]}
+    assert RunResult.from_json(schema1) == run, "run.json files of schema 1 (transcripts inline) are read"
     assert autobahn_index(run)["t"]["3.1"]["behavior"] == "FAILED"
     with pytest.raises(ValueError, match="schema_version"):
         RunResult.from_json({**run.to_json(), "schema_version": 99})

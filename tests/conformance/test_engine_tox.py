@@ -12,12 +12,14 @@ on the source tree); the ``set_env``, the posargs and the plugin are the real on
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import site
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -69,3 +71,45 @@ def test_key_value_word_is_validated(tox_workdir: Path) -> None:
     proc = tox(tox_workdir, "-e", "conformance", "not-an-assignment", "--", *SELECT)
     assert proc.returncode != 0
     assert "expected KEY=VALUE" in proc.stdout + proc.stderr
+
+
+def _toxfile() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("toxfile_under_test", ROOT / "toxfile.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pyenv_pythons_are_appended_to_path_newest_patch_per_minor(tmp_path: Path) -> None:
+    toxfile = _toxfile()
+    for version, exe in (("3.10.2", "python3.10"), ("3.10.13", "python3.10"), ("3.12.1", "python3.12"),
+                         ("3.11.0", None), ("3.13-dev", "python3.13"), ("pypy3.10-7.3.12", "python3.10")):
+        (tmp_path / "versions" / version / "bin").mkdir(parents=True)
+        if exe:
+            (tmp_path / "versions" / version / "bin" / exe).write_text("")
+    dirs = [tmp_path / "versions" / v / "bin" for v in ("3.10.13", "3.12.1")]
+    assert toxfile.pyenv_bin_dirs(tmp_path) == dirs
+    path = os.pathsep.join(["/usr/bin", str(dirs[1])])
+    expected = os.pathsep.join(["/usr/bin", str(dirs[1]), str(dirs[0])])
+    assert toxfile.with_pyenv_pythons(path, tmp_path) == expected
+    assert toxfile.pyenv_bin_dirs(tmp_path / "nothing") == []
+
+
+def _pyenv_minors() -> list[str]:
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    dirs = _toxfile().pyenv_bin_dirs(root) if (root / "versions").is_dir() else []
+    wanted = ("3.10.", "3.11.", "3.12.", "3.13.")
+    return [p.parent.name.rsplit(".", 1)[0] for p in dirs if p.parent.name.startswith(wanted)]
+
+
+@pytest.mark.skipif(len(_pyenv_minors()) < 2, reason="pyenv with two of Python 3.10-3.13 is not installed")
+def test_tox_finds_every_python_pyenv_has(tox_workdir: Path) -> None:
+    minors = _pyenv_minors()
+    envs = ",".join("py" + m.replace(".", "") for m in minors)
+    proc = tox(tox_workdir, "config", "-e", envs, "-k", "py_dot_ver")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for minor in minors:
+        assert f"py_dot_ver = {minor}" in proc.stdout, proc.stdout
+    assert "could not find python interpreter" not in proc.stdout

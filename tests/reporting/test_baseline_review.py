@@ -11,6 +11,7 @@ import pytest
 from conformance.baseline import BaselineError, diff, load_baseline, read_run
 from conformance.expectfile import parse
 from conformance.model import Level
+from conformance.reporting.json import render_transcripts
 from conformance.review import Review, ReviewInputs
 from conformance.wire.transcript import Entry
 
@@ -148,4 +149,7 @@ def test_read_run_round_trips_run_json(tmp_path: Path) -> None:
     path = tmp_path / "run.json"
     now = replace(NOW, cases=tuple(replace(c, duration_s=round(c.duration_s, 6)) for c in NOW.cases))
     path.write_text(json.dumps(now.to_json()))
+    (tmp_path / "transcripts.json.gz").write_bytes(render_transcripts(now))
     assert read_run(path) == now
+    (tmp_path / "transcripts.json.gz").unlink()  # a run.json copied alone still reads, without transcripts
+    assert read_run(path) == replace(now, cases=tuple(replace(c, transcript=()) for c in now.cases))

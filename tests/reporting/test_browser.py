@@ -9,6 +9,7 @@ ran. Leaves a screenshot of the multi-target report in ``reports/report.png``.
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -158,3 +159,16 @@ def test_screenshot_of_the_multi_target_report(browser: Browser, multi: Path) ->
     out.parent.mkdir(exist_ok=True)
     page.screenshot(out, width=1400, height=1500)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_passing_case_is_one_click_away_on_the_page_of_passed_cases(browser: Browser, multi: Path) -> None:
+    page = browser.open((multi / "index.html").as_uri())
+    href = page.eval("document.querySelector('td.cell a[href*=\"passed.html#\"]').href")
+    anchor = urllib.parse.unquote(href.split("#", 1)[1])
+    page.goto(href)
+    page.wait("document.readyState === 'complete'")
+    section = f"document.getElementById({json.dumps(anchor)})"
+    assert page.eval(f"{section}.querySelectorAll('table.transcript tbody tr').length") > 2
+    assert "target → runner" in page.eval(f"{section}.innerText")
+    top = page.eval(f"{section}.getBoundingClientRect().top")
+    assert 0 <= top < page.eval("window.innerHeight"), "the link scrolls to the case's run"

@@ -13,6 +13,7 @@ import pytest
 from conformance.baseline import diff
 from conformance.cli import main
 from conformance.expectfile import parse
+from conformance.model import Outcome
 from conformance.reporting.html import render, write
 from conformance.reporting.htmlmodel import case_file, spec_link
 from conformance.review import Review
@@ -39,16 +40,24 @@ def page(files: dict[str, str], name: str = "index.html") -> str:
     return files[name]
 
 
-def test_a_report_is_an_index_a_page_per_case_and_two_assets() -> None:
+def test_a_report_is_an_index_a_page_per_case_not_passed_one_for_the_passed_and_two_assets() -> None:
     files = render([RUN])
-    pages = {f"cases/{case_file(c.id)}" for c in RUN.cases}
-    assert set(files) == {"index.html", "report.css", "report.js", *pages}
+    passed = {c.id for c in RUN.cases if c.outcome is Outcome.PASSED}
+    assert passed, "the run has passing cases"
+    pages = {f"cases/{case_file(c.id)}" for c in RUN.cases if c.id not in passed}
+    assert set(files) == {"index.html", "report.css", "report.js", "cases/passed.html", *pages}
     assert case_file("ws/5.2/rsv1") == "ws_5.2_rsv1.html"
     doc = scan(page(files))
     assert doc.problems() == []
     assert {c.id for c in RUN.cases} <= doc.ids, "every case has a stable anchor: its id"
     links = {a["href"] for a in doc.all("a")}
-    assert {f"cases/{case_file(c.id)}" for c in RUN.cases} <= links
+    assert pages <= links
+    assert {f"cases/passed.html#{i}" for i in passed} <= links
+    assert {f"cases/passed.html#{i}/run-1" for i in passed} <= links
+    on_passed = scan(files["cases/passed.html"])
+    assert on_passed.problems() == []
+    assert {*passed, *(f"{i}/run-1" for i in passed)} <= on_passed.ids
+    assert not on_passed.all("details"), "no hex views for passing cases"
 
 
 def test_index_summary_counts_and_verdict() -> None:

@@ -3,12 +3,13 @@ index.html; ``--expect`` and ``--baseline`` gate the exit code; ``rtconform repo
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from conformance.baseline import read_run
 from conformance.cli import main
+from conformance.reporting.htmlmodel import case_file
 from conformance.results import RunResult
 from conformance.review import Review
 
@@ -18,7 +19,7 @@ from .htmlscan import scan
 
 
 def load(ran: Ran) -> RunResult:
-    return RunResult.from_json(json.loads(ran.run_json.read_text()))
+    return read_run(ran.run_json)
 
 
 def html_files(folder: Path) -> list[Path]:
@@ -51,7 +52,9 @@ def test_run_writes_index_html_beside_run_json(targets: dict[str, Ran], cases: t
     ids = [c.id for c in load(ref).cases]
     assert len(ids) >= min(len(cases), 30)
     assert set(ids) <= doc.ids
-    assert len(list((ref.folder / "cases").glob("*.html"))) == len(ids)
+    own = {c.id for c in load(ref).cases if c.outcome.value != "passed"}
+    assert {p.name for p in (ref.folder / "cases").glob("*.html")} == {"passed.html", *map(case_file, own)}
+    assert (ref.folder / "transcripts.json.gz").is_file()
     assert (ref.folder / "report.js").exists()
     assert (ref.folder / "report.css").exists()
 

@@ -87,7 +87,8 @@ def test_large_entries_are_cut_visibly_in_the_hex_view() -> None:
     view = entry_view(Entry(0, "rx", "frame", "BINARY fin=1 masked=0 len=70000", data, 70000))
     assert len(view.hex) == HEX_SHOW // 16
     assert view.cuts == ("70000 bytes on the wire, the runner recorded the first 4096",
-                         f"the hex view shows the first {HEX_SHOW} of 4096 recorded bytes (run.json has all)")
+                         f"the hex view shows the first {HEX_SHOW} of 4096 recorded bytes "
+                         "(transcripts.json.gz has all)")
 
 
 def test_notes_have_no_data() -> None:
