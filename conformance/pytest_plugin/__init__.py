@@ -32,7 +32,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.pytest_plugin.options import TARGET, add_options
+from conformance.pytest_plugin.options import MARKERS, TARGET, add_options
 
 __all__ = ["rtconform_poll_server", "rtconform_sse_server", "rtconform_ws_server"]
 
@@ -42,8 +42,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from conformance.pytest_plugin.items import MARKERS
-
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     if getattr(config.option, TARGET, None):

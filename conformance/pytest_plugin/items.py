@@ -17,20 +17,12 @@ from typing import Any, Protocol
 import pytest
 
 from conformance.expectfile import Expectations
-from conformance.model import Case, Level, Outcome
+from conformance.model import Case, Outcome
 from conformance.pytest_plugin.failure import failure_text
 from conformance.results import CaseResult
 from conformance.suites import Suite, find
 
-__all__ = ["MARKERS", "CaseErrored", "CaseFailed", "CaseItem", "CaseProblem", "Results", "collect_cases"]
-
-#: The markers the plugin sets, with what they mean (registered in every session).
-MARKERS = {
-    "rtconform": "an rtconform conformance case (--rtconform-target)",
-    **{f"rtconform_{lv.value.lower()}": f"an rtconform case of level {lv.label}" for lv in Level},
-    "rtconform_exclusive": "an rtconform case that measures the whole target (runs with nothing else)",
-}
-
+__all__ = ["CaseErrored", "CaseFailed", "CaseItem", "CaseProblem", "Results", "collect_cases"]
 
 class CaseProblem(Exception):
     """A case failed or errored; the message is its report (:func:`failure_text`)."""

@@ -15,10 +15,22 @@ import pytest
 if TYPE_CHECKING:
     from conformance.app import RunOptions
 
-__all__ = ["TARGET", "add_options", "run_options"]
+__all__ = ["MARKERS", "TARGET", "add_options", "run_options"]
 
 #: The option that switches the plugin on.
 TARGET = "rtconform_target"
+
+#: The markers the plugin sets, with what they mean (registered in every session). Written out rather
+#: than derived from :class:`conformance.model.Level`, whose import costs a session without the option
+#: ~0.1 s (tests/pytestplugin checks that the two agree).
+MARKERS = {
+    "rtconform": "an rtconform conformance case (--rtconform-target)",
+    "rtconform_must": "an rtconform case of level MUST",
+    "rtconform_should": "an rtconform case of level SHOULD",
+    "rtconform_may": "an rtconform case of level MAY",
+    "rtconform_strict": "an rtconform case of level STRICT (not an RFC requirement)",
+    "rtconform_exclusive": "an rtconform case that measures the whole target (runs with nothing else)",
+}
 
 
 def add_options(parser: pytest.Parser) -> None:

@@ -10,6 +10,8 @@ import io
 import pytest
 
 from conformance.app import RunOptions, execute, plan
+from conformance.model import Level
+from conformance.pytest_plugin.options import MARKERS
 from conformance.pytest_plugin.servers import ReferenceServer
 from conformance.registry import load
 from conformance.review import ReviewInputs
@@ -43,14 +45,19 @@ def test_without_target_the_plugin_collects_and_imports_nothing(pytester: pytest
         import sys
 
         def test_catalog_not_loaded():
-            assert 'conformance.pytest_plugin.options' in sys.modules
-            assert not [m for m in sys.modules if m.startswith(('conformance.catalog', 'conformance.app'))]
+            loaded = sorted(m for m in sys.modules if m.startswith('conformance'))
+            assert loaded == ['conformance', 'conformance.pytest_plugin', 'conformance.pytest_plugin.options']
     """)
     result = pytester.runpytest_subprocess(*PLUGIN, "-v")
     result.assert_outcomes(passed=1)
     assert "rtconform" not in result.stdout.str().replace("conformance.pytest_plugin", "")
     markers = pytester.runpytest_subprocess(*PLUGIN, "--markers").stdout.str()
     assert "@pytest.mark.rtconform_must: an rtconform case of level MUST" in markers
+
+
+def test_the_level_markers_are_the_levels() -> None:
+    assert {f"rtconform_{lv.value.lower()}": f"an rtconform case of level {lv.label}" for lv in Level} == {
+        k: v for k, v in MARKERS.items() if k not in ("rtconform", "rtconform_exclusive")}
 
 
 def test_collection_has_case_ids_levels_and_autobahn_keywords(pytester: pytest.Pytester,
