@@ -95,7 +95,9 @@ class CaseItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, self.case.id
+        # the "domain" heads the failure's section; pytest writes a node ID ending in its domain with
+        # the domain's dots as "::" (a Python dotted name), so this one does not end the node ID
+        return self.path, None, f"{self.case.id} [{self.case.level.value}]"
 
 
 #: An expectation pinned to one outcome xfails only the failure of that kind.
