@@ -137,6 +137,16 @@ def test_expectations_file_makes_strict_xfails(pytester: pytest.Pytester, lax_ur
     assert "--rtconform-expect file not found" in bad.stderr.str()
 
 
+def test_failures_below_the_gate_are_xfails(pytester: pytest.Pytester, lax_url: str) -> None:
+    case = "ws/4.4/unsupported-version-426"  # STRICT; the lax server answers 101 to any version
+    gated = run(pytester, "--rtconform-target", lax_url, "--rtconform-strict", "--rtconform-case", case)
+    gated.assert_outcomes(failed=1)
+    below = run(pytester, "--rtconform-target", lax_url, "--rtconform-strict", "--rtconform-fail-on", "must",
+                "--rtconform-case", case, "-rx")
+    below.assert_outcomes(xfailed=1)
+    assert "failed at level STRICT, below --rtconform-fail-on must: status 101" in below.stdout.str()
+
+
 def test_an_unreachable_target_errors_every_item(pytester: pytest.Pytester) -> None:
     import socket
 
