@@ -23,12 +23,13 @@ import pytest
 
 from conformance.model import Case, Outcome
 from conformance.pytest_plugin.items import CaseItem, collect_cases
-from conformance.results import CaseResult, RunResult, TargetInfo
+from conformance.results import CaseResult, RunResult, TargetInfo, case_result
 from conformance.review import Review, ReviewInputs
 
 if TYPE_CHECKING:
     from conformance.app import RunOptions
     from conformance.halt import Halt
+    from conformance.runner import RunSettings
     from conformance.targets import Target
     from conformance.wire.endpoint import Endpoint
 
@@ -42,8 +43,6 @@ def _review(opts: RunOptions, inputs: ReviewInputs, result: RunResult | None = N
 
 
 def _errored(case: Case, why: str) -> CaseResult:
-    from conformance.results import case_result
-
     return case_result(case, outcome=Outcome.ERRORED, error=why)
 
 
@@ -59,13 +58,18 @@ class WholeSelection:
         self.run: RunResult | None = None
         self.halt_reason = ""
 
+    def settings(self, cases: list[Case]) -> RunSettings:
+        """The settings a run of ``cases`` gets: the run timeout derived from them, as ``rtconform run``
+        derives it from its selection."""
+        return self.opts.settings.for_cases(cases)
+
     def start(self, cases: list[Case]) -> None:
-        """Run ``cases`` as ``rtconform run`` does (its run timeout derived from them)."""
+        """Run ``cases`` as ``rtconform run`` does."""
         from conformance.app import execute
         from conformance.halt import Halt
         from conformance.targets import TargetError
 
-        opts = dataclasses.replace(self.opts, settings=self.opts.settings.for_cases(cases))
+        opts = dataclasses.replace(self.opts, settings=self.settings(cases))
         halt = Halt()
         try:
             self.run = asyncio.run(execute(cases, opts, io.StringIO(), halt))
@@ -183,7 +187,9 @@ class RunPlugin:
             inputs = ReviewInputs.load(opts.expect, None, registry.by_id)
         except ValueError as exc:  # SelectionError, ExpectationsError
             raise pytest.UsageError(f"rtconform: {exc}") from None
-        self.opts = opts
+        # the run timeout is derived from the cases left after deselection (WholeSelection.start), as
+        # rtconform run derives it from its selection
+        self.opts = opts = dataclasses.replace(opts, settings=self.opts.settings)
         self.source = (OneAtATime(opts, inputs, self.workers) if self.workers else
                        WholeSelection(opts, inputs))
         items += collect_cases(session, cases, self.source, suites(), inputs.expectations)
@@ -197,8 +203,9 @@ class RunPlugin:
             return
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line(f"rtconform: running {len(cases)} cases against {self.url} before "
-                                f"reporting them ({self.opts.settings.jobs} at once)")
+            settings = self.source.settings(cases)
+            reporter.write_line(f"rtconform: running {len(cases)} cases against {self.url} before reporting "
+                                f"them ({settings.jobs} at once, run timeout {settings.run_timeout:g}s)")
         self.started = time.monotonic()
         self.source.start(cases)
         self.ran = len(cases)

@@ -113,10 +113,13 @@ def test_failure_report_and_verdicts_are_those_of_rtconform_run(pytester: pytest
 def test_k_and_last_failed_rerun(pytester: pytest.Pytester, lax_url: str) -> None:
     first = run(pytester, "--rtconform-target", lax_url, "-k", "rsv1-without or echo-text-empty", cache=True)
     first.assert_outcomes(passed=1, failed=1)
-    again = run(pytester, "--rtconform-target", lax_url, "--lf", cache=True)
+    again = run(pytester, "--rtconform-target", lax_url, "--lf", "--rtconform-jobs", "2", cache=True)
     again.assert_outcomes(failed=1)
     assert outcomes(again) == {f"rtconform::{RSV1}": "failed"}
-    assert "rtconform: running 1 cases" in again.stdout.str()
+    # the run timeout is that of a run of the one case, as rtconform run --case would derive it
+    limit = RunSettings(jobs=2).for_cases(load().select([RSV1])).run_timeout
+    assert f"rtconform: running 1 cases against {lax_url} before reporting them (2 at once, " \
+           f"run timeout {limit:g}s)" in again.stdout.str()
 
 
 def test_expectations_file_makes_strict_xfails(pytester: pytest.Pytester, lax_url: str) -> None:
