@@ -36,6 +36,9 @@ def _import_the_packages_under_test() -> None:
 
 _import_the_packages_under_test()
 
+# pytester: the tests of rtconform's pytest plugin (tests/pytestplugin) run inner pytest sessions.
+pytest_plugins = ["pytester"]
+
 _CI = {"derandomize": True, "database": None} if os.environ.get("CI") else {}
 settings.register_profile("fast", max_examples=50, deadline=None, **_CI)  # type: ignore[arg-type]
 settings.register_profile("nightly", max_examples=5000, deadline=None,
