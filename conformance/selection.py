@@ -14,8 +14,13 @@ from collections.abc import Sequence
 
 from conformance.suites import Suite, find, for_scheme, infer_suites
 from conformance.wire.endpoint import Endpoint
+from conformance.wire.http import build_http_request
+from conformance.wire.httpclient import HttpExchange
 
-__all__ = ["SelectionError", "resolve_include"]
+__all__ = ["SelectionError", "no_match_message", "resolve_include", "upgrade_hint"]
+
+#: Seconds the look behind a failed inference waits for the target's answer.
+HINT_TIMEOUT = 1.0
 
 
 class SelectionError(ValueError):
@@ -51,5 +56,44 @@ def resolve_include(cases: Sequence[str], names: Sequence[str], endpoint: Endpoi
         return ()
     found = asyncio.run(infer_suites(endpoint, suites))
     if not found:
-        raise SelectionError(f"cannot tell which suite tests {endpoint.url!r}; name it with --suite")
+        hint = asyncio.run(upgrade_hint(endpoint)) if endpoint.scheme in ("http", "https") else ""
+        raise SelectionError(f"cannot tell which suite tests {endpoint.url!r}; "
+                             + (hint or "name it with --suite"))
     return tuple(s.spec for s in found)
+
+
+async def upgrade_hint(endpoint: Endpoint) -> str:
+    """For an http(s) URL no suite recognised: when a plain ``GET`` gets ``426 Upgrade Required`` (or an
+    ``Upgrade: websocket`` header), the target is a WebSocket server, and the hint names the ws:// URL."""
+    ex = HttpExchange(endpoint, deadline=asyncio.get_running_loop().time() + HINT_TIMEOUT)
+    try:
+        response = await ex.send(build_http_request("GET", endpoint.resource, endpoint.host_header,
+                                                    endpoint.headers))
+    except (OSError, asyncio.TimeoutError, TimeoutError):
+        return ""
+    finally:
+        ex.close()
+    if response is None:
+        return ""
+    upgrade = (response.header("upgrade") or "").lower()
+    if response.status != 426 and "websocket" not in upgrade:
+        return ""
+    ws_url = ("wss" if endpoint.scheme == "https" else "ws") + endpoint.url[len(endpoint.scheme):]
+    return (f"it answered {response.status} {response.reason}".rstrip() + ": it is a WebSocket server; "
+            f"use --target {ws_url}")
+
+
+def no_match_message(cases: Sequence[str], include: Sequence[str], exclude: Sequence[str], *, strict: bool,
+                     selected_before_exclude: int) -> str:
+    """Why a selection is empty, in the user's terms: what ``--case`` (``cases``) or the suites the run
+    covers (``include``, the resolved selectors; empty: every suite) matched, and whether ``--exclude``
+    removed it all."""
+    if cases:
+        what = f"--case {' '.join(cases)}"
+    else:
+        what = f"suite {', '.join(include)}" if include else "every suite"
+    level = "" if strict else " (MUST cases only; add --strict for every level)"
+    if selected_before_exclude and exclude:
+        return (f"--exclude {' '.join(exclude)} excludes all {selected_before_exclude} cases of {what}: "
+                "nothing left to run")
+    return f"no case matches {what}{level}"

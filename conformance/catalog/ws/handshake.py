@@ -9,6 +9,7 @@ from __future__ import annotations
 from conformance.catalog.ws import _steps
 from conformance.catalog.ws import verify as expect
 from conformance.model import MUST, STRICT, CaseFailed, Level, Skip, Verdict, group
+from conformance.statustext import status_set
 from conformance.wire.http import HttpResponse
 from conformance.wire.ws import WsClient
 
@@ -56,7 +57,7 @@ async def valid_upgrade(ws: WsClient) -> Verdict:
 
 def _bad_request(slug: str, what: str, level: Level = MUST, quote: str = QUOTE_READ,
                  statuses: range | tuple[int, ...] = range(400, 500), **changes: object) -> None:
-    shown = "a 4xx status" if statuses == range(400, 500) else "status " + "/".join(map(str, statuses))
+    shown = "status " + status_set(statuses)
 
     @READING.case(
         slug, level=level, desc=f"Sends an otherwise valid opening handshake {what}",
