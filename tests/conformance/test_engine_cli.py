@@ -72,6 +72,15 @@ def test_failures_exit_1_and_show_requirement_and_transcript(tmp_path: Path,
     assert "<<" in out  # transcript lines
 
 
+def test_bare_rtconform_prints_the_help_on_stderr_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("usage: rtconform ")
+    assert "run the conformance cases against a target" in err
+    assert "exit codes:" in err
+
+
 @pytest.mark.parametrize(("args", "fragment"), [
     (["run", "--bogus"], "unrecognized arguments: --bogus"),
     (["run", "--target", "ftp://x"], "the scheme must be http://, https://, ws://, wss://"),
@@ -84,15 +93,6 @@ def test_failures_exit_1_and_show_requirement_and_transcript(tmp_path: Path,
     (["run", "--case", "no/such/case"], "no case matches"),
     (["run", "--fail-on", "may"], "invalid choice"),
 ])
-def test_bare_rtconform_prints_the_help_on_stderr_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 2
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert err.startswith("usage: rtconform ")
-    assert "run the conformance cases against a target" in err
-    assert "exit codes:" in err
-
-
 def test_usage_errors_exit_2_with_one_line(args: list[str], fragment: str,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     assert main(args) == 2
