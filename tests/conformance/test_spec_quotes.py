@@ -29,9 +29,7 @@ CITED = (("RFC 6455", "rfc6455"), ("RFC 6202", "rfc6202"), ("RFC 9110", "rfc9110
          ("Fetch", "whatwg-fetch"))
 #: Documents not stored yet, and why (their quotes are listed by test_unchecked_quotes_are_only_those).
 NOT_STORED = {
-    "whatwg-html-sse": "no copy of the current HTML standard's server-sent events section was reachable "
-                       "from this workplace (the whatwg/html 'source' file is too large to be mirrored)",
-    "rfc6202": "no copy of RFC 6202's text was reachable from this workplace",
+    "rfc6202": "no copy of RFC 6202's text was reachable from the workplace that added these texts",
 }
 
 _CITATION = re.compile(r"\s*\((?P<cite>(?:RFC \d+|Fetch)[^()]*)\)\s*\.?\s*$")
