@@ -16,6 +16,7 @@ from conformance.suites import Suite, find, for_scheme, infer_suites
 from conformance.wire.endpoint import Endpoint
 from conformance.wire.http import build_http_request
 from conformance.wire.httpclient import HttpExchange
+from conformance.wire.wshandshake import build_request, new_key
 
 __all__ = ["SelectionError", "no_match_message", "resolve_include", "upgrade_hint"]
 
@@ -63,24 +64,33 @@ def resolve_include(cases: Sequence[str], names: Sequence[str], endpoint: Endpoi
 
 
 async def upgrade_hint(endpoint: Endpoint) -> str:
-    """For an http(s) URL no suite recognised: when a plain ``GET`` gets ``426 Upgrade Required`` (or an
-    ``Upgrade: websocket`` header), the target is a WebSocket server, and the hint names the ws:// URL."""
+    """For an http(s) URL no suite recognised: when a plain ``GET`` gets ``426 Upgrade Required``, or a
+    WebSocket opening handshake on the same URL gets ``101``, the target is a WebSocket server, and the
+    hint names its ws:// (wss://) URL. "" when neither (or the target does not answer)."""
+    plain = await _status(endpoint, build_http_request("GET", endpoint.resource, endpoint.host_header,
+                                                       endpoint.headers))
+    if plain is not None and plain[0] == 426:
+        why = f"it answered {plain[0]} {plain[1]}".rstrip()
+    else:
+        upgrade = await _status(endpoint, build_request(endpoint.resource, endpoint.host_header, new_key(),
+                                                        headers=endpoint.headers))
+        if upgrade is None or upgrade[0] != 101:
+            return ""
+        why = "it accepted a WebSocket opening handshake"
+    ws_url = ("wss" if endpoint.scheme == "https" else "ws") + endpoint.url[len(endpoint.scheme):]
+    return f"{why}: it is a WebSocket server; use --target {ws_url}"
+
+
+async def _status(endpoint: Endpoint, request: bytes) -> tuple[int, str] | None:
+    """The status and reason of the answer to ``request``, or None (no answer within the hint timeout)."""
     ex = HttpExchange(endpoint, deadline=asyncio.get_running_loop().time() + HINT_TIMEOUT)
     try:
-        response = await ex.send(build_http_request("GET", endpoint.resource, endpoint.host_header,
-                                                    endpoint.headers))
+        response = await ex.send(request)
     except (OSError, asyncio.TimeoutError, TimeoutError):
-        return ""
+        return None
     finally:
         ex.close()
-    if response is None:
-        return ""
-    upgrade = (response.header("upgrade") or "").lower()
-    if response.status != 426 and "websocket" not in upgrade:
-        return ""
-    ws_url = ("wss" if endpoint.scheme == "https" else "ws") + endpoint.url[len(endpoint.scheme):]
-    return (f"it answered {response.status} {response.reason}".rstrip() + ": it is a WebSocket server; "
-            f"use --target {ws_url}")
+    return None if response is None else (response.status, response.reason)
 
 
 def no_match_message(cases: Sequence[str], include: Sequence[str], exclude: Sequence[str], *, strict: bool,

@@ -92,29 +92,26 @@ class Progress:
 
 
 class _Live:
-    """The rich display: a bar with done/total and the failures, and the running cases below it."""
+    """The rich display: a bar with done/total and the failures, and below it the running cases."""
 
     def __init__(self, stream: TextIO, total: int) -> None:
-        from rich.console import Console
+        from rich.console import Console, Group
+        from rich.live import Live
         from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
         from rich.progress import Progress as RichProgress
+        from rich.text import Text
 
-        self.bar = RichProgress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.fields[bad]}"), TextColumn("\n  waiting on: {task.fields[running]}"),
-            console=Console(file=stream), transient=True, refresh_per_second=4)
-        self.task = self.bar.add_task("cases", total=total or None, bad="", running="")
-        self.bar.start()
+        self.bar = RichProgress(TextColumn("cases"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                TextColumn("{task.fields[bad]}", markup=False))
+        self.task = self.bar.add_task("cases", total=total or None, bad="")
+        self.waiting = Text("  waiting on: -")
+        self.live = Live(Group(self.bar, self.waiting), console=Console(file=stream), transient=True,
+                         refresh_per_second=4)
+        self.live.start()
 
     def update(self, done: int, total: int, bad: str, running: str) -> None:
-        self.bar.update(self.task, completed=done, total=total or None, bad=bad,
-                        running=_markup_safe(running) or "-")
+        self.bar.update(self.task, completed=done, total=total or None, bad=bad)
+        self.waiting.plain = f"  waiting on: {running or '-'}"
 
     def stop(self) -> None:
-        self.bar.stop()
-
-
-def _markup_safe(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+        self.live.stop()

@@ -21,7 +21,8 @@ from conformance.results import CaseResult, RunResult
 from conformance.review import Review
 from conformance.textbudget import clip
 
-__all__ = ["ACTUAL_SHOWN", "SummaryOptions", "render_summary", "result_line", "visible_line"]
+__all__ = ["ACTUAL_SHOWN", "SummaryOptions", "ordered_failures", "render_summary", "result_line",
+           "visible_line"]
 
 #: Characters of a failed case's ``actual`` shown in the summary (run.json and the report have it all).
 ACTUAL_SHOWN = 400
@@ -67,7 +68,7 @@ def ordered_failures(review: Review) -> list[tuple[CaseResult, str]]:
     return sorted(bad, key=lambda cs: (_STATUS_ORDER.get(cs[1], 0), _LEVEL_ORDER[cs[0].level]))
 
 
-def _failure_head(c: CaseResult, status: str, review: Review) -> str:
+def _failure_head(c: CaseResult, status: str) -> str:
     ab = f" [autobahn {c.autobahn}]" if c.autobahn else ""
     tag = _SHORT[c.outcome]
     if status == "expected":
@@ -83,7 +84,7 @@ def _failure_head(c: CaseResult, status: str, review: Review) -> str:
 
 
 def _failure_lines(c: CaseResult, status: str, review: Review, tail: int) -> list[str]:
-    lines = ["", _failure_head(c, status, review)]
+    lines = ["", _failure_head(c, status)]
     exp = review.expectations.get(c.id) if review.expectations is not None else None
     if status == "expected" and exp is not None and review.expectations is not None:
         lines.append(f"  expected failure ({review.expectations.source}): {exp.reason}")
@@ -105,7 +106,6 @@ def _named(ids: list[str], limit: int | None) -> str:
 def result_line(review: Review, exit_code: int | None = None) -> str:
     """``result: 260 passed, 5 failed (all expected), 3 non-strict; exit 0: no gating failure``."""
     run = review.run
-    statuses = Counter(review.status(c) for c in run.cases if c.outcome in FAILING)
     parts = []
     for outcome, n in run.counts().items():
         if not n:
@@ -118,19 +118,20 @@ def result_line(review: Review, exit_code: int | None = None) -> str:
     line = "result: " + ", ".join(parts) + (" (run timeout reached)" if run.run_timed_out else "")
     if exit_code is None:
         exit_code = review.exit_code
-    return line + f"; exit {exit_code}: {_exit_reason(review, statuses, exit_code)}"
+    return line + f"; exit {exit_code}: {_exit_reason(review, exit_code)}"
 
 
 def _how_gating(statuses: Counter[str]) -> str:
+    """" (all expected)", " (2 gating, 1 expected)"... or "" when every one gates."""
     words = {"failing": "gating", "expected": "expected", "known": "in the baseline",
              "not-gating": "not gating"}
-    present = [(words[s], n) for s, n in statuses.items() if n and s in words]
+    present = [(words[s], statuses[s]) for s in words if statuses[s]]
     if len(present) == 1:
         return f" (all {present[0][0]})" if present[0][0] != "gating" else ""
-    return " (" + ", ".join(f"{n} {w}" for w, n in sorted(present, key=lambda p: -p[1])) + ")"
+    return " (" + ", ".join(f"{n} {w}" for w, n in present) + ")"
 
 
-def _exit_reason(review: Review, statuses: Counter[str], exit_code: int) -> str:
+def _exit_reason(review: Review, exit_code: int) -> str:
     if exit_code == 0:
         return "no gating failure"
     if exit_code == 1:
