@@ -162,10 +162,12 @@ def render_summary(run: RunResult, review: Review | None = None,
         where = f"see {opts.report}" if opts.report else "reports were not written"
         lines += ["", f"... and {len(bad) - len(shown)} more failed/errored cases ({where}; "
                       f"-v lists them all)"]
-    non_strict = [c.id for c in run.cases if c.outcome is Outcome.NON_STRICT]
-    if non_strict:
-        lines += ["", f"non-strict ({len(non_strict)}, acceptable but not preferred): "
-                      + _named(non_strict, opts.max_named)]
+    named = [(Outcome.NON_STRICT, "acceptable but not preferred"),
+             (Outcome.INFORMATIONAL, "the spec leaves it open: recorded, not judged")]
+    for outcome, meaning in named:
+        ids = [c.id for c in run.cases if c.outcome is outcome]
+        if ids:
+            lines += ["", f"{outcome.value} ({len(ids)}, {meaning}): " + _named(ids, opts.max_named)]
     slow = sorted(run.cases, key=lambda c: c.duration_s, reverse=True)[:3]
     if slow:
         lines.append("slowest: " + ", ".join(f"{c.id} {c.duration_s * 1000:.0f}ms" for c in slow))

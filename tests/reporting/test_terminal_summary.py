@@ -75,6 +75,12 @@ def test_non_strict_cases_are_named_and_bounded() -> None:
     assert "more (-v names all)" not in everything
 
 
+def test_informational_cases_are_named_without_a_level() -> None:
+    text = render_summary(run(case("ws/7.13/close-code-5000", "informational"), case("ws/5.6/echo-text-empty")))
+    assert "informational (1, the spec leaves it open: recorded, not judged): ws/7.13/close-code-5000" in text
+    assert "MUST" not in text
+
+
 def test_status_sets_read_as_ranges() -> None:
     assert status_set([*range(400, 500), 505]) == "400-499 or 505"
     assert status_set([426]) == "426"
