@@ -198,16 +198,17 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
             return ExitCode.TOOL
     code, problem = _exit(result, review, halt)
     report = str(folder / "index.html") if folder is not None else None
-    summary = render_summary(result, review, SummaryOptions(max_failures=opts.max_failures,
-                                                            max_named=None if opts.max_failures is None
-                                                            else 10, report=report, exit_code=code))
+    every = opts.max_failures is None  # -v: every failure, every non-strict case named
+    summary = render_summary(result, review, SummaryOptions(
+        max_failures=opts.max_failures, max_named=None if every else 10, report=report, exit_code=code))
+    if problem:  # first, so that on a terminal it stands above the summary that refers to it
+        err.write(visible_line(problem))
+        err.flush()
     out.write(summary.splitlines()[-1] + "\n" if opts.quiet else summary)
     if not opts.quiet and (opts.expect or opts.baseline):
         out.writelines(visible_line(line) for line in [*review.lines(), f"verdict: {review.verdict()}"])
     if folder is not None and not opts.quiet:
         out.write(f"reports: {folder}/index.html, run.json, index.json, junit.xml\n")
-    if problem:
-        err.write(visible_line(problem))
     return code
 
 

@@ -136,7 +136,7 @@ def _exit_reason(review: Review, exit_code: int) -> str:
         return "no gating failure"
     if exit_code == 1:
         return review.verdict()
-    return "the run could not judge the target (see the error above)"
+    return "the run could not judge the target (see the error on stderr)"
 
 
 def render_summary(run: RunResult, review: Review | None = None,

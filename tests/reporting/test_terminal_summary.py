@@ -61,7 +61,7 @@ def test_the_result_line_never_shows_a_bare_failure_count_above_exit_0() -> None
     line = result_line(mixed)
     assert line.startswith("result: 3 failed (1 gating, 1 expected, 1 not gating); exit 1: does not conform")
     assert result_line(mixed, exit_code=3).endswith("exit 3: the run could not judge the target "
-                                                    "(see the error above)")
+                                                    "(see the error on stderr)")
 
 
 def test_non_strict_cases_are_named_and_bounded() -> None:
