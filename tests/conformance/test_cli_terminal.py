@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from engine_fakes import keep_tcp_open, threaded_server
 
-from conformance.catalog.ws.verify import _show
+from conformance.catalog.ws.verify import show_events
 from conformance.exitcodes import MEANINGS, ExitCode
 from conformance.reporting.progress import Progress
 from conformance.wire.ws import Pong, Timeout
@@ -198,6 +198,8 @@ def test_help_lists_the_exit_codes_from_one_place() -> None:
 
 
 def test_event_lists_read_as_sentences() -> None:
-    assert _show([]) == "no message from the target"
-    assert _show([Timeout("A"), Timeout("B")]) == "nothing from the target, still open at checkpoints A and B"
-    assert _show([Pong(b"x"), Timeout("A")]) == "from the target: pong(b'x'), then still open at checkpoint A"
+    assert show_events([]) == "no message from the target"
+    both = show_events([Timeout("A"), Timeout("B")])
+    assert both == "nothing from the target, still open at checkpoints A and B"
+    pong = show_events([Pong(b"x"), Timeout("A")])
+    assert pong == "from the target: pong(b'x'), then still open at checkpoint A"

@@ -83,7 +83,7 @@ def target_fails(*codes: int, clean: bool = False) -> CloseRule:
 SHOW_FIRST, SHOW_LAST = 12, 4
 
 
-def _show(events: Sequence[Event]) -> str:
+def show_events(events: Sequence[Event]) -> str:
     """The events as a reader says them: "no message from the target", "from the target: message(...),
     pong(...)", "nothing from the target, still open at checkpoints A and B" (a timeout marker is the
     connection still being open when a checkpoint's wait ended). A long list shows its first and last
@@ -158,8 +158,8 @@ def judge(ws: WsClient, lists: Sequence[tuple[Outcome, Sequence[Event]]], close:
     """The verdict for what ``ws`` observed, against the event lists and the close rule."""
     events = list(ws.events)
     behavior = next((outcome for outcome, lst in lists if list(lst) == events), Outcome.FAILED)
-    expected = [_show(lst) + ("" if o is Outcome.PASSED else f" ({o.value})") for o, lst in lists]
-    actual = [_show(events)]
+    expected = [show_events(lst) + ("" if o is Outcome.PASSED else f" ({o.value})") for o, lst in lists]
+    actual = [show_events(events)]
     if ws.deviations:
         behavior = Outcome.FAILED
         actual.append("deviations: " + "; ".join(ws.deviations[:5]))
@@ -227,7 +227,7 @@ async def informational(ws: WsClient, *, wait_for: int = 0, timeout: float | Non
         await ws.close(1000)
     await _finish_close(ws)
     info = ws.close_info()
-    actual = f"{_show(ws.events)}; {info.describe()}"
+    actual = f"{show_events(ws.events)}; {info.describe()}"
     if ws.deviations:
         raise CaseFailed(["server frames that follow RFC 6455 §5"],
                          actual + "; deviations: " + "; ".join(ws.deviations[:5]))
@@ -250,4 +250,4 @@ def binary(data: bytes) -> Message:
     return Message(data, True)
 
 
-__all__ += ["binary", "judge", "judge_close", "text"]
+__all__ += ["binary", "judge", "judge_close", "show_events", "text"]
