@@ -27,11 +27,12 @@ from conformance.reporting.html import render as render_html
 from conformance.reporting.html import write as write_html
 from conformance.reporting.json import render_index, render_run, render_transcripts
 from conformance.reporting.junit import render_junit
-from conformance.reporting.terminal import Progress, render_summary, visible_line
+from conformance.reporting.progress import Progress
+from conformance.reporting.terminal import SummaryOptions, render_summary, visible_line
 from conformance.results import TRANSCRIPTS_FILE, RunResult
 from conformance.review import Review, ReviewInputs
 from conformance.runner import RunSettings, run_cases, utc_now
-from conformance.selection import SelectionError, resolve_include
+from conformance.selection import SelectionError, no_match_message, resolve_include
 from conformance.suites import find
 from conformance.targets import TargetError, TargetSpec, make_target
 from conformance.wire.endpoint import ConnectOptions, Endpoint
@@ -66,6 +67,8 @@ class RunOptions:
             ``report_dir/earlier/`` (:mod:`conformance.reporting.folders`); None writes none.
         out: ``--out DIR``: write the reports exactly there instead (refused if it holds a report,
             unless ``overwrite``: then that report's files are removed first).
+        quiet: print only the result line (no progress, no summary).
+        max_failures: failures the summary lists in full (None: all, ``-v``).
         expect: an expectations file (known deviations, ``conformance.expectfile``), or None.
         baseline: a saved run.json to diff against (``conformance.baseline``), or None.
     """
@@ -82,6 +85,7 @@ class RunOptions:
     out: Path | None = None
     overwrite: bool = False
     quiet: bool = False
+    max_failures: int | None = 8
     expect: Path | None = None
     baseline: Path | None = None
 
@@ -107,10 +111,14 @@ async def execute(cases: list[Case], opts: RunOptions, out: TextIO, halt: Halt |
     target = make_target(opts.target)
     started_at, t0 = utc_now(), time.monotonic()
     endpoint = Endpoint(await target.start(), opts.connect)
+    progress = Progress.for_stream(out, quiet=opts.quiet, total=len(cases))
+    ticker = asyncio.ensure_future(_tick(progress))
     try:
-        progress = Progress(out, enabled=out.isatty() and not opts.quiet)
-        results, timed_out = await run_cases(cases, endpoint, opts.settings, progress, halt)
+        results, timed_out = await run_cases(cases, endpoint, opts.settings, progress, halt,
+                                              started=progress.started)
     finally:
+        ticker.cancel()
+        progress.close()
         info = await target.stop()
     s = opts.settings
     options = {"include": list(opts.include), "exclude": list(opts.exclude), "strict": opts.strict,
@@ -119,6 +127,13 @@ async def execute(cases: list[Case], opts: RunOptions, out: TextIO, halt: Halt |
                "fail_levels": [lv.value for lv in Level if lv in opts.fail_levels]}
     return RunResult(info, tool_version(), catalog_hash(cases), started_at, time.monotonic() - t0,
                      options, tuple(results), timed_out)
+
+
+async def _tick(progress: Progress) -> None:
+    """Let ``progress`` print a due line (or refresh what it waits on) every second."""
+    while True:
+        await asyncio.sleep(1.0)
+        progress.tick()
 
 
 def write_reports(result: RunResult, folder: Path, review: Review | None = None) -> Path:
@@ -166,8 +181,9 @@ def plan(opts: RunOptions, registry: Registry) -> tuple[RunOptions, list[Case]]:
                               docker=bool(opts.target.docker_image))
     cases = registry.select(include, opts.exclude, strict=opts.strict)
     if not cases:
-        raise SelectionError(f"no case matches --case {list(include)} --exclude {list(opts.exclude)}"
-                             f"{'' if opts.strict else ' (without --strict)'}")
+        before = len(registry.select(include, (), strict=opts.strict))
+        raise SelectionError(no_match_message(opts.include, include, opts.exclude, strict=opts.strict,
+                                              selected_before_exclude=before))
     selected = tuple(s for spec in dict.fromkeys(c.spec for c in cases) if (s := find(known, spec)))
     target = dataclasses.replace(opts.target, suites=selected)
     settings = opts.settings.for_cases(cases)
@@ -200,12 +216,9 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
     except TargetError as exc:
         err.write(f"rtconform: target error: {exc}\n")
         return ExitCode.TOOL
-    levels = frozenset(level.value for level in opts.fail_levels)
-    summary = render_summary(result, fail_levels=levels)
-    out.write(summary.splitlines()[-1] + "\n" if opts.quiet else summary)
     review = inputs.review(result)
-    if not opts.quiet and (opts.expect or opts.baseline):
-        out.writelines(visible_line(line) for line in [*review.lines(), f"verdict: {review.verdict()}"])
+    folder: Path | None = None
+    moved: Path | None = None
     if opts.report_dir is not None:
         try:
             folder, moved = report_folder(opts, result)
@@ -213,18 +226,33 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
         except OSError as exc:
             err.write(f"rtconform: cannot write reports: {exc}\n")
             return ExitCode.TOOL
-        if not opts.quiet:
-            out.write(f"reports: {folder}/index.html, run.json, index.json, junit.xml\n")
-            if moved is not None:
-                out.write(f"the earlier run that was in {folder} is now in {moved}\n")
+    code, problem = _exit(result, review, halt)
+    report = str(folder / "index.html") if folder is not None else None
+    every = opts.max_failures is None  # -v: every failure, every non-strict case named
+    summary = render_summary(result, review, SummaryOptions(
+        max_failures=opts.max_failures, max_named=None if every else 10, report=report, exit_code=code))
+    if problem:  # first, so that on a terminal it stands above the summary that refers to it
+        err.write(visible_line(problem))
+        err.flush()
+    out.write(summary.splitlines()[-1] + "\n" if opts.quiet else summary)
+    if not opts.quiet and (opts.expect or opts.baseline):
+        out.writelines(visible_line(line) for line in [*review.lines(), f"verdict: {review.verdict()}"])
+    if folder is not None and not opts.quiet:
+        out.write(f"reports: {folder}/index.html, run.json, index.json, junit.xml\n")
+        if moved is not None:
+            out.write(f"the earlier run that was in {folder} is now in {moved}\n")
+    return code
+
+
+def _exit(result: RunResult, review: Review, halt: Halt) -> tuple[int, str]:
+    """The exit code of a finished run, and the error line to print when the target could not be judged."""
     if halt.reason:
         stopped = ("not run: the run stopped:", "not finished: the run stopped:")
         cut = sum(1 for c in result.cases if c.error.startswith(stopped))
         tail = f"; the run stopped early ({cut} of {len(result.cases)} cases not run or cut short)"
-        err.write(f"rtconform: the target could not be reached: {halt.reason}{tail if cut else ''}\n")
-        return ExitCode.TOOL
+        reason = f"{halt.reason}{tail if cut else ''}"
+        return ExitCode.TOOL, f"rtconform: the target could not be reached: {reason}"
     if all(c.outcome is Outcome.ERRORED for c in result.cases):
         first = result.cases[0].error.splitlines()[0] if result.cases[0].error else "?"
-        err.write(visible_line(f"rtconform: every case errored, the first with: {first}"))
-        return ExitCode.TOOL
-    return review.exit_code
+        return ExitCode.TOOL, f"rtconform: every case errored, the first with: {first}"
+    return review.exit_code, ""

@@ -35,6 +35,8 @@ from conformance.wire.transcript import Transcript
 __all__ = ["DEFAULT_MAX_CASE_TIMEOUT", "RunSettings", "default_jobs", "run_case", "run_cases"]
 
 Progress = Callable[[CaseResult, int, int], None]
+#: Told when a case starts (progress displays show what the run is waiting on); never changes a verdict.
+Started = Callable[[Case], None]
 
 
 def default_jobs() -> int:
@@ -186,13 +188,14 @@ async def run_case(case: Case, endpoint: Endpoint, settings: RunSettings, *,
 
 
 async def run_cases(cases: Sequence[Case], endpoint: Endpoint, settings: RunSettings,
-                    progress: Progress | None = None,
-                    halt: Halt | None = None) -> tuple[list[CaseResult], bool]:
+                    progress: Progress | None = None, halt: Halt | None = None, *,
+                    started: Started | None = None) -> tuple[list[CaseResult], bool]:
     """Run ``cases`` against ``endpoint`` (address and options) in two phases: first every case that is
     not ``exclusive``, at most ``settings.jobs`` at once; then the exclusive ones one at a time, nothing
     else running (their verdict measures the whole target, see :attr:`Case.exclusive`).
 
-    Returns the results in the order of ``cases`` and whether the run timeout cut the run short.
+    ``started`` (if given) is called with each case as it starts, ``progress`` with each result as it
+    finishes. Returns the results in the order of ``cases`` and whether the run timeout cut the run short.
     ``halt`` (made here when None) says afterwards whether the target could not be reached: then the
     cases not started are errored with its reason.
     """
@@ -206,6 +209,8 @@ async def run_cases(cases: Sequence[Case], endpoint: Endpoint, settings: RunSett
         nonlocal done
         while queue and not halt.reason:
             index, case = queue.pop()
+            if started is not None:
+                started(case)
             results[index] = await run_case(case, endpoint, settings, run_start=run_start, halt=halt)
             done += 1
             if progress is not None:

@@ -14,8 +14,14 @@ from collections.abc import Sequence
 
 from conformance.suites import Suite, find, for_scheme, infer_suites
 from conformance.wire.endpoint import Endpoint
+from conformance.wire.http import build_http_request
+from conformance.wire.httpclient import HttpExchange
+from conformance.wire.wshandshake import build_request, new_key
 
-__all__ = ["SelectionError", "resolve_include"]
+__all__ = ["SelectionError", "no_match_message", "resolve_include", "upgrade_hint"]
+
+#: Seconds the look behind a failed inference waits for the target's answer.
+HINT_TIMEOUT = 1.0
 
 
 class SelectionError(ValueError):
@@ -51,5 +57,53 @@ def resolve_include(cases: Sequence[str], names: Sequence[str], endpoint: Endpoi
         return ()
     found = asyncio.run(infer_suites(endpoint, suites))
     if not found:
-        raise SelectionError(f"cannot tell which suite tests {endpoint.url!r}; name it with --suite")
+        hint = asyncio.run(upgrade_hint(endpoint)) if endpoint.scheme in ("http", "https") else ""
+        raise SelectionError(f"cannot tell which suite tests {endpoint.url!r}; "
+                             + (hint or "name it with --suite"))
     return tuple(s.spec for s in found)
+
+
+async def upgrade_hint(endpoint: Endpoint) -> str:
+    """For an http(s) URL no suite recognised: when a plain ``GET`` gets ``426 Upgrade Required``, or a
+    WebSocket opening handshake on the same URL gets ``101``, the target is a WebSocket server, and the
+    hint names its ws:// (wss://) URL. "" when neither (or the target does not answer)."""
+    plain = await _status(endpoint, build_http_request("GET", endpoint.resource, endpoint.host_header,
+                                                       endpoint.headers))
+    if plain is not None and plain[0] == 426:
+        why = f"it answered {plain[0]} {plain[1]}".rstrip()
+    else:
+        upgrade = await _status(endpoint, build_request(endpoint.resource, endpoint.host_header, new_key(),
+                                                        headers=endpoint.headers))
+        if upgrade is None or upgrade[0] != 101:
+            return ""
+        why = "it accepted a WebSocket opening handshake"
+    ws_url = ("wss" if endpoint.scheme == "https" else "ws") + endpoint.url[len(endpoint.scheme):]
+    return f"{why}: it is a WebSocket server; use --target {ws_url}"
+
+
+async def _status(endpoint: Endpoint, request: bytes) -> tuple[int, str] | None:
+    """The status and reason of the answer to ``request``, or None (no answer within the hint timeout)."""
+    ex = HttpExchange(endpoint, deadline=asyncio.get_running_loop().time() + HINT_TIMEOUT)
+    try:
+        response = await ex.send(request)
+    except (OSError, asyncio.TimeoutError, TimeoutError):
+        return None
+    finally:
+        ex.close()
+    return None if response is None else (response.status, response.reason)
+
+
+def no_match_message(cases: Sequence[str], include: Sequence[str], exclude: Sequence[str], *, strict: bool,
+                     selected_before_exclude: int) -> str:
+    """Why a selection is empty, in the user's terms: what ``--case`` (``cases``) or the suites the run
+    covers (``include``, the resolved selectors; empty: every suite) matched, and whether ``--exclude``
+    removed it all."""
+    if cases:
+        what = f"--case {' '.join(cases)}"
+    else:
+        what = f"suite {', '.join(include)}" if include else "every suite"
+    level = "" if strict else " (MUST cases only; add --strict for every level)"
+    if selected_before_exclude and exclude:
+        return (f"--exclude {' '.join(exclude)} excludes all {selected_before_exclude} cases of {what}: "
+                "nothing left to run")
+    return f"no case matches {what}{level}"

@@ -17,6 +17,7 @@ from conformance.app import RunOptions, run
 from conformance.cli.args import UsageError, positive, selection_args
 from conformance.cli.listing import print_cases, selected_cases
 from conformance.cli.target_options import add_target_options, target_fields
+from conformance.exitcodes import exit_code_help
 from conformance.gating import FAIL_ON
 from conformance.runner import DEFAULT_MAX_CASE_TIMEOUT, RunSettings, default_jobs
 from conformance.targets import TargetSpec
@@ -33,7 +34,8 @@ PROFILE_OPTIONS = (("heartbeat-interval", "seconds between the target's idle hea
 
 def add_parser(sub: Any) -> None:
     """Add ``run`` with all its options."""
-    r = sub.add_parser("run", help="run the conformance cases against a target")
+    r = sub.add_parser("run", help="run the conformance cases against a target", epilog=exit_code_help(),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("--target", "-t", default=os.environ.get("TARGET") or None, metavar="URL",
                    help="ws://, wss://, http:// or https:// URL (default: $TARGET; none: the embedded "
                         "reference servers)")
@@ -88,7 +90,13 @@ def add_parser(sub: Any) -> None:
                    help="the lowest level whose failed or errored cases fail the run (exit 1): must; should "
                         "(MUST and SHOULD); strict (MUST, SHOULD and STRICT). MAY never does. Default: "
                         "strict with --strict, else must. SHOULD and STRICT cases run only with --strict")
-    r.add_argument("--quiet", "-q", action="store_true", help="print only the result line")
+    r.add_argument("--quiet", "-q", action="store_true",
+                   help="print only the result line: no progress, no failure listing")
+    r.add_argument("--verbose", "-v", action="store_true",
+                   help="list every failure and name every non-strict case (default: the first 8 failures, "
+                        "gating ones first, and 10 names)")
+    r.add_argument("--max-failures", type=positive(int), default=None, metavar="N",
+                   help="list the first N failures in full (8; gating ones first)")
     r.add_argument("--expect", default=None, metavar="FILE",
                    help="known deviations (TOML, case id = reason): expected failures do not fail the "
                         "run; a listed case that passes does (strict)")
@@ -151,10 +159,20 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         target=TargetSpec(address=address, command=args.cmd, start_timeout=args.start_timeout, **extra),
         connect=connect, include=tuple(args.case), exclude=tuple(args.exclude), suites=tuple(args.suite),
         strict=args.strict, settings=settings, fail_on=args.fail_on, quiet=args.quiet,
+        max_failures=_max_failures(args),
         report_dir=None if args.no_reports else Path(args.report_dir),
         out=Path(args.out) if args.out else None, overwrite=args.overwrite,
         expect=Path(args.expect) if args.expect else None,
         baseline=Path(args.baseline) if args.baseline else None)
+
+
+def _max_failures(args: argparse.Namespace) -> int | None:
+    """Failures listed in full: all with ``-v``, else ``--max-failures`` or 8."""
+    if args.verbose and args.quiet:
+        raise UsageError("--verbose and --quiet cannot be used together")
+    if args.verbose:
+        return None
+    return int(args.max_failures) if args.max_failures is not None else 8
 
 
 def run_command(args: argparse.Namespace) -> int:

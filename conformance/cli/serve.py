@@ -11,7 +11,10 @@ import os
 import sys
 from typing import Any, NoReturn
 
-__all__ = ["add_parser", "serve"]
+__all__ = ["PROG_ENV", "add_parser", "serve"]
+
+#: The environment variable that tells ``python -m reference.servers`` what its command is called.
+PROG_ENV = "RTCONFORM_SERVE_PROG"
 
 
 def add_parser(sub: Any) -> None:
@@ -24,4 +27,5 @@ def add_parser(sub: Any) -> None:
 
 def serve(args: argparse.Namespace) -> NoReturn:
     """Replace this process with ``python -m reference.servers ARGS``."""
+    os.environ[PROG_ENV] = "rtconform serve"
     os.execv(sys.executable, [sys.executable, "-m", "reference.servers", *args.argv])

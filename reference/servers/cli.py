@@ -9,6 +9,7 @@ module, so everything a runner needs is reachable from here.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -17,6 +18,9 @@ from reference.servers import poll_cli, sse_cli, ws_cli
 __all__ = ["main"]
 
 PROG = "python -m reference.servers"
+#: Set by ``rtconform serve`` (which re-executes this module) so that usage and errors name the command
+#: the user typed.
+PROG_ENV = "RTCONFORM_SERVE_PROG"
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -28,7 +32,8 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser: global options, then one subparser per protocol."""
-    parser = _OneLineParser(prog=PROG, description="Run an rtconform reference server.")
+    parser = _OneLineParser(prog=os.environ.get(PROG_ENV) or PROG,
+                            description="Run an rtconform reference server.")
     protocols = parser.add_subparsers(dest="protocol", metavar="PROTOCOL", required=True)
     ws_cli.add_parser(protocols)
     sse_cli.add_parser(protocols)

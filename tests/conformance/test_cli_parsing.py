@@ -53,11 +53,18 @@ def test_parsing_touches_neither_the_network_nor_the_catalog() -> None:
     assert not connected
 
 
-def test_serve_help_is_the_reference_servers() -> None:
+def test_serve_help_is_the_reference_servers_under_the_name_the_user_typed() -> None:
     proc = subprocess.run([sys.executable, "-m", "conformance", "serve", "--help"], capture_output=True,
                           text=True, timeout=30, cwd=REPO, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("usage: python -m reference.servers")
+    assert proc.stdout.startswith("usage: rtconform serve [-h] PROTOCOL ...")
+    assert "Run an rtconform reference server." in proc.stdout
+    sub = subprocess.run([sys.executable, "-m", "conformance", "serve", "ws", "--help"], capture_output=True,
+                         text=True, timeout=30, cwd=REPO, check=False)
+    assert sub.stdout.startswith("usage: rtconform serve ws "), sub.stdout
+    own = subprocess.run([sys.executable, "-m", "reference.servers", "--help"], capture_output=True,
+                         text=True, timeout=30, cwd=REPO, check=False)
+    assert own.stdout.startswith("usage: python -m reference.servers [-h] PROTOCOL ...")
 
 
 def test_usage_errors_of_every_subcommand_are_one_line_exit_2() -> None:

@@ -50,7 +50,7 @@ def test_env_target_is_the_default(websockets_url: str, monkeypatch: pytest.Monk
                                    capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("TARGET", websockets_url)
     assert main(["run", "--case", "2.1", "--no-reports", "--quiet"]) == 0
-    assert capsys.readouterr().out == "result: 1 passed\n"
+    assert capsys.readouterr().out == "result: 1 passed; exit 0: no gating failure\n"
 
 
 def test_failures_exit_1_and_show_requirement_and_transcript(tmp_path: Path,
@@ -68,9 +68,18 @@ def test_failures_exit_1_and_show_requirement_and_transcript(tmp_path: Path,
         proc.wait()
     out = capsys.readouterr().out
     assert code == 1
-    assert "FAIL ws/5.5.2/ping-empty [autobahn 2.1] [MUST]" in out
+    assert "FAIL ws/5.5.2/ping-empty [autobahn 2.1] [MUST, gating]" in out
     assert "requirement: The server MUST answer with a pong" in out
     assert "<<" in out  # transcript lines
+
+
+def test_bare_rtconform_prints_the_help_on_stderr_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("usage: rtconform ")
+    assert "run the conformance cases against a target" in err
+    assert "exit codes:" in err
 
 
 @pytest.mark.parametrize(("args", "fragment"), [
@@ -84,7 +93,6 @@ def test_failures_exit_1_and_show_requirement_and_transcript(tmp_path: Path,
     (["run", "--cmd", "true"], "--cmd needs --target"),
     (["run", "--case", "no/such/case"], "no case matches"),
     (["run", "--fail-on", "may"], "invalid choice"),
-    ([], "required: command"),
 ])
 def test_usage_errors_exit_2_with_one_line(args: list[str], fragment: str,
                                            capsys: pytest.CaptureFixture[str]) -> None:

@@ -67,12 +67,12 @@ ARGS = ["--case", "1.1.1", "--case", "2.5", "--no-reports", "--quiet"]
 def test_wss_with_custom_ca(wss_port: int, cert: tuple[Path, Path],
                             capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--target", f"wss://127.0.0.1:{wss_port}", "--ca", str(cert[0]), *ARGS]) == 0
-    assert capsys.readouterr().out == "result: 2 passed\n"
+    assert capsys.readouterr().out == "result: 2 passed; exit 0: no gating failure\n"
 
 
 def test_wss_insecure(wss_port: int, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--target", f"wss://127.0.0.1:{wss_port}", "--insecure", *ARGS]) == 0
-    assert capsys.readouterr().out == "result: 2 passed\n"
+    assert capsys.readouterr().out == "result: 2 passed; exit 0: no gating failure\n"
 
 
 def test_wss_unverified_certificate_is_refused(wss_port: int, capsys: pytest.CaptureFixture[str]) -> None:
@@ -97,4 +97,4 @@ def _has_ipv6() -> bool:
 def test_ipv6_literal_url(capsys: pytest.CaptureFixture[str]) -> None:
     for port in _serve_in_thread("::1", None):
         assert main(["run", "--target", f"ws://[::1]:{port}/", *ARGS]) == 0
-    assert capsys.readouterr().out == "result: 2 passed\n"
+    assert capsys.readouterr().out == "result: 2 passed; exit 0: no gating failure\n"

@@ -24,7 +24,7 @@ def strict_run() -> RunResult:
 
 def test_terminal_names_the_level_and_does_not_gate_on_it() -> None:
     text = render_summary(strict_run())
-    assert "[STRICT (not an RFC requirement)] (not gating)" in text
+    assert "[STRICT (not an RFC requirement), not gating]" in text
 
 
 def test_junit_reports_a_strict_failure_but_does_not_count_it() -> None:

@@ -65,10 +65,11 @@ def _now() -> float:
 @G.case("request-rechunked", exclusive=True, level=MUST, section="3.2",
         desc="Sends the poll request in 1-byte TCP segments",
         requirement="The server MUST NOT depend on how the request is cut: the answer is the same.",
-        quote="A recipient MUST parse an HTTP message as a sequence of octets in an encoding that is a "
-              "superset of US-ASCII [USASCII]. ... The normal procedure for parsing an HTTP message is to "
-              "read the start-line into a structure, read each header field line into a hash table by "
-              "field name until the empty line (RFC 9112 §2.2)")
+        quote="The normal procedure for parsing an HTTP message is to read the start-line into a structure, "
+              "read each header field line into a hash table by field name until the empty line, and then "
+              "use the parsed data to determine if a message body is expected. ... A recipient MUST parse "
+              "an HTTP message as a sequence of octets in an encoding that is a superset of US-ASCII "
+              "[USASCII]. (RFC 9112 §2.2)")
 async def request_rechunked(ctx: PollContext) -> Verdict:
     token = ctx.token()
     cursor = await ctx.cursor_after(token)

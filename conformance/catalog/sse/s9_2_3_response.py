@@ -28,10 +28,11 @@ async def content_type_event_stream(ctx: SseContext) -> Verdict:
 @G.case("request-rechunked", level=MUST,
         desc="Sends the stream request in 1-byte TCP segments, then publishes",
         requirement="The server MUST NOT depend on how the request is cut: the stream opens and delivers.",
-        quote="A recipient MUST parse an HTTP message as a sequence of octets in an encoding that is a "
-              "superset of US-ASCII [USASCII]. ... The normal procedure for parsing an HTTP message is to "
-              "read the start-line into a structure, read each header field line into a hash table by "
-              "field name until the empty line (RFC 9112 §2.2)")
+        quote="The normal procedure for parsing an HTTP message is to read the start-line into a structure, "
+              "read each header field line into a hash table by field name until the empty line, and then "
+              "use the parsed data to determine if a message body is expected. ... A recipient MUST parse "
+              "an HTTP message as a sequence of octets in an encoding that is a superset of US-ASCII "
+              "[USASCII]. (RFC 9112 §2.2)")
 async def request_rechunked(ctx: SseContext) -> Verdict:
     token = ctx.token()
     sub = await ctx.subscribe(chop=1)

@@ -15,8 +15,9 @@ from conformance.wire.sse import Event, Subscription
 
 G = group("sse", "9.2.4", "The Last-Event-ID header: resume")
 
-_QUOTE = ("if the event source's last event ID string is not the empty string, set `Last-Event-ID`/"
-          "last event ID string, encoded as UTF-8, in request's header list.")
+_QUOTE = ("If the EventSource object's last event ID string is not the empty string: Let lastEventIDValue be "
+          "the EventSource object's last event ID string, encoded as UTF-8. Set (`Last-Event-ID`, "
+          "lastEventIDValue) in request's header list.")
 
 
 def _own(sub: Subscription, token: str) -> list[Event]:

@@ -12,7 +12,7 @@ from conformance.model import MUST, Verdict, group
 
 G = group("sse", "9.2.5", "Parsing an event stream: payload framing")
 
-_LINES = ("If the field name is \"data\": Append the field value to the data buffer, then append a single "
+_LINES = ("If the field name is \"data\" ... Append the field value to the data buffer, then append a single "
           "U+000A LINE FEED (LF) character to the data buffer.")
 _EOL = "end-of-line = ( cr lf / cr / lf )"
 

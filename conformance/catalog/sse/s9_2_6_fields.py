@@ -34,7 +34,7 @@ async def stream_well_formed(ctx: SseContext) -> Verdict:
 @G.case("event-type-named", level=MUST,
         desc="Publishes with ?event=NAME",
         requirement="The server MUST send the event type so it is dispatched under NAME.",
-        quote="If the field name is \"event\": Set the event type buffer to the field value.")
+        quote="If the field name is \"event\" ... Set the event type buffer to the field value.")
 async def event_type_named(ctx: SseContext) -> Verdict:
     token = ctx.token()
     sub = await ctx.subscribe()

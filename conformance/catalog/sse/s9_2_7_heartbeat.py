@@ -49,7 +49,7 @@ async def heartbeat_while_idle(ctx: SseContext) -> Verdict:
         desc="Publishes events around heartbeats; checks no comment lands inside an event or a line",
         requirement="A keepalive MUST NOT break an event: a comment goes between lines, never inside a "
                     "field line.",
-        quote="comment = colon *any-char end-of-line ... event = *( comment / field ) end-of-line")
+        quote="event = *( comment / field ) end-of-line ... comment = colon *any-char end-of-line")
 async def heartbeat_between_events(ctx: SseContext) -> Verdict:
     interval = ctx.number("heartbeat-interval", DEFAULT_INTERVAL) or DEFAULT_INTERVAL
     token = ctx.token()

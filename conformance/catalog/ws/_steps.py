@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from conformance.catalog.ws import verify as expect
 from conformance.model import CaseFailed, Outcome, Verdict
+from conformance.statustext import status_set
 from conformance.wire.http import HttpResponse
 from conformance.wire.ws import HandshakeFailed, Pong, Timeout, WsClient
 from conformance.wire.wsframes import frame
@@ -196,8 +197,7 @@ async def rejected(ws: WsClient, raw: bytes, *, statuses: Sequence[int] = range(
     response with an appropriate error code (such as 400 Bad Request)".
     """
     response = await ws.handshake(raw)
-    shown = "4xx" if list(statuses) == list(range(400, 500)) else "/".join(map(str, statuses))
-    expected = [f"an http error response ({shown}), no upgrade"]
+    expected = [f"an http error response (status {status_set(statuses)}), no upgrade"]
     if response is None:
         raise CaseFailed(expected, ws.handshake_error or "no response")
     if response.status not in statuses:

@@ -16,8 +16,8 @@ from conformance.wire.wsframes import BINARY, CONT, TEXT
 DATA = group("ws", "5.6", "Data Frames")
 
 QUOTE_RECEIVE = "Clients and servers MUST support receiving both fragmented and unfragmented messages."
-QUOTE_TEXT = QUOTE_RECEIVE + " ... Text: The \"Payload data\" is text data encoded as UTF-8."
-QUOTE_BINARY = QUOTE_RECEIVE + " ... Binary: The \"Payload data\" is arbitrary binary data whose " \
+QUOTE_TEXT = QUOTE_RECEIVE + " ... The \"Payload data\" is text data encoded as UTF-8."
+QUOTE_BINARY = QUOTE_RECEIVE + " ... The \"Payload data\" is arbitrary binary data whose " \
                "interpretation is solely up to the application layer."
 QUOTE_LENGTH = "Payload length: 7 bits, 7+16 bits, or 7+64 bits ... the minimal number of bytes MUST be " \
                "used to encode the length"

@@ -19,7 +19,7 @@ from conformance.wire.wsframes import CONT, TEXT
 UTF8 = group("ws", "8.1", "Handling Errors in UTF-8-Encoded Data")
 
 QUOTE_VALID = "Clients and servers MUST support receiving both fragmented and unfragmented messages. ... " \
-              "Text: The \"Payload data\" is text data encoded as UTF-8."
+              "The \"Payload data\" is text data encoded as UTF-8."
 QUOTE_INVALID = "When an endpoint is to interpret a byte stream as UTF-8 but finds that the byte stream is " \
                 "not, in fact, a valid UTF-8 stream, that endpoint MUST _Fail the WebSocket Connection_."
 QUOTE_1007 = "1007 indicates that an endpoint is terminating the connection because it has received data " \

@@ -188,7 +188,7 @@ def _valid_code(code: int, autobahn: str | None) -> None:
                      "close 1002) is an allowed failure reaction, reported non-strict."
                      if registry_only else
                      f"The server MUST answer with a close frame carrying {code} or 1000" + ANY_CODE + "."),
-        quote=QUOTE_ECHO + " " + QUOTE_RANGE[code // 1000 if code >= 3000 else 1],
+        quote=QUOTE_ECHO + " ... " + QUOTE_RANGE[code // 1000 if code >= 3000 else 1],
     )
     async def run(ws: WsClient) -> Verdict:
         await _steps.opened(ws)

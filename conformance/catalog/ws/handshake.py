@@ -9,6 +9,7 @@ from __future__ import annotations
 from conformance.catalog.ws import _steps
 from conformance.catalog.ws import verify as expect
 from conformance.model import MUST, STRICT, CaseFailed, Level, Skip, Verdict, group
+from conformance.statustext import status_set
 from conformance.wire.http import HttpResponse
 from conformance.wire.ws import WsClient
 
@@ -17,12 +18,14 @@ SENDING = group("ws", "4.2.2", "Sending the Server's Opening Handshake")
 VERSIONS = group("ws", "4.4", "Supporting Multiple Versions of WebSocket Protocol")
 
 QUOTE_READ = "If the server, while reading the handshake, finds that the client did not send a handshake " \
-             "matches the description below ..., the server MUST stop processing the client's handshake " \
-             "and return an HTTP response with an appropriate error code (such as 400 Bad Request)."
-QUOTE_HOST = "(RFC 6455 §4.2.1: 2. A |Host| header field containing the server's authority; RFC 9112 " \
-             "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message " \
-             "that lacks a Host header field and to any that contains more than one Host header field line " \
-             "or a Host header field with an invalid field value."
+             "that matches the description below ..., the server MUST stop processing the client's " \
+             "handshake and return an HTTP response with an appropriate error code (such as 400 Bad " \
+             "Request)."
+#: RFC 6455 §4.2.1 asks for "A |Host| header field containing the server's authority"; what to answer
+#: a request without a valid one is RFC 9112's rule.
+QUOTE_HOST = "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message " \
+             "that lacks a Host header field and to any request message that contains more than one Host " \
+             "header field line or a Host header field with an invalid field value. (RFC 9112 §3.2)"
 QUOTE_ACCEPT = "If the server chooses to accept the incoming connection, it MUST reply with a valid HTTP " \
                "response indicating the following. ... A |Sec-WebSocket-Accept| header field.  The " \
                "value of this header field is constructed by " \
@@ -33,8 +36,8 @@ QUOTE_VERSION = "If the server doesn't support the requested version, it MUST re
                 "|Sec-WebSocket-Version| header field (or multiple |Sec-WebSocket-Version| header fields) " \
                 "containing all versions it is willing to use."
 QUOTE_PROTOCOL = "The value chosen MUST be derived from the client's handshake, specifically by selecting " \
-                 "of the values from the |Sec-WebSocket-Protocol| field that the server is willing to use " \
-                 "for this connection (if any)."
+                 "one of the values from the |Sec-WebSocket-Protocol| field that the server is willing to " \
+                 "use for this connection (if any)."
 
 
 @SENDING.case(
@@ -56,7 +59,7 @@ async def valid_upgrade(ws: WsClient) -> Verdict:
 
 def _bad_request(slug: str, what: str, level: Level = MUST, quote: str = QUOTE_READ,
                  statuses: range | tuple[int, ...] = range(400, 500), **changes: object) -> None:
-    shown = "a 4xx status" if statuses == range(400, 500) else "status " + "/".join(map(str, statuses))
+    shown = "status " + status_set(statuses)
 
     @READING.case(
         slug, level=level, desc=f"Sends an otherwise valid opening handshake {what}",
@@ -162,8 +165,7 @@ async def subprotocol_from_offered(ws: WsClient) -> Verdict:
     requirement="Informational (a measurement): the RFC's recommendation applies only to servers meant for "
                 "certain sites, which the runner cannot know; whether the server refuses (403) is recorded.",
     quote="If the origin indicated is unacceptable to the server, then it SHOULD respond to the WebSocket "
-          "handshake with a reply containing an appropriate HTTP error code (such as 403 Forbidden) and "
-          "abort the WebSocket handshake described in this section.",
+          "handshake with a reply containing HTTP 403 Forbidden status code.",
 )
 async def foreign_origin(ws: WsClient) -> Verdict:
     raw, _ = _steps.request(ws, origin="http://rtconform.invalid")

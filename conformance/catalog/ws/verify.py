@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from conformance.model import CaseFailed, Outcome, Verdict
-from conformance.wire.ws import CloseInfo, Event, Message, WsClient
+from conformance.wire.ws import CloseInfo, Event, Message, Timeout, WsClient
 
 __all__ = [
     "RUNNER_CLOSES",
@@ -83,13 +83,37 @@ def target_fails(*codes: int, clean: bool = False) -> CloseRule:
 SHOW_FIRST, SHOW_LAST = 12, 4
 
 
-def _show(events: Sequence[Event]) -> str:
-    """The events as a list; a long list shows its first and last events and how many are between."""
-    if len(events) <= SHOW_FIRST + SHOW_LAST:
-        return "[" + ", ".join(map(str, events)) + "]"
-    skipped = f"... ({len(events) - SHOW_FIRST - SHOW_LAST} more events)"
-    shown = [*map(str, events[:SHOW_FIRST]), skipped, *map(str, events[-SHOW_LAST:])]
-    return "[" + ", ".join(shown) + "]"
+def show_events(events: Sequence[Event]) -> str:
+    """The events as a reader says them: "no message from the target", "from the target: message(...),
+    pong(...)", "nothing from the target, still open at checkpoints A and B" (a timeout marker is the
+    connection still being open when a checkpoint's wait ended). A long list shows its first and last
+    events and how many are between."""
+    if not events:
+        return "no message from the target"
+    items: list[str] = []
+    waits: list[str] = []
+    for event in events:
+        if isinstance(event, Timeout):
+            waits.append(event.tag)
+            continue
+        if waits:
+            items.append(_still_open(waits))
+            waits = []
+        items.append(str(event))
+    if waits:
+        items.append(_still_open(waits))
+    if len(items) > SHOW_FIRST + SHOW_LAST:
+        skipped = f"... ({len(items) - SHOW_FIRST - SHOW_LAST} more events)"
+        items = [*items[:SHOW_FIRST], skipped, *items[-SHOW_LAST:]]
+    if isinstance(events[0], Timeout):
+        return "nothing from the target, " + ", then ".join(items)
+    return "from the target: " + ", ".join(items[:1] + [("then " if i.startswith("still") else "") + i
+                                                         for i in items[1:]])
+
+
+def _still_open(tags: Sequence[str]) -> str:
+    names = tags[0] if len(tags) == 1 else ", ".join(tags[:-1]) + " and " + tags[-1]
+    return f"still open at checkpoint{'s' if len(tags) > 1 else ''} {names}"
 
 
 async def conversation(ws: WsClient, ok: Sequence[Event], *, close: CloseRule = RUNNER_CLOSES,
@@ -134,8 +158,8 @@ def judge(ws: WsClient, lists: Sequence[tuple[Outcome, Sequence[Event]]], close:
     """The verdict for what ``ws`` observed, against the event lists and the close rule."""
     events = list(ws.events)
     behavior = next((outcome for outcome, lst in lists if list(lst) == events), Outcome.FAILED)
-    expected = [f"events {_show(lst)}" + ("" if o is Outcome.PASSED else f" ({o.value})") for o, lst in lists]
-    actual = [f"events {_show(events)}"]
+    expected = [show_events(lst) + ("" if o is Outcome.PASSED else f" ({o.value})") for o, lst in lists]
+    actual = [show_events(events)]
     if ws.deviations:
         behavior = Outcome.FAILED
         actual.append("deviations: " + "; ".join(ws.deviations[:5]))
@@ -203,7 +227,7 @@ async def informational(ws: WsClient, *, wait_for: int = 0, timeout: float | Non
         await ws.close(1000)
     await _finish_close(ws)
     info = ws.close_info()
-    actual = f"events {_show(ws.events)}; {info.describe()}"
+    actual = f"{show_events(ws.events)}; {info.describe()}"
     if ws.deviations:
         raise CaseFailed(["server frames that follow RFC 6455 §5"],
                          actual + "; deviations: " + "; ".join(ws.deviations[:5]))
@@ -226,4 +250,4 @@ def binary(data: bytes) -> Message:
     return Message(data, True)
 
 
-__all__ += ["binary", "judge", "judge_close", "text"]
+__all__ += ["binary", "judge", "judge_close", "show_events", "text"]
