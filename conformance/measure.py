@@ -37,7 +37,7 @@ class Measurement:
 
     def __post_init__(self) -> None:
         if not self.name or not math.isfinite(self.value):
-            raise ValueError(f"a measurement needs a name and a finite value, not {self.name!r}={self.value!r}")
+            raise ValueError(f"a measurement needs a name and a finite value: {self.name!r}={self.value!r}")
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (docs/run-json-schema.md)."""

@@ -93,7 +93,8 @@ class CaseResult:
             started=obj["started"], duration_s=obj["duration_s"],
             transcript=tuple(Entry.from_json(e) for e in obj["transcript"]),
             transcript_dropped=obj["transcript_dropped"], autobahn_behavior=obj.get("autobahn_behavior"),
-            measurements=tuple(Measurement.from_json(m) for m in obj.get("measurements", [])[:MAX_MEASUREMENTS]))
+            measurements=tuple(Measurement.from_json(m)
+                               for m in obj.get("measurements", [])[:MAX_MEASUREMENTS]))
 
 
 def case_result(case: Case, *, verdict: Verdict | None = None, outcome: Outcome | None = None,

@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from conformance.catalog.ws import _steps
@@ -101,8 +101,8 @@ async def _client_for(ws: WsClient, size: int) -> AsyncIterator[WsClient]:
         return
     if size > PERF_MAX_MESSAGE:
         raise ValueError(f"{size} octets is over the performance cases' bound of {PERF_MAX_MESSAGE}")
-    big = WsClient(ws.endpoint, deadline=ws.deadline, transcript=ws.transcript, close_timeout=ws.close_timeout,
-                   max_message=max(size, MAX_MESSAGE))
+    big = WsClient(ws.endpoint, deadline=ws.deadline, transcript=ws.transcript,
+                   close_timeout=ws.close_timeout, max_message=max(size, MAX_MESSAGE))
     try:
         yield big
     finally:
@@ -115,13 +115,13 @@ def _timed(verdict: Verdict, seconds: float, size: int, *extra: Measurement) -> 
     if verdict.behavior is not Outcome.PASSED:
         return verdict
     seconds = max(seconds, 1e-9)
-    numbers = (Measurement("seconds", seconds, "s"),
-               *((Measurement("mib_per_s", size / MIB / seconds, "MiB/s", lower_is_better=False),) if size else ()),
-               *extra)
+    rate = (Measurement("mib_per_s", size / MIB / seconds, "MiB/s", lower_is_better=False),) if size else ()
+    numbers = (Measurement("seconds", seconds, "s"), *rate, *extra)
     return dataclasses.replace(verdict, measurements=numbers)
 
 
-async def _echo_timed(ws: WsClient, wire: bytes, expected: Message, how: str, chop: int | None = None) -> Verdict:
+async def _echo_timed(ws: WsClient, wire: bytes, expected: Message, how: str, chop: int | None = None
+                      ) -> Verdict:
     """Send the prepared bytes ``wire`` (in TCP writes of ``chop`` octets, yielding to the loop between
     them as Autobahn's reactor does), wait for the one echo, judge it, and attach the round-trip time."""
     start = ws.loop.time()
@@ -151,7 +151,8 @@ def _whole(autobahn: str, binary: bool, size: int, waitsecs: float) -> None:
         async with _client_for(ws, size) as client:
             await _steps.opened(client)
             wire = frame(BINARY if binary else TEXT, payload)
-            return await _echo_timed(client, wire, Message(payload, binary), f"one {kind} frame of {size} octets")
+            how = f"one {kind} frame of {size} octets"
+            return await _echo_timed(client, wire, Message(payload, binary), how)
 
 
 def _fragmented(autobahn: str, binary: bool, fragment: int, fill: bytes) -> None:
@@ -169,9 +170,11 @@ def _fragmented(autobahn: str, binary: bool, fragment: int, fill: bytes) -> None
         await _steps.opened(ws)
         payload = fill * size
         count = size // fragment
-        wire = b"".join(frame((BINARY if binary else TEXT) if i == 0 else CONT,
-                              payload[i * fragment:(i + 1) * fragment], fin=i == count - 1) for i in range(count))
-        return await _echo_timed(ws, wire, Message(payload, binary), f"{count} fragments of {fragment} octets")
+        first = BINARY if binary else TEXT
+        wire = b"".join(frame(first if i == 0 else CONT, payload[i * fragment:(i + 1) * fragment],
+                              fin=i == count - 1) for i in range(count))
+        how = f"{count} fragments of {fragment} octets"
+        return await _echo_timed(ws, wire, Message(payload, binary), how)
 
 
 def _chopped(autobahn: str, binary: bool, chop: int) -> None:
@@ -188,7 +191,8 @@ def _chopped(autobahn: str, binary: bool, chop: int) -> None:
         await _steps.opened(ws)
         payload = _repeat(BINARY_PATTERN if binary else TEXT_PATTERN, size)
         wire = frame(BINARY if binary else TEXT, payload)
-        return await _echo_timed(ws, wire, Message(payload, binary), f"one frame in {chop}-octet writes", chop)
+        how = f"one frame in {chop}-octet writes"
+        return await _echo_timed(ws, wire, Message(payload, binary), how, chop)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +203,11 @@ class _RoundTrips:
     seconds: float
 
 
+def _echo_count(ws: WsClient, n: int) -> Callable[[], bool]:
+    """The wait condition: ``n`` events are in, or the connection left OPEN."""
+    return lambda: len(ws.events) >= n or not ws.is_open
+
+
 async def _round_trips(ws: WsClient, opcode: int, expected: Message) -> _RoundTrips:
     """Send :data:`ROUND_TRIPS` messages, each once the previous echo is in; stop at the first wrong or
     missing echo (the verdict then shows it)."""
@@ -207,7 +216,8 @@ async def _round_trips(ws: WsClient, opcode: int, expected: Message) -> _RoundTr
     for i in range(ROUND_TRIPS):
         sent = ws.loop.time()
         await ws.send_frame(opcode, expected.data)
-        if not await ws.wait(lambda n=i: len(ws.events) > n or not ws.is_open) or ws.events[i] != expected:
+        await ws.wait(_echo_count(ws, i + 1))
+        if len(ws.events) <= i or ws.events[i] != expected:
             break
         rtts.append(ws.loop.time() - sent)
     return _RoundTrips(rtts, ws.loop.time() - start)
@@ -217,8 +227,8 @@ def _many(autobahn: str, binary: bool, size: int, waitsecs: float) -> None:
     kind = "binary" if binary else "text"
 
     @PERF.case(
-        f"{kind}-round-trips-{ROUND_TRIPS}x{size}", level=STRICT, autobahn=autobahn, timeout=_timeout(waitsecs),
-        exclusive=True,
+        f"{kind}-round-trips-{ROUND_TRIPS}x{size}", level=STRICT, autobahn=autobahn,
+        timeout=_timeout(waitsecs), exclusive=True,
         desc=f"Sends {ROUND_TRIPS} {kind} messages of {size} octets, each after the previous echo, and "
              "times every round trip",
         requirement=REQUIREMENT.format(what=f"{ROUND_TRIPS} {kind} messages", order=", in order"),
