@@ -110,6 +110,31 @@ async def _client_for(ws: WsClient, size: int) -> AsyncIterator[WsClient]:
         big.forget()
 
 
+def _first_difference(sent: bytes, echoed: bytes) -> str:
+    """Where an echo differs from what was sent, for ``actual`` (the event list shows only the start)."""
+    if len(sent) != len(echoed):
+        return f"the echo has {len(echoed)} octets, {len(sent)} were sent"
+    step = 4096  # compare slices first: a 16 MiB echo is not walked octet by octet
+    block = next(i for i in range(0, len(sent), step) if sent[i:i + step] != echoed[i:i + step])
+    at = next(i for i in range(block, min(block + step, len(sent))) if sent[i] != echoed[i])
+    return f"the echo differs from what was sent at octet {at} ({echoed[at]:#04x} instead of {sent[at]:#04x})"
+
+
+def _explained(verdict: Verdict, ws: WsClient, expected: Message) -> Verdict:
+    """A failed echo's verdict with the first wrong message located (which one, which octet)."""
+    wrong = next(((n, e) for n, e in enumerate(ws.events) if e != expected), None)
+    if verdict.behavior is not Outcome.FAILED or wrong is None:
+        return verdict
+    n, event = wrong
+    if not isinstance(event, Message):
+        return verdict
+    if event.binary != expected.binary:
+        why = f"message {n + 1} came back as {'binary' if event.binary else 'text'}"
+    else:
+        why = f"message {n + 1}: {_first_difference(expected.data, event.data)}"
+    return dataclasses.replace(verdict, actual=f"{why}; {verdict.actual}")
+
+
 def _timed(verdict: Verdict, seconds: float, size: int, *extra: Measurement) -> Verdict:
     """``verdict`` with the measurements attached when the echo was right (a wrong echo measures nothing)."""
     if verdict.behavior is not Outcome.PASSED:
@@ -133,7 +158,8 @@ async def _echo_timed(ws: WsClient, wire: bytes, expected: Message, how: str, ch
             await asyncio.sleep(0)
     await ws.wait(lambda: bool(ws.events) or not ws.is_open)
     seconds = ws.loop.time() - start
-    return _timed(await expect.echo(ws, [expected]), seconds, len(expected.data))
+    verdict = _explained(await expect.echo(ws, [expected]), ws, expected)
+    return _timed(verdict, seconds, len(expected.data))
 
 
 def _whole(autobahn: str, binary: bool, size: int, waitsecs: float) -> None:
@@ -238,7 +264,7 @@ def _many(autobahn: str, binary: bool, size: int, waitsecs: float) -> None:
         await _steps.opened(ws)
         expected = Message((b"\xfe" if binary else b"*") * size, binary)
         seen = await _round_trips(ws, BINARY if binary else TEXT, expected)
-        verdict = await expect.echo(ws, [expected] * ROUND_TRIPS)
+        verdict = _explained(await expect.echo(ws, [expected] * ROUND_TRIPS), ws, expected)
         if len(seen.rtts) < ROUND_TRIPS:
             return verdict
         return _timed(verdict, seen.seconds, size * ROUND_TRIPS,
