@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.app import RunOptions, run
-from conformance.cli.args import UsageError, positive, selection_args
+from conformance.cli.args import UsageError, add_perf_factor, positive, selection_args
 from conformance.cli.listing import print_cases, selected_cases
 from conformance.cli.target_options import add_target_options, target_fields
 from conformance.gating import FAIL_ON
@@ -90,6 +90,7 @@ def add_parser(sub: Any) -> None:
     r.add_argument("--baseline", default=None, metavar="RUN.json",
                    help="compare with a saved run: report newly failing/passing cases and changed close "
                         "codes; only new failures fail the run")
+    add_perf_factor(r)
     r.set_defaults(handler=run_command)
 
 
@@ -144,7 +145,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         strict=args.strict, settings=settings, fail_on=args.fail_on, quiet=args.quiet,
         report_dir=None if args.no_reports else Path(args.report_dir),
         expect=Path(args.expect) if args.expect else None,
-        baseline=Path(args.baseline) if args.baseline else None)
+        baseline=Path(args.baseline) if args.baseline else None, perf_factor=args.perf_regression_factor)
 
 
 def run_command(args: argparse.Namespace) -> int:
