@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.expectfile import FAILING
+from conformance.measure import show_value
 from conformance.model import Level, Outcome
 from conformance.results import CaseResult, RunResult
 
@@ -166,10 +167,10 @@ class PerfChange:
         return self.unit != "s" or abs(self.after - self.before) >= PERF_NOISE_FLOOR_S
 
     def describe(self) -> str:
-        """One line: ``ws/10.4/text-message-16mib [9.1.6]: seconds 0.094 -> 0.2 s (x2.13)``."""
+        """One line: ``ws/10.4/text-message-16mib [9.1.6]: seconds 94 ms -> 200 ms (x2.13)``."""
         ab = f" [{self.autobahn}]" if self.autobahn else ""
-        return (f"{self.case_id}{ab}: {self.name} {self.before:.3g} -> {self.after:.3g} {self.unit} "
-                f"(x{self.ratio:.2f})")
+        return (f"{self.case_id}{ab}: {self.name} {show_value(self.before, self.unit)} -> "
+                f"{show_value(self.after, self.unit)} (x{self.ratio:.2f})")
 
 
 def perf_changes(baseline: RunResult, current: RunResult,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Measurement", "percentile"]
+__all__ = ["Measurement", "percentile", "show_value"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +51,17 @@ class Measurement:
                    bool(obj.get("lower_is_better", True)))
 
     def shown(self) -> str:
-        """The value with its unit, to three significant digits: ``0.0123 s``, ``81.2 MiB/s``."""
-        return f"{self.value:.3g} {self.unit}".strip()
+        """The value with its unit, to three significant digits: ``12.3 ms``, ``81.2 MiB/s``."""
+        return show_value(self.value, self.unit)
+
+
+def show_value(value: float, unit: str) -> str:
+    """``value`` in ``unit`` to three significant digits (whole numbers from 100 up, never an exponent);
+    seconds under one as milliseconds."""
+    if unit == "s" and abs(value) < 1:
+        value, unit = value * 1000, "ms"
+    number = f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return f"{number} {unit}".strip()
 
 
 def percentile(values: Sequence[float], p: float) -> float:
