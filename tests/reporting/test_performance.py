@@ -101,7 +101,8 @@ def test_a_regression_is_beyond_the_factor_and_above_the_noise_floor() -> None:
 
 def test_a_rate_regresses_when_it_drops() -> None:
     def rate(value: float) -> RunResult:
-        return run(case("ws/10.4/r", level="STRICT", measurements=(Measurement("msgs", value, "msg/s", False),)))
+        measured = (Measurement("msgs", value, "msg/s", lower_is_better=False),)
+        return run(case("ws/10.4/r", level="STRICT", measurements=measured))
 
     before, after = rate(1000.0), rate(400.0)
     (change,) = perf_changes(before, after)
