@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.catalog.ws.ab09_performance import PERF_MAX_MESSAGE
+from conformance.catalog.ws.ab09_performance import PERF_MAX_MESSAGE, autobahn_fragments
 from conformance.model import STRICT, Outcome
 from conformance.registry import Registry, load
 from conformance.results import CaseResult
@@ -57,13 +57,22 @@ def test_the_parameters_are_autobahns(registry: Registry) -> None:
     assert "16 MiB" in by_ab["9.1.6"].desc
     assert "binary" in by_ab["9.2.6"].desc
     assert "8 MiB" in by_ab["9.2.5"].desc  # Autobahn's description says 16M; its size is 8 MiB
-    assert "fragments of 64 octets" in by_ab["9.3.1"].desc
-    assert "fragments of 4 MiB" in by_ab["9.4.9"].desc
+    assert "65536 fragments of 64 octets and an empty final one" in by_ab["9.3.1"].desc
+    assert "4 MiB in one frame" in by_ab["9.4.9"].desc
     assert "TCP writes of 64 octets" in by_ab["9.5.1"].desc
     assert "2048 octets" in by_ab["9.6.6"].desc
     assert "1000 text messages of 0 octets" in by_ab["9.7.1"].desc
     assert "1000 binary messages of 4096 octets" in by_ab["9.8.6"].desc
     assert PERF_MAX_MESSAGE == 16 * 2**20
+
+
+def test_fragments_are_cut_as_autobahn_cuts_them() -> None:
+    """autobahn 0.10.9 ``sendMessageHybi``: an exact multiple gets an empty final fragment (so 4 MiB in
+    1 KiB fragments is 4097 frames: websockets' limit of 4096 fragments refuses it, as in Autobahn's run)."""
+    assert autobahn_fragments(b"abcdef", 2) == [b"ab", b"cd", b"ef", b""]
+    assert autobahn_fragments(b"abcde", 2) == [b"ab", b"cd", b"e"]
+    assert autobahn_fragments(b"abcd", 4) == [b"abcd"]
+    assert len(autobahn_fragments(b"*" * 4 * 2**20, 1024)) == 4097
 
 
 def run_sample(registry: Registry, url: str) -> dict[str, CaseResult]:
