@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from conformance.baseline import DEFAULT_PERF_REGRESSION_FACTOR, PERF_NOISE_FLOOR_S, diff, perf_changes
-from conformance.cli import main
+from conformance.cli import build_parser, main
+from conformance.cli.args import UsageError
+from conformance.cli.run import options_from_args
 from conformance.measure import Measurement, percentile
 from conformance.reporting.html import render
 from conformance.results import CaseResult, RunResult
@@ -173,3 +175,12 @@ def test_cli_report_takes_the_factor(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "2 regressions beyond x1.1" in out
     assert main(["report", str(new), "--baseline", str(old), "--perf-regression-factor", "0.5",
                  "-o", str(tmp_path / "out")]) == 2
+
+
+def test_cli_run_takes_the_factor() -> None:
+    parse = build_parser().parse_args
+    assert options_from_args(parse(["run"])).perf_factor == DEFAULT_PERF_REGRESSION_FACTOR
+    assert options_from_args(parse(["run", "--perf-regression-factor", "2.5"])).perf_factor == 2.5
+    for bad in ("1", "0.9", "nan", "x"):
+        with pytest.raises(UsageError, match="above 1"):
+            parse(["run", "--perf-regression-factor", bad])
