@@ -128,9 +128,16 @@ def _first_difference(sent: bytes, echoed: bytes) -> str:
 
 
 def _explained(verdict: Verdict, ws: WsClient, expected: Message) -> Verdict:
-    """A failed echo's verdict with the first wrong message located (which one, which octet)."""
+    """A failed echo's verdict with the first wrong message located (which one, which octet), or the
+    refusal named when the target closed with 1009 (message too big) instead of echoing."""
+    if verdict.behavior is not Outcome.FAILED:
+        return verdict
+    if verdict.remote_close_code == 1009:
+        why = ("the target refused the message with 1009 (message too big): a size limit, which RFC 6455 "
+               "§10.4 allows; hence a STRICT failure")
+        return dataclasses.replace(verdict, actual=f"{why}; {verdict.actual}")
     wrong = next(((n, e) for n, e in enumerate(ws.events) if e != expected), None)
-    if verdict.behavior is not Outcome.FAILED or wrong is None:
+    if wrong is None:
         return verdict
     n, event = wrong
     if not isinstance(event, Message):

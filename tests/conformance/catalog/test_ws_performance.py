@@ -120,6 +120,7 @@ def test_websockets_refuses_4_mib_in_64_octet_fragments_as_autobahn_sees_it(
                                       SETTINGS))[0]
     assert result.outcome is Outcome.FAILED
     assert result.remote_close_code == 1009
+    assert result.actual.startswith("the target refused the message with 1009")
     assert result.measurements == ()
 
 
