@@ -1,5 +1,5 @@
-"""The WebSocket catalog as data: IDs, quotes, levels, every Autobahn server case of groups 1-7, 9 and 10 once,
-and the UTF-8 corpus exactly as Autobahn generates it."""
+"""The WebSocket catalog as data: IDs, quotes, levels, every Autobahn server case of groups 1-7, 9 and 10
+once, and the UTF-8 corpus exactly as Autobahn generates it."""
 
 from __future__ import annotations
 
