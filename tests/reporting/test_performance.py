@@ -157,6 +157,10 @@ def test_report_shows_the_performance_table_with_ratios() -> None:
     assert 'data-m="seconds">100 ms' in rows["ws/10.4/faster"]
     assert 'data-perf-regressions="1"' in section
     assert 'data-m="rtt_p99_ms">1.5 ms' in files["cases/ws_10.4_new.html"]
+    slower = files["cases/ws_10.4_slower.html"]
+    assert "Since the baseline: seconds 100 ms -> 200 ms (x2.00)" in slower
+    assert "a performance regression (reported, not gating)" in slower
+    assert "performance regression" not in files["cases/ws_10.4_steady.html"]
 
 
 def test_report_without_measurements_has_no_performance_section() -> None:
