@@ -15,6 +15,7 @@ from conformance.cli import build_parser, main
 from conformance.cli.args import UsageError
 from conformance.cli.run import options_from_args
 from conformance.measure import Measurement, percentile
+from conformance.reporting.fuzzreport import previous_perf_factor
 from conformance.reporting.html import render
 from conformance.results import CaseResult, RunResult
 from conformance.review import ReviewInputs
@@ -188,3 +189,12 @@ def test_cli_run_takes_the_factor() -> None:
     for bad in ("1", "0.9", "nan", "x"):
         with pytest.raises(UsageError, match="above 1"):
             parse(["run", "--perf-regression-factor", bad])
+
+
+def test_the_fuzz_refresh_keeps_the_factor(tmp_path: Path) -> None:
+    review = ReviewInputs(baseline=BASE, baseline_source="old.json", perf_factor=2.5).review(NOW)
+    index = tmp_path / "index.html"
+    index.write_text(render([NOW], reviews=[review])["index.html"], encoding="utf-8")
+    assert previous_perf_factor(index) == 2.5
+    index.write_text(render([NOW])["index.html"], encoding="utf-8")
+    assert previous_perf_factor(index) == DEFAULT_PERF_REGRESSION_FACTOR
