@@ -14,22 +14,22 @@ byte sent to the last byte of the echo (the primary number ``--baseline`` compar
 size over that time), and for 9.7/9.8 messages per second and the round-trip latency p50/p99 in ms. The
 numbers are attached after the verdict and never change it; the only way time matters is the case
 timeout (Autobahn's own, within 30-150 s): a target that does not answer at all is errored, as everywhere.
-Frames are built before the clock starts, so the numbers time the target and the loopback, not the
-runner's framing.
+Frames are built before the clock starts (9.7/9.8 build each small frame in the loop, microseconds), so
+the numbers time the target and the loopback, not the runner's framing.
 
 **Level: STRICT** (not an RFC requirement). RFC 6455 §10.4 lets an implementation limit frame and message
 sizes (it "SHOULD impose a limit"), so a server that refuses a 16 MiB message with 1009 breaks no rule;
 these echoes are Autobahn's expectation of a general-purpose echo server, and the measurements are
-information. They run with ``--strict`` (or ``--case 9.*`` selections of a strict run), gate only a
-strict run, and are left out of the default run, which stays as fast as before.
+information. They run with ``--strict`` (``rtconform run --strict --case '9.*'`` runs them alone), gate
+only a strict run, and are left out of the default run, which stays as fast as before.
 
 **Exclusive.** Each case runs alone, after the concurrent cases (:attr:`conformance.model.Case.exclusive`):
 other cases' traffic would distort the numbers, and one 16 MiB echo at a time bounds the runner's memory.
 
 **Memory.** The runner reads at most :data:`conformance.wire.wsconn.MAX_MESSAGE` (8 MiB) per message; a
 case here reads with a client whose bound is the larger of that and its own message size (at most
-:data:`PERF_MAX_MESSAGE`, 16 MiB for 9.1.6/9.2.6), so an echo that is longer than what was sent is cut
-at that bound and fails; the bound is never lifted.
+16 MiB for 9.1.6/9.2.6: :data:`PERF_MAX_MESSAGE`). An echo longer than that bound is cut there and fails
+(a longer echo within it fails the comparison); the bound is never lifted.
 """
 
 from __future__ import annotations
