@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from conformance.baseline import DEFAULT_PERF_REGRESSION_FACTOR
 from conformance.exitcodes import ExitCode
 from conformance.gating import default_fail_on, gating_levels, unselected_gate_warning
 from conformance.halt import Halt
@@ -71,6 +72,8 @@ class RunOptions:
         max_failures: failures the summary lists in full (None: all, ``-v``).
         expect: an expectations file (known deviations, ``conformance.expectfile``), or None.
         baseline: a saved run.json to diff against (``conformance.baseline``), or None.
+        perf_factor: ``--perf-regression-factor``: a measured case this many times slower than in the
+            baseline is reported as a performance regression (never gating).
     """
 
     target: TargetSpec
@@ -88,6 +91,7 @@ class RunOptions:
     max_failures: int | None = 8
     expect: Path | None = None
     baseline: Path | None = None
+    perf_factor: float = DEFAULT_PERF_REGRESSION_FACTOR
 
     @property
     def gate(self) -> str:
@@ -198,7 +202,7 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
     reg = registry or load()
     try:
         opts, cases = plan(opts, reg)
-        inputs = ReviewInputs.load(opts.expect, opts.baseline, reg.by_id)
+        inputs = ReviewInputs.load(opts.expect, opts.baseline, reg.by_id, opts.perf_factor)
         if opts.out is not None and opts.report_dir is not None:
             claim(opts.out, overwrite=opts.overwrite)
     except ValueError as exc:  # SelectionError and FolderInUse included

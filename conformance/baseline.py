@@ -4,22 +4,60 @@ Like tokio-tungstenite's golden ``expected-results.json``, but per case and with
 outcome, the close word and the target's close code are compared; durations, timestamps, transcripts
 and the ``actual`` text are ignored. A case that fails now and did not fail in the baseline (or was not
 in it) is *newly failing*; at a gating level that is a regression and the run exits 1.
+
+Cases that record measurements (the Autobahn 9.x performance cases, :mod:`conformance.measure`) are also
+compared on their primary measurement (the round trip in seconds): a :class:`PerfChange` per case that
+has it in both runs, with the ratio. A slowdown beyond ``--perf-regression-factor`` (default
+:data:`DEFAULT_PERF_REGRESSION_FACTOR`) and above the noise floor (:data:`PERF_NOISE_FLOOR_S`) is a
+*performance regression*: reported in the terminal lines, the report's performance table and run
+summary, but it never changes an outcome nor the exit code (timing depends on the machine; a verdict
+must not).
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from conformance.expectfile import FAILING
+from conformance.measure import show_value
 from conformance.model import Level, Outcome
 from conformance.results import CaseResult, RunResult
 
-__all__ = ["BaselineDiff", "BaselineError", "Change", "diff", "load_baseline", "read_run"]
+__all__ = [
+    "DEFAULT_PERF_REGRESSION_FACTOR",
+    "PERF_NOISE_FLOOR_S",
+    "BaselineDiff",
+    "BaselineError",
+    "Change",
+    "PerfChange",
+    "check_factor",
+    "diff",
+    "load_baseline",
+    "perf_changes",
+    "read_run",
+]
+
+#: ``--perf-regression-factor`` by default: a case 1.5 times slower than in the baseline is a regression.
+DEFAULT_PERF_REGRESSION_FACTOR = 1.5
+#: A slowdown of fewer seconds than this is noise (a 1 ms echo taking 2 ms), never a regression.
+PERF_NOISE_FLOOR_S = 0.010
+
+
+def check_factor(factor: float) -> float:
+    """``factor`` if it is a valid ``--perf-regression-factor`` (finite, above 1).
+
+    Raises:
+        ValueError: it is not.
+    """
+    if not (math.isfinite(factor) and factor > 1):
+        raise ValueError(f"--perf-regression-factor must be a number above 1, not {factor!r}")
+    return factor
 
 
 class BaselineError(ValueError):
@@ -91,6 +129,71 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class PerfChange:
+    """One case's primary measurement in the baseline and now.
+
+    Attributes:
+        case_id: the case ID; ``autobahn`` its Autobahn id, if any.
+        name, unit: the measurement ("seconds", "s").
+        before, after: its value in the baseline and in this run.
+        lower_is_better: a smaller value is an improvement.
+        factor: the ``--perf-regression-factor`` it is judged with.
+    """
+
+    case_id: str
+    autobahn: str | None
+    name: str
+    unit: str
+    before: float
+    after: float
+    lower_is_better: bool
+    factor: float
+
+    @property
+    def ratio(self) -> float:
+        """``after / before`` (infinite when the baseline measured 0)."""
+        return self.after / self.before if self.before else math.inf
+
+    @property
+    def slowdown(self) -> float:
+        """How many times worse it got (below 1: better), whichever direction is better."""
+        if self.lower_is_better:
+            return self.ratio
+        return self.before / self.after if self.after else math.inf
+
+    @property
+    def regression(self) -> bool:
+        """Worse by more than ``factor``, and (for a time) by more than the noise floor."""
+        if self.slowdown <= self.factor:
+            return False
+        return self.unit != "s" or abs(self.after - self.before) >= PERF_NOISE_FLOOR_S
+
+    def describe(self) -> str:
+        """One line: ``ws/10.4/text-message-16mib [9.1.6]: seconds 94 ms -> 200 ms (x2.13)``."""
+        ab = f" [{self.autobahn}]" if self.autobahn else ""
+        return (f"{self.case_id}{ab}: {self.name} {show_value(self.before, self.unit)} -> "
+                f"{show_value(self.after, self.unit)} (x{self.ratio:.2f})")
+
+
+def perf_changes(baseline: RunResult, current: RunResult,
+                 factor: float = DEFAULT_PERF_REGRESSION_FACTOR) -> tuple[PerfChange, ...]:
+    """The primary measurement of every case that has one (of the same name) in both runs, in the current
+    run's order."""
+    old = {c.id: c for c in baseline.cases if c.measurements}
+    out = []
+    for case in current.cases:
+        before = old.get(case.id)
+        if not case.measurements or before is None:
+            continue
+        now, then = case.measurements[0], before.measurements[0]
+        if now.name != then.name:
+            continue
+        out.append(PerfChange(case.id, case.autobahn, now.name, now.unit, then.value, now.value,
+                              now.lower_is_better, factor))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
 class BaselineDiff:
     """Every change between a baseline run and the current run, in the current run's case order.
 
@@ -99,12 +202,24 @@ class BaselineDiff:
         baseline: the baseline run.
         changes: the changed cases (unchanged cases are not listed).
         catalog_changed: the two runs used different case texts (``catalog_hash`` differs).
+        perf: the measured cases compared on their primary measurement (:func:`perf_changes`).
+        perf_factor: the ``--perf-regression-factor`` they were judged with.
     """
 
     source: str
     baseline: RunResult
     changes: tuple[Change, ...]
     catalog_changed: bool
+    perf: tuple[PerfChange, ...] = ()
+    perf_factor: float = DEFAULT_PERF_REGRESSION_FACTOR
+
+    def perf_regressions(self) -> list[PerfChange]:
+        """The measured cases that got worse beyond the factor (reported, never failing the run)."""
+        return [p for p in self.perf if p.regression]
+
+    def perf_of(self, case_id: str) -> PerfChange | None:
+        """The comparison of ``case_id``'s primary measurement, if both runs measured it."""
+        return next((p for p in self.perf if p.case_id == case_id), None)
 
     def by_kind(self, kind: str) -> list[Change]:
         """The changes of one :attr:`Change.kind`."""
@@ -132,13 +247,16 @@ def _change(case_id: str, before: CaseResult | None, after: CaseResult | None) -
     return None if same else change
 
 
-def diff(baseline: RunResult, current: RunResult, source: str = "<baseline>") -> BaselineDiff:
-    """Compare ``current`` with ``baseline`` (ignoring durations and transcripts)."""
+def diff(baseline: RunResult, current: RunResult, source: str = "<baseline>",
+         perf_factor: float = DEFAULT_PERF_REGRESSION_FACTOR) -> BaselineDiff:
+    """Compare ``current`` with ``baseline``: outcomes, close words and codes (ignoring durations and
+    transcripts), and the measured cases' primary measurement against ``perf_factor``."""
     old = {c.id: c for c in baseline.cases}
     new = {c.id: c for c in current.cases}
     order: Sequence[str] = [*new, *(i for i in old if i not in new)]
     changes = tuple(ch for i in order if (ch := _change(i, old.get(i), new.get(i))) is not None)
-    return BaselineDiff(source, baseline, changes, baseline.catalog_hash != current.catalog_hash)
+    return BaselineDiff(source, baseline, changes, baseline.catalog_hash != current.catalog_hash,
+                        perf_changes(baseline, current, check_factor(perf_factor)), perf_factor)
 
 
 def _transcripts(path: Path, obj: Any) -> dict[str, Any] | None:

@@ -26,6 +26,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.measure import Measurement
+
 __all__ = [
     "MAY",
     "MUST",
@@ -118,6 +120,8 @@ class Verdict:
         autobahn_behavior: Autobahn's behaviour word for this observation where the runner judges it
             differently on purpose (e.g. "NON-STRICT" for a late UTF-8 failure the MUST case passes);
             None when it follows from ``behavior``. Only ``index.json`` uses it.
+        measurements: numbers the case measured (throughput, latency: :mod:`conformance.measure`),
+            recorded next to the verdict and never part of it.
     """
 
     behavior: Outcome = Outcome.PASSED
@@ -128,6 +132,7 @@ class Verdict:
     remote_close_code: int | None = None
     notes: tuple[str, ...] = ()
     autobahn_behavior: str | None = None
+    measurements: tuple[Measurement, ...] = ()
 
     @property
     def outcome(self) -> Outcome:

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.measure import Measurement
 from conformance.model import Case, Level, Outcome, Verdict
 from conformance.textbudget import ACTUAL_CHARS, ERROR_CHARS, clip, clip_items
 from conformance.wire.transcript import Entry, Transcript
@@ -19,6 +20,8 @@ __all__ = ["SCHEMA_VERSION", "TRANSCRIPTS_FILE", "CaseResult", "RunResult", "Tar
 SCHEMA_VERSION = 2
 #: The file beside run.json holding every case's transcript (gzipped JSON, docs/run-json-schema.md).
 TRANSCRIPTS_FILE = "transcripts.json.gz"
+#: The most measurements kept per case (a case records a handful; the bound holds for any case).
+MAX_MEASUREMENTS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,8 @@ class CaseResult:
         transcript_dropped: transcript entries not kept (over the cap).
         autobahn_behavior: Autobahn's behaviour word where the case judges the observation differently on
             purpose (:attr:`conformance.model.Verdict.autobahn_behavior`), else None.
+        measurements: what the case measured (:mod:`conformance.measure`; the Autobahn 9.x cases), at most
+            :data:`MAX_MEASUREMENTS`; never part of the outcome.
     """
 
     id: str
@@ -58,6 +63,7 @@ class CaseResult:
     transcript: tuple[Entry, ...] = ()
     transcript_dropped: int = 0
     autobahn_behavior: str | None = None
+    measurements: tuple[Measurement, ...] = ()
 
     @property
     def spec(self) -> str:
@@ -76,6 +82,7 @@ class CaseResult:
             "started": round(self.started, 6), "duration_s": round(self.duration_s, 6),
             "transcript": [e.to_json() for e in self.transcript],
             "transcript_dropped": self.transcript_dropped, "autobahn_behavior": self.autobahn_behavior,
+            "measurements": [m.to_json() for m in self.measurements],
         }
         if not transcript:
             del obj["transcript"]
@@ -92,7 +99,9 @@ class CaseResult:
             group=obj["group"], desc=obj["desc"], requirement=obj["requirement"], quote=obj["quote"],
             started=obj["started"], duration_s=obj["duration_s"],
             transcript=tuple(Entry.from_json(e) for e in obj.get("transcript", transcript or [])),
-            transcript_dropped=obj["transcript_dropped"], autobahn_behavior=obj.get("autobahn_behavior"))
+            transcript_dropped=obj["transcript_dropped"], autobahn_behavior=obj.get("autobahn_behavior"),
+            measurements=tuple(Measurement.from_json(m)
+                               for m in obj.get("measurements", [])[:MAX_MEASUREMENTS]))
 
 
 def case_result(case: Case, *, verdict: Verdict | None = None, outcome: Outcome | None = None,
@@ -118,7 +127,8 @@ def case_result(case: Case, *, verdict: Verdict | None = None, outcome: Outcome 
         autobahn=case.autobahn, section=case.section, group=case.group_title, desc=case.desc,
         requirement=case.requirement, quote=case.quote, started=started, duration_s=duration_s,
         transcript=tuple(tr.entries), transcript_dropped=tr.dropped,
-        autobahn_behavior=v.autobahn_behavior if outcome is None else None)
+        autobahn_behavior=v.autobahn_behavior if outcome is None else None,
+        measurements=v.measurements[:MAX_MEASUREMENTS] if outcome is None else ())
 
 
 @dataclass(frozen=True, slots=True)

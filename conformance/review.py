@@ -23,7 +23,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance.baseline import BaselineDiff, diff, load_baseline
+from conformance.baseline import (
+    DEFAULT_PERF_REGRESSION_FACTOR,
+    BaselineDiff,
+    check_factor,
+    diff,
+    load_baseline,
+)
 from conformance.exitcodes import ExitCode
 from conformance.expectfile import FAILING, Expectations, ExpectationsError, unknown_ids
 from conformance.expectfile import load as load_expectations
@@ -129,6 +135,11 @@ def baseline_lines(diff: BaselineDiff, levels: frozenset[Level]) -> list[str]:
     for change in diff.changes:
         tag = "REGRESSION " if change.case_id in regressions else ""
         out.append(f"  {tag}{change.describe()}")
+    if diff.perf:
+        slower = diff.perf_regressions()
+        out.append(f"baseline performance: {_count(len(diff.perf), 'measured case')} compared, "
+                   f"{_count(len(slower), 'regression')} beyond x{diff.perf_factor:g} (reported, not gating)")
+        out += [f"  SLOWER {p.describe()}" for p in slower]
     return out
 
 
@@ -144,24 +155,30 @@ class ReviewInputs:
     expectations: Expectations | None = None
     baseline: RunResult | None = None
     baseline_source: str = ""
+    perf_factor: float = DEFAULT_PERF_REGRESSION_FACTOR
 
     @classmethod
     def load(cls, expect: str | Path | None, baseline: str | Path | None,
-             known_ids: Collection[str] | None = None) -> ReviewInputs:
-        """Read the files; ``known_ids`` (the catalog) catches IDs the expectations file gets wrong.
+             known_ids: Collection[str] | None = None,
+             perf_factor: float = DEFAULT_PERF_REGRESSION_FACTOR) -> ReviewInputs:
+        """Read the files; ``known_ids`` (the catalog) catches IDs the expectations file gets wrong;
+        ``perf_factor`` is ``--perf-regression-factor`` (:mod:`conformance.baseline`).
 
         Raises:
-            ValueError: a file cannot be read or is malformed, or lists unknown case IDs.
+            ValueError: a file cannot be read or is malformed, lists unknown case IDs, or the factor is
+                not above 1.
         """
+        check_factor(perf_factor)
         exp = load_expectations(expect) if expect is not None else None
         if exp is not None and known_ids is not None:
             unknown = unknown_ids(exp, known_ids)
             if unknown:
                 raise ExpectationsError(f"{exp.source}: unknown case ids {unknown}")
         base = load_baseline(baseline) if baseline is not None else None
-        return cls(exp, base, str(baseline or ""))
+        return cls(exp, base, str(baseline or ""), perf_factor)
 
     def review(self, run: RunResult) -> Review:
         """``run`` reviewed against the loaded expectations and baseline."""
-        change = diff(self.baseline, run, self.baseline_source) if self.baseline is not None else None
+        change = (diff(self.baseline, run, self.baseline_source, self.perf_factor)
+                  if self.baseline is not None else None)
         return Review(run, self.expectations, change)

@@ -7,7 +7,9 @@ import argparse
 from collections.abc import Callable
 from typing import NoReturn
 
-__all__ = ["Parser", "UsageError", "positive", "selection_args"]
+from conformance.baseline import DEFAULT_PERF_REGRESSION_FACTOR, check_factor
+
+__all__ = ["Parser", "UsageError", "add_perf_factor", "factor", "positive", "selection_args"]
 
 
 class UsageError(Exception):
@@ -46,3 +48,20 @@ def selection_args(p: argparse.ArgumentParser, *, strict_help: str) -> None:
     p.add_argument("--exclude", "-x", action="append", default=[], metavar="SEL",
                    help="skip cases matching SEL (same grammar); repeatable")
     p.add_argument("--strict", action="store_true", help=strict_help)
+
+
+def factor(text: str) -> float:
+    """An argparse type: ``--perf-regression-factor``, a finite number above 1."""
+    try:
+        return check_factor(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number above 1, not {text!r}") from None
+
+
+def add_perf_factor(p: argparse.ArgumentParser) -> None:
+    """``--perf-regression-factor`` (``run`` and ``report``, beside ``--baseline``)."""
+    p.add_argument("--perf-regression-factor", type=factor, default=DEFAULT_PERF_REGRESSION_FACTOR,
+                   metavar="X",
+                   help="with --baseline: a measured case (Autobahn 9.x) X times slower than in the baseline "
+                        f"is reported as a performance regression, never failing the run (default "
+                        f"{DEFAULT_PERF_REGRESSION_FACTOR:g})")

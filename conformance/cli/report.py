@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from conformance.baseline import read_run
+from conformance.cli.args import add_perf_factor
 from conformance.exitcodes import ExitCode
 from conformance.reporting.folders import run_info
 from conformance.reporting.fuzzview import load_fuzz
@@ -39,6 +40,7 @@ def add_parser(sub: Any) -> None:
                         "('' for none)")
     r.add_argument("--baseline", default=None, metavar="RUN.json",
                    help="show what changed since this run (in every column)")
+    add_perf_factor(r)
     r.add_argument("--check", action="store_true",
                    help="exit 1 if a run does not pass (as 'rtconform run' would), 0 otherwise")
     r.set_defaults(handler=report_main)
@@ -51,7 +53,8 @@ def _inputs(args: argparse.Namespace) -> list[ReviewInputs]:
     if len(args.expect) not in (0, 1, n):
         raise ValueError(f"--expect must be given once, or once per run: {len(args.expect)} for {n} runs")
     expects = args.expect * n if len(args.expect) == 1 else args.expect or [None] * n
-    return [ReviewInputs.load(e or None, args.baseline) for e in expects]
+    return [ReviewInputs.load(e or None, args.baseline, perf_factor=args.perf_regression_factor)
+            for e in expects]
 
 
 def _run_paths(args: argparse.Namespace) -> list[Path]:

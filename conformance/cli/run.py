@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.app import RunOptions, run
-from conformance.cli.args import UsageError, positive, selection_args
+from conformance.cli.args import UsageError, add_perf_factor, positive, selection_args
 from conformance.cli.listing import print_cases, selected_cases
 from conformance.cli.target_options import add_target_options, target_fields
 from conformance.exitcodes import exit_code_help
@@ -103,6 +103,7 @@ def add_parser(sub: Any) -> None:
     r.add_argument("--baseline", default=None, metavar="RUN.json",
                    help="compare with a saved run: report newly failing/passing cases and changed close "
                         "codes; only new failures fail the run")
+    add_perf_factor(r)
     r.set_defaults(handler=run_command)
 
 
@@ -163,7 +164,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         report_dir=None if args.no_reports else Path(args.report_dir),
         out=Path(args.out) if args.out else None, overwrite=args.overwrite,
         expect=Path(args.expect) if args.expect else None,
-        baseline=Path(args.baseline) if args.baseline else None)
+        baseline=Path(args.baseline) if args.baseline else None, perf_factor=args.perf_regression_factor)
 
 
 def _max_failures(args: argparse.Namespace) -> int | None:

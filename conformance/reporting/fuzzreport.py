@@ -5,7 +5,8 @@ on that folder: when a ``run.json`` sits there, ``index.html`` is rendered again
 Fuzzing section; otherwise ``index.html`` is a page with the Fuzzing section alone.
 
 A run rendered with ``--expect`` / ``--baseline`` names those files on its summary card
-(``data-expect``, ``data-baseline``); the refresh reads them again so the verdict does not change. If
+(``data-expect``, ``data-baseline``, and the ``--perf-regression-factor`` as ``data-perf-factor``); the
+refresh reads them again so the verdict and the performance flags do not change. If
 one cannot be read any more (moved, or a path relative to another directory), the page is rendered
 without it and says so in a banner.
 """
@@ -17,13 +18,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import TextIO
 
-from conformance.baseline import read_run
+from conformance.baseline import DEFAULT_PERF_REGRESSION_FACTOR, check_factor, read_run
 from conformance.reporting.fuzzview import load_fuzz
 from conformance.reporting.html import render, render_fuzz_only, write
 from conformance.results import RunResult
 from conformance.review import Review, ReviewInputs
 
-__all__ = ["previous_inputs", "refresh", "tool_version"]
+__all__ = ["previous_inputs", "previous_perf_factor", "refresh", "tool_version"]
 
 
 def tool_version() -> str:
@@ -37,7 +38,7 @@ def tool_version() -> str:
 
 
 class _CardReader(HTMLParser):
-    """Finds the first run card's ``data-expect`` and ``data-baseline`` attributes."""
+    """Finds the first run card's attributes (``data-expect``, ``data-baseline``, ``data-perf-factor``)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -48,17 +49,31 @@ class _CardReader(HTMLParser):
             self.found = dict(attrs)
 
 
-def previous_inputs(index: Path) -> tuple[str, str]:
-    """The expectations file and baseline an existing ``index.html`` was rendered with ("" for none)."""
+def _card(index: Path) -> dict[str, str | None]:
+    """The first run card's attributes in an existing ``index.html`` (empty when there is none)."""
     try:
         text = index.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return "", ""
+        return {}
     reader = _CardReader()
     reader.feed(text)
     reader.close()
-    found = reader.found or {}
+    return reader.found or {}
+
+
+def previous_inputs(index: Path) -> tuple[str, str]:
+    """The expectations file and baseline an existing ``index.html`` was rendered with ("" for none)."""
+    found = _card(index)
     return found.get("data-expect") or "", found.get("data-baseline") or ""
+
+
+def previous_perf_factor(index: Path) -> float:
+    """The ``--perf-regression-factor`` an existing ``index.html``'s baseline was applied with (the
+    default when it names none or an unreadable one)."""
+    try:
+        return check_factor(float(_card(index).get("data-perf-factor") or DEFAULT_PERF_REGRESSION_FACTOR))
+    except ValueError:
+        return DEFAULT_PERF_REGRESSION_FACTOR
 
 
 def _review(run: RunResult, index: Path) -> tuple[Review, list[str]]:
@@ -66,7 +81,8 @@ def _review(run: RunResult, index: Path) -> tuple[Review, list[str]]:
     if not expect and not baseline:
         return Review(run), []
     try:
-        return ReviewInputs.load(expect or None, baseline or None).review(run), []
+        inputs = ReviewInputs.load(expect or None, baseline or None, perf_factor=previous_perf_factor(index))
+        return inputs.review(run), []
     except (ValueError, OSError) as exc:
         named = " and ".join(f"{what} {path}" for what, path in
                              (("the expectations file", expect), ("the baseline", baseline)) if path)

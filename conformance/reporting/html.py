@@ -23,6 +23,7 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
+from conformance.measure import show_value
 from conformance.reporting.fuzzview import FuzzView
 from conformance.reporting.htmlmodel import PASSED_PAGE, ReportModel, build, case_file, duration
 from conformance.reporting.visible import visible
@@ -49,7 +50,7 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.PackageLoader("conformance.reporting", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         finalize=_shown)
-    env.globals.update(case_file=case_file, duration=duration, entry_views=entry_views)
+    env.globals.update(case_file=case_file, duration=duration, entry_views=entry_views, show_value=show_value)
     return env
 
 

@@ -18,6 +18,7 @@ from conformance.expectfile import FAILING, Expectation
 from conformance.model import Level, Outcome
 from conformance.registry import suite
 from conformance.reporting.fuzzview import FuzzView
+from conformance.reporting.perfview import PerfTable, perf_table
 from conformance.reporting.resview import ResourceView, resource_view
 from conformance.results import CaseResult, RunResult
 from conformance.review import BLOCKING, Review
@@ -80,6 +81,11 @@ class Column:
     def run(self) -> RunResult:
         """The run."""
         return self.review.run
+
+    @property
+    def perf(self) -> PerfTable | None:
+        """The run's measured cases (Autobahn 9.x) with their numbers, or None when it measured none."""
+        return perf_table(self.review)
 
     @property
     def resources(self) -> ResourceView | None:
@@ -208,6 +214,11 @@ class ReportModel:
     def fuzzed(self) -> list[Column]:
         """The columns with a wire-fuzz session."""
         return [c for c in self.columns if c.fuzz is not None]
+
+    @property
+    def measured(self) -> list[Column]:
+        """The columns with a performance table."""
+        return [c for c in self.columns if c.perf is not None]
 
     @property
     def failures(self) -> list[tuple[Row, Cell]]:

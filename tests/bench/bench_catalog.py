@@ -1,5 +1,6 @@
 """Benchmark: the whole registered WebSocket catalog against the reference server, side by side with
-Autobahn|Testsuite (groups 1-7 and 10) against the same server when it is installed.
+Autobahn|Testsuite (groups 1-7, 9 and 10: the ids the catalog carries) against the same server when it is
+installed.
 
     python tests/bench/bench_catalog.py [--repeat 3] [--jobs N] [--target ws://...] [--no-autobahn]
 
@@ -30,7 +31,7 @@ from conformance.runner import RunSettings, default_jobs, run_cases  # noqa: E40
 from conformance.targets import TargetSpec, make_target  # noqa: E402
 from conformance.wire.endpoint import Endpoint, parse_address  # noqa: E402
 
-AUTOBAHN_GROUPS = '["1.*","2.*","3.*","4.*","5.*","6.*","7.*","10.*"]'
+AUTOBAHN_GROUPS = '["1.*","2.*","3.*","4.*","5.*","6.*","7.*","9.*","10.*"]'
 
 
 async def one_run(endpoint: Endpoint, jobs: int) -> tuple[float, float, Counter[str], int]:
@@ -61,7 +62,7 @@ def run_autobahn(url: str) -> str:
                               env={**os.environ, "AB_HOME": str(ab_home), "AB_AGENT": "reference"})
         wall = time.perf_counter() - t0
     summary = (proc.stdout.strip().splitlines() or ["(no output)"])[-1]
-    return f"autobahn groups 1-7,10: wall {wall:.2f}s (exit {proc.returncode}): {summary}"
+    return f"autobahn groups 1-7,9,10: wall {wall:.2f}s (exit {proc.returncode}): {summary}"
 
 
 def target_spec(url: str | None) -> TargetSpec:

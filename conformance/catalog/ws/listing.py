@@ -18,8 +18,8 @@ HEADER = """# WebSocket server catalog (RFC 6455)
 
 Generated from `conformance/catalog/ws/` by `python -m conformance.catalog.ws.listing`; do not edit.
 
-Every Autobahn|Testsuite server case of groups 1-7 and 10 is here once, with Autobahn's id and the same
-stimulus; the rest covers what Autobahn never tests. Differences in judging, all toward RFC 6455:
+Every Autobahn|Testsuite server case of groups 1-7, 9 and 10 is here once, with Autobahn's id and the
+same stimulus; the rest covers what Autobahn never tests. Differences in judging, all toward RFC 6455:
 
 * **2.10 / 2.11**: a pong for only the most recent of several pings is allowed (§5.5.3): informational,
   not failed.
@@ -40,6 +40,14 @@ stimulus; the rest covers what Autobahn never tests. Differences in judging, all
 * **Every case** fails when a server frame is masked, has RSV bits, a non-minimal length, invalid UTF-8
   text, a close code that must not be on the wire (1005, 1006, 1015) or follows the server's close; a
   server that leaves TCP open after the closing handshake is non-strict (§7.1.1).
+* **9.x (Limits and performance)** are STRICT measurements, run with `--strict`, one at a time after the
+  other cases (exclusive): 9.1/9.2 one text/binary frame of 64 KiB-16 MiB, 9.3/9.4 4 MiB in fragments of
+  64 octets-4 MiB, 9.5/9.6 1 MiB in TCP writes of 64-2048 octets, 9.7/9.8 1000 sequential messages of
+  0-4096 octets. A case passes on an exact echo (type, every octet, order), which Autobahn does not check
+  (it compares lengths only); a 1009 or any other refusal fails it (§10.4 allows size limits, hence
+  STRICT). The round-trip time, MiB/s and, for 9.7/9.8, msg/s and latency p50/p99 are recorded next to
+  the verdict (run.json `measurements`, the report's performance table, `--baseline` ratios), never
+  judged. The runner reads at most 16 MiB per message here (8 MiB elsewhere).
 * **3.1** sets RSV1 (Autobahn's "RSV = 1" sets the RSV3 bit: that is `rsv3-without-extension`);
   **3.6** sends a binary frame as Autobahn's bytes do (its text says ping: `rsv1-rsv2-ping`).
 """

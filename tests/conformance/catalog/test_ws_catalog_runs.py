@@ -21,7 +21,9 @@ from conformance.runner import RunSettings, run_cases
 from conformance.wire.endpoint import parse_url
 
 WS = ("conformance.catalog.ws",)  # this catalog only: other catalogs are not ours to break on
-CATALOG = list(load(WS).cases)
+#: Autobahn 9.x (performance: 16 MiB echoes, 1000 round trips) is left out here: it has its own test,
+#: which runs a sample of it (test_ws_performance.py), and would multiply this test's time.
+CATALOG = [c for c in load(WS).cases if not (c.autobahn or "").startswith("9.")]
 SETTINGS = RunSettings(jobs=16, timeout=5.0, close_timeout=1.0)
 #: Autobahn's "echo first, then fail" cases: failing before the echo is non-strict, a race on most servers
 #: (the reference server answers the messages that came before bad input first, so it never is).

@@ -1,5 +1,5 @@
-"""The WebSocket catalog as data: IDs, quotes, levels, every Autobahn server case of groups 1-7 and 10 once,
-and the UTF-8 corpus exactly as Autobahn generates it."""
+"""The WebSocket catalog as data: IDs, quotes, levels, every Autobahn server case of groups 1-7, 9 and 10
+once, and the UTF-8 corpus exactly as Autobahn generates it."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ CORPUS_COUNTS = (5, 11, 4, 2, 4, 3, 5, 8, 5, 10, 1, 3, 5, 5, 5, 7, 8, 34, 7)
 
 
 def autobahn_ids() -> list[str]:
-    """Every Autobahn|Testsuite server case id of groups 1-7 and 10 (case/__init__.py's list)."""
+    """Every Autobahn|Testsuite server case id of groups 1-7, 9 and 10 (case/__init__.py's list)."""
     ids = [f"1.{g}.{i}" for g in (1, 2) for i in range(1, 9)]
     ids += [f"2.{i}" for i in range(1, 12)] + [f"3.{i}" for i in range(1, 8)]
     ids += [f"4.{g}.{i}" for g in (1, 2) for i in range(1, 6)] + [f"5.{i}" for i in range(1, 21)]
@@ -31,17 +31,19 @@ def autobahn_ids() -> list[str]:
     ids += [f"6.{sub}.{i}" for sub, n in enumerate(CORPUS_COUNTS, start=5) for i in range(1, n + 1)]
     ids += [f"7.1.{i}" for i in range(1, 7)] + [f"7.3.{i}" for i in range(1, 7)] + ["7.5.1"]
     ids += [f"7.7.{i}" for i in range(1, 14)] + [f"7.9.{i}" for i in range(1, 10)] + ["7.13.1", "7.13.2"]
+    ids += [f"9.{g}.{i}" for g, n in ((1, 6), (2, 6), (3, 9), (4, 9), (5, 6), (6, 6), (7, 6), (8, 6))
+            for i in range(1, n + 1)]
     return [*ids, "10.1.1"]
 
 
-def test_every_autobahn_case_of_groups_1_to_7_and_10_is_present_exactly_once() -> None:
+def test_every_autobahn_case_of_groups_1_to_7_9_and_10_is_present_exactly_once() -> None:
     expected = autobahn_ids()
-    assert len(expected) == 247
+    assert len(expected) == 247 + 54
     ours = Counter(c.autobahn for c in CASES if c.autobahn)
     assert sorted(ours, key=lambda a: [int(x) for x in a.split(".")]) == expected
     assert set(ours.values()) == {1}
     groups = Counter(a.split(".")[0] for a in ours)
-    assert groups == {"1": 16, "2": 11, "3": 7, "4": 10, "5": 20, "6": 145, "7": 37, "10": 1}
+    assert groups == {"1": 16, "2": 11, "3": 7, "4": 10, "5": 20, "6": 145, "7": 37, "9": 54, "10": 1}
 
 
 def test_ids_are_unique_well_formed_and_every_case_is_documented() -> None:
