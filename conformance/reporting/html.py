@@ -27,7 +27,7 @@ from conformance.measure import show_value
 from conformance.reporting.fuzzview import FuzzView
 from conformance.reporting.htmlmodel import PASSED_PAGE, ReportModel, build, case_file, duration
 from conformance.reporting.visible import visible
-from conformance.reporting.wireview import entry_views
+from conformance.reporting.wireview import PASSED_HEAD, entry_views, passed_excerpt
 from conformance.results import RunResult
 from conformance.review import Review
 
@@ -50,7 +50,8 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.PackageLoader("conformance.reporting", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         finalize=_shown)
-    env.globals.update(case_file=case_file, duration=duration, entry_views=entry_views, show_value=show_value)
+    env.globals.update(case_file=case_file, duration=duration, entry_views=entry_views, show_value=show_value,
+                       passed_excerpt=passed_excerpt, passed_head=PASSED_HEAD)
     return env
 
 

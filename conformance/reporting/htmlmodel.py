@@ -119,6 +119,13 @@ class Cell:
         return self.status in BLOCKING
 
     @property
+    def perf_regression(self) -> bool:
+        """This run measured the case slower than its baseline beyond the factor (reported, not gating)."""
+        baseline = self.column.review.baseline
+        perf = baseline.perf_of(self.result.id) if baseline is not None and self.result is not None else None
+        return perf is not None and perf.regression
+
+    @property
     def close_code(self) -> str:
         """The target's close code, or "" when it sent none."""
         code = self.result.remote_close_code if self.result else None
@@ -142,10 +149,10 @@ class Row:
     @property
     def own_page(self) -> bool:
         """The case gets a page of its own (``cases/<id>.html``, with hex views): some run did not pass it,
-        or a cell carries a tag (expected, in baseline, a change since the baseline). A case that passed
-        in every run it was in is shown on :data:`PASSED_PAGE` instead."""
+        or a cell carries a tag (expected, in baseline, a change since the baseline) or a performance
+        regression. A case that passed in every run it was in is shown on :data:`PASSED_PAGE` instead."""
         return any((c.result is not None and c.result.outcome is not Outcome.PASSED) or c.tag or c.change
-                   for c in self.cells)
+                   or c.perf_regression for c in self.cells)
 
     @property
     def page(self) -> str:

@@ -8,7 +8,7 @@ is said so on the page: the runner's own cap (``length`` > recorded bytes) and t
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from conformance.reporting.visible import visible
@@ -214,4 +214,18 @@ def entry_views(entries: Iterable[Entry], spec: str = "ws") -> list[EntryView]:
     return [entry_view(e, text_body) for e in entries]
 
 
-__all__ += ["FRAMED_SPECS", "OPCODES", "decode_payload", "entry_views", "escape"]
+#: Entries the page of passing cases shows from the start and from the end of a transcript; the rest stay
+#: in transcripts.json.gz (a passing 9.x case records hundreds of frames that say nothing more).
+PASSED_HEAD, PASSED_TAIL = 60, 20
+
+
+def passed_excerpt(entries: Sequence[Entry]) -> tuple[Sequence[Entry], int]:
+    """What the page of passing cases shows of ``entries``: the first :data:`PASSED_HEAD` and last
+    :data:`PASSED_TAIL`, and how many in between it leaves out."""
+    if len(entries) <= PASSED_HEAD + PASSED_TAIL:
+        return entries, 0
+    return [*entries[:PASSED_HEAD], *entries[-PASSED_TAIL:]], len(entries) - PASSED_HEAD - PASSED_TAIL
+
+
+__all__ += ["FRAMED_SPECS", "OPCODES", "PASSED_HEAD", "PASSED_TAIL", "decode_payload", "entry_views",
+            "escape", "passed_excerpt"]

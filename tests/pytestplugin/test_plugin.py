@@ -93,7 +93,8 @@ def test_failure_report_and_verdicts_are_those_of_rtconform_run(pytester: pytest
     result = run(pytester, "--rtconform-target", lax_url, *words)
     text = result.stdout.str()
     assert "MUST case failed: from the target: message(text, 13 bytes, b'Hello, world!')" in text
-    assert "expected:    no message from the target | target fails the connection: close 1002 or tcp close" in text
+    assert ("expected:    no message from the target | target fails the connection: close 1002 or tcp close"
+            in text)
     assert "spec RFC 6455 \u00a75.2: \u201cIf a nonzero value is received and none of the negotiated " \
            "extensions defines the meaning of such a nonzero value" in text
     assert "transcript (the last " in text

@@ -161,7 +161,9 @@ def test_report_shows_the_performance_table_with_ratios() -> None:
     slower = files["cases/ws_10.4_slower.html"]
     assert "Since the baseline: seconds 100 ms -> 200 ms (x2.00)" in slower
     assert "a performance regression (reported, not gating)" in slower
-    assert "performance regression" not in files["cases/ws_10.4_steady.html"]
+    # a regression earns the case a page of its own; steady ones stay on the page of passed cases
+    assert "cases/ws_10.4_steady.html" not in files
+    assert "performance regression" not in files["cases/passed.html"]
 
 
 def test_report_without_measurements_has_no_performance_section() -> None:
