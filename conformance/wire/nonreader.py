@@ -26,10 +26,24 @@ import termios
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Flood", "NonReader"]
+__all__ = ["Flood", "NonReader", "kernel_slack"]
 
 #: Requested kernel buffer sizes (Linux doubles them and applies its minimum).
 SMALL_BUFFER = 4096
+
+
+def kernel_slack(proc_root: str = "/proc") -> int:
+    """Bytes a local target's kernel may hold for one connection beyond what its application took: the
+    largest TCP receive buffer (autotuned up to ``tcp_rmem``'s maximum) plus the largest send buffer
+    (``tcp_wmem``'s maximum) for the replies it could not deliver. 8 MiB where /proc does not say."""
+    total = 0
+    for name in ("tcp_rmem", "tcp_wmem"):
+        try:
+            with open(f"{proc_root}/sys/net/ipv4/{name}") as f:
+                total += int(f.read().split()[-1])
+        except (OSError, ValueError, IndexError):
+            return 8 * 2**20
+    return total
 
 
 @dataclass(frozen=True)

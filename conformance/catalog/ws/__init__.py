@@ -23,8 +23,18 @@ MODULES = (
     "conformance.catalog.ws.handshake",
     "conformance.catalog.ws.framing",
     "conformance.catalog.ws.closing",
+    "conformance.catalog.ws.lifecycle_keepalive",
+    "conformance.catalog.ws.lifecycle_limits",
+    "conformance.catalog.ws.lifecycle_load",
 )
+
+#: What the embedded reference server promises: the flags of ``reference/servers/ws_cli.py`` given in
+#: ``reference`` below, with small timeouts so the lifecycle cases stay short.
+REFERENCE_PROFILE = (("keepalive-interval", "1"), ("pong-timeout", "1"), ("handshake-timeout", "2"),
+                     ("max-message-size", str(64 * 2**20)), ("max-connections", "128"))
+REFERENCE_FLAGS = ("--keepalive-interval", "1", "--pong-timeout", "1", "--handshake-timeout", "2",
+                   "--max-connections", "128")
 
 SUITE = Suite(spec="ws", context=ws_context, title="RFC 6455",
               spec_link="https://www.rfc-editor.org/rfc/rfc6455", schemes=frozenset({"ws", "wss"}),
-              reference=("ws",))
+              reference=("ws", *REFERENCE_FLAGS), reference_profile=REFERENCE_PROFILE)
