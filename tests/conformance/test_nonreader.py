@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
-from conformance.wire.nonreader import NonReader
+from conformance.wire.nonreader import NonReader, kernel_slack
 
 MiB = 1024 * 1024
 #: Loopback kernel slack: the target's receive buffer plus ours, with small buffers on our side.
@@ -122,3 +123,13 @@ def test_read_head_reads_exactly_the_head() -> None:
         server.close()
         await server.wait_closed()
     _run(main())
+
+
+def test_kernel_slack_reads_the_largest_tcp_buffers(tmp_path: Path) -> None:
+    ipv4 = tmp_path / "sys" / "net" / "ipv4"
+    ipv4.mkdir(parents=True)
+    (ipv4 / "tcp_rmem").write_text("4096\t131072\t33554432\n")
+    (ipv4 / "tcp_wmem").write_text("4096\t16384\t4194304\n")
+    assert kernel_slack(str(tmp_path)) == 33554432 + 4194304
+    (ipv4 / "tcp_wmem").unlink()
+    assert kernel_slack(str(tmp_path)) == 8 * MiB
