@@ -42,7 +42,7 @@ def _dead_peer_bound(ws: WsClient) -> float | None:
 
 @G.case(
     "keepalive-pings-idle-peer", level=STRICT, timeout=15,
-    desc="Opens a connection, answers pings and sends nothing else; times the target's pings",
+    desc="Sends nothing after the opening handshake but pongs to the target's pings; times the pings",
     requirement="Not an RFC requirement (the target's declared keepalive-interval): the target pings a "
                 "silent peer within the interval, and again within the interval after each pong; the "
                 "measured period and jitter are reported. Undeclared: the period is reported.",
@@ -72,7 +72,7 @@ async def keepalive_pings_idle_peer(ws: WsClient) -> Verdict:
 
 @G.case(
     "keepalive-drops-silent-peer", level=STRICT, timeout=15,
-    desc="Opens a connection and answers nothing, not even the target's pings",
+    desc="Sends nothing after the opening handshake, not even pongs to the target's pings",
     requirement="Not an RFC requirement (the declared keepalive-interval and pong-timeout): the target "
                 "closes the connection within interval + pong-timeout. Undeclared: the time is reported.",
     quote=KEEPALIVE_QUOTE,
@@ -97,8 +97,8 @@ async def keepalive_drops_silent_peer(ws: WsClient) -> Verdict:
 
 @G.case(
     "keepalive-drops-half-open-peer", level=STRICT, timeout=15,
-    desc="Opens a connection through the runner's relay, then blackholes it: from the target's side the "
-         "peer is half-open (no FIN, no RST, no byte ever again)",
+    desc="Sends the opening handshake through the runner's relay, then blackholes the relay: from the "
+         "target's side the peer is half-open (no FIN, no RST, no byte ever again)",
     requirement="Not an RFC requirement (the declared keepalive-interval and pong-timeout): the target "
                 "closes its end of the half-open connection within interval + pong-timeout (seen from the "
                 "relay's socket state). Undeclared: the time is reported.",
@@ -136,7 +136,7 @@ async def keepalive_drops_half_open_peer(ws: WsClient) -> Verdict:
 
 @G.case(
     "idle-timeout-closes-silent-peer", level=STRICT, section="7.1.2", timeout=15,
-    desc="Opens a connection and sends nothing at all (no pong either)",
+    desc="Sends nothing after the opening handshake (no pong either)",
     requirement="Not an RFC requirement (the declared idle-timeout, as proxies and servers offer it): the "
                 "target starts the closing handshake within the idle timeout, with a close frame whose "
                 "code says why (1000, 1001 or 1008), not a bare TCP drop. Undeclared: what happens within "

@@ -122,8 +122,8 @@ def _served(client: WsClient) -> bool:
 
 @G.case(
     "max-connections-refused-then-freed", level=STRICT, exclusive=True, timeout=30,
-    desc="Opens max-connections connections, then one more; then resets one of the first (TCP closed "
-         "without a Close frame) and opens another",
+    desc="Sends max-connections opening handshakes on as many connections, then one more; then resets one "
+         "of the first (TCP closed without a Close frame) and sends another",
     requirement="Not an RFC requirement (the declared max-connections): every connection up to the limit "
                 "is served; the next is refused cleanly (503 before the upgrade, or close 1013 after it); "
                 "a slot freed by a peer that vanished without a Close frame is usable again.",

@@ -110,7 +110,7 @@ async def dribbled_handshake_timeout(ws: WsClient) -> Verdict:
 
 @G.case(
     "silent-connection-timeout", level=STRICT, timeout=20,
-    desc="Opens a TCP connection and sends nothing; opens a normal connection meanwhile",
+    desc="Sends nothing on a new TCP connection; opens a normal connection meanwhile",
     requirement="Not an RFC requirement (the declared handshake-timeout): the target closes a connection "
                 "that sends no request within the timeout and serves new clients meanwhile. Undeclared: "
                 "what happens within 3 s is reported.",
@@ -145,8 +145,8 @@ def _messages() -> bytes:
 
 @G.case(
     "non-reader-bounded", level=STRICT, exclusive=True, timeout=40,
-    desc="A peer sends 64 KiB binary messages back to back and never reads the echoes (4 KiB socket "
-         "buffers); counts the bytes the target accepted before its TCP window closed",
+    desc="Sends 64 KiB binary messages back to back on a connection that never reads the echoes (4 KiB "
+         "socket buffers); counts the bytes the target accepted before its TCP window closed",
     requirement="Not an RFC requirement (a slow consumer must not exhaust the server; bound: the declared "
                 "buffer-limit, default 64 MiB): the target stops reading the peer (its window closes for "
                 "1 s) or closes the connection before it has accepted buffer-limit bytes.",
@@ -187,8 +187,8 @@ async def _rtt(client: WsClient, rounds: int = 5) -> float:
 
 @G.case(
     "non-reader-isolation", level=STRICT, exclusive=True, timeout=40,
-    desc="Measures a well-behaved peer's echo round trip, then again while another peer floods the target "
-         "and never reads",
+    desc="Sends small messages on a well-behaved connection and times their echoes, idle and while "
+         "another connection floods the target and never reads",
     requirement="Not an RFC requirement (one slow consumer must not slow the others): the well-behaved "
                 "peer's median round trip stays within 2x its idle value (+ 50 ms).",
     quote=DOS_QUOTE,
