@@ -11,6 +11,7 @@ whole target (its buffering, other peers' latency), so nothing else runs meanwhi
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 
 from conformance.catalog.ws import _steps
 from conformance.catalog.ws.lifecycle import (
@@ -40,6 +41,8 @@ DRIBBLE = 0.25
 STALL = 1.0
 #: Loopback kernel buffers the target's side may hold beyond its application (``tcp_rmem`` + ``tcp_wmem``).
 KERNEL_SLACK = kernel_slack()
+#: Size of the binary messages a non-reading peer sends (smaller when the declared limit is).
+FLOOD_MESSAGE = 16 * 1024
 #: Flood: the echoes must keep coming; this long without a new one ends the wait.
 PROGRESS_WAIT = 2.0
 #: Isolation: a second peer's round trip may grow to 2x its idle value plus this floor (seconds).
@@ -138,25 +141,30 @@ async def _non_reader(ws: WsClient) -> NonReader:
     return peer
 
 
-def _messages() -> bytes:
-    """One 64 KiB binary message: the target echoes it into the peer that never reads."""
-    return frame(BINARY, bytes(65536))
+def _messages(ws: WsClient) -> Callable[[], bytes]:
+    """Binary messages the target echoes into the peer that never reads: 16 KiB each, or half the declared
+    max-message-size if that is smaller (the flood must test buffering, not the size limit)."""
+    limit = promise_int(ws.endpoint, "max-message-size")
+    size = FLOOD_MESSAGE if limit is None else max(1, min(FLOOD_MESSAGE, limit // 2))
+    return lambda: frame(BINARY, bytes(size))
 
 
 @G.case(
     "non-reader-bounded", level=STRICT, exclusive=True, timeout=40,
-    desc="Sends 64 KiB binary messages back to back on a connection that never reads the echoes (4 KiB "
+    desc="Sends 16 KiB binary messages back to back on a connection that never reads the echoes (4 KiB "
          "socket buffers); counts the bytes the target accepted before its TCP window closed",
     requirement="Not an RFC requirement (a slow consumer must not exhaust the server; bound: the declared "
                 "buffer-limit, default 64 MiB): the target stops reading the peer (its window closes for "
-                "1 s) or closes the connection before it has accepted buffer-limit bytes.",
+                "1 s) or closes the connection before it has accepted buffer-limit bytes (plus the local "
+                "kernel's largest TCP buffers). The peer answers no ping: a target whose keepalive drops it "
+                "and then keeps draining its input counts the drained bytes too.",
     quote=DOS_QUOTE,
 )
 async def non_reader_bounded(ws: WsClient) -> Verdict:
     limit = promise_int(ws.endpoint, "buffer-limit") or DEFAULT_BUFFER_LIMIT
     peer = await _non_reader(ws)
     try:
-        flood = await peer.flood(_messages, stall=STALL, limit=limit + KERNEL_SLACK,
+        flood = await peer.flood(_messages(ws), stall=STALL, limit=limit + KERNEL_SLACK,
                                  timeout=max(0.0, ws.remaining() - 1))
     finally:
         peer.close()
@@ -199,7 +207,8 @@ async def non_reader_isolation(ws: WsClient) -> Verdict:
     peer = await _non_reader(ws)
     try:
         limit = (promise_int(ws.endpoint, "buffer-limit") or DEFAULT_BUFFER_LIMIT) + KERNEL_SLACK
-        flood = await peer.flood(_messages, stall=STALL, limit=limit, timeout=max(0.0, ws.remaining() / 3))
+        flood = await peer.flood(_messages(ws), stall=STALL, limit=limit,
+                                 timeout=max(0.0, ws.remaining() / 3))
         loaded = await _rtt(ws)
     finally:
         peer.close()
