@@ -27,6 +27,7 @@ from conformance.reporting.html import write as write_html
 from conformance.reporting.json import render_index, render_run
 from conformance.reporting.junit import render_junit
 from conformance.reporting.terminal import Progress, render_summary, visible_line
+from conformance.resources import TARGET_PROBE
 from conformance.results import RunResult
 from conformance.review import Review, ReviewInputs
 from conformance.runner import RunSettings, run_cases, utc_now
@@ -103,7 +104,11 @@ async def execute(cases: list[Case], opts: RunOptions, out: TextIO, halt: Halt |
     endpoint = Endpoint(await target.start(), opts.connect)
     try:
         progress = Progress(out, enabled=out.isatty() and not opts.quiet)
-        results, timed_out = await run_cases(cases, endpoint, opts.settings, progress, halt)
+        token = TARGET_PROBE.set(getattr(target, "probe", None))  # the cases that judge memory read it
+        try:
+            results, timed_out = await run_cases(cases, endpoint, opts.settings, progress, halt)
+        finally:
+            TARGET_PROBE.reset(token)
     finally:
         info = await target.stop()
     s = opts.settings

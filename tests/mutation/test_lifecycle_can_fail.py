@@ -26,6 +26,7 @@ from target_servers import spawn_server
 
 from conformance.model import Outcome
 from conformance.registry import Registry
+from conformance.resources import TARGET_PROBE, Probe
 from conformance.runner import run_cases
 from conformance.wire.endpoint import ConnectOptions, Endpoint, parse_address
 
@@ -65,6 +66,19 @@ class Variant:
     flags: tuple[tuple[str, str], ...] = tuple(KEEPS.items())
     profile: tuple[tuple[str, str], ...] = tuple(PROFILE.items())
     mutation: type[Mutation] | None = None
+    probe: Probe | None = None
+
+
+class GrowingMemory:
+    """A target probe reporting 2 MiB more memory at every reading: what the runner would see from a
+    server that buffers a non-reading peer's input without bound (its kernel window kept closing anyway)."""
+
+    def __init__(self) -> None:
+        self.readings = 0
+
+    def __call__(self) -> tuple[int, float]:
+        self.readings += 1
+        return 30 * 2**20 + self.readings * 2 * 2**20, 0.0
 
 
 def _without(*flags: str) -> tuple[tuple[str, str], ...]:
@@ -99,6 +113,8 @@ VARIANTS = (
     Variant("slow-handshake-kept", red=SLOWLORIS, controls=AT_LIMIT, flags=_with(handshake_timeout="60")),
     Variant("buffer-without-bound", red=BOUNDED, controls=AT_LIMIT, mutation=BufferWithoutBound,
             flags=_without(*KEEPALIVE_FLAGS), profile=_NO_KEEPALIVE),
+    Variant("memory-grows", red=BOUNDED, controls=(), flags=_without(*KEEPALIVE_FLAGS), profile=_NO_KEEPALIVE,
+            probe=GrowingMemory()),
     Variant("drop-one-echo", red=FLOOD, controls=AT_LIMIT, mutation=DropOneEcho),
 )
 #: Measured alone, after the others: round-trip times must not share the machine with other runs.
@@ -121,9 +137,11 @@ async def _run(variant: Variant, upstream: tuple[str, int], registry: Registry) 
     proxy = MutatingProxy(upstream, variant.mutation) if variant.mutation is not None else None
     port = await proxy.start() if proxy is not None else upstream[1]
     endpoint = Endpoint(parse_address(f"ws://127.0.0.1:{port}/"), ConnectOptions(profile=variant.profile))
+    token = TARGET_PROBE.set(variant.probe)
     try:
         results, _ = await run_cases(cases, endpoint, SETTINGS)
     finally:
+        TARGET_PROBE.reset(token)
         if proxy is not None:
             await proxy.stop()
     return {r.id: r for r in results}

@@ -25,6 +25,7 @@ from conformance.catalog.ws.lifecycle import (
     promise_int,
 )
 from conformance.model import STRICT, CaseFailed, Skip, Verdict, group
+from conformance.resources import Curve
 from conformance.wire.nonreader import NonReader, kernel_slack
 from conformance.wire.ws import Message, WsClient
 from conformance.wire.wsframes import BINARY, TEXT, frame
@@ -154,24 +155,29 @@ def _messages(ws: WsClient) -> Callable[[], bytes]:
     desc="Sends 16 KiB binary messages back to back on a connection that never reads the echoes (4 KiB "
          "socket buffers); counts the bytes the target accepted before its TCP window closed",
     requirement="Not an RFC requirement (a slow consumer must not exhaust the server; bound: the declared "
-                "buffer-limit, default 64 MiB): the target stops reading the peer (its window closes for "
-                "1 s) or closes the connection before it has accepted buffer-limit bytes (plus the local "
-                "kernel's largest TCP buffers). The peer answers no ping: a target whose keepalive drops it "
-                "and then keeps draining its input counts the drained bytes too.",
+                "buffer-limit, default 64 MiB): where the target's memory is sampled (local and Docker "
+                "targets), it grows by less than buffer-limit; the target stops reading the peer (its window "
+                "closes for 1 s) or closes the connection before it has accepted buffer-limit bytes (plus "
+                "the local kernel's largest TCP buffers). The peer answers no ping: a target whose keepalive "
+                "drops it and then keeps draining its input counts the drained bytes too.",
     quote=DOS_QUOTE,
 )
 async def non_reader_bounded(ws: WsClient) -> Verdict:
     limit = promise_int(ws.endpoint, "buffer-limit") or DEFAULT_BUFFER_LIMIT
     peer = await _non_reader(ws)
     try:
-        flood = await peer.flood(_messages(ws), stall=STALL, limit=limit + KERNEL_SLACK,
-                                 timeout=max(0.0, ws.remaining() - 1))
+        async with Curve() as curve:
+            flood = await peer.flood(_messages(ws), stall=STALL, limit=limit + KERNEL_SLACK,
+                                     timeout=max(0.0, ws.remaining() - 1))
     finally:
         peer.close()
     accepted = flood.accepted if flood.accepted is not None else flood.written
     what = f"{flood.outcome} after {accepted / 2**20:.2f} MiB accepted in {flood.elapsed:.2f} s"
+    if curve.available and curve.growth > limit:
+        raise CaseFailed([f"target memory growth under buffer-limit ({limit / 2**20:.0f} MiB)"],
+                         f"{what}; {curve}")
     if flood.outcome in ("stalled", "closed"):
-        return Verdict(actual=what + (f" ({flood.error})" if flood.error else ""))
+        return Verdict(actual=what + (f" ({flood.error})" if flood.error else ""), notes=(str(curve),))
     if flood.outcome == "limit":
         bound_mib = (limit + KERNEL_SLACK) / 2**20
         raise CaseFailed([f"window or connection closed before {bound_mib:.0f} MiB (buffer-limit + kernel "
@@ -207,16 +213,23 @@ async def non_reader_isolation(ws: WsClient) -> Verdict:
     peer = await _non_reader(ws)
     try:
         limit = (promise_int(ws.endpoint, "buffer-limit") or DEFAULT_BUFFER_LIMIT) + KERNEL_SLACK
-        flood = await peer.flood(_messages(ws), stall=STALL, limit=limit,
-                                 timeout=max(0.0, ws.remaining() / 3))
-        loaded = await _rtt(ws)
+        async with Curve() as curve:
+            flood = await peer.flood(_messages(ws), stall=STALL, limit=limit,
+                                     timeout=max(0.0, ws.remaining() / 3))
+            loaded = await _rtt(ws)
     finally:
         peer.close()
     what = (f"round trip {idle * 1000:.1f} ms idle, {loaded * 1000:.1f} ms while a peer stalls "
             f"({flood.outcome}, {(flood.accepted or flood.written) / 2**20:.2f} MiB accepted)")
     if loaded > 2 * idle + RTT_FLOOR:
         raise CaseFailed(["round trip within 2x idle + 50 ms"], what)
-    return Verdict(actual=what)
+    return Verdict(actual=what, notes=(str(curve),))
+
+
+def _progressed(client: WsClient) -> Callable[[], bool]:
+    """A condition: a new event arrived since now, or the connection closed."""
+    have = len(client.events)
+    return lambda: len(client.events) > have or client.tcp_closed
 
 
 @G.case(
@@ -234,12 +247,11 @@ async def flood_order_intact(ws: WsClient) -> Verdict:
         await _steps.opened(client)
         burst = b"".join(frame(TEXT, b"m%d" % i) for i in range(count))
         start = client.loop.time()
-        await client.send(burst)
-        while len(client.events) < count and not client.tcp_closed:  # until done, closed, or stuck
-            have = len(client.events)
-            if not await client.wait(lambda h=have: len(client.events) > h or client.tcp_closed,  # type: ignore[misc]
-                                     min(PROGRESS_WAIT, client.remaining())):
-                break
+        async with Curve() as curve:
+            await client.send(burst)
+            while len(client.events) < count and not client.tcp_closed:  # until done, closed, or stuck
+                if not await client.wait(_progressed(client), min(PROGRESS_WAIT, client.remaining())):
+                    break
         took = client.loop.time() - start
         got = client.events
         bad = next((i for i, e in enumerate(got) if e != Message(b"m%d" % i, False)), None)
@@ -247,10 +259,11 @@ async def flood_order_intact(ws: WsClient) -> Verdict:
         if bad is not None:
             raise CaseFailed(["every echo in order and unchanged"], f"echo {bad} is {got[bad]!r}; {what}")
         if len(got) == count:
-            return Verdict(actual=what)
+            return Verdict(actual=what, notes=(str(curve),))
         close = client.target_close
         if close is not None and close.code in (1008, 1013):
-            return Verdict(actual=f"{what}, then close {close.code}", remote_close_code=close.code)
+            return Verdict(actual=f"{what}, then close {close.code}", remote_close_code=close.code,
+                           notes=(str(curve),))
         seen = f"{what}; {client.close_info().describe()}"
         raise CaseFailed(["every message echoed, or close 1008/1013"], seen)
     finally:

@@ -70,7 +70,9 @@ there is nothing to measure against (message and connection limits). A timed pro
 The half-open peer is made by the runner's in-process relay (`conformance/wire/relay.py`: it stops
 forwarding without FIN or RST); the non-reading peer (`conformance/wire/nonreader.py`) uses 4 KiB
 socket buffers and counts the bytes the target's kernel acknowledged before its window closed. The
-backpressure, isolation, flood and max-connections cases are `exclusive` (run alone). The embedded
+backpressure, isolation, flood and max-connections cases are `exclusive` (run alone); where the
+target's memory is sampled (local and Docker targets) they attach its memory and CPU curve as a note, and
+the non-reader case fails when the memory grows by more than `buffer-limit`. The embedded
 reference server declares `handshake-timeout=2`, `max-message-size=67108864`, `max-connections=128` and
 no keepalive (its pings would land in the shared server's timed Autobahn cases); the keepalive cases
 against a reference server with keepalive are in `tests/mutation/test_lifecycle_can_fail.py`.
