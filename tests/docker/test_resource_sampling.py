@@ -167,7 +167,8 @@ def test_curve_reads_the_target_probe_of_the_run() -> None:
 def test_lifecycle_cases_attach_the_target_memory_curve(tmp_path: Path) -> None:
     """The embedded reference servers are sampled, and the non-reader case notes the curve in run.json."""
     argv = ["run", "--strict", "--case", "ws/10.4/non-reader-bounded", "-q", "--report-dir", str(tmp_path)]
-    subprocess.run([sys.executable, "-m", "conformance", *argv], check=False, capture_output=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "conformance", *argv], check=False, capture_output=True,
+                   timeout=120)
     (run_json,) = tmp_path.glob("*/run.json")
     (case,) = json.loads(run_json.read_text())["cases"]
     assert case["outcome"] == "passed", case
