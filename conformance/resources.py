@@ -51,7 +51,7 @@ class Curve:
     every ``interval`` seconds (at most ``MAX_SAMPLES``, bounded), ``curve.growth`` is the peak memory
     over the first reading, and ``str(curve)`` the one-line note a case attaches to its verdict."""
 
-    def __init__(self, interval: float = 0.1) -> None:
+    def __init__(self, interval: float = DEFAULT_INTERVAL) -> None:
         self.interval = interval
         self.samples: list[tuple[int, float]] = []
         self._task: asyncio.Task[None] | None = None
