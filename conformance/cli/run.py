@@ -35,6 +35,7 @@ PROFILE_OPTIONS = (("heartbeat-interval", "seconds between the target's idle hea
                    ("handshake-timeout", "seconds a client has to complete its opening handshake"),
                    ("max-message-size", "largest WebSocket message (bytes) the target accepts"),
                    ("max-connections", "connections the target serves at once"),
+                   ("max-head-size", "largest request head (bytes) the target accepts"),
                    ("buffer-limit", "bytes the target may buffer for a peer that never reads (64 MiB)"),
                    ("flood-messages", "messages the flood case sends (20000)"))
 

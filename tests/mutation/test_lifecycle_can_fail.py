@@ -33,10 +33,10 @@ from conformance.wire.endpoint import ConnectOptions, Endpoint, parse_address
 #: What every variant's profile declares (the idle variants add idle-timeout and drop the keepalive).
 PROFILE = {"keepalive-interval": "0.5", "pong-timeout": "0.5", "handshake-timeout": "1",
            "max-message-size": "65536", "max-connections": "64", "buffer-limit": str(2**20),
-           "flood-messages": "5000"}
+           "flood-messages": "5000", "max-head-size": "4096"}
 #: The reference server keeping all of it.
 KEEPS = {"--keepalive-interval": "0.5", "--pong-timeout": "0.5", "--handshake-timeout": "1",
-         "--max-message-size": "65536", "--max-connections": "64"}
+         "--max-message-size": "65536", "--max-connections": "64", "--max-head-size": "4096"}
 IDLE_PROFILE = {"idle-timeout": "1"}
 KEEPALIVE_FLAGS = ("--keepalive-interval", "--pong-timeout")
 
@@ -47,12 +47,13 @@ OVER_LIMIT = ("ws/10.4/message-over-limit-1009", "ws/10.4/fragments-over-limit-1
               "ws/10.4/header-over-limit-1009")
 AT_LIMIT = ("ws/10.4/message-at-limit-echoed",)
 CONNECTIONS = ("ws/10.4/max-connections-refused-then-freed",)
+HEAD = ("ws/10.4/head-field-over-limit-431", "ws/10.4/many-header-fields-431")
 SLOWLORIS = ("ws/10.4/dribbled-handshake-timeout", "ws/10.4/silent-connection-timeout")
 BOUNDED = ("ws/10.4/non-reader-bounded",)
 ISOLATION = ("ws/10.4/non-reader-isolation",)
 FLOOD = ("ws/10.4/flood-order-intact",)
-LIFECYCLE = (*KEEPALIVE, *DEAD_PEERS, *IDLE, *AT_LIMIT, *OVER_LIMIT, *CONNECTIONS, *SLOWLORIS, *BOUNDED,
-             *ISOLATION, *FLOOD)
+LIFECYCLE = (*KEEPALIVE, *DEAD_PEERS, *IDLE, *AT_LIMIT, *OVER_LIMIT, *HEAD, *CONNECTIONS, *SLOWLORIS,
+             *BOUNDED, *ISOLATION, *FLOOD)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ VARIANTS = (
             flags=_with(max_message_size=str(2**20))),
     Variant("refuses-below-size-limit", red=AT_LIMIT, controls=OVER_LIMIT,
             flags=_with(max_message_size=str(2**15))),
+    Variant("ignores-head-limit", red=HEAD, controls=AT_LIMIT, flags=_with(max_head_size=str(2**20))),
     Variant("unlimited-connections", red=CONNECTIONS, controls=AT_LIMIT, flags=_without("--max-connections")),
     Variant("slow-handshake-kept", red=SLOWLORIS, controls=AT_LIMIT, flags=_with(handshake_timeout="60")),
     Variant("buffer-without-bound", red=BOUNDED, controls=AT_LIMIT, mutation=BufferWithoutBound,

@@ -40,7 +40,7 @@ MODULES = (
 #: (the keepalive cases then report what they measure; tests/mutation/test_lifecycle_can_fail.py runs
 #: them against a reference server with keepalive declared).
 REFERENCE_PROFILE = (("handshake-timeout", "2"), ("max-message-size", str(64 * 2**20)),
-                     ("max-connections", "128"))
+                     ("max-connections", "128"), ("max-head-size", "16384"))
 REFERENCE_FLAGS = ("--handshake-timeout", "2", "--max-connections", "128")
 
 SUITE = Suite(spec="ws", context=ws_context, title="RFC 6455",

@@ -19,6 +19,7 @@ from conformance.catalog.ws.verify import binary
 from conformance.model import STRICT, CaseFailed, Skip, Verdict, group
 from conformance.wire.ws import HandshakeFailed, WsClient
 from conformance.wire.wsframes import BINARY, CONT, frame
+from conformance.wire.wshandshake import build_request, new_key
 
 G = group("ws", "10.4", "Implementation-Specific Limits")
 
@@ -107,6 +108,51 @@ async def header_over_limit_1009(ws: WsClient) -> Verdict:
     # 0x82 0xFF <64-bit length size+1> <mask>: FIN=1 op=BINARY, MASK=1, only 16 payload bytes follow
     await ws.send(frame(BINARY, bytes(16), length=size + 1, length_bytes=8))
     return await _refused_1009(ws)
+
+
+HEAD_QUOTE = ("The 431 status code indicates that the server is unwilling to process the request because its "
+              "header fields are too large.")
+HEAD_REQUIREMENT = ("Not an RFC 6455 requirement (RFC 6585 §5 defines 431; the limit is the target's "
+                    "declared max-head-size): the target answers 431 rather than upgrading, failing "
+                    "without an answer, or waiting for more.")
+
+
+def _max_head(ws: WsClient) -> int:
+    size = promise_int(ws.endpoint, "max-head-size")
+    if size is None:
+        raise Skip("no max-head-size declared (--profile max-head-size=BYTES)")
+    return size
+
+
+async def _refused_431(ws: WsClient, fields: list[tuple[str, str]]) -> Verdict:
+    ep = ws.endpoint
+    raw = build_request(ep.resource, ep.host_header, new_key(), headers=(*ep.headers, *fields))
+    response = await ws.handshake(raw)
+    if response is None or response.status != 431:
+        seen = f"status {response.status}" if response is not None else ws.handshake_error
+        raise CaseFailed([f"431 for a {len(raw)}-byte request head"], seen)
+    return Verdict(actual=f"431 for a {len(raw)}-byte request head")
+
+
+@G.case(
+    "head-field-over-limit-431", level=STRICT,
+    desc="Sends an opening handshake with one extra header field whose value alone is max-head-size + 1 "
+         "bytes",
+    requirement=HEAD_REQUIREMENT, quote=HEAD_QUOTE,
+)
+async def head_field_over_limit_431(ws: WsClient) -> Verdict:
+    size = _max_head(ws)
+    return await _refused_431(ws, [("X-Rtconform-Pad", "a" * (size + 1))])
+
+
+@G.case(
+    "many-header-fields-431", level=STRICT,
+    desc="Sends an opening handshake with enough 12-byte header fields to pass max-head-size",
+    requirement=HEAD_REQUIREMENT + " Many small fields count like one large one.", quote=HEAD_QUOTE,
+)
+async def many_header_fields_431(ws: WsClient) -> Verdict:
+    size = _max_head(ws)
+    return await _refused_431(ws, [(f"X-{i:06x}", "1") for i in range(size // 12 + 1)])
 
 
 async def _open_one(ws: WsClient) -> WsClient:

@@ -61,6 +61,8 @@ there is nothing to measure against (message and connection limits). A timed pro
   `silent-connection-timeout`);
 * `max-message-size`: largest message in bytes, all fragments: max is echoed (up to 8 MiB), max + 1 gets
   1009 whole, fragmented, or announced by one frame header (`*-limit-*`);
+* `max-head-size`: largest request head in bytes: one field longer than it, or enough small fields to pass
+  it, get 431 (`head-field-over-limit-431`, `many-header-fields-431`);
 * `max-connections`: connections served at once: the next gets 503 (or 1013), a slot freed by a peer that
   vanished without a Close frame serves again (`max-connections-refused-then-freed`);
 * `buffer-limit`: bytes it may buffer for a peer that never reads, default 64 MiB; the local kernel's
@@ -73,7 +75,8 @@ socket buffers and counts the bytes the target's kernel acknowledged before its 
 backpressure, isolation, flood and max-connections cases are `exclusive` (run alone); where the
 target's memory is sampled (local and Docker targets) they attach its memory and CPU curve as a note, and
 the non-reader case fails when the memory grows by more than `buffer-limit`. The embedded
-reference server declares `handshake-timeout=2`, `max-message-size=67108864`, `max-connections=128` and
+reference server declares `handshake-timeout=2`, `max-message-size=67108864`, `max-connections=128`,
+`max-head-size=16384` and
 no keepalive (its pings would land in the shared server's timed Autobahn cases); the keepalive cases
 against a reference server with keepalive are in `tests/mutation/test_lifecycle_can_fail.py`.
 """
