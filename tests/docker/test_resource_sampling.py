@@ -164,6 +164,7 @@ def test_curve_reads_the_target_probe_of_the_run() -> None:
     assert str(curve).startswith("target memory 10.0 -> 11.0 MiB (peak 12.0, growth 2.0 MiB), cpu 1.00 s")
 
 
+@pytest.mark.slow
 def test_lifecycle_cases_attach_the_target_memory_curve(tmp_path: Path) -> None:
     """The embedded reference servers are sampled, and the non-reader case notes the curve in run.json."""
     argv = ["run", "--strict", "--case", "ws/10.4/non-reader-bounded", "-q", "--report-dir", str(tmp_path)]

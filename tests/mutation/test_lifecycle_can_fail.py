@@ -30,6 +30,8 @@ from conformance.resources import TARGET_PROBE, Probe
 from conformance.runner import run_cases
 from conformance.wire.endpoint import ConnectOptions, Endpoint, parse_address
 
+pytestmark = pytest.mark.slow  # about 20 s: a dozen server processes, timers of 0.5-1 s, floods
+
 #: What every variant's profile declares (the idle variants add idle-timeout and drop the keepalive).
 PROFILE = {"keepalive-interval": "0.5", "pong-timeout": "0.5", "handshake-timeout": "1",
            "max-message-size": "65536", "max-connections": "64", "buffer-limit": str(2**20),
