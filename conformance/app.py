@@ -30,6 +30,7 @@ from conformance.reporting.json import render_index, render_run, render_transcri
 from conformance.reporting.junit import render_junit
 from conformance.reporting.progress import Progress
 from conformance.reporting.terminal import SummaryOptions, render_summary, visible_line
+from conformance.resources import TARGET_PROBE
 from conformance.results import TRANSCRIPTS_FILE, RunResult
 from conformance.review import Review, ReviewInputs
 from conformance.runner import RunSettings, run_cases, utc_now
@@ -118,8 +119,12 @@ async def execute(cases: list[Case], opts: RunOptions, out: TextIO, halt: Halt |
     progress = Progress.for_stream(out, quiet=opts.quiet, total=len(cases))
     ticker = asyncio.ensure_future(_tick(progress))
     try:
-        results, timed_out = await run_cases(cases, endpoint, opts.settings, progress, halt,
-                                              started=progress.started)
+        token = TARGET_PROBE.set(getattr(target, "probe", None))  # the cases that judge memory read it
+        try:
+            results, timed_out = await run_cases(cases, endpoint, opts.settings, progress, halt,
+                                                  started=progress.started)
+        finally:
+            TARGET_PROBE.reset(token)
     finally:
         ticker.cancel()
         progress.close()

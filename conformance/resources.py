@@ -17,11 +17,12 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULT_INTERVAL", "MAX_SAMPLES", "Probe", "ProcProbe", "PsutilProbe", "Sample", "Sampler",
-           "local_probe"]
+__all__ = ["DEFAULT_INTERVAL", "MAX_SAMPLES", "TARGET_PROBE", "Curve", "Probe", "ProcProbe", "PsutilProbe",
+           "Sample", "Sampler", "local_probe", "read_target"]
 
 #: Seconds between samples at the start of a run.
 DEFAULT_INTERVAL = 0.25
@@ -29,6 +30,75 @@ DEFAULT_INTERVAL = 0.25
 MAX_SAMPLES = 1000
 
 Probe = Callable[[], "tuple[int, float] | None"]
+
+#: The running target's probe, for the cases that judge its memory (the lifecycle cases); the run sets it
+#: (:func:`conformance.app.execute`) when the target has one, so it is None for a remote target.
+TARGET_PROBE: ContextVar[Probe | None] = ContextVar("target_probe", default=None)
+
+
+async def read_target() -> tuple[int, float] | None:
+    """The target's ``(mem_bytes, cpu_s)`` now, or None when there is no probe or it failed."""
+    probe = TARGET_PROBE.get()
+    if probe is None:
+        return None
+    try:
+        return await asyncio.to_thread(probe)
+    except Exception:  # a probe that fails (engine busy, /proc race) only means: no reading
+        return None
+
+
+class Curve:
+    """The target's memory and CPU over a stretch of a case: ``async with Curve() as curve:`` samples
+    every ``interval`` seconds (at most ``MAX_SAMPLES``, bounded), ``curve.growth`` is the peak memory
+    over the first reading, and ``str(curve)`` the one-line note a case attaches to its verdict."""
+
+    def __init__(self, interval: float = DEFAULT_INTERVAL) -> None:
+        self.interval = interval
+        self.samples: list[tuple[int, float]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def available(self) -> bool:
+        """Readings were taken (the target has a probe)."""
+        return bool(self.samples)
+
+    @property
+    def growth(self) -> int:
+        """Peak memory minus the first reading, in bytes (0 without readings)."""
+        return max(m for m, _ in self.samples) - self.samples[0][0] if self.samples else 0
+
+    async def _run(self) -> None:
+        while len(self.samples) < MAX_SAMPLES:
+            value = await read_target()
+            if value is None:
+                return
+            self.samples.append(value)
+            await asyncio.sleep(self.interval)
+
+    async def __aenter__(self) -> Curve:
+        if TARGET_PROBE.get() is not None:
+            first = await read_target()
+            if first is not None:
+                self.samples.append(first)
+                self._task = asyncio.ensure_future(self._run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            last = await read_target()
+            if last is not None:
+                self.samples.append(last)
+
+    def __str__(self) -> str:
+        if not self.samples:
+            return "target memory: not sampled (no probe for this target)"
+        mib = [m / 2**20 for m, _ in self.samples]
+        cpu = self.samples[-1][1] - self.samples[0][1]
+        return (f"target memory {mib[0]:.1f} -> {mib[-1]:.1f} MiB (peak {max(mib):.1f}, growth "
+                f"{self.growth / 2**20:.1f} MiB), cpu {cpu:.2f} s, {len(self.samples)} samples")
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,16 @@ __all__ = ["PROFILE_OPTIONS", "add_parser", "connect_options", "options_from_arg
 PROFILE_OPTIONS = (("heartbeat-interval", "seconds between the target's idle heartbeats"),
                    ("hold-timeout", "seconds the target holds a long poll without news"),
                    ("history-size", "events the target keeps for resuming"),
-                   ("publish-url", "the target's publish URL (or 'none')"))
+                   ("publish-url", "the target's publish URL (or 'none')"),
+                   ("keepalive-interval", "seconds of silence after which the target pings a WebSocket peer"),
+                   ("pong-timeout", "seconds the target waits for a pong before dropping the peer"),
+                   ("idle-timeout", "seconds without input after which the target closes a WebSocket peer"),
+                   ("handshake-timeout", "seconds a client has to complete its opening handshake"),
+                   ("max-message-size", "largest WebSocket message (bytes) the target accepts"),
+                   ("max-connections", "connections the target serves at once"),
+                   ("max-head-size", "largest request head (bytes) the target accepts"),
+                   ("buffer-limit", "bytes the target may buffer for a peer that never reads (64 MiB)"),
+                   ("flood-messages", "messages the flood case sends (20000)"))
 
 
 def add_parser(sub: Any) -> None:

@@ -59,6 +59,11 @@ class SampledTarget:
             self.sampler.start()
         return address
 
+    @property
+    def probe(self) -> Probe | None:
+        """The probe sampling the target, once started (None when it has none)."""
+        return self.sampler.probe if self.sampler is not None else None
+
     async def stop(self) -> TargetInfo:
         """Stop sampling (last sample first), then the inner target; the samples go into its info."""
         sampler, self.sampler = self.sampler, None

@@ -11,6 +11,7 @@ from reference.servers.listener import default_connection_cap
 from reference.servers.ws import make_ssl_context, serve
 from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET
 from reference.servers.ws_settings import DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_WRITE_TIMEOUT, WsSettings
+from reference.servers.ws_upgrade import DEFAULT_MAX_HEAD_SIZE
 
 __all__ = ["PROTOCOL", "add_parser", "run", "settings_from"]
 
@@ -81,6 +82,8 @@ def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[t
                     metavar="SECONDS",
                     help="drop a peer that takes no byte of a full write buffer for this long "
                          "(default: %(default)s)")
+    ws.add_argument("--max-head-size", type=_positive(int), default=DEFAULT_MAX_HEAD_SIZE, metavar="BYTES",
+                    help="largest request head; a bigger one gets 431 (default: %(default)s)")
     ws.add_argument("--handshake-timeout", type=_positive(float), default=10.0, metavar="SECONDS",
                     help="time a client has to send its request head; then 408 (default: %(default)s)")
     ws.add_argument("--deflate", action=argparse.BooleanOptionalAction, default=True,
@@ -105,6 +108,7 @@ def settings_from(args: argparse.Namespace) -> WsSettings:
         origins=None if args.origin is None else tuple(args.origin),
         max_connections=None if args.max_connections is None else int(args.max_connections),
         handshake_timeout=args.handshake_timeout,
+        max_head_size=int(args.max_head_size),
         connection_cap=default_connection_cap() if args.connection_cap is None else int(args.connection_cap),
         memory_budget=int(args.memory_budget),
         write_timeout=args.write_timeout,

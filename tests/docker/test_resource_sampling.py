@@ -140,3 +140,37 @@ def test_container_stats_cgroup_v1_and_v2_shapes() -> None:
     assert _api_at_least("1.47", (1, 41))
     assert not _api_at_least("1.40", (1, 41))
     assert not _api_at_least("", (1, 41))
+
+
+def test_curve_reads_the_target_probe_of_the_run() -> None:
+    readings = iter([(10 * 2**20, 1.0), (12 * 2**20, 1.5), (11 * 2**20, 1.75)] + [(11 * 2**20, 2.0)] * 100)
+
+    async def main() -> tuple[resources.Curve, resources.Curve]:
+        async with resources.Curve() as unsampled:
+            await asyncio.sleep(0.05)
+        token = resources.TARGET_PROBE.set(lambda: next(readings))
+        try:
+            async with resources.Curve(interval=0.01) as curve:
+                await asyncio.sleep(0.05)
+        finally:
+            resources.TARGET_PROBE.reset(token)
+        return unsampled, curve
+
+    unsampled, curve = asyncio.run(main())
+    assert not unsampled.available
+    assert "not sampled" in str(unsampled)
+    assert curve.available
+    assert curve.growth == 2 * 2**20
+    assert str(curve).startswith("target memory 10.0 -> 11.0 MiB (peak 12.0, growth 2.0 MiB), cpu 1.00 s")
+
+
+@pytest.mark.slow
+def test_lifecycle_cases_attach_the_target_memory_curve(tmp_path: Path) -> None:
+    """The embedded reference servers are sampled, and the non-reader case notes the curve in run.json."""
+    argv = ["run", "--strict", "--case", "ws/10.4/non-reader-bounded", "-q", "--report-dir", str(tmp_path)]
+    subprocess.run([sys.executable, "-m", "conformance", *argv], check=False, capture_output=True,
+                   timeout=120)
+    (run_json,) = tmp_path.glob("*/run.json")
+    (case,) = json.loads(run_json.read_text())["cases"]
+    assert case["outcome"] == "passed", case
+    assert any(note.startswith("target memory ") and "samples" in note for note in case["notes"]), case

@@ -12,7 +12,15 @@ docs/catalog-ws.md.
 from conformance.catalog.ws.suite import ws_context
 from conformance.suites import Suite
 
-__all__ = ["MODULES", "SUITE"]
+__all__ = ["LIFECYCLE_MODULES", "MODULES", "SUITE"]
+
+#: The connection-lifecycle cases (issue 12): STRICT, judged against the target's declared profile, slow
+#: by nature (they wait for timers), some ``exclusive``.
+LIFECYCLE_MODULES = (
+    "conformance.catalog.ws.lifecycle_keepalive",
+    "conformance.catalog.ws.lifecycle_limits",
+    "conformance.catalog.ws.lifecycle_load",
+)
 
 MODULES = (
     "conformance.catalog.ws.ab01_framing",
@@ -25,8 +33,18 @@ MODULES = (
     "conformance.catalog.ws.handshake",
     "conformance.catalog.ws.framing",
     "conformance.catalog.ws.closing",
+    *LIFECYCLE_MODULES,
 )
+
+#: What the embedded reference server promises (the flags of ``reference/servers/ws_cli.py`` given in
+#: ``reference`` below), with a small handshake timeout so the lifecycle cases stay short. No keepalive:
+#: the whole catalog shares this server, and its pings would land in Autobahn's timed and chopped cases
+#: (the keepalive cases then report what they measure; tests/mutation/test_lifecycle_can_fail.py runs
+#: them against a reference server with keepalive declared).
+REFERENCE_PROFILE = (("handshake-timeout", "2"), ("max-message-size", str(64 * 2**20)),
+                     ("max-connections", "128"), ("max-head-size", "16384"))
+REFERENCE_FLAGS = ("--handshake-timeout", "2", "--max-connections", "128")
 
 SUITE = Suite(spec="ws", context=ws_context, title="RFC 6455",
               spec_link="https://www.rfc-editor.org/rfc/rfc6455", schemes=frozenset({"ws", "wss"}),
-              reference=("ws",))
+              reference=("ws", *REFERENCE_FLAGS), reference_profile=REFERENCE_PROFILE)

@@ -50,6 +50,43 @@ same stimulus; the rest covers what Autobahn never tests. Differences in judging
   judged. The runner reads at most 16 MiB per message here (8 MiB elsewhere).
 * **3.1** sets RSV1 (Autobahn's "RSV = 1" sets the RSV3 bit: that is `rsv3-without-extension`);
   **3.6** sends a binary frame as Autobahn's bytes do (its text says ping: `rsv1-rsv2-ping`).
+
+## Connection lifecycle (keepalive, dead peers, limits, slow and hostile peers)
+
+`lifecycle_keepalive.py`, `lifecycle_limits.py`, `lifecycle_load.py` (issue 12). RFC 6455 sets no number
+for any of these, so every case is **STRICT** and judges the target against what it *declares*
+(`--profile NAME=VALUE`, or the shortcut `--NAME VALUE`); the engineering source is in each requirement.
+A case whose promise is not declared still runs where it can and reports the measured number as
+informational (keepalive period, time to drop a dead peer, what a slow handshake gets), or skips when
+there is nothing to measure against (message and connection limits). A timed promise `t` is kept within
+`1.5 t + 0.5 s`.
+
+* `keepalive-interval`: seconds of silence after which it pings a peer (`keepalive-*`);
+* `pong-timeout`: seconds it waits for the pong before dropping the peer (`keepalive-drops-*`);
+* `idle-timeout`: seconds without input after which it closes, with a close frame 1000/1001/1008
+  (`idle-timeout-closes-silent-peer`);
+* `handshake-timeout`: seconds a client has to complete its opening handshake (`dribbled-handshake-timeout`,
+  `silent-connection-timeout`);
+* `max-message-size`: largest message in bytes, all fragments: max is echoed (up to 8 MiB), max + 1 gets
+  1009 whole, fragmented, or announced by one frame header (`*-limit-*`);
+* `max-head-size`: largest request head in bytes: one field longer than it, or enough small fields to pass
+  it, get 431 (`head-field-over-limit-431`, `many-header-fields-431`);
+* `max-connections`: connections served at once: the next gets 503 (or 1013), a slot freed by a peer that
+  vanished without a Close frame serves again (`max-connections-refused-then-freed`);
+* `buffer-limit`: bytes it may buffer for a peer that never reads, default 64 MiB; the local kernel's
+  largest TCP buffers are added (`non-reader-bounded`);
+* `flood-messages`: messages the flood sends, default 20000 (`flood-order-intact`).
+
+The half-open peer is made by the runner's in-process relay (`conformance/wire/relay.py`: it stops
+forwarding without FIN or RST); the non-reading peer (`conformance/wire/nonreader.py`) uses 4 KiB
+socket buffers and counts the bytes the target's kernel acknowledged before its window closed. The
+backpressure, isolation, flood and max-connections cases are `exclusive` (run alone); where the
+target's memory is sampled (local and Docker targets) they attach its memory and CPU curve as a note, and
+the non-reader case fails when the memory grows by more than `buffer-limit`. The embedded
+reference server declares `handshake-timeout=2`, `max-message-size=67108864`, `max-connections=128`,
+`max-head-size=16384` and
+no keepalive (its pings would land in the shared server's timed Autobahn cases); the keepalive cases
+against a reference server with keepalive are in `tests/mutation/test_lifecycle_can_fail.py`.
 """
 
 

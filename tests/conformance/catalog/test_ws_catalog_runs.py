@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from conformance.catalog.ws import LIFECYCLE_MODULES
 from conformance.model import MUST, Outcome
 from conformance.registry import load
 from conformance.results import CaseResult
@@ -23,7 +24,10 @@ from conformance.wire.endpoint import parse_url
 WS = ("conformance.catalog.ws",)  # this catalog only: other catalogs are not ours to break on
 #: Autobahn 9.x (performance: 16 MiB echoes, 1000 round trips) is left out here: it has its own test,
 #: which runs a sample of it (test_ws_performance.py), and would multiply this test's time.
-CATALOG = [c for c in load(WS).cases if not (c.autobahn or "").startswith("9.")]
+#: The lifecycle cases wait for timers and judge declared profiles: they are proven and measured in
+#: tests/mutation/test_lifecycle_can_fail.py, not timed here.
+CATALOG = [c for c in load(WS).cases
+           if not (c.autobahn or "").startswith("9.") and c.run.__module__ not in LIFECYCLE_MODULES]
 SETTINGS = RunSettings(jobs=16, timeout=5.0, close_timeout=1.0)
 #: Autobahn's "echo first, then fail" cases: failing before the echo is non-strict, a race on most servers
 #: (the reference server answers the messages that came before bad input first, so it never is).

@@ -57,12 +57,15 @@ def test_cli_maps_every_option_to_the_settings() -> None:
     assert settings.origins == ("https://x.example",)
     assert (settings.max_connections, settings.handshake_timeout) == (10, 3)
     limits = settings_from(build_parser().parse_args(
-        ["ws", "--connection-cap", "50", "--memory-budget", "1048576", "--write-timeout", "1.5"]))
+        ["ws", "--connection-cap", "50", "--memory-budget", "1048576", "--write-timeout", "1.5",
+         "--max-head-size", "4096"]))
     assert (limits.connection_cap, limits.memory_budget, limits.write_timeout) == (50, 2**20, 1.5)
+    assert limits.max_head_size == 4096
     defaults = settings_from(build_parser().parse_args(["ws"]))
     assert defaults.connection_cap == min(resource.getrlimit(resource.RLIMIT_NOFILE)[0] - 64, 10_000)
     assert (defaults.memory_budget, defaults.write_timeout) == (256 * 2**20, 10.0)
     assert defaults.max_message_size == 64 * 2**20
+    assert defaults.max_head_size == 16 * 1024
     assert defaults.keepalive_interval is None
     assert defaults.origins is None
 
