@@ -25,7 +25,7 @@ from typing import Any
 
 from reference.core.sio.server import Ack, Namespace, Refused, Socket
 
-__all__ = ["testee_namespaces"]
+__all__ = ["build_testee_namespaces"]
 
 
 def _echo_auth(socket: Socket) -> None:
@@ -72,7 +72,7 @@ def _refuse(auth: dict[str, Any]) -> None:
     raise Refused("Not authorized", {"reason": "testee"})
 
 
-def testee_namespaces() -> list[Namespace]:
+def build_testee_namespaces() -> list[Namespace]:
     """Fresh ``Namespace`` objects for ``/``, ``/custom`` and ``/refused``."""
     out = []
     for name in ("/", "/custom"):
