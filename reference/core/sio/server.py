@@ -28,6 +28,7 @@ from typing import Any
 
 from reference.core.sio import events as ev
 from reference.core.sio.errors import ApiError
+from reference.core.sio.packets import Packet, PacketType, encode
 from reference.core.sio.recovery import KeptSession, Recovery, RecoveryStore, Sent
 from reference.core.sio.session import DEFAULT_CONNECT_TIMEOUT, Payloads, Session
 
@@ -135,7 +136,8 @@ class Socket:
                 self._acks.popitem(last=False)
             self.server._send(self.eio_sid, payloads)
             return
-        self.server._broadcast(self.nsp, event, list(args), frozenset({self.sid}), frozenset())
+        args_sent = self.server._record(self.nsp, event, list(args), frozenset({self.sid}), frozenset())
+        self.server._send(self.eio_sid, self.session.emit(self.nsp, event, args_sent)[1])
 
     def join(self, room: str) -> None:
         """Add this socket to ``room``."""
@@ -399,15 +401,23 @@ class Server:
             if not members:
                 del self._nsps[socket.nsp].rooms[room]
 
+    def _record(self, nsp: str, event: str, args: list[Any], rooms: frozenset[str],
+                except_rooms: frozenset[str]) -> list[Any]:
+        """With recovery on, give an EVENT its offset (its last argument) and keep it in the history."""
+        if self._store is None:
+            return args
+        encode(Packet(PacketType.EVENT, nsp, [event, *args]))  # an ApiError here keeps it out of the history
+        offset = f"{self._offset_prefix}-{next(self._offsets)}"
+        args = [*args, offset]
+        self._store.record(nsp, Sent(offset, rooms, except_rooms, (event, *args), self._now))
+        return args
+
     def _broadcast(self, nsp_name: str, event: str, args: list[Any], rooms: frozenset[str],
                    except_rooms: frozenset[str]) -> None:
         nsp = self._nsps.get(nsp_name)
         if nsp is None:
             raise ApiError(f"no namespace {nsp_name!r}")
-        if self._store is not None:
-            offset = f"{self._offset_prefix}-{next(self._offsets)}"
-            args = [*args, offset]
-            self._store.record(nsp_name, Sent(offset, rooms, except_rooms, (event, *args), self._now))
+        args = self._record(nsp_name, event, args, rooms, except_rooms)
         targets = set().union(*(nsp.rooms.get(room, set()) for room in rooms)) if rooms else set(nsp.sockets)
         for room in except_rooms:
             targets -= nsp.rooms.get(room, set())

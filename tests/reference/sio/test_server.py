@@ -291,3 +291,12 @@ def test_recovery_history_is_bounded() -> None:
     server.handle_timeout(3.0 + 61.0)
     assert not server._store.kept
     assert not any(server._store.history.values())
+
+
+def test_an_emit_that_cannot_be_encoded_is_not_recorded() -> None:
+    server = recovering()
+    server.receive_text("A", "0", 0.0)
+    with pytest.raises(ApiError):
+        server.emit("/", "bad", object())
+    assert server._store is not None
+    assert not any(server._store.history.values())
