@@ -22,6 +22,7 @@ Run: ``python fuzz/fuzz_sio_decoder.py fuzz/corpus/fuzz_sio_decoder -dict=fuzz/f
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -102,8 +103,8 @@ def _check_session(msgs: list[str | bytes], failed_at: int | None, max_attachmen
 
 
 def _check_server(msgs: list[str | bytes], max_attachments: int, max_bytes: int) -> None:
-    server = Server(build_testee_namespaces(), max_attachments=max_attachments,
-                    max_attachment_bytes=max_bytes)
+    server = Server(build_testee_namespaces(), new_id=map(str, itertools.count()).__next__,
+                    max_attachments=max_attachments, max_attachment_bytes=max_bytes)
     server.open("A", 0.0)
     delivered: list[str | bytes] = []
     closes = 0

@@ -20,7 +20,6 @@ reference server's words).
 from __future__ import annotations
 
 import itertools
-import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -196,13 +195,14 @@ class Server:
             expects it off: its CONNECT answer must be exactly ``{"sid"}`` and its events carry no offset).
         connect_timeout, max_attachments, max_attachment_bytes, max_pending_acks: per session
             (``session.Session``).
-        new_id: Makes sids and pids (default: 16 random bytes, URL-safe base64).
+        new_id: Makes sids, pids and the offsets' prefix; unguessable (the I/O layer passes e.g.
+            ``lambda: secrets.token_urlsafe(16)``: the core reads no randomness).
     """
 
     def __init__(self, namespaces: Iterable[Namespace], *, recovery: Recovery | None = None,
                  connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT, max_attachments: int = 10,
                  max_attachment_bytes: int = 10_000_000, max_pending_acks: int = 1000,
-                 new_id: Callable[[], str] = lambda: secrets.token_urlsafe(16)) -> None:
+                 new_id: Callable[[], str]) -> None:
         self._nsps = {spec.name: _Nsp(spec) for spec in namespaces}
         self._store = None if recovery is None else RecoveryStore(recovery)
         self._session_options: dict[str, Any] = {
@@ -210,7 +210,7 @@ class Server:
             "max_attachment_bytes": max_attachment_bytes, "max_pending_acks": max_pending_acks}
         self.max_pending_acks = max_pending_acks
         self._new_id = new_id
-        self._offset_prefix = secrets.token_hex(4)
+        self._offset_prefix = new_id()
         self._offsets = itertools.count()
         self._sessions: dict[str, Session] = {}
         self._sockets: dict[str, dict[str, Socket]] = {}  # eio sid -> nsp -> socket

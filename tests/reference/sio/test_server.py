@@ -71,7 +71,7 @@ def test_suite_6_14_15_16_invalid_input_closes(text: str) -> None:
 
 
 def test_suite_7_no_handshake_closes() -> None:
-    server = Server(build_testee_namespaces(), connect_timeout=1.0)
+    server = Server(build_testee_namespaces(), connect_timeout=1.0, new_id=ids())
     server.open("A", 10.0)
     assert server.next_deadline() == 11.0
     assert closed(server.handle_timeout(11.0)) == ["A"]
@@ -144,7 +144,7 @@ def test_ack_after_disconnect_is_dropped() -> None:
     kept = []
     nsp = Namespace("/")
     nsp.on("later", lambda socket, args, ack: kept.append(ack))
-    server = Server([nsp])
+    server = Server([nsp], new_id=ids())
     server.open("A", 0.0)
     server.receive_text("A", "0", 0.0)
     server.receive_text("A", '25["later"]', 0.0)
@@ -183,10 +183,10 @@ def test_rooms_are_per_namespace_and_emptied_on_disconnect() -> None:
     server.receive_text("B", "0/custom,", 0.0)
     server.receive_text("A", '2["join","r"]', 0.0)
     assert sent(server.receive_text("B", '2/custom,["broadcast","r","x"]', 0.0), "A") == []
-    assert server.room_members("/", "r") == {"id1"}
+    assert server.room_members("/", "r") == {"id2"}
     server.transport_closed("A", 1.0)
     assert server.room_members("/", "r") == set()
-    assert set(server.sockets("/custom")) == {"id3"}
+    assert set(server.sockets("/custom")) == {"id4"}
 
 
 def test_server_wide_emit_with_binary() -> None:
