@@ -12,7 +12,9 @@ Added for the gap cases (docs/testee-contract.md names them; on ``/`` and ``/cus
 * ``emit-with-ack`` ``[...args]``: the server emits ``ack-request`` with the args and an ack id; the
   client's ACK makes it emit ``ack-response`` with what the ACK carried (SIO-1);
 * ``disconnect-me``: the server sends DISCONNECT for this namespace (SIO-5);
-* ``join`` ``room`` / ``leave`` ``room``: join or leave a room, acked with ``[room]`` when asked;
+* ``join`` ``room`` / ``leave`` ``room``: join or leave a room, acked with ``[room]`` when asked; a socket
+  is in at most ``MAX_ROOMS`` rooms (its own included), a join past that is acked with ``[]`` and ignored,
+  so a peer cannot grow the server's memory without bound;
 * ``broadcast`` ``room, ...args``: emit ``broadcast-back`` ``[...args]`` to every socket in ``room``
   except the sender, acked with ``[]`` once queued when asked;
 * ``/refused``: every CONNECT gets CONNECT_ERROR ``{"message":"Not authorized","data":{"reason":"testee"}}``
@@ -25,7 +27,10 @@ from typing import Any
 
 from reference.core.sio.server import Ack, Namespace, Refused, Socket
 
-__all__ = ["build_testee_namespaces"]
+__all__ = ["MAX_ROOMS", "build_testee_namespaces"]
+
+#: Most rooms a socket of the testee may be in.
+MAX_ROOMS = 64
 
 
 def _echo_auth(socket: Socket) -> None:
@@ -53,6 +58,10 @@ def _disconnect_me(socket: Socket, args: list[Any], ack: Ack | None) -> None:
 def _room_call(join: bool) -> Any:
     def handler(socket: Socket, args: list[Any], ack: Ack | None) -> None:
         if not args or not isinstance(args[0], str):
+            return
+        if join and args[0] not in socket.rooms and len(socket.rooms) >= MAX_ROOMS:
+            if ack is not None:
+                ack()
             return
         (socket.join if join else socket.leave)(args[0])
         if ack is not None:

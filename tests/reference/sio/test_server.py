@@ -12,7 +12,7 @@ import pytest
 from reference.core.sio.errors import ApiError
 from reference.core.sio.recovery import Recovery
 from reference.core.sio.server import CloseSession, Deliver, Namespace, Output, Server
-from reference.core.sio.testee import build_testee_namespaces
+from reference.core.sio.testee import MAX_ROOMS, build_testee_namespaces
 
 
 def ids() -> Any:
@@ -301,3 +301,13 @@ def test_an_emit_that_cannot_be_encoded_is_not_recorded() -> None:
     with pytest.raises(ApiError):
         server.emit("/", "bad", object())
     assert [s.args[0] for s in server._store.history["/"]] == ["auth"]
+
+
+def test_the_testee_bounds_the_rooms_a_peer_can_join() -> None:
+    server = make()
+    server.receive_text("A", "0", 0.0)
+    for n in range(MAX_ROOMS - 1):  # the socket's own room counts
+        assert sent(server.receive_text("A", f'21["join","r{n}"]', 0.0)) == [f'31["r{n}"]']
+    assert sent(server.receive_text("A", '21["join","one-too-many"]', 0.0)) == ["31[]"]
+    assert server.room_members("/", "one-too-many") == set()
+    assert sent(server.receive_text("A", '21["join","r0"]', 0.0)) == ['31["r0"]']  # already in: fine
