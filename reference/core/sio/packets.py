@@ -265,6 +265,11 @@ def encode(packet: Packet) -> list[str | bytes]:
             raise ApiError(f"namespace {packet.nsp!r} does not start with '/'")
         if "," in packet.nsp:
             raise ApiError(f"namespace {packet.nsp!r} holds a comma")
+        if not packet.nsp.isascii():
+            try:
+                packet.nsp.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ApiError(f"namespace {packet.nsp!r} is not encodable as UTF-8") from None
         head += packet.nsp + ","
     if packet.id is not None:
         head += str(packet.id)

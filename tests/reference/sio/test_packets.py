@@ -188,6 +188,7 @@ BAD_TO_SEND: list[tuple[Packet, str]] = [
     (Packet(T.CONNECT, "/", {}, 3), "ack id"),
     (Packet(T.EVENT, "admin", ["a"]), "does not start with"),
     (Packet(T.EVENT, "/a,b", ["a"]), "comma"),
+    (Packet(T.EVENT, "/\ud800", ["a"]), "UTF-8"),
     (Packet(T.EVENT, "/", ["a", float("nan")]), "JSON"),
     (Packet(T.EVENT, "/", ["a", object()]), "not JSON serializable"),
     (Packet(T.CONNECT, "/", {"b": b"x"}), "binary data in a CONNECT"),
