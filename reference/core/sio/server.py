@@ -9,6 +9,9 @@ The I/O layer (an Engine.IO server) drives it with Engine.IO session ids:
   to that session, in order) and ``CloseSession(eio_sid, reason)`` (close that Engine.IO session). A
   broadcast gives one ``Deliver`` per recipient, so the I/O layer only writes. Output made outside those
   calls (``Server.emit``, or a handler's ``Socket`` kept and used later) is taken with ``take_output()``.
+* After a ``CloseSession`` the session reads nothing more (messages already in flight, e.g. the rest of a
+  polling batch, are dropped) and the I/O layer still calls ``transport_closed`` once the Engine.IO
+  session is gone, which forgets it.
 
 The application registers ``Namespace`` objects: ``authorize(auth)`` decides a CONNECT (raise ``Refused``
 to answer CONNECT_ERROR), ``on_connect(socket)`` runs after the CONNECT answer went out, ``on(event,
@@ -324,10 +327,8 @@ class Server:
             elif isinstance(event, ev.Disconnected):
                 if (gone := sockets.get(event.nsp)) is not None:
                     self._gone(gone)
-            else:  # SessionFailed
+            else:  # SessionFailed: the session stays (closed, reading nothing) until transport_closed
                 self._out.append(CloseSession(eio_sid, event.reason))
-                self._sessions.pop(eio_sid, None)
-                self._sockets.pop(eio_sid, None)
 
     def _connect(self, eio_sid: str, session: Session, event: ev.ConnectRequested) -> None:
         nsp = self._nsps.get(event.nsp)

@@ -66,8 +66,10 @@ def test_suite_6_14_15_16_invalid_input_closes(text: str) -> None:
     if text != "abc":
         server.receive_text("A", "0", 0.0)
     assert closed(server.receive_text("A", text, 0.0)) == ["A"]
+    assert server.receive_text("A", "0", 0.0) == []  # the rest of a polling batch: dropped
+    assert server.transport_closed("A", 0.0) == []
     with pytest.raises(ApiError):
-        server.receive_text("A", "0", 0.0)  # the session is gone
+        server.receive_text("A", "0", 0.0)  # forgotten
 
 
 def test_suite_7_no_handshake_closes() -> None:
