@@ -419,9 +419,10 @@ class Server:
         if nsp is None:
             raise ApiError(f"no namespace {nsp_name!r}")
         args = self._record(nsp_name, event, args, rooms, except_rooms)
+        payloads = encode(Packet(PacketType.EVENT, nsp_name, [event, *args]))  # once for every recipient
         targets = set().union(*(nsp.rooms.get(room, set()) for room in rooms)) if rooms else set(nsp.sockets)
         for room in except_rooms:
             targets -= nsp.rooms.get(room, set())
         for sid in sorted(targets):
             socket = nsp.sockets[sid]
-            self._send(socket.eio_sid, socket.session.emit(nsp_name, event, args)[1])
+            self._send(socket.eio_sid, socket.session.emit_encoded(nsp_name, payloads))

@@ -181,6 +181,12 @@ class Session:
                 pending.popitem(last=False)
         return ack_id, payloads
 
+    def emit_encoded(self, nsp: str, payloads: Payloads) -> Payloads:
+        """Send an EVENT without ack id that ``packets.encode`` already wrote (a broadcast encodes once
+        for all its recipients); returns ``payloads``."""
+        self._move(nsp, Trigger.SEND_EVENT)
+        return payloads
+
     def ack(self, nsp: str, ack_id: int, args: list[Any]) -> Payloads:
         """The ACK (BINARY_ACK if ``args`` hold bytes) answering the peer's event ``ack_id``."""
         payloads = encode(Packet(PacketType.ACK, nsp, list(args), ack_id))

@@ -135,3 +135,10 @@ def test_api_errors_leave_the_state_alone() -> None:
     with pytest.raises(ApiError):
         session.emit("/", "connect", [])  # reserved, refused before the state moves
     assert session.state("/") is NspState.CONNECTING
+
+
+def test_emit_encoded_moves_the_state_like_emit() -> None:
+    session = connected()
+    assert session.emit_encoded("/", ['2["pre-encoded"]']) == ['2["pre-encoded"]']
+    with pytest.raises(ApiError):
+        session.emit_encoded("/custom", ['2/custom,["x"]'])
