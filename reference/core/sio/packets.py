@@ -21,7 +21,8 @@ Rules checked beyond the text format (the spec's words where it has them):
   reference API, so this core refuses numbers.
 * ACK / BINARY_ACK: "The payload is mandatory and MUST be an array (possibly empty)", with an id (the ACK
   "carries the same id"; the reference parser does not insist).
-* CONNECT_ERROR: a JSON object with a string ``message`` (v5: "it is an object", no longer a string).
+* CONNECT_ERROR: a JSON object with a string ``message`` (v5: "the payload `CONNECT_ERROR` packet is now an
+  object instead of a plain string").
 * An ack id on CONNECT, DISCONNECT or CONNECT_ERROR is refused (the reference encoder never writes one).
 * Ack ids are decimal, at most ``2**53 - 1`` (exact in every JavaScript peer); the attachment count is
   decimal and at most ``max_attachments`` (the reference decoder's default is 10).
