@@ -86,6 +86,8 @@ class WsClient:
         self.stream = Stream(endpoint, deadline=self.soft_deadline, on_data=self._on_data,
                              on_eof=self.conn.receive_eof)
         self.loop = self.stream.loop
+        #: Automatic replies held back while :meth:`send` writes chops with pauses between them.
+        self._held: list[bytes] | None = None
 
     # ---- state (the connection's) ------------------------------------------------------------------
 
@@ -260,14 +262,22 @@ class WsClient:
         target stops reading and the write buffer stays full past the deadline, the connection is aborted.
         """
         step = chop or len(data) or 1
-        for start in range(0, max(len(data), 1), step):
-            piece = data[start:start + step]
-            if not self.stream.write(piece):
-                self.transcript.note(f"not sent, connection closed: {len(data) - start} bytes")
-                return
-            self.transcript.sent(piece, text if start == 0 else "")
-            if pause and start + step < len(data):
-                await self.pause(pause)
+        # Between pauses the target's bytes are read, and automatic replies (a pong, a close reply) wait
+        # until ``data`` is written whole: written at once they would land inside the frame being chopped.
+        self._held = []
+        try:
+            for start in range(0, max(len(data), 1), step):
+                piece = data[start:start + step]
+                if not self.stream.write(piece):
+                    self.transcript.note(f"not sent, connection closed: {len(data) - start} bytes")
+                    return
+                self.transcript.sent(piece, text if start == 0 else "")
+                if pause and start + step < len(data):
+                    await self.pause(pause)
+        finally:
+            held, self._held = self._held, None
+            for reply in held:
+                self.stream.write(reply)
         if self.stream.write_paused and not await self.stream.drained():
             self.abort("the target stopped reading (write buffer full)")
 
@@ -353,7 +363,10 @@ class WsClient:
     def _on_data(self, data: bytes) -> None:
         self.conn.receive_data(data)
         for reply in self.conn.data_to_send():
-            self.stream.write(reply)
+            if self._held is not None:  # a chopped send is under way: after its last chop
+                self._held.append(reply)
+            else:
+                self.stream.write(reply)
         if self.conn.tcp_closed:  # the connection aborted itself (a bound was reached)
             self.stream.abort()
 

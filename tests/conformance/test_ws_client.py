@@ -132,3 +132,43 @@ def test_plan_execution_still_judges_a_refused_handshake() -> None:
             return (await execute(plan, endpoint, timeout=1.0)).kind
 
     assert asyncio.run(main()) == "handshake"
+
+
+CHOPPED = frame(TEXT, b"chopped text", mask_key=b"\x01\x02\x03\x04")
+
+
+def _reader_of(data: bytes) -> asyncio.StreamReader:
+    reader = asyncio.StreamReader()
+    reader.feed_data(data)
+    reader.feed_eof()
+    return reader
+
+
+def test_the_automatic_pong_waits_for_the_end_of_a_chopped_frame() -> None:
+    """A ping that arrives while a frame is written in chops with pauses is answered after the frame's
+    last chop: a pong written at once would land inside the frame (the target would read its bytes as the
+    frame's payload and header bits). Seen with a 1 s keepalive on Autobahn 2.11."""
+    frames: list[tuple[int, bytes]] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readexactly(3)  # the chopped frame is under way
+        writer.write(server_frame(PING, b"mid-frame"))
+        await writer.drain()
+        rest = await reader.readexactly(len(CHOPPED) - 3)  # 2 header + 4 mask key + 12 payload octets
+        frames.append(await read_frame(_reader_of(head + rest)))
+        frames.append(await read_frame(reader))
+        await asyncio.sleep(5)
+
+    async def main() -> None:
+        async with fake_server(script) as endpoint:
+            ws = WsClient(endpoint, deadline=asyncio.get_running_loop().time() + 3)
+            await ws.open()
+            await ws.send(CHOPPED, chop=1, pause=0.02)
+            for _ in range(50):
+                if len(frames) == 2:
+                    break
+                await asyncio.sleep(0.02)
+            ws.release()
+
+    asyncio.run(main())
+    assert frames == [(TEXT, b"chopped text"), (PONG, b"mid-frame")]
