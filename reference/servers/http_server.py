@@ -62,6 +62,10 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    #: The request target as received (path and query).
+    target: str = "/"
+    #: The HTTP version, e.g. "1.1".
+    http_version: str = "1.1"
 
     def header(self, name: str) -> str | None:
         """A header value by case-insensitive name (the last one when repeated)."""
@@ -212,6 +216,17 @@ class HttpConnection:
             self.abort()
             raise ConnectionAbortedError(f"response not read within {self._send_timeout} s") from None
 
+    def switch_protocols(self, headers: _Headers) -> bytes:
+        """Write ``101 Switching Protocols`` (an upgrade the handler accepted); the streams now carry the new
+        protocol. Returns the bytes the client sent behind its request (the new protocol's first bytes).
+
+        Raises:
+            h11.LocalProtocolError: The request proposed no upgrade.
+        """
+        self._send(h11.InformationalResponse(status_code=101, headers=list(headers),
+                                             reason=b"Switching Protocols"))
+        return bytes(self._h11.trailing_data[0])
+
     def start_stream(self, headers: _Headers) -> None:
         """Write a 200 head without Content-Length: the body is chunked (HTTP/1.1) or close-delimited."""
         self._send(h11.Response(status_code=200, headers=list(headers), reason=b"OK"))
@@ -255,7 +270,8 @@ def _request(head: h11.Request, body: bytes) -> Request:
     return Request(
         method=head.method.decode("ascii"), path=parts.path or "/",
         query=dict(parse_qsl(parts.query, keep_blank_values=True)),
-        headers=_header_fields(head), body=body)
+        headers=_header_fields(head), body=body, target=target,
+        http_version=head.http_version.decode("ascii"))
 
 
 Handler = Callable[[HttpConnection], Awaitable[None]]

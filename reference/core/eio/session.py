@@ -30,7 +30,9 @@ from reference.core.eio.packets import (
     BadPacket,
     Packet,
     PacketType,
+    decode_binary_frame,
     decode_payload,
+    decode_text_frame,
     encode_frame,
     encode_payload,
 )
@@ -75,6 +77,10 @@ class SessionClosed:
 
 
 Event = MessageReceived | Upgraded | SessionClosed
+
+
+def _decode_frame(data: str | bytes) -> Packet:
+    return decode_text_frame(data) if isinstance(data, str) else decode_binary_frame(data)
 
 
 class Session:
@@ -205,12 +211,17 @@ class Session:
         self._move(Trigger.ATTACH_PROBE)
         self._upgrade_deadline = now + self.config.upgrade_timeout / 1000
 
-    def receive_probe_frame(self, packet: Packet) -> None:
-        """A packet on the probing WebSocket: ``2probe`` then ``5``; anything else drops the probe.
+    def receive_probe_frame(self, data: str | bytes) -> None:
+        """A frame on the probing WebSocket: ``2probe`` then ``5``; anything else drops the probe.
 
         Raises:
             EioError: ``BAD_PROBE``; the probing WebSocket is to be closed, the session stays on polling.
         """
+        try:
+            packet = _decode_frame(data)
+        except BadPacket as exc:
+            self.probe_lost()
+            raise EioError(Problem.BAD_PROBE, exc.msg) from None
         if self.state is PROBING and packet == Packet(PacketType.PING, _PROBE):
             self._move(Trigger.PROBE)
             # README "Upgrade": the server MUST "respond with a `pong` packet with the string `probe`".
@@ -232,13 +243,17 @@ class Session:
             self._upgrade_deadline = None
             self._probe_close = NORMAL_CLOSURE
 
-    def receive_frame(self, packet: Packet, now: float) -> None:
-        """A packet on the session's WebSocket.
+    def receive_frame(self, data: str | bytes, now: float) -> None:
+        """A frame (text or binary) on the session's WebSocket.
 
         Raises:
-            EioError: A packet a client never sends here (the session is closed).
+            EioError: Not a packet, or one a client never sends here (the session is closed).
         """
         self._move(Trigger.WS_PACKET)
+        try:
+            packet = _decode_frame(data)
+        except BadPacket as exc:
+            raise self._fail(Problem.BAD_FRAME, exc.msg) from None
         self._receive(packet, now)
 
     def ws_lost(self) -> None:
