@@ -129,6 +129,42 @@ class _Live:
     handle: SessionHandle | None = None
 
 
+class _PostTracker:
+    """The POST under way on one connection, from its head to its answer (README: one active POST)."""
+
+    def __init__(self, server: EioServer) -> None:
+        self._server = server
+        self._live: _Live | None = None
+        self._refusal: EioError | None = None
+
+    def head(self, request: Request) -> None:
+        """A request head arrived: a POST to a session becomes its active POST (or is refused)."""
+        sid = request.query.get("sid")
+        if request.method != "POST" or not sid or request.path != self._server.settings.path:
+            return
+        live = self._server.sessions.get(sid)
+        if live is None:
+            return  # answered "Session ID unknown" once complete
+        try:
+            live.session.post_begin()
+        except EioError as exc:
+            self._refusal = exc
+            self._server._after(live)
+            return
+        self._live = live
+
+    def refusal(self) -> EioError | None:
+        """Why the request just completed is refused already (a second active POST), or None."""
+        refusal, self._refusal = self._refusal, None
+        return refusal
+
+    def end(self) -> None:
+        """The request is answered, or the connection is gone."""
+        if self._live is not None:
+            self._live.session.post_end()
+            self._live = None
+
+
 class EioServer(HttpServer):
     """The Engine.IO testee. ``await server.start(host, port)``; ``server.url`` ends with the path."""
 
@@ -199,27 +235,38 @@ class EioServer(HttpServer):
     # -- HTTP ----------------------------------------------------------------------------------------
 
     async def _handle(self, conn: HttpConnection) -> None:
-        while (request := await conn.next_request()) is not None:
-            if request.path != self.settings.path:
-                await conn.respond(404, [], f"no such path: {request.path!r}\n".encode())
-            elif not self._origin_allowed(request):
-                await self._refuse(conn, request, EioError(Problem.FORBIDDEN_ORIGIN, "origin not allowed"))
-            elif request.method == "OPTIONS":
-                await self._preflight(conn, request)
-            else:
-                upgrade = "websocket" in (request.header("upgrade") or "").lower()
-                try:
-                    where = route(request.method, request.query, upgrade=upgrade)
-                except EioError as exc:
-                    await self._refuse(conn, request, exc)
-                else:
-                    if where.transport is Transport.WEBSOCKET:
-                        await self._websocket(conn, request, where)
-                        return
-                    if not await self._polling(conn, request, where):
-                        return
-            if not conn.keep_alive or self.stopping:
-                return
+        post = _PostTracker(self)
+        try:
+            while (request := await conn.next_request(post.head)) is not None:
+                if request.path != self.settings.path:
+                    await conn.respond(404, [], f"no such path: {request.path!r}\n".encode())
+                elif not self._origin_allowed(request):
+                    forbidden = EioError(Problem.FORBIDDEN_ORIGIN, f"origin {request.header('origin')!r}")
+                    await self._refuse(conn, request, forbidden)
+                elif request.method == "OPTIONS":
+                    await self._preflight(conn, request)
+                elif (refused := post.refusal()) is not None:
+                    await self._refuse(conn, request, refused)
+                elif not await self._engine_io(conn, request):
+                    return
+                post.end()
+                if not conn.keep_alive or self.stopping:
+                    return
+        finally:
+            post.end()
+
+    async def _engine_io(self, conn: HttpConnection, request: Request) -> bool:
+        """Serve one Engine.IO request; False when the connection is done."""
+        upgrade = "websocket" in (request.header("upgrade") or "").lower()
+        try:
+            where = route(request.method, request.query, upgrade=upgrade)
+        except EioError as exc:
+            await self._refuse(conn, request, exc)
+            return True
+        if where.transport is Transport.WEBSOCKET:
+            await self._websocket(conn, request, where)
+            return False
+        return await self._polling(conn, request, where)
 
     def _origin_allowed(self, request: Request) -> bool:
         origin = request.header("origin")

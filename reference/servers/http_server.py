@@ -136,10 +136,14 @@ class HttpConnection:
         #: Waiting for a request (between requests on a kept-alive connection): safe to close on shutdown.
         self.idle = False
 
-    async def next_request(self) -> Request | None:
+    async def next_request(self, on_head: Callable[[Request], None] | None = None) -> Request | None:
         """The next request, or None when the peer is done (closed, or the connection cannot be reused).
 
         A malformed, oversized or too slow request is answered with its error status here.
+
+        Args:
+            on_head: Called with the request (its body still empty) as soon as its head is read, before its
+                body arrives: for a handler that must know which requests are under way.
         """
         if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
             self._h11.start_next_cycle()
@@ -147,7 +151,7 @@ class HttpConnection:
             return None
         self.idle = True
         try:
-            return await asyncio.wait_for(self._read_request(), self._head_timeout)
+            return await asyncio.wait_for(self._read_request(on_head), self._head_timeout)
         except asyncio.TimeoutError:
             await self._refuse(408, "request not complete in time")
         except HttpError as exc:
@@ -156,7 +160,7 @@ class HttpConnection:
             self.idle = False
         return None
 
-    async def _read_request(self) -> Request | None:
+    async def _read_request(self, on_head: Callable[[Request], None] | None) -> Request | None:
         head: h11.Request | None = None
         body = bytearray()
         fed = len(self._h11.trailing_data[0])  # bytes of this request already received (pipelined)
@@ -181,6 +185,8 @@ class HttpConnection:
                 if problem is not None:
                     raise HttpError(400, problem)
                 head = event
+                if on_head is not None:
+                    on_head(_request(head, b""))
             elif isinstance(event, h11.Data):
                 body += event.data
                 if len(body) > self._max_body:

@@ -5,8 +5,9 @@ Theory of operation:
 * The server creates a ``Session`` for a handshake request. The ``open`` packet is the first packet queued,
   so the handshake GET is answered like any poll (``poll_begin`` then ``poll_answer``), and on a direct
   WebSocket it is the first frame of ``ws_output``.
-* Input: ``poll_begin``/``poll_abandon`` (a GET held and one whose peer left), ``post(body)`` (a POST
-  body), ``attach_probe`` and ``receive_probe_frame`` (a WebSocket with the sid, during the upgrade),
+* Input: ``poll_begin``/``poll_abandon`` (a GET held, and one whose peer left), ``post(body)`` (a POST
+  body; ``post_begin``/``post_end`` bracket a POST from its head to its answer when the server sees heads),
+  ``attach_probe`` and ``receive_probe_frame`` (a WebSocket with the sid, during the upgrade),
   ``receive_frame`` (the session's WebSocket), ``probe_lost``/``ws_lost`` (a WebSocket gone), and the
   application's ``send_message`` and ``close``. A client's mistake raises ``EioError``; its
   ``reaction`` says what to answer, and the session is already closed when the reaction says so.
@@ -103,6 +104,7 @@ class Session:
         self._queued_bytes = 0
         self._events: list[Event] = []
         self._get_held = False
+        self._post_active = False
         self._poll_final: str | None = None  # what a held GET gets once the session is closed
         self._probe_frames: list[str] = []
         self._probe_close: int | None = None
@@ -181,6 +183,23 @@ class Session:
     def poll_abandon(self) -> None:
         """The held GET's peer went away before its answer."""
         self._get_held = False
+
+    def post_begin(self) -> None:
+        """A POST's head arrived (its body has not): it is active until ``post_end``.
+
+        Raises:
+            EioError: A POST is active already (the session is closed), or the session is not on polling.
+        """
+        self._move(Trigger.POST)
+        if self._post_active:
+            # README "Sending data": "a client MUST NOT have more than one active `POST` request. Should it
+            # happen, the server MUST return an HTTP 400 error status and close the session."
+            raise self._fail(Problem.DUPLICATE_POST, "a second POST while one is active")
+        self._post_active = True
+
+    def post_end(self) -> None:
+        """The active POST is answered (or its client went away)."""
+        self._post_active = False
 
     def post(self, body: bytes, now: float) -> None:
         """Take the packets of a POST body.

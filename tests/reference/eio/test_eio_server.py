@@ -285,3 +285,40 @@ def test_missing_query_is_400_and_shutdown_answers_held_gets() -> None:
         assert not server.sessions
 
     run(main)
+
+
+def test_second_active_post_gets_400_and_closes_the_session() -> None:
+    async def main() -> None:
+        async with serving(EioServer(SUITE)) as server:
+            sid = await open_polling(server)
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(f"POST {server.settings.path}?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
+                         f"Host: x\r\nContent-Length: 6\r\n\r\n4he".encode())  # the body is not complete
+            await writer.drain()
+            await asyncio.sleep(0.05)
+            status, _, body = await http(server, "POST", f"EIO=4&transport=polling&sid={sid}", b"4x")
+            assert (status, json.loads(body)["code"]) == (400, 3)
+            writer.write(b"llo")
+            answer = await reader.read(65536)
+            assert answer.startswith(b"HTTP/1.1 400 "), answer  # the session is gone
+            writer.close()
+            assert (await get(server, sid))[0] == 400
+
+    run(main)
+
+
+def test_sequential_posts_on_one_connection_are_not_duplicates() -> None:
+    async def main() -> None:
+        async with serving(EioServer(SUITE)) as server:
+            sid = await open_polling(server)
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            request = (f"POST {server.settings.path}?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
+                       f"Host: x\r\nContent-Length: 2\r\n\r\n4a").encode()
+            for _ in range(3):
+                writer.write(request)
+                answer = await reader.readuntil(b"ok")
+                assert answer.startswith(b"HTTP/1.1 200 "), answer
+            writer.close()
+            assert await get(server, sid) == (200, b"4a\x1e4a\x1e4a")
+
+    run(main)

@@ -247,3 +247,20 @@ def test_every_illegal_client_move_has_a_documented_problem() -> None:
     assert set(TRANSITIONS) == {POLLING, PROBING, UPGRADING, WEBSOCKET, CLOSED}
     assert not TRANSITIONS[CLOSED]
     assert all(Trigger.CLOSE in TRANSITIONS[s] for s in TRANSITIONS if s is not CLOSED)
+
+
+def test_a_second_active_post_closes_the_session() -> None:
+    session = polling()
+    session.post_begin()
+    with raises(Problem.DUPLICATE_POST):
+        session.post_begin()
+    assert session.state is CLOSED
+
+
+def test_posts_one_after_another_are_fine() -> None:
+    session = polling()
+    for _ in range(3):
+        session.post_begin()
+        session.post(b"4a", 0.0)
+        session.post_end()
+    assert session.state is POLLING
