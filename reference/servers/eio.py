@@ -82,12 +82,12 @@ class SessionHandle:
         """Send a message (text or binary) to the client; nothing once the session is closed."""
         if self.is_open:
             self._live.session.send_message(data)
-            self._server._after(self._live)
+            self._server.settle(self._live)
 
     def close(self, reason: str = "server close") -> None:
         """Close the session; the client gets a close packet."""
         self._live.session.close(reason)
-        self._server._after(self._live)
+        self._server.settle(self._live)
 
 
 class Application(Protocol):
@@ -127,6 +127,7 @@ class _Live:
     ws: WsLink | None = None
     probe: WsLink | None = None
     handle: SessionHandle | None = None
+    settling: bool = False
 
 
 class _PostTracker:
@@ -149,7 +150,7 @@ class _PostTracker:
             live.session.post_begin()
         except EioError as exc:
             self._refusal = exc
-            self._server._after(live)
+            self._server.settle(live)
             return
         self._live = live
 
@@ -192,8 +193,20 @@ class EioServer(HttpServer):
         self.app.on_open(live.handle)
         return live
 
-    def _after(self, live: _Live) -> None:
-        """After any input: hand events to the application, send what is due, wake the GET, re-arm."""
+    def settle(self, live: _Live) -> None:
+        """After any input or call: hand events to the application, send what is due, wake the held GET,
+        re-arm the timer. A call made from within (the application sending while it handles a message) is
+        left to the outer one."""
+        if live.settling:
+            return
+        live.settling = True
+        try:
+            self._dispatch(live)
+        finally:
+            live.settling = False
+        self._flush(live)
+
+    def _dispatch(self, live: _Live) -> None:
         session = live.session
         assert live.handle is not None
         while events := session.events_received():
@@ -205,6 +218,9 @@ class EioServer(HttpServer):
                 elif isinstance(event, SessionClosed):
                     self.sessions.pop(session.sid, None)
                     self.app.on_close(live.handle, event.reason)
+
+    def _flush(self, live: _Live) -> None:
+        session = live.session
         if live.ws is not None:
             frames, code = session.ws_output()
             live.ws.send(frames, code)
@@ -225,12 +241,12 @@ class EioServer(HttpServer):
     def _on_timer(self, live: _Live) -> None:
         live.timer = None
         live.session.handle_timeout(self._loop.time())
-        self._after(live)
+        self.settle(live)
 
     def _close_all(self) -> None:
         for live in list(self.sessions.values()):
             live.session.close("server shutting down")
-            self._after(live)
+            self.settle(live)
 
     # -- HTTP ----------------------------------------------------------------------------------------
 
@@ -290,21 +306,23 @@ class EioServer(HttpServer):
         """Answer one polling request; False when the connection is done."""
         try:
             live = self._open_session(Transport.POLLING) if where.sid is None else self._find(where.sid)
+        except EioError as exc:
+            await self._refuse(conn, request, exc)
+            return True
+        try:
             if request.method == "POST":
                 live.session.post(request.body, self._loop.time())
             else:
                 live.session.poll_begin()
         except EioError as exc:
+            self.settle(live)  # the session may be closed by now
             await self._refuse(conn, request, exc)
             return True
-        finally:
-            if where.sid is not None and where.sid in self.sessions:
-                self._after(self.sessions[where.sid])
+        self.settle(live)
         headers = [("Cache-Control", "no-store"), *cors_headers(request)]
         if request.method == "POST":
             await conn.respond(200, headers, b"ok", content_type="text/html")
             return True
-        self._after(live)
         answer, keep = await self._hold(conn, live)
         if answer is None:
             return False
@@ -365,7 +383,7 @@ class EioServer(HttpServer):
             live.probe = link
         else:
             live.ws = link
-        self._after(live)
+        self.settle(live)
         try:
             await link.run(lambda data: self._ws_message(live, link, data))
         finally:
@@ -374,7 +392,7 @@ class EioServer(HttpServer):
                 live.session.probe_lost()
             elif live.ws is link:
                 live.session.ws_lost()
-            self._after(live)
+            self.settle(live)
 
     def _ws_message(self, live: _Live, link: WsLink, data: str | bytes) -> None:
         session = live.session
@@ -387,4 +405,4 @@ class EioServer(HttpServer):
             link.send([], exc.reaction.ws_close_code)
         except LocalProtocolError:
             link.send([], 1011)
-        self._after(live)
+        self.settle(live)
