@@ -372,12 +372,14 @@ class EioServer(HttpServer):
                 live = self._find(where.sid)
                 live.session.attach_probe(self._loop.time())
         except EioError as exc:
-            await self._refuse(conn, request, exc)
+            if not exc.reaction.accept_then_close:
+                await self._refuse(conn, request, exc)
+                return
+            link = self._ws_link(conn, conn.switch_protocols(decision.headers))
+            link.send([], exc.reaction.ws_close_code)
+            await link.run(lambda data: None)
             return
-        config = self.settings.config
-        link = WsLink(conn, conn.switch_protocols(decision.headers), max_message_size=config.max_payload,
-                      closing_timeout=(config.ping_interval + config.ping_timeout) / 1000 + 5.0,
-                      max_unsent=config.queue_limit + config.max_payload)
+        link = self._ws_link(conn, conn.switch_protocols(decision.headers))
         probing = where.sid is not None
         if probing:
             live.probe = link
@@ -393,6 +395,12 @@ class EioServer(HttpServer):
             elif live.ws is link:
                 live.session.ws_lost()
             self.settle(live)
+
+    def _ws_link(self, conn: HttpConnection, early: bytes) -> WsLink:
+        config = self.settings.config
+        return WsLink(conn, early, max_message_size=config.max_payload,
+                      closing_timeout=(config.ping_interval + config.ping_timeout) / 1000 + 5.0,
+                      max_unsent=config.queue_limit + config.max_payload)
 
     def _ws_message(self, live: _Live, link: WsLink, data: str | bytes) -> None:
         session = live.session

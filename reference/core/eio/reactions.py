@@ -74,12 +74,15 @@ class Reaction:
         closes_session: The session is closed too (README: "return an HTTP 400 error status and close the
             session" for a duplicate GET or POST).
         ws_close_code: Close code when the problem arrives on a WebSocket already open.
+        accept_then_close: On a WebSocket upgrade request: complete the opening handshake, then close the
+            WebSocket with ``ws_close_code`` (instead of refusing the upgrade with ``status``).
     """
 
     status: int
     code: ErrorCode
     closes_session: bool = False
     ws_close_code: int = 1002
+    accept_then_close: bool = False
 
 
 _400 = 400
@@ -97,8 +100,12 @@ REACTIONS: dict[Problem, Reaction] = {
     Problem.UNKNOWN_SID: Reaction(_400, ErrorCode.UNKNOWN_SID),
     Problem.TRANSPORT_MISMATCH: Reaction(_400, ErrorCode.BAD_REQUEST),
     # README "WebSocket": "A client MUST NOT open more than one WebSocket connection per session. Should it
-    # happen, the server MUST close the WebSocket connection." (refused before the upgrade).
-    Problem.ALREADY_UPGRADING: Reaction(_400, ErrorCode.BAD_REQUEST),
+    # happen, the server MUST close the WebSocket connection." So the WebSocket is opened, then closed (as
+    # the engine.io server does; the official suite's test "ignores WebSocket connection with same sid after
+    # upgrade" fails on a refused upgrade). RFC 6455 §7.4.1: 1008 "indicates that an endpoint is terminating
+    # the connection because it has received a message that violates its policy".
+    Problem.ALREADY_UPGRADING: Reaction(_400, ErrorCode.BAD_REQUEST, ws_close_code=1008,
+                                        accept_then_close=True),
     Problem.FORBIDDEN_ORIGIN: Reaction(403, ErrorCode.FORBIDDEN),
     # README "Receiving data": "a client MUST NOT have more than one active `GET` request. Should it happen,
     # the server MUST return an HTTP 400 error status and close the session."

@@ -211,9 +211,10 @@ def test_upgrade_from_polling_to_websocket() -> None:
                 await ws.send("4hello")
                 assert await ws.recv() == "4hello"
                 assert (await get(server, sid))[0] == 400  # polling is over for this session
-                with pytest.raises(InvalidStatus):  # a second WebSocket for the session is refused
-                    async with websocket(server, f"EIO=4&transport=websocket&sid={sid}"):
-                        pass
+                # README: a second WebSocket for the session: "the server MUST close the WebSocket connection"
+                async with websocket(server, f"EIO=4&transport=websocket&sid={sid}") as second:
+                    assert await closed(second)
+                    assert second.close_code == 1008
                 await ws.send("4still")
                 assert await ws.recv() == "4still"
 
