@@ -5,8 +5,9 @@ Time is passed in; no test sleeps. Config: pingInterval 300 ms, pingTimeout 200 
 
 from __future__ import annotations
 
+import contextlib
 import json
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
@@ -45,8 +46,12 @@ def upgraded() -> Session:
     return session
 
 
-def raises(problem: Problem) -> Any:
-    return pytest.raises(EioError, check=lambda e: e.problem is problem)
+@contextlib.contextmanager
+def raises(problem: Problem) -> Iterator[None]:
+    """Expect an ``EioError`` for ``problem`` (and no other)."""
+    with pytest.raises(EioError) as info:
+        yield
+    assert info.value.problem is problem
 
 
 def test_handshake_get_is_answered_with_the_open_packet() -> None:
