@@ -85,38 +85,37 @@ class Reaction:
     accept_then_close: bool = False
 
 
-_400 = 400
 REACTIONS: dict[Problem, Reaction] = {
     # README "Transports": "If a mandatory query parameter is missing, then the server MUST respond with an
     # HTTP 400 error status." (on WebSocket: "the server MUST close the WebSocket connection", done by
     # refusing the upgrade with the same 400).
-    Problem.MISSING_EIO: Reaction(_400, ErrorCode.UNSUPPORTED_PROTOCOL_VERSION),
-    Problem.UNSUPPORTED_EIO: Reaction(_400, ErrorCode.UNSUPPORTED_PROTOCOL_VERSION),
-    Problem.UNKNOWN_TRANSPORT: Reaction(_400, ErrorCode.UNKNOWN_TRANSPORT),
-    Problem.HANDSHAKE_NOT_GET: Reaction(_400, ErrorCode.BAD_HANDSHAKE_METHOD),
-    Problem.BAD_METHOD: Reaction(_400, ErrorCode.BAD_REQUEST),
+    Problem.MISSING_EIO: Reaction(400, ErrorCode.UNSUPPORTED_PROTOCOL_VERSION),
+    Problem.UNSUPPORTED_EIO: Reaction(400, ErrorCode.UNSUPPORTED_PROTOCOL_VERSION),
+    Problem.UNKNOWN_TRANSPORT: Reaction(400, ErrorCode.UNKNOWN_TRANSPORT),
+    Problem.HANDSHAKE_NOT_GET: Reaction(400, ErrorCode.BAD_HANDSHAKE_METHOD),
+    Problem.BAD_METHOD: Reaction(400, ErrorCode.BAD_REQUEST),
     # README "Sending data" / "Receiving data": "The server MUST return an HTTP 400 response if the session
     # ID (from the `sid` query parameter) is not known."
-    Problem.UNKNOWN_SID: Reaction(_400, ErrorCode.UNKNOWN_SID),
-    Problem.TRANSPORT_MISMATCH: Reaction(_400, ErrorCode.BAD_REQUEST),
+    Problem.UNKNOWN_SID: Reaction(400, ErrorCode.UNKNOWN_SID),
+    Problem.TRANSPORT_MISMATCH: Reaction(400, ErrorCode.BAD_REQUEST),
     # README "WebSocket": "A client MUST NOT open more than one WebSocket connection per session. Should it
     # happen, the server MUST close the WebSocket connection." So the WebSocket is opened, then closed (as
     # the engine.io server does; the official suite's test "ignores WebSocket connection with same sid after
     # upgrade" fails on a refused upgrade). RFC 6455 §7.4.1: 1008 "indicates that an endpoint is terminating
     # the connection because it has received a message that violates its policy".
-    Problem.ALREADY_UPGRADING: Reaction(_400, ErrorCode.BAD_REQUEST, ws_close_code=1008,
+    Problem.ALREADY_UPGRADING: Reaction(400, ErrorCode.BAD_REQUEST, ws_close_code=1008,
                                         accept_then_close=True),
     Problem.FORBIDDEN_ORIGIN: Reaction(403, ErrorCode.FORBIDDEN),
     # README "Receiving data": "a client MUST NOT have more than one active `GET` request. Should it happen,
     # the server MUST return an HTTP 400 error status and close the session."
-    Problem.DUPLICATE_GET: Reaction(_400, ErrorCode.BAD_REQUEST, closes_session=True),
+    Problem.DUPLICATE_GET: Reaction(400, ErrorCode.BAD_REQUEST, closes_session=True),
     # README "Sending data": the same words for `POST`.
-    Problem.DUPLICATE_POST: Reaction(_400, ErrorCode.BAD_REQUEST, closes_session=True),
-    Problem.BAD_PAYLOAD: Reaction(_400, ErrorCode.BAD_REQUEST, closes_session=True),
-    Problem.BAD_FRAME: Reaction(_400, ErrorCode.BAD_REQUEST, closes_session=True),
-    Problem.UNEXPECTED_PACKET: Reaction(_400, ErrorCode.BAD_REQUEST, closes_session=True),
+    Problem.DUPLICATE_POST: Reaction(400, ErrorCode.BAD_REQUEST, closes_session=True),
+    Problem.BAD_PAYLOAD: Reaction(400, ErrorCode.BAD_REQUEST, closes_session=True),
+    Problem.BAD_FRAME: Reaction(400, ErrorCode.BAD_REQUEST, closes_session=True),
+    Problem.UNEXPECTED_PACKET: Reaction(400, ErrorCode.BAD_REQUEST, closes_session=True),
     # The probing WebSocket is closed; the session goes on over polling (the engine.io server does so).
-    Problem.BAD_PROBE: Reaction(_400, ErrorCode.BAD_REQUEST),
+    Problem.BAD_PROBE: Reaction(400, ErrorCode.BAD_REQUEST),
     Problem.TOO_MANY_SESSIONS: Reaction(503, ErrorCode.BAD_REQUEST, ws_close_code=1013),
 }
 

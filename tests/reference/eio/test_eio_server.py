@@ -323,3 +323,13 @@ def test_sequential_posts_on_one_connection_are_not_duplicates() -> None:
             assert await get(server, sid) == (200, b"4a\x1e4a\x1e4a")
 
     run(main)
+
+
+def test_handshake_past_max_sessions_gets_503() -> None:
+    async def main() -> None:
+        async with serving(EioServer(EioSettings(max_sessions=1))) as server:
+            await open_polling(server)
+            status, _, _ = await http(server, "GET", "EIO=4&transport=polling")
+            assert status == 503
+
+    run(main)
