@@ -15,7 +15,7 @@ from http_server_harness import run, serving
 from websockets.exceptions import InvalidStatus
 
 from reference.core.eio.handshake import EioConfig
-from reference.servers.eio import EioServer, EioSettings
+from reference.servers.eio import EioServer, EioSettings, SessionHandle
 
 SUITE = EioSettings(config=EioConfig(ping_interval=300, ping_timeout=200))
 
@@ -331,5 +331,49 @@ def test_handshake_past_max_sessions_gets_503() -> None:
             await open_polling(server)
             status, _, _ = await http(server, "GET", "EIO=4&transport=polling")
             assert status == 503
+
+    run(main)
+
+
+class _RecordingApp:
+    """An application as the Socket.IO layer will be one: it sees opens, messages and closes, and sends."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, str, object]] = []
+
+    def on_open(self, session: SessionHandle) -> None:
+        self.log.append(("open", session.sid, None))
+        session.send("welcome")
+
+    def on_message(self, session: SessionHandle, data: str | bytes) -> None:
+        self.log.append(("message", session.sid, data))
+        if data == "bye":
+            session.close("asked to")
+        else:
+            session.send(data.upper() if isinstance(data, str) else data[::-1])
+            session.send("and again")
+
+    def on_close(self, session: SessionHandle, reason: str) -> None:
+        self.log.append(("close", session.sid, reason))
+        assert not session.is_open
+        session.send("ignored")  # nothing is sent once the session is closed
+
+
+def test_application_interface_sees_the_session_life() -> None:
+    async def main() -> None:
+        app = _RecordingApp()
+        async with serving(EioServer(SUITE, app=app)) as server:
+            status, _, body = await http(server, "GET", "EIO=4&transport=polling")
+            opened, welcome = body.split(b"\x1e")  # what on_open sent rides with the open packet
+            assert (status, welcome) == (200, b"4welcome")
+            sid = json.loads(opened[1:])["sid"]
+            assert await post(server, sid, b"4hi\x1ebAQI=") == (200, b"ok")
+            assert await get(server, sid) == (200, b"4HI\x1e4and again\x1ebAgE=\x1e4and again")
+            held = asyncio.ensure_future(get(server, sid))
+            await asyncio.sleep(0.05)
+            assert await post(server, sid, b"4bye") == (200, b"ok")
+            assert await held == (200, b"1")  # the server closed: the held GET gets the close packet
+        assert app.log == [("open", sid, None), ("message", sid, "hi"), ("message", sid, b"\x01\x02"),
+                           ("message", sid, "bye"), ("close", sid, "asked to")]
 
     run(main)
