@@ -74,8 +74,8 @@ def route(method: str, query: dict[str, str], *, upgrade: bool = False) -> Route
             polling method other than GET/POST, or ``transport=websocket`` without an upgrade.
     """
     eio = query.get("EIO")
-    # README "Transports": "If a mandatory query parameter is missing, then the server MUST respond with an
-    # HTTP 400 error status."
+    # README "Query parameters": "If a mandatory query parameter is missing, then the server MUST respond
+    # with an HTTP 400 error status."
     if eio is None:
         raise EioError(Problem.MISSING_EIO, "missing EIO query parameter")
     if eio != PROTOCOL_VERSION:

@@ -86,8 +86,8 @@ class Reaction:
 
 
 REACTIONS: dict[Problem, Reaction] = {
-    # README "Transports": "If a mandatory query parameter is missing, then the server MUST respond with an
-    # HTTP 400 error status." (on WebSocket: "the server MUST close the WebSocket connection", done by
+    # README "Query parameters": "If a mandatory query parameter is missing, then the server MUST respond
+    # with an HTTP 400 error status." (on WebSocket: "the server MUST close the WebSocket connection", done by
     # refusing the upgrade with the same 400).
     Problem.MISSING_EIO: Reaction(400, ErrorCode.UNSUPPORTED_PROTOCOL_VERSION),
     Problem.UNSUPPORTED_EIO: Reaction(400, ErrorCode.UNSUPPORTED_PROTOCOL_VERSION),

@@ -59,8 +59,8 @@ TRANSITIONS: dict[State, dict[Trigger, State]] = {
     PROBING: {Trigger.GET: PROBING, Trigger.POST: PROBING, Trigger.PROBE: UPGRADING,
               Trigger.DROP_PROBE: POLLING, Trigger.SEND: PROBING, Trigger.PING: PROBING,
               Trigger.CLOSE: CLOSED},
-    # README "Upgrade": the client "MUST pause the HTTP long-polling transport", yet a GET it left pending
-    # or sends anyway is still taken (and answered at once).
+    # README "Upgrade": the client MUST "pause the HTTP long-polling transport (no more HTTP request gets
+    # sent)", yet a GET it left pending or sends anyway is still taken (and answered at once).
     UPGRADING: {Trigger.GET: UPGRADING, Trigger.POST: UPGRADING, Trigger.UPGRADE: WEBSOCKET,
                 Trigger.DROP_PROBE: POLLING, Trigger.SEND: UPGRADING, Trigger.PING: UPGRADING,
                 Trigger.CLOSE: CLOSED},
