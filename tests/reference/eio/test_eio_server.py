@@ -179,9 +179,17 @@ def test_websocket_heartbeat_and_ping_timeout() -> None:
                     assert await asyncio.wait_for(ws.recv(), 2) == "2"
                     await ws.send("3")
             async with websocket(server) as ws:
+                loop = asyncio.get_running_loop()
                 await ws.recv()
+                opened = loop.time()
                 assert await ws.recv() == "2"
+                pinged = loop.time()
                 assert await closed(ws, 2.0)  # no pong
+                gone = loop.time()
+            # EIO-6: a ping after pingInterval (300 ms), the close pingTimeout (200 ms) after it (the upper
+            # bounds are loose: a loaded machine is late, never early)
+            assert 0.28 <= pinged - opened < 1.5
+            assert 0.18 <= gone - pinged < 1.5
             assert not server.sessions
 
     run(main)
