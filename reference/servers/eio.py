@@ -183,6 +183,11 @@ class EioServer(HttpServer):
 
     # -- sessions ------------------------------------------------------------------------------------
 
+    def session(self, sid: str) -> SessionHandle | None:
+        """The open session ``sid`` (to send to it from outside its own calls, e.g. a broadcast), or None."""
+        live = self.sessions.get(sid)
+        return None if live is None else live.handle
+
     def _open_session(self, transport: Transport) -> _Live:
         if len(self.sessions) >= self.settings.max_sessions:
             raise EioError(Problem.TOO_MANY_SESSIONS, f"the server holds {len(self.sessions)} sessions")

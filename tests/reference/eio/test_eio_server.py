@@ -375,12 +375,16 @@ def test_application_interface_sees_the_session_life() -> None:
             opened, welcome = body.split(b"\x1e")  # what on_open sent rides with the open packet
             assert (status, welcome) == (200, b"4welcome")
             sid = json.loads(opened[1:])["sid"]
+            handle = server.session(sid)
+            assert handle is not None
+            assert server.session("nope") is None
             assert await post(server, sid, b"4hi\x1ebAQI=") == (200, b"ok")
             assert await get(server, sid) == (200, b"4HI\x1e4and again\x1ebAgE=\x1e4and again")
             held = asyncio.ensure_future(get(server, sid))
             await asyncio.sleep(0.05)
             assert await post(server, sid, b"4bye") == (200, b"ok")
             assert await held == (200, b"1")  # the server closed: the held GET gets the close packet
+            assert not handle.is_open
         assert app.log == [("open", sid, None), ("message", sid, "hi"), ("message", sid, b"\x01\x02"),
                            ("message", sid, "bye"), ("close", sid, "asked to")]
 
