@@ -123,7 +123,7 @@ class Session:
             if trigger in (Trigger.SEND, Trigger.PING, Trigger.CLOSE):
                 raise LocalProtocolError(f"cannot {trigger.value} in state {self.state.name}") from None
             problem = Problem.UNKNOWN_SID if self.state is CLOSED else ILLEGAL[trigger]
-            raise EioError(problem, f"cannot {trigger.value} in state {self.state.name}") from None
+            raise self._fail(problem, f"cannot {trigger.value} in state {self.state.name}") from None
 
     def _fail(self, problem: Problem, detail: str) -> EioError:
         """The error to raise for a client's mistake; the session is closed first if the reaction says so."""

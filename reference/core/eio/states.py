@@ -77,5 +77,5 @@ ILLEGAL: dict[Trigger, Problem] = {
     Trigger.PROBE: Problem.BAD_PROBE,
     Trigger.UPGRADE: Problem.BAD_PROBE,
     Trigger.DROP_PROBE: Problem.BAD_PROBE,
-    Trigger.WS_PACKET: Problem.UNEXPECTED_PACKET,
+    Trigger.WS_PACKET: Problem.TRANSPORT_MISMATCH,
 }
