@@ -351,6 +351,16 @@ class Session:
         return frames, code
 
     @property
+    def get_held(self) -> bool:
+        """A polling GET is held (``poll_begin`` without its answer yet)."""
+        return self._get_held
+
+    @property
+    def post_active(self) -> bool:
+        """A POST is active (``post_begin`` without ``post_end`` yet)."""
+        return self._post_active
+
+    @property
     def buffered(self) -> int:
         """Bytes of packets waiting for the client."""
         return self._queued_bytes

@@ -70,7 +70,7 @@ def test_python_engineio_client_upgrades_and_echoes() -> None:
 
 def test_python_engineio_client_survives_heartbeats() -> None:
     async def main() -> None:
-        settings = EioSettings(config=EioConfig(ping_interval=100, ping_timeout=300))
+        settings = EioSettings(config=EioConfig(ping_interval=100, ping_timeout=1000))
         async with serving(EioServer(settings)) as server:
             client = engineio.AsyncClient(handle_sigint=False)
             await client.connect(f"http://127.0.0.1:{server.port}", transports=["polling", "websocket"])

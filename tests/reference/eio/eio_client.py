@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import h11
@@ -84,3 +84,17 @@ async def closed(ws: ClientConnection, timeout: float = 3.0) -> bool:
     except asyncio.TimeoutError:
         return False
     return True
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait (event loop turns, then short sleeps) until ``condition()`` holds; fail after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.005)
+
+
+def holding_get(server: EioServer, sid: str) -> Callable[[], bool]:
+    """``until`` condition: the session ``sid`` holds a GET."""
+    return lambda: sid in server.sessions and server.sessions[sid].session.get_held
