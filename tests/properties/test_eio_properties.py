@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -20,7 +21,8 @@ from reference.core.eio.packets import (
 )
 from reference.core.eio.reactions import EioError
 from reference.core.eio.session import MessageReceived, Session, SessionClosed, Upgraded
-from reference.core.eio.states import CLOSED, PROBING, UPGRADING
+from reference.core.eio.states import CLOSED, PROBING, UPGRADING, WEBSOCKET
+from reference.core.errors import LocalProtocolError
 
 texts = st.text(st.characters(exclude_characters="\x1e", exclude_categories=("Cs",)), max_size=40)
 text_packets = st.builds(Packet, st.sampled_from(list(PacketType)), texts)
@@ -112,9 +114,14 @@ class SessionMachine(RuleBasedStateMachine):
     def ws_frame(self, frame: str | bytes) -> None:
         self._client(lambda: self.session.receive_frame(frame, self.now))
 
-    @rule(message=messages)
+    @rule(message=st.one_of(messages, st.just("a\x1eb")))
     def send(self, message: str | bytes) -> None:
-        if self.session.state is not CLOSED and not (isinstance(message, str) and "\x1e" in message):
+        if self.session.state is CLOSED:
+            return
+        if isinstance(message, str) and "\x1e" in message and self.session.state is not WEBSOCKET:
+            with pytest.raises(LocalProtocolError):
+                self.session.send_message(message)
+        else:
             self.session.send_message(message)
 
     @rule(step=st.floats(0.0, 0.4))

@@ -133,14 +133,18 @@ class Session:
         return error
 
     def _close(self, reason: str, *, by_client: bool, ws_code: int = NORMAL_CLOSURE) -> None:
-        if self.state is WEBSOCKET and not by_client:
+        on_websocket = self.state is WEBSOCKET
+        if on_websocket and not by_client:
             self._queue.append(Packet(PacketType.CLOSE))
         self._move(Trigger.CLOSE)
         self.close_reason = reason
         # The engine.io server ends a held GET with the close packet after what was queued, or with a noop
-        # when the client closed (its close packet came in a POST while the GET was held).
+        # when the client closed (its close packet came in a POST while the GET was held). On WebSocket no
+        # GET is held, and what is queued goes out on the WebSocket.
         if by_client:
             self._poll_final = f"{int(PacketType.NOOP)}"
+        elif on_websocket:
+            self._poll_final = f"{int(PacketType.CLOSE)}"
         else:
             self._poll_final = encode_payload([*self._queue, Packet(PacketType.CLOSE)])
         self._ws_close = ws_code

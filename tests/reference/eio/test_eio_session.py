@@ -269,3 +269,10 @@ def test_posts_one_after_another_are_fine() -> None:
         session.post(b"4a", 0.0)
         session.post_end()
     assert session.state is POLLING
+
+
+def test_server_close_on_websocket_with_a_queued_record_separator() -> None:
+    session = upgraded()
+    session.send_message("a\x1eb")  # fine on WebSocket: one frame per packet
+    session.close()
+    assert session.ws_output() == (["4a\x1eb", "1"], 1000)
