@@ -10,8 +10,12 @@ from collections.abc import Callable
 from reference.servers.listener import default_connection_cap
 from reference.servers.ws import make_ssl_context, serve
 from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET
-from reference.servers.ws_settings import DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_WRITE_TIMEOUT, WsSettings
-from reference.servers.ws_upgrade import DEFAULT_MAX_HEAD_SIZE
+from reference.servers.ws_settings import (
+    DEFAULT_MAX_HEAD_SIZE,
+    DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_WRITE_TIMEOUT,
+    WsSettings,
+)
 
 __all__ = ["PROTOCOL", "add_parser", "run", "settings_from"]
 

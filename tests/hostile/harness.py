@@ -1,5 +1,9 @@
-"""Run ``rtconform run`` against one hostile target in a subprocess and measure it: peak RSS (from
-``os.wait4`` on that very child), wall time, exit code, stdout and the report folder's size.
+"""Run ``rtconform run`` against one hostile target in a subprocess and measure it: peak RSS (the child's
+own ``VmHWM``, read while it runs), wall time, exit code, stdout and the report folder's size.
+
+Not ``ru_maxrss`` from ``os.wait4``: Linux carries a forked child's high-water mark across ``exec``, so a
+child of a test process that once grew to 285 MiB reports at least 285 MiB, whatever it used itself.
+``VmHWM`` belongs to the process's address space, which ``exec`` replaces.
 
     python -m tests.hostile.harness endless-frames ws     # prints the measurement
 """
@@ -92,16 +96,29 @@ def run_against(mode: str, scheme: str, suite: str, cases: list[str], report_dir
             proc = subprocess.Popen(argv, stdout=fo, stderr=fe, cwd=REPO, env=env)
             killer = threading.Timer(limit, proc.kill)
             killer.start()
+            peak = 0
             try:
-                _, status, usage = os.wait4(proc.pid, 0)
+                while proc.poll() is None:
+                    peak = max(peak, _high_water(proc.pid))
+                    time.sleep(0.02)
             finally:
                 killer.cancel()
             seconds = time.monotonic() - start
-            proc.returncode = os.waitstatus_to_exitcode(status)
     folders = [p for p in report_dir.iterdir() if p.is_dir()]
     folder = folders[0] if folders else report_dir / "none"
-    return Measured(mode, proc.returncode, seconds, usage.ru_maxrss * 1024, out.read_bytes(),
-                    err.read_bytes(), folder)
+    return Measured(mode, proc.returncode, seconds, peak, out.read_bytes(), err.read_bytes(), folder)
+
+
+def _high_water(pid: int) -> int:
+    """The peak resident set size of process ``pid`` so far, in bytes (0 once it has exited)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ async def header_over_limit_1009(ws: WsClient) -> Verdict:
 
 
 HEAD_QUOTE = ("The 431 status code indicates that the server is unwilling to process the request because its "
-              "header fields are too large.")
+              "header fields are too large. (RFC 6585 §5)")
 HEAD_REQUIREMENT = ("Not an RFC 6455 requirement (RFC 6585 §5 defines 431; the limit is the target's "
                     "declared max-head-size): the target answers 431 rather than upgrading, failing "
                     "without an answer, or waiting for more.")
