@@ -10,9 +10,9 @@ Routes (the testee contract, docs/testee-contract.md):
   answers 200 with the id.
 * ``OPTIONS``: a CORS preflight allowing ``Last-Event-ID``.
 
-A subscriber that falls ``queue_size`` events behind, or whose socket takes more than ``send_timeout``
-to accept a write, is dropped (its stream ends); the others never wait for it. Each event is encoded once
-for all its subscribers (``SseServer.encoded``, a cache of at most ``wire_cache_size`` bytes).
+A subscriber that falls ``queue_size`` events or ``queue_bytes`` bytes behind, or whose socket takes more
+than ``send_timeout`` to accept a write, is dropped (its stream ends); the others never wait for it. Each
+event is encoded once for all its subscribers (``SseServer.encoded``, a cache of at most ``wire_cache_size`` bytes).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class SseSettings:
         history_bytes: memory the kept events may occupy; the oldest are forgotten past it (the newest is
             always kept). 1024 events of 1 MiB would otherwise be 1 GiB and more.
         queue_size: events a subscriber may fall behind before it is dropped.
+        queue_bytes: bytes of event data a subscriber may fall behind before it is dropped.
         send_timeout: seconds a write may wait for a slow reader before the subscriber is dropped.
         max_publish_size: largest publish body in bytes (413 past it).
         write_high_water: bytes buffered per connection before a write waits for the socket.
@@ -58,6 +59,7 @@ class SseSettings:
     history_size: int = 1024
     history_bytes: int = 64 << 20
     queue_size: int = 256
+    queue_bytes: int = 16 << 20
     send_timeout: float = 5.0
     max_publish_size: int = 1 << 20
     write_high_water: int = 64 * 1024
@@ -73,7 +75,8 @@ class SseServer(HttpServer):
 
     def __init__(self, settings: SseSettings | None = None) -> None:
         self.settings = settings or SseSettings()
-        self.hub = Hub(self.settings.history_size, self.settings.queue_size, self.settings.history_bytes)
+        s = self.settings
+        self.hub = Hub(s.history_size, s.queue_size, s.history_bytes, s.queue_bytes)
         # seq -> encoded event, least recently used first; its total size in bytes (see ``encoded``).
         self._wire: OrderedDict[int, bytes] = OrderedDict()
         self._wire_bytes = 0
@@ -172,7 +175,7 @@ class SseServer(HttpServer):
         peer_gone = asyncio.ensure_future(conn.reader.read(1))
         try:
             while True:
-                getter = asyncio.ensure_future(sub.queue.get())
+                getter = asyncio.ensure_future(sub.next())
                 done, _ = await asyncio.wait({getter, peer_gone}, timeout=self.settings.heartbeat_interval,
                                              return_when=asyncio.FIRST_COMPLETED)
                 if peer_gone in done:

@@ -19,10 +19,12 @@ class SseContext(HttpContext):
 
     async def subscribe(self, headers: Sequence[tuple[str, str]] = (), resource: str | None = None,
                         ready: bool = True, rcvbuf: int | None = None,
-                        chop: int | None = None) -> Subscription:
-        """``GET`` the stream; with ``ready`` fail unless it is 200 ``text/event-stream``."""
+                        chop: int | None = None, *, head_timeout: float | None = None) -> Subscription:
+        """``GET`` the stream; with ``ready`` fail unless it is 200 ``text/event-stream``; CaseFailed when
+        no head comes within ``head_timeout`` (default: until shortly before the deadline)."""
         wanted = [("Accept", "text/event-stream"), ("Cache-Control", "no-cache"), *headers]
-        ex = await self.exchange("GET", resource, headers=wanted, rcvbuf=rcvbuf, chop=chop)
+        ex = await self.exchange("GET", resource, headers=wanted, rcvbuf=rcvbuf, chop=chop,
+                                 head_timeout=head_timeout)
         sub = Subscription(ex)
         assert ex.response is not None
         if ready:

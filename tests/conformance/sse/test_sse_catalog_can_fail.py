@@ -49,10 +49,19 @@ MUTATIONS: dict[str, tuple[type[SseServer], list[str]]] = {
     "skip-when-full": (b.SkipWhenFull, ["sse/delivery/slow-reader-order-kept"]),
     "no-cors": (b.NoCors, ["sse/cors/allow-origin", "sse/cors/preflight-last-event-id"]),
     "star-origin": (b.StarOrigin, ["sse/cors/credentials-echo-origin"]),
+    "unbounded-queue": (b.UnboundedQueue, ["sse/lifecycle/non-reader-bounded"]),
+    "leaks-slot-on-reset": (b.LeaksSlotOnReset, ["sse/lifecycle/subscriber-churn"]),
 }
 #: Cases that only record (MAY, informational): they cannot go red by design.
 NEVER_RED = {"sse/9.2.3/content-coding"}
-PROFILE = (("heartbeat-interval", "0.3"),)
+#: Subscribers churned: more than the 64 places of ``LeaksSlotOnReset``.
+CHURN = 100
+#: What the reference server of this test may hold for a subscriber (``queue_bytes``).
+QUEUE_BYTES = 1 << 20
+PROFILE = (("heartbeat-interval", "0.3"), ("subscriber-buffer", str(QUEUE_BYTES)),
+           ("churn-count", str(CHURN)))
+
+REFERENCE = SseSettings(heartbeat_interval=0.3, queue_bytes=QUEUE_BYTES)
 
 
 async def run_against(server: SseServer, ids: list[str]) -> list[CaseResult]:
@@ -71,7 +80,7 @@ def outcomes() -> dict[str, dict[str, CaseResult]]:
     async def main() -> dict[str, dict[str, CaseResult]]:
         names = list(MUTATIONS)
         runs = await asyncio.gather(*(run_against(MUTATIONS[n][0](), MUTATIONS[n][1]) for n in names),
-                                    run_against(SseServer(SseSettings(heartbeat_interval=0.3)), ["sse"]))
+                                    run_against(SseServer(REFERENCE), ["sse"]))
         pairs = zip([*names, "reference"], runs, strict=True)
         return {name: {r.id: r for r in results} for name, results in pairs}
 
