@@ -3,8 +3,9 @@
 A :class:`Hub` keeps the bounded :class:`~reference.core.sse.history.History` and the live subscribers.
 Publishing never waits for a subscriber: each has a bounded queue, and one whose queue is full is
 dropped (its stream is ended), so a client that does not read never slows the others and never grows
-memory beyond ``queue_size`` events or ``queue_bytes`` bytes of event data. :func:`answer_publish` and :func:`answer_preflight` are the HTTP answers to
-``POST /publish`` and to a CORS preflight, the same on both servers.
+memory beyond ``queue_size`` events or ``queue_bytes`` bytes of event data. :func:`answer_publish` and
+:func:`answer_preflight` are the HTTP answers to ``POST /publish`` and to a CORS preflight, the same on
+both servers.
 """
 
 from __future__ import annotations

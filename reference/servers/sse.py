@@ -12,7 +12,8 @@ Routes (the testee contract, docs/testee-contract.md):
 
 A subscriber that falls ``queue_size`` events or ``queue_bytes`` bytes behind, or whose socket takes more
 than ``send_timeout`` to accept a write, is dropped (its stream ends); the others never wait for it. Each
-event is encoded once for all its subscribers (``SseServer.encoded``, a cache of at most ``wire_cache_size`` bytes).
+event is encoded once for all its subscribers (``SseServer.encoded``, a cache of at most
+``wire_cache_size`` bytes).
 """
 
 from __future__ import annotations
