@@ -34,6 +34,7 @@ from target_servers import reference_server
 from test_poll_catalog_can_fail import MUTATIONS as POLL_MUTATIONS
 from test_sse_catalog_can_fail import MUTATIONS as SSE_MUTATIONS
 from test_sse_catalog_can_fail import PROFILE as SSE_PROFILE
+from test_sse_catalog_can_fail import REFERENCE as SSE_REFERENCE
 
 from conformance.model import Case
 from conformance.registry import Registry, load
@@ -41,7 +42,7 @@ from conformance.results import CaseResult
 from conformance.runner import RunSettings, run_cases
 from conformance.wire.endpoint import ALL_SCHEMES, parse_url
 from reference.servers.poll import PollServer, PollSettings
-from reference.servers.sse import SseServer, SseSettings
+from reference.servers.sse import SseServer
 
 #: the full run: the CLI's default concurrency
 FULL = RunSettings(jobs=16, timeout=8.0)
@@ -66,7 +67,7 @@ class Server(Protocol):
 
 def _sse_server(cls: type[SseServer]) -> Callable[[], Server]:
     if inspect.signature(cls).parameters:  # the variant takes the reference's settings
-        return lambda: cls(SseSettings(heartbeat_interval=float(dict(SSE_PROFILE)["heartbeat-interval"])))
+        return lambda: cls(SSE_REFERENCE)
     return cls
 
 
