@@ -33,7 +33,8 @@ def test_a_poll_past_the_limit_is_refused_at_once_with_retry_after() -> None:
             assert await publish(server, "news") == 200
             for p in held:
                 assert await p.wait_done(2.0)
-                assert p.response is not None and p.response.status == 200
+                assert p.response is not None
+                assert p.response.status == 200
                 assert b"news" in p.body
             assert len(server.holding) == 0
 
@@ -47,7 +48,8 @@ def test_a_newer_poll_of_the_same_client_is_not_refused_at_the_limit() -> None:
             await _held(server, 1)
             second = await send(server, "GET", "/poll?cursor=0&client=c")
             assert await first.wait_done(2.0)  # released for the newer one (RFC 6202 §5.1)
-            assert first.response is not None and first.response.status == 200
+            assert first.response is not None
+            assert first.response.status == 200
             await _held(server, 1)
             assert not second.done
             second.close()

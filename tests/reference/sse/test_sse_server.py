@@ -159,7 +159,7 @@ def test_shutdown_ends_streams_cleanly_and_refuses_newcomers() -> None:
     run(main)
 
 
-def test_a_subscriber_is_dropped_past_its_queue_bytes_and_an_event_larger_than_that_alone_still_goes() -> None:
+def test_a_subscriber_is_dropped_past_its_queue_bytes_but_a_larger_event_alone_still_goes() -> None:
     async def main() -> None:
         settings = SseSettings(queue_size=1000, queue_bytes=100_000, send_timeout=30, write_high_water=4096)
         async with serving(SseServer(settings)) as server:
