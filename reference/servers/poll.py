@@ -23,6 +23,7 @@ from reference.core.poll import encode_answer
 from reference.core.sse.history import id_problem
 from reference.servers.http_server import HttpConnection, HttpServer, Request, cors_headers
 from reference.servers.pubsub import Hub, answer_preflight, answer_publish
+from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET
 
 __all__ = ["PollServer", "PollSettings"]
 
@@ -49,6 +50,8 @@ class PollSettings:
         max_held_polls: polls held at once, server-wide; a poll past it is refused with 503 at once (RFC
             6202 §2.2: "scaling the total number of requests outstanding can be limited").
         retry_after: seconds a refused poll is told to wait (``Retry-After``).
+        memory_budget: bytes the unread answers of all polls together may hold; past it, a poller that
+            holds more than 64 KiB is dropped instead of answered (``http_server``).
         poll_path, publish_path: the routes.
     """
 
@@ -63,6 +66,7 @@ class PollSettings:
     connection_cap: int | None = None
     max_held_polls: int = 1024
     retry_after: int = 1
+    memory_budget: int = DEFAULT_MEMORY_BUDGET
     poll_path: str = "/poll"
     publish_path: str = "/publish"
 
@@ -81,7 +85,7 @@ class PollServer(HttpServer):
         self.refused_polls = 0
         super().__init__(self._handle, self._end_all, shutdown_timeout=s.shutdown_timeout, path=s.poll_path,
                          max_body_size=s.max_publish_size, send_timeout=s.send_timeout,
-                         connection_cap=s.connection_cap)
+                         connection_cap=s.connection_cap, memory_budget=s.memory_budget)
 
     def _end_all(self) -> None:
         self.hub.end_all()

@@ -38,6 +38,7 @@ def _settings(args: argparse.Namespace) -> PollSettings:
         history_bytes=int(args.history_bytes), max_batch=int(args.max_batch),
         max_answer_size=int(args.max_answer_size), send_timeout=args.send_timeout,
         max_publish_size=int(args.max_publish_size), shutdown_timeout=args.shutdown_timeout,
+        memory_budget=int(args.memory_budget),
         connection_cap=None if args.connection_cap is None else int(args.connection_cap),
         max_held_polls=int(args.max_held_polls))
 

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 
 from reference.core.sse.encoder import encode_comment, encode_event, encode_retry
 from reference.core.sse.history import StoredEvent, parse_id
-from reference.servers.http_server import HttpConnection, HttpServer, Request, cors_headers
+from reference.servers.http_server import HttpConnection, HttpServer, OverBudget, Request, cors_headers
 from reference.servers.pubsub import Hub, Subscriber, answer_preflight, answer_publish
+from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET
 
 __all__ = ["SseServer", "SseSettings"]
 
@@ -52,6 +53,8 @@ class SseSettings:
         shutdown_timeout: seconds streams get to end cleanly on shutdown.
         connection_cap: connections held at once; at the cap the server stops accepting until one closes.
             None: ``min(soft RLIMIT_NOFILE - 64, 10000)``.
+        memory_budget: bytes the write buffers of all streams together may hold; past it, a stream that
+            holds more than 64 KiB is dropped instead of written to (``http_server``).
         stream_path, publish_path: the routes.
     """
 
@@ -67,6 +70,7 @@ class SseSettings:
     wire_cache_size: int = 16 << 20
     shutdown_timeout: float = 2.0
     connection_cap: int | None = None
+    memory_budget: int = DEFAULT_MEMORY_BUDGET
     stream_path: str = "/events"
     publish_path: str = "/publish"
 
@@ -84,7 +88,7 @@ class SseServer(HttpServer):
         super().__init__(self._handle, self._end_all, shutdown_timeout=self.settings.shutdown_timeout,
                          path=self.settings.stream_path, max_body_size=self.settings.max_publish_size,
                          send_timeout=self.settings.send_timeout,
-                         connection_cap=self.settings.connection_cap)
+                         connection_cap=self.settings.connection_cap, memory_budget=s.memory_budget)
 
     def _end_all(self) -> None:
         self.hub.end_all()
@@ -199,12 +203,19 @@ class SseServer(HttpServer):
             peer_gone.cancel()
 
     async def _send(self, conn: HttpConnection, data: bytes) -> bool:
-        """Write and wait for the socket; False (and the connection dropped) after ``send_timeout``."""
-        conn.write(data)
+        """Write and wait for the socket; False (and the connection dropped) after ``send_timeout``, or at
+        once when the server's memory budget does not allow the write."""
+        try:
+            conn.write(data)
+        except OverBudget:
+            self.hub.dropped += 1
+            return False
         try:
             await asyncio.wait_for(conn.writer.drain(), self.settings.send_timeout)
         except asyncio.TimeoutError:
             self.hub.dropped += 1
             conn.abort()
             return False
+        finally:
+            conn.account()
         return True

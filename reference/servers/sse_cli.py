@@ -40,6 +40,7 @@ def _settings(args: argparse.Namespace) -> SseSettings:
         queue_size=int(args.queue_size), queue_bytes=int(args.queue_bytes),
         send_timeout=args.send_timeout, max_publish_size=int(args.max_publish_size),
         shutdown_timeout=args.shutdown_timeout,
+        memory_budget=int(args.memory_budget),
         connection_cap=None if args.connection_cap is None else int(args.connection_cap))
 
 
