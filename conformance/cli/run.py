@@ -28,7 +28,11 @@ __all__ = ["PROFILE_OPTIONS", "add_parser", "connect_options", "options_from_arg
 PROFILE_OPTIONS = (("heartbeat-interval", "seconds between the target's idle heartbeats"),
                    ("hold-timeout", "seconds the target holds a long poll without news"),
                    ("history-size", "events the target keeps for resuming"),
-                   ("publish-url", "the target's publish URL (or 'none')"))
+                   ("publish-url", "the target's publish URL (or 'none')"),
+                   ("subscriber-buffer", "bytes the target holds at most for an SSE subscriber that does "
+                                         "not read"),
+                   ("churn-count", "SSE subscribers the churn case connects and resets (1000)"),
+                   ("max-held-polls", "long polls the target holds at once, server-wide"))
 
 
 def add_parser(sub: Any) -> None:
