@@ -84,12 +84,13 @@ async def non_reader_bounded(ctx: SseContext) -> Verdict:
     got = await _read_on(ctx, stalled, token, count)
     check_clean(stalled, stalled.of_type(token))
     held = got * SIZE
+    latency = f"reading subscriber latency {busy * 1000:.1f} ms (idle {idle * 1000:.1f} ms)"
     if got == count:
         raise CaseFailed([f"at most {bound} bytes held for a subscriber that does not read"],
-                         f"all {count} events ({held >> 20} MiB) delivered once it read: held without bound")
+                         f"all {count} events ({held >> 20} MiB) delivered once it read: held without bound; "
+                         f"{latency}")
     return Verdict(actual=f"the non-reader got {got} of {count} events ({held / 2**20:.1f} MiB) then the end "
-                          f"of its stream; reading subscriber latency {busy * 1000:.1f} ms (idle "
-                          f"{idle * 1000:.1f} ms)")
+                          f"of its stream; {latency}")
 
 
 async def _read_on(ctx: SseContext, stalled: Subscription, token: str, count: int) -> int:
