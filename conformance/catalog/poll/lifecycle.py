@@ -16,6 +16,7 @@ import asyncio
 from conformance.catalog.poll.context import PollContext
 from conformance.model import STRICT, CaseFailed, Verdict, group
 from conformance.wire.httpclient import HttpExchange
+from conformance.wire.relay import Relay
 
 G = group("poll", "2.2", "Long polling issues")
 
@@ -127,6 +128,32 @@ async def vanished_poller_freed(ctx: PollContext) -> Verdict:
     await _news_answers(ctx, held, token)
     return Verdict(actual=f"{count} place(s) held again by polls sent {took:.3f} s after the reset, answered "
                           "with the news")
+
+
+@G.case("blackholed-poller-freed", exclusive=True, level=STRICT, timeout=30.0,
+        desc="Holds as many polls as the declared max-held-polls (else one) through a relay, then the "
+             "relay goes silent both ways (no FIN, no RST: a vanished network); then holds as many "
+             "again directly",
+        requirement="Recommended, not a spec requirement (the quoted text is descriptive): a client "
+                    "whose network vanished mid-hold frees its place at the latest when its hold ends: as "
+                    "many new polls are held again within 1.5 x the hold timeout + 1 s, and answered with "
+                    "the next message.",
+        quote=_RESOURCES)
+async def blackholed_poller_freed(ctx: PollContext) -> Verdict:
+    token = ctx.token()
+    count = _limit(ctx) or 1
+    cursor = await ctx.cursor_after(token)
+    async with Relay(ctx.endpoint.host, ctx.endpoint.port) as relay:
+        via = ctx.endpoint.with_options(host=relay.host, port=relay.port)
+        gone = list(await asyncio.gather(*(ctx.start_poll(cursor, endpoint=via) for _ in range(count))))
+        if not await relay.wait_connections(count, ctx.left(5.0)) or await _early(ctx, gone):
+            raise CaseFailed([f"{count} polls held through the relay"],
+                             f"{sum(p.done for p in gone)} answered at once: {_status(gone[0])}")
+        relay.blackhole()
+        held, took = await _hold_again(ctx, cursor, count, 1.5 * ctx.hold + 1.0)
+        await _news_answers(ctx, held, token)
+    return Verdict(actual=f"{count} place(s) held again by polls sent {took:.2f} s after the network "
+                          f"vanished (hold timeout {ctx.hold:g} s), answered with the news")
 
 
 async def _hold_again(ctx: PollContext, cursor: int, count: int,

@@ -165,3 +165,8 @@ class LeaksVanishedSlot(PollServer):  # a held poll whose client left keeps its 
         if result is None:  # the peer closed it: the same
             self.holding.add(asyncio.Event())
         return result
+
+
+class HoldsForever(PollServer):  # no hold timeout: a poll is held until news, or until its client leaves
+    def __init__(self, settings: PollSettings) -> None:
+        super().__init__(replace(settings, hold_timeout=3600.0))

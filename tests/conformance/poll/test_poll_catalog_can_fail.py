@@ -34,6 +34,7 @@ MUTATIONS: dict[str, tuple[type[PollServer], list[str]]] = {
     "unbounded": (b.Unbounded, ["poll/6/oversized-publish-refused"]),
     "queues-held-polls": (b.QueuesHeldPolls, ["poll/2.2/held-polls-bounded"]),
     "leaks-vanished-slot": (b.LeaksVanishedSlot, ["poll/2.2/vanished-poller-freed"]),
+    "holds-forever": (b.HoldsForever, ["poll/2.2/blackholed-poller-freed"]),
 }
 NEVER_RED = {"poll/2.2/header-overhead"}
 HOLD = 0.5
