@@ -64,7 +64,7 @@ SUITE = Suite(spec="sse", context=HttpSuite(SseContext).context, title="WHATWG H
               spec_link="https://html.spec.whatwg.org/multipage/server-sent-events.html",
               schemes=frozenset({"http", "https"}), probe=probe,
               reference=("sse", "--heartbeat-interval", "1", "--queue-size", "64", "--queue-bytes", "1048576",
-                         "--send-timeout", "2", "--connection-cap", "256"),
+                         "--send-timeout", "2", "--connection-cap", "128"),
               reference_profile=(("heartbeat-interval", "1"), ("history-size", "1024"),
-                                 ("subscriber-buffer", "1048576"), ("churn-count", "300")),
+                                 ("subscriber-buffer", "1048576"), ("churn-count", "160")),
               anchors=ANCHORS)
