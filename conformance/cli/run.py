@@ -29,8 +29,7 @@ PROFILE_OPTIONS = (("heartbeat-interval", "seconds between the target's idle hea
                    ("hold-timeout", "seconds the target holds a long poll without news"),
                    ("history-size", "events the target keeps for resuming"),
                    ("publish-url", "the target's publish URL (or 'none')"),
-                   ("subscriber-buffer", "bytes the target holds at most for an SSE subscriber that does "
-                                         "not read"),
+                   ("buffer-limit", "bytes the target may buffer for a peer that never reads (64 MiB)"),
                    ("churn-count", "SSE subscribers the churn case connects and resets (1000)"),
                    ("max-held-polls", "long polls the target holds at once, server-wide"))
 

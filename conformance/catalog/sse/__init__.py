@@ -66,5 +66,5 @@ SUITE = Suite(spec="sse", context=HttpSuite(SseContext).context, title="WHATWG H
               reference=("sse", "--heartbeat-interval", "1", "--queue-size", "64", "--queue-bytes", "1048576",
                          "--send-timeout", "2", "--connection-cap", "128"),
               reference_profile=(("heartbeat-interval", "1"), ("history-size", "1024"),
-                                 ("subscriber-buffer", "1048576"), ("churn-count", "160")),
+                                 ("buffer-limit", "1048576"), ("churn-count", "160")),
               anchors=ANCHORS)

@@ -5,7 +5,7 @@ Neither WHATWG HTML nor RFC 6202 requires a bound: the quoted text describes the
 STRICT ("not a spec requirement"). Both run exclusive (they stall or flood the target as a whole), so every
 event on their streams is their own: they count events with the parser's ``event_count``, which goes on
 past what the parser keeps (8 MiB of data). What a target promises comes from the profile:
-``subscriber-buffer`` (bytes it may hold for one subscriber, default 64 MiB) and ``churn-count``
+``buffer-limit`` (bytes it may hold for one subscriber, default 64 MiB) and ``churn-count``
 (subscribers connected and reset, default 1000).
 """
 
@@ -26,7 +26,7 @@ _RESOURCES = ("Operating systems will allocate resources to TCP/IP connections a
               "significant, and scaling the total number of requests outstanding can be limited on some "
               "gateways, proxies, and servers (RFC 6202 §2.2).")
 
-#: Bytes a target may hold for one subscriber when it declares no ``subscriber-buffer``.
+#: Bytes a target may hold for one subscriber when it declares no ``buffer-limit``.
 DEFAULT_BUFFER = 64 << 20
 #: The size of each event published to the non-reader.
 SIZE = 64 * 1024
@@ -61,15 +61,15 @@ async def _timed_publish(ctx: SseContext, reader: Subscription, token: str, inde
 
 @G.case("non-reader-bounded", level=STRICT, timeout=60.0, exclusive=True,
         desc="One subscriber never reads (4 KiB receive buffer) while events of 64 KiB are published, "
-             "6 MiB more than the declared subscriber-buffer; another subscriber reads each one",
+             "6 MiB more than the declared buffer-limit; another subscriber reads each one",
         requirement="Recommended, not a spec requirement (the quoted text is descriptive): the server "
                     "bounds what it holds for a subscriber that does not read (it drops it, or holds at "
-                    "most subscriber-buffer: the non-reader, reading at last, gets a gap-free prefix and "
+                    "most buffer-limit: the non-reader, reading at last, gets a gap-free prefix and "
                     "then the end of the stream), and the reading subscriber's median latency stays within "
                     f"twice its idle latency + {LATENCY_FLOOR * 1000:.0f} ms.",
         quote=_RESOURCES)
 async def non_reader_bounded(ctx: SseContext) -> Verdict:
-    bound = int(ctx.number("subscriber-buffer", DEFAULT_BUFFER) or DEFAULT_BUFFER)
+    bound = int(ctx.number("buffer-limit", DEFAULT_BUFFER) or DEFAULT_BUFFER)
     token = ctx.token()
     reader = await ctx.subscribe()
     idle = statistics.median([await _timed_publish(ctx, reader, token, i) for i in range(BASELINE)])

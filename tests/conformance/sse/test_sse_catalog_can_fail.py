@@ -59,7 +59,7 @@ NEVER_RED = {"sse/9.2.3/content-coding"}
 CHURN = 100
 #: What the reference server of this test may hold for a subscriber (``queue_bytes``).
 QUEUE_BYTES = 1 << 20
-PROFILE = (("heartbeat-interval", "0.3"), ("subscriber-buffer", str(QUEUE_BYTES)),
+PROFILE = (("heartbeat-interval", "0.3"), ("buffer-limit", str(QUEUE_BYTES)),
            ("churn-count", str(CHURN)))
 
 REFERENCE = SseSettings(heartbeat_interval=0.3, queue_bytes=QUEUE_BYTES)

@@ -34,7 +34,7 @@ EXPECTED_RED = {
     "aiohttp-sse": RESUME | UNBOUNDED | {"sse/cors/credentials-echo-origin",
                                          "sse/cors/preflight-last-event-id"},
 }
-PROFILE = (("heartbeat-interval", "1"), ("subscriber-buffer", str(4 << 20)), ("churn-count", "300"))
+PROFILE = (("heartbeat-interval", "1"), ("buffer-limit", str(4 << 20)), ("churn-count", "300"))
 APPS: dict[str, tuple[str, Callable[[], AbstractAsyncContextManager[str]]]] = {
     "sse-starlette": ("sse_starlette", apps.sse_starlette_app),
     "aiohttp-sse": ("aiohttp_sse", apps.aiohttp_sse_app),
