@@ -33,6 +33,7 @@ from conformance.runner import RunSettings, run_cases, utc_now
 from conformance.selection import SelectionError, resolve_include
 from conformance.suites import find
 from conformance.targets import TargetError, TargetSpec, make_target
+from conformance.targets.sampling import memory_probe
 from conformance.wire.endpoint import ConnectOptions, Endpoint
 
 __all__ = ["RunOptions", "execute", "plan", "run", "tool_version", "write_reports"]
@@ -103,7 +104,8 @@ async def execute(cases: list[Case], opts: RunOptions, out: TextIO, halt: Halt |
     endpoint = Endpoint(await target.start(), opts.connect)
     try:
         progress = Progress(out, enabled=out.isatty() and not opts.quiet)
-        results, timed_out = await run_cases(cases, endpoint, opts.settings, progress, halt)
+        results, timed_out = await run_cases(cases, endpoint, opts.settings, progress, halt,
+                                             memory=memory_probe(target))
     finally:
         info = await target.stop()
     s = opts.settings

@@ -2,7 +2,9 @@
 reads costs the server, and what many subscribers that vanish leave behind.
 
 Neither WHATWG HTML nor RFC 6202 requires a bound: the quoted text describes the cost. Both cases are
-STRICT ("not a spec requirement"). Both run exclusive (they stall or flood the target as a whole), so every
+STRICT ("not a spec requirement"). Where the runner samples the target's resources (a started target),
+both report its memory growth, unjudged: RSS moves with the allocator, the history a target keeps and
+the runner's own timing. Both run exclusive (they stall or flood the target as a whole), so every
 event on their streams is their own: they count events with the parser's ``event_count``, which goes on
 past what the parser keeps (8 MiB of data). What a target promises comes from the profile:
 ``buffer-limit`` (bytes it may hold for one subscriber, default 64 MiB) and ``churn-count``
@@ -76,6 +78,7 @@ async def non_reader_bounded(ctx: SseContext) -> Verdict:
     count = -(-(bound + SOCKET_SLACK) // SIZE)
     if count * idle > ctx.left() - DELIVERY - 2.0:  # the reading subscriber paces the publishes
         raise Skip(f"{count} events at the idle latency of {idle:.2f} s do not fit in the case's time")
+    before = await ctx.target_memory()
     stalled = await ctx.subscribe(rcvbuf=4096)
     stalled.exchange.pause_reading()
     latencies: list[float] = []
@@ -85,6 +88,7 @@ async def non_reader_bounded(ctx: SseContext) -> Verdict:
                        f"{statistics.median(latencies or [idle]):.3f} s)")
         latencies.append(await _timed_publish(ctx, reader, token, BASELINE + i))
     busy = statistics.median(latencies)
+    memory = _growth(before, await ctx.target_memory(), "while it stalled")
     check_clean(reader, reader.of_type(token))
     if busy > 2 * idle + LATENCY_FLOOR:
         raise CaseFailed([f"median latency within {2 * idle + LATENCY_FLOOR:.3f} s (2 x idle + floor)"],
@@ -92,13 +96,20 @@ async def non_reader_bounded(ctx: SseContext) -> Verdict:
     got = await _read_on(ctx, stalled, token, count)
     check_clean(stalled, stalled.of_type(token))
     held = got * SIZE
-    latency = f"reading subscriber latency {busy * 1000:.1f} ms (idle {idle * 1000:.1f} ms)"
+    latency = f"reading subscriber latency {busy * 1000:.1f} ms (idle {idle * 1000:.1f} ms){memory}"
     if got == count:
         raise CaseFailed([f"at most {bound} bytes held for a subscriber that does not read"],
                          f"all {count} events ({held >> 20} MiB) delivered once it read: held without bound; "
                          f"{latency}")
     return Verdict(actual=f"the non-reader got {got} of {count} events ({held / 2**20:.1f} MiB) then the end "
                           f"of its stream; {latency}")
+
+
+def _growth(before: int | None, after: int | None, when: str) -> str:
+    """"; target memory +X MiB <when>" where the target's memory is sampled, else ""."""
+    if before is None or after is None:
+        return ""
+    return f"; target memory {(after - before) / 2**20:+.1f} MiB {when}"
 
 
 async def _read_on(ctx: SseContext, stalled: Subscription, token: str, count: int) -> int:
@@ -128,6 +139,7 @@ async def _read_on(ctx: SseContext, stalled: Subscription, token: str, count: in
         quote=_RESOURCES)
 async def subscriber_churn(ctx: SseContext) -> Verdict:
     count = max(1, int(ctx.number("churn-count", DEFAULT_CHURN) or DEFAULT_CHURN))
+    before = await ctx.target_memory()
     start = _now()
     for i in range(count):
         try:
@@ -143,5 +155,6 @@ async def subscriber_churn(ctx: SseContext) -> Verdict:
     await ctx.publish("after-churn", event=token)
     (event,) = await wait_own(ctx, sub, token, 1)
     check_clean(sub, [event])
+    memory = _growth(before, await ctx.target_memory(), "after the churn")
     return Verdict(actual=f"{count} subscribers connected and reset in {took:.2f} s; a new one still gets "
-                          "events")
+                          f"events{memory}")
