@@ -120,8 +120,9 @@ async def vanished_poller_freed(ctx: PollContext) -> Verdict:
     count = limit or 1
     cursor = await ctx.cursor_after(token)
     gone = await _hold(ctx, cursor, count)
-    if await _early(ctx, gone):
-        raise CaseFailed([f"{count} polls held"], f"answered at once: {_status(gone[0])}")
+    early = await _early(ctx, gone)
+    if early:
+        raise CaseFailed([f"{count} polls held"], f"{len(early)} answered at once: {_status(early[0])}")
     for ex in gone:
         ex.reset()
     held, took = await _hold_again(ctx, cursor, count, 0.9 * ctx.hold)
@@ -146,9 +147,13 @@ async def blackholed_poller_freed(ctx: PollContext) -> Verdict:
     async with Relay(ctx.endpoint.host, ctx.endpoint.port) as relay:
         via = ctx.endpoint.with_options(host=relay.host, port=relay.port)
         gone = list(await asyncio.gather(*(ctx.start_poll(cursor, endpoint=via) for _ in range(count))))
-        if not await relay.wait_connections(count, ctx.left(5.0)) or await _early(ctx, gone):
+        if not await relay.wait_connections(count, ctx.left(5.0)):
+            raise CaseFailed([f"{count} connections through the relay"],
+                             f"{sum(c.upstream_connected for c in relay.connections)} connected to the target")
+        early = await _early(ctx, gone)
+        if early:
             raise CaseFailed([f"{count} polls held through the relay"],
-                             f"{sum(p.done for p in gone)} answered at once: {_status(gone[0])}")
+                             f"{len(early)} answered at once: {_status(early[0])}")
         relay.blackhole()
         held, took = await _hold_again(ctx, cursor, count, 1.5 * ctx.hold + 1.0)
         await _news_answers(ctx, held, token)
