@@ -148,8 +148,9 @@ async def blackholed_poller_freed(ctx: PollContext) -> Verdict:
         via = ctx.endpoint.with_options(host=relay.host, port=relay.port)
         gone = list(await asyncio.gather(*(ctx.start_poll(cursor, endpoint=via) for _ in range(count))))
         if not await relay.wait_connections(count, ctx.left(5.0)):
+            connected = sum(c.upstream_connected for c in relay.connections)
             raise CaseFailed([f"{count} connections through the relay"],
-                             f"{sum(c.upstream_connected for c in relay.connections)} connected to the target")
+                             f"{connected} connected to the target")
         early = await _early(ctx, gone)
         if early:
             raise CaseFailed([f"{count} polls held through the relay"],
