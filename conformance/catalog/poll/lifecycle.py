@@ -164,14 +164,16 @@ async def blackholed_poller_freed(ctx: PollContext) -> Verdict:
 
 async def _hold_again(ctx: PollContext, cursor: int, count: int,
                       within: float) -> tuple[list[HttpExchange], float]:
-    """``count`` polls held at once; the refused ones are sent again while less than ``within`` seconds
-    have passed. Returns the held polls and when (seconds from now) the last of them was sent."""
+    """``count`` polls held at once; the refused ones are sent again (one at a time until one is held) while
+    less than ``within`` seconds have passed. Returns the held polls and when (seconds from now) the last
+    of them was sent."""
     since = _now()
     until = since + within
     held: list[HttpExchange] = []
+    batch = count
     while True:
         sent = _now()
-        fresh = await _hold(ctx, cursor, count - len(held))
+        fresh = await _hold(ctx, cursor, batch)
         refused = await _early(ctx, fresh)
         held += [p for p in fresh if not p.done]
         if len(held) == count:
@@ -179,4 +181,6 @@ async def _hold_again(ctx: PollContext, cursor: int, count: int,
         if _now() + RETRY_PAUSE >= until or ctx.left() <= RETRY_PAUSE:
             raise CaseFailed([f"{count} polls held again within {within:.2f} s"],
                              f"{len(held)} held; the others still answered at once: {_status(refused[0])}")
+        # While polls are refused, one probe at a time (not a flood of refusals); all the rest once held.
+        batch = 1 if refused else count - len(held)
         await asyncio.sleep(RETRY_PAUSE)
