@@ -271,9 +271,9 @@ class _LeakyProtocol(_SlotStreamProtocol):
             asyncio.StreamReaderProtocol.connection_lost(self, exc)
 
 
-class LeaksSlotOnReset(SseServer):  # a 64-connection cap whose places a reset connection never frees
+class LeaksSlotOnReset(SseServer):  # a 16-connection cap whose places a reset connection never frees
     def __init__(self, settings: SseSettings | None = None) -> None:
-        super().__init__(replace(settings or SseSettings(), connection_cap=64))
+        super().__init__(replace(settings or SseSettings(), connection_cap=16))
 
     def _new_protocol(self, slot: Slot) -> asyncio.BaseProtocol:
         return _LeakyProtocol(asyncio.StreamReader(limit=65536), self._serve, slot)

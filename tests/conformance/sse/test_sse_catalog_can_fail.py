@@ -55,8 +55,8 @@ MUTATIONS: dict[str, tuple[type[SseServer], list[str]]] = {
 }
 #: Cases that only record (MAY, informational): they cannot go red by design.
 NEVER_RED = {"sse/9.2.3/content-coding"}
-#: Subscribers churned: more than the 64 places of ``LeaksSlotOnReset``.
-CHURN = 100
+#: Subscribers churned: more than the 16 places of ``LeaksSlotOnReset``.
+CHURN = 24
 #: What the reference server of this test may hold for a subscriber (``queue_bytes``).
 QUEUE_BYTES = 1 << 20
 PROFILE = (("heartbeat-interval", "0.3"), ("buffer-limit", str(QUEUE_BYTES)),
