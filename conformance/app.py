@@ -37,6 +37,7 @@ from conformance.runner import RunSettings, run_cases, utc_now
 from conformance.selection import SelectionError, no_match_message, resolve_include
 from conformance.suites import find
 from conformance.targets import TargetError, TargetSpec, make_target
+from conformance.targets.sampling import memory_probe
 from conformance.wire.endpoint import ConnectOptions, Endpoint
 
 __all__ = ["RunOptions", "execute", "plan", "report_folder", "run", "tool_version", "write_reports"]
@@ -122,7 +123,7 @@ async def execute(cases: list[Case], opts: RunOptions, out: TextIO, halt: Halt |
         token = TARGET_PROBE.set(getattr(target, "probe", None))  # the cases that judge memory read it
         try:
             results, timed_out = await run_cases(cases, endpoint, opts.settings, progress, halt,
-                                                  started=progress.started)
+                                                  started=progress.started, memory=memory_probe(target))
         finally:
             TARGET_PROBE.reset(token)
     finally:

@@ -28,7 +28,7 @@ from conformance.halt import Halt, heard
 from conformance.model import Case, CaseFailed, Outcome, Skip, Verdict
 from conformance.registry import suite as suite_of
 from conformance.results import CaseResult, case_result
-from conformance.suites import CaseEnv
+from conformance.suites import CaseEnv, MemoryProbe
 from conformance.wire.endpoint import Endpoint
 from conformance.wire.transcript import Transcript
 
@@ -135,10 +135,12 @@ async def _body(case: Case, env: CaseEnv) -> Verdict:
 
 
 async def run_case(case: Case, endpoint: Endpoint, settings: RunSettings, *,
-                   run_start: float = 0.0, halt: Halt | None = None) -> CaseResult:
+                   run_start: float = 0.0, halt: Halt | None = None,
+                   memory: MemoryProbe | None = None) -> CaseResult:
     """Run one case to a result; never raises (except cancellation).
 
-    ``endpoint`` is the target's address with the user's options; the case gets both side by side.
+    ``endpoint`` is the target's address with the user's options; the case gets both side by side, and
+    ``memory``, the target's memory probe where its resources are sampled.
     ``halt`` is shared by the cases of a run: this case stops the run when the target cannot be reached
     (or has been silent: :mod:`conformance.halt`), and is itself cancelled when another case stops it.
     """
@@ -149,7 +151,7 @@ async def run_case(case: Case, endpoint: Endpoint, settings: RunSettings, *,
     address = endpoint.address.for_suite(case.spec)
     transcript = Transcript()
     env = CaseEnv(endpoint.address, endpoint.options, case.spec, start + timeout, transcript,
-                  min(settings.close_timeout, timeout / 2))
+                  min(settings.close_timeout, timeout / 2), memory)
     verdict: Verdict | None = None
     outcome: Outcome | None = None
     error = ""
@@ -189,7 +191,8 @@ async def run_case(case: Case, endpoint: Endpoint, settings: RunSettings, *,
 
 async def run_cases(cases: Sequence[Case], endpoint: Endpoint, settings: RunSettings,
                     progress: Progress | None = None, halt: Halt | None = None, *,
-                    started: Started | None = None) -> tuple[list[CaseResult], bool]:
+                    started: Started | None = None, memory: MemoryProbe | None = None
+                    ) -> tuple[list[CaseResult], bool]:
     """Run ``cases`` against ``endpoint`` (address and options) in two phases: first every case that is
     not ``exclusive``, at most ``settings.jobs`` at once; then the exclusive ones one at a time, nothing
     else running (their verdict measures the whole target, see :attr:`Case.exclusive`).
@@ -197,7 +200,8 @@ async def run_cases(cases: Sequence[Case], endpoint: Endpoint, settings: RunSett
     ``started`` (if given) is called with each case as it starts, ``progress`` with each result as it
     finishes. Returns the results in the order of ``cases`` and whether the run timeout cut the run short.
     ``halt`` (made here when None) says afterwards whether the target could not be reached: then the
-    cases not started are errored with its reason.
+    cases not started are errored with its reason. ``memory`` reads the target's memory for the cases that
+    report it (None: the target's resources are not sampled).
     """
     halt = halt if halt is not None else Halt()
     loop = asyncio.get_running_loop()
@@ -211,7 +215,8 @@ async def run_cases(cases: Sequence[Case], endpoint: Endpoint, settings: RunSett
             index, case = queue.pop()
             if started is not None:
                 started(case)
-            results[index] = await run_case(case, endpoint, settings, run_start=run_start, halt=halt)
+            results[index] = await run_case(case, endpoint, settings, run_start=run_start, halt=halt,
+                                            memory=memory)
             done += 1
             if progress is not None:
                 progress(results[index], done, len(cases))  # type: ignore[arg-type]

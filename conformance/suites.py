@@ -19,7 +19,10 @@ from conformance.model import Case
 from conformance.wire.endpoint import Address, ConnectOptions, Endpoint, join
 from conformance.wire.transcript import Transcript
 
-__all__ = ["CaseContext", "CaseEnv", "Probe", "Suite", "find", "for_scheme", "infer_suites"]
+__all__ = ["CaseContext", "CaseEnv", "MemoryProbe", "Probe", "Suite", "find", "for_scheme", "infer_suites"]
+
+#: Reads the target's memory in bytes now (blocking: call it in a worker thread), or None.
+MemoryProbe = Callable[[], "int | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,8 @@ class CaseEnv:
         deadline: ``loop.time()`` at which the case's time is up.
         transcript: the case's transcript (owned by the runner, so it survives a timeout).
         close_timeout: how long to wait for closing handshakes and TCP closes.
+        memory: reads the target's memory in bytes now (blocking; None when the target is gone), where the
+            runner samples its resources (``conformance.resources``); None where it cannot.
     """
 
     address: Address
@@ -41,6 +46,7 @@ class CaseEnv:
     deadline: float
     transcript: Transcript
     close_timeout: float = 2.0
+    memory: MemoryProbe | None = None
 
     @property
     def endpoint(self) -> Endpoint:

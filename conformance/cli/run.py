@@ -38,7 +38,9 @@ PROFILE_OPTIONS = (("heartbeat-interval", "seconds between the target's idle hea
                    ("max-connections", "connections the target serves at once"),
                    ("max-head-size", "largest request head (bytes) the target accepts"),
                    ("buffer-limit", "bytes the target may buffer for a peer that never reads (64 MiB)"),
-                   ("flood-messages", "messages the flood case sends (20000)"))
+                   ("flood-messages", "messages the flood case sends (20000)"),
+                   ("churn-count", "SSE subscribers the churn case connects and resets (1000)"),
+                   ("max-held-polls", "long polls the target holds at once, server-wide"))
 
 
 def add_parser(sub: Any) -> None:

@@ -12,11 +12,12 @@ import dataclasses
 
 from conformance.resources import Probe, Sampler, local_probe
 from conformance.results import TargetInfo
+from conformance.suites import MemoryProbe
 from conformance.targets.base import Target
 from conformance.targets.process import ManagedProcess
 from conformance.wire.endpoint import Address
 
-__all__ = ["SampledTarget", "probe_for", "sampled"]
+__all__ = ["SampledTarget", "memory_probe", "probe_for", "sampled"]
 
 
 def probe_for(target: Target) -> tuple[Probe, str, str] | None:
@@ -79,3 +80,18 @@ class SampledTarget:
 def sampled(target: Target) -> Target:
     """``target`` with resource sampling around it."""
     return SampledTarget(target)
+
+
+def memory_probe(target: object) -> MemoryProbe | None:
+    """A started target's memory reading (bytes now, blocking), for cases that report it; None when its
+    resources are not sampled."""
+    sampler = getattr(target, "sampler", None)
+    if not isinstance(sampler, Sampler):
+        return None
+    probe = sampler.probe
+
+    def memory() -> int | None:
+        value = probe()
+        return None if value is None else value[0]
+
+    return memory

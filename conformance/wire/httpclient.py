@@ -194,6 +194,11 @@ class HttpExchange:
         if self._stream is not None:
             self._stream.close()
 
+    def reset(self) -> None:
+        """Cut the connection with a TCP RST (a client that vanished abruptly) and stop reading."""
+        if self._stream is not None:
+            self._stream.reset()
+
     def release(self) -> None:
         """Close the connection and drop the kept body: the case is over. (A finished case's exchange may
         live on until the next cyclic garbage collection, through a traceback; its body need not.)"""

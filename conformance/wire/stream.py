@@ -11,7 +11,9 @@ received chunk and every state change (never a fixed sleep).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import struct
 from collections.abc import Callable
 
 from conformance.wire.endpoint import Endpoint
@@ -144,6 +146,16 @@ class Stream:
             self._transport.abort()
         self._detach()
         self.wake()
+
+    def reset(self) -> None:
+        """Cut the connection with a TCP RST (SO_LINGER 0: a client that crashed or whose socket was killed),
+        not a FIN; ``on_eof`` is not called for it."""
+        if self._transport is not None and not self._transport.is_closing():
+            sock = self._transport.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):  # already gone: the abort below is all that is left
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.abort()
 
     def close(self) -> None:
         """Close the connection gracefully (FIN once the buffered writes are out); ``on_eof`` is not called

@@ -7,7 +7,10 @@ cleanly, wait ``shutdown_timeout``, drop the rest. :func:`run_until_signal` is t
 process. Connections are accepted by a ``Listener`` (at most ``connection_cap`` at once, see ``listener``),
 and a refused request's connection is closed in stages (``lingering_close``) so that a client still sending
 its body reads the error answer instead of a reset. Nothing here knows a protocol: SSE and long polling
-are handlers (``sse.py``, ``poll.py``).
+are handlers (``sse.py``, ``poll.py``). Every connection charges its write buffer to one server-wide
+:class:`~reference.servers.ws_budget.MemoryBudget` (``memory_budget``): past it, a connection that holds
+more than 64 KiB and wants to write more is dropped instead (:class:`OverBudget`), so many stalled streams
+or unread poll answers cannot together grow the process beyond the budget.
 Not to be confused with ``ws_upgrade.py``, which reads the one request head of a WebSocket upgrade.
 """
 
@@ -27,8 +30,9 @@ import h11
 from reference.servers.lingering_close import linger_then_close
 from reference.servers.listener import Listener, Slot, default_connection_cap
 from reference.servers.stop_signals import STOP_SIGNALS, wait_for_stop_signal
+from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET, MemoryBudget
 
-__all__ = ["HttpConnection", "HttpServer", "Request", "cors_field_problem", "cors_headers",
+__all__ = ["HttpConnection", "HttpServer", "OverBudget", "Request", "cors_field_problem", "cors_headers",
            "run_until_signal"]
 
 _READ_SIZE = 65536
@@ -42,6 +46,10 @@ _REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found", 
 #: RFC 9110 §5.6.2: "token = 1*tchar", tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
 #: "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+class OverBudget(ConnectionAbortedError):
+    """A write would take the server past its memory budget: the connection was dropped instead."""
 
 
 class HttpError(Exception):
@@ -119,12 +127,13 @@ class HttpConnection:
             connection is dropped (``respond`` raises ``ConnectionAbortedError``). None waits forever.
         linger_timeout: seconds a refused request's connection keeps reading (and discarding) after the
             error answer, half-closed, before it is closed (``lingering_close``).
+        budget: the server-wide memory budget its write buffer is charged to; None: its own, unbounded.
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
                  max_head_size: int = 16384, max_body_size: int = 1 << 20,
                  head_timeout: float = 10.0, send_timeout: float | None = None,
-                 linger_timeout: float = 2.0) -> None:
+                 linger_timeout: float = 2.0, budget: MemoryBudget | None = None) -> None:
         self.reader = reader
         self.writer = writer
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=max_head_size)
@@ -135,6 +144,8 @@ class HttpConnection:
         self._linger_timeout = linger_timeout
         #: Waiting for a request (between requests on a kept-alive connection): safe to close on shutdown.
         self.idle = False
+        self.budget = budget if budget is not None else MemoryBudget(1 << 62)
+        self._charged = 0  # bytes of the write buffer charged to the budget at the last look
 
     async def next_request(self, on_head: Callable[[Request], None] | None = None) -> Request | None:
         """The next request, or None when the peer is done (closed, or the connection cannot be reused).
@@ -210,17 +221,42 @@ class HttpConnection:
         all_headers = list(headers)
         if status != 204:
             all_headers += [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        self.reserve(len(body))
         self._send(h11.Response(status_code=status, headers=all_headers,
                                 reason=_REASONS.get(status, "OK").encode()))
         if body and status != 204:
             self._send(h11.Data(data=body))
         self._send(h11.EndOfMessage())
+        self.account()
         try:
             await asyncio.wait_for(self.writer.drain(), self._send_timeout)
         except asyncio.TimeoutError:
             # A peer that does not read would otherwise pin the response, and its handler, forever.
             self.abort()
             raise ConnectionAbortedError(f"response not read within {self._send_timeout} s") from None
+        finally:
+            self.account()
+
+    def reserve(self, size: int) -> None:
+        """Make sure ``size`` more bytes may be buffered under the server's memory budget.
+
+        Raises:
+            OverBudget: they may not (the connection holds more than 64 KiB while the server is past its
+                budget): the connection is dropped.
+        """
+        self.account()
+        if not self.budget.allows(self._charged, size):
+            self.budget.refusals += 1
+            self.abort()
+            limit = self.budget.limit
+            raise OverBudget(f"{size} more bytes would pass the server's memory budget of {limit}")
+
+    def account(self) -> None:
+        """Charge the budget with what the write buffer holds now (after a write, after a drain)."""
+        transport = self.writer.transport
+        now = 0 if transport.is_closing() else transport.get_write_buffer_size()
+        self.budget.charge(self._charged, now)
+        self._charged = now
 
     def switch_protocols(self, headers: _Headers) -> bytes:
         """Write ``101 Switching Protocols`` (an upgrade the handler accepted); the streams now carry the new
@@ -238,8 +274,14 @@ class HttpConnection:
         self._send(h11.Response(status_code=200, headers=list(headers), reason=b"OK"))
 
     def write(self, data: bytes) -> None:
-        """Write one piece of a streamed body (one chunk)."""
+        """Write one piece of a streamed body (one chunk), charged to the memory budget.
+
+        Raises:
+            OverBudget: the budget does not allow it (see :meth:`reserve`).
+        """
+        self.reserve(len(data))
         self._send(h11.Data(data=data))
+        self.account()
 
     def end_stream(self) -> None:
         """Finish a streamed body (the last chunk); the connection is closed after it."""
@@ -257,12 +299,18 @@ class HttpConnection:
         return self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE
 
     def close(self) -> None:
-        """Close the socket (after the buffered bytes are written)."""
+        """Close the socket (after the buffered bytes are written); its charge leaves the budget."""
         self.writer.close()
+        self._release()
 
     def abort(self) -> None:
         """Drop the socket now, discarding buffered bytes."""
         self.writer.transport.abort()
+        self._release()
+
+    def _release(self) -> None:
+        self.budget.charge(self._charged, 0)
+        self._charged = 0
 
 
 def _header_fields(head: h11.Request) -> dict[str, str]:
@@ -296,11 +344,13 @@ class HttpServer:
         connection_cap: connections held at once; at the cap the server stops accepting until one closes.
             None: ``min(soft RLIMIT_NOFILE - 64, 10000)`` (``listener.default_connection_cap``).
         linger_timeout: seconds a refused request's connection drains input before it is closed.
+        memory_budget: bytes the write buffers of all connections together may hold (see the module).
     """
 
     def __init__(self, handler: Handler, on_shutdown: Callable[[], None], *, shutdown_timeout: float = 2.0,
                  path: str = "/", max_body_size: int = 1 << 20, send_timeout: float | None = None,
-                 connection_cap: int | None = None, linger_timeout: float = 2.0) -> None:
+                 connection_cap: int | None = None, linger_timeout: float = 2.0,
+                 memory_budget: int = DEFAULT_MEMORY_BUDGET) -> None:
         self._handler = handler
         self._on_shutdown = on_shutdown
         self._shutdown_timeout = shutdown_timeout
@@ -308,6 +358,8 @@ class HttpServer:
         self._max_body = max_body_size
         self._send_timeout = send_timeout
         self._linger_timeout = linger_timeout
+        #: The write buffers of all connections together, against one limit.
+        self.budget = MemoryBudget(memory_budget)
         #: Connections held at once before the listener stops accepting.
         self.connection_cap = default_connection_cap() if connection_cap is None else connection_cap
         self._listener: Listener | None = None
@@ -328,7 +380,7 @@ class HttpServer:
         task = asyncio.current_task()
         assert task is not None
         conn = HttpConnection(reader, writer, max_body_size=self._max_body, send_timeout=self._send_timeout,
-                              linger_timeout=self._linger_timeout)
+                              linger_timeout=self._linger_timeout, budget=self.budget)
         self._tasks.add(task)
         self._conns.add(conn)
         try:

@@ -7,7 +7,10 @@ Routes (the testee contract, docs/testee-contract.md):
   held until one is published or ``hold_timeout`` passes, then 200 JSON
   ``{"cursor": M, "messages": [{"id": "7", "data": "...", "event": null}]}`` (an empty list on timeout).
   Without ``cursor`` the poll starts at the newest message. A second poll with the same ``client`` while
-  one is held releases the older one at once (RFC 6202 §5.1).
+  one is held releases the older one at once (RFC 6202 §5.1). At most ``max_held_polls`` polls are held at
+  once, server-wide: a poll past it that would be held is refused at once with 503 and ``Retry-After``
+  (never queued behind the others). A held poll whose client closes the connection frees its place at once;
+  one whose client vanished without a word (no FIN, no RST) frees it when the hold timeout answers it.
 * ``POST /publish[?event=NAME]``: as for SSE; answers 200 ``{"id": "N"}``.
 """
 
@@ -20,6 +23,7 @@ from reference.core.poll import encode_answer
 from reference.core.sse.history import id_problem
 from reference.servers.http_server import HttpConnection, HttpServer, Request, cors_headers
 from reference.servers.pubsub import Hub, answer_preflight, answer_publish
+from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET
 
 __all__ = ["PollServer", "PollSettings"]
 
@@ -43,6 +47,11 @@ class PollSettings:
         shutdown_timeout: seconds held polls get to be answered on shutdown.
         connection_cap: connections held at once; at the cap the server stops accepting until one closes.
             None: ``min(soft RLIMIT_NOFILE - 64, 10000)``.
+        max_held_polls: polls held at once, server-wide; a poll past it is refused with 503 at once (RFC
+            6202 §2.2: "scaling the total number of requests outstanding can be limited").
+        retry_after: seconds a refused poll is told to wait (``Retry-After``).
+        memory_budget: bytes the unread answers of all polls together may hold; past it, a poller that
+            holds more than 64 KiB is dropped instead of answered (``http_server``).
         poll_path, publish_path: the routes.
     """
 
@@ -55,6 +64,9 @@ class PollSettings:
     max_publish_size: int = 1 << 20
     shutdown_timeout: float = 2.0
     connection_cap: int | None = None
+    max_held_polls: int = 1024
+    retry_after: int = 1
+    memory_budget: int = DEFAULT_MEMORY_BUDGET
     poll_path: str = "/poll"
     publish_path: str = "/publish"
 
@@ -67,9 +79,13 @@ class PollServer(HttpServer):
         s = self.settings
         self.hub = Hub(s.history_size, queue_size=1, history_bytes=s.history_bytes)
         self._held: dict[str, asyncio.Event] = {}
+        #: Polls held now (each a wake event); never more than ``max_held_polls``.
+        self.holding: set[asyncio.Event] = set()
+        #: Polls refused because ``max_held_polls`` were held.
+        self.refused_polls = 0
         super().__init__(self._handle, self._end_all, shutdown_timeout=s.shutdown_timeout, path=s.poll_path,
                          max_body_size=s.max_publish_size, send_timeout=s.send_timeout,
-                         connection_cap=s.connection_cap)
+                         connection_cap=s.connection_cap, memory_budget=s.memory_budget)
 
     def _end_all(self) -> None:
         self.hub.end_all()
@@ -102,7 +118,12 @@ class PollServer(HttpServer):
         messages = history.after(cursor, self.settings.max_batch)
         keep = True
         if not messages and not self.hub.stopping:
-            held = await self._hold(conn, request.query.get("client"))
+            client = request.query.get("client")
+            replaces = client is not None and client in self._held  # the older poll is released for it
+            if len(self.holding) - replaces >= self.settings.max_held_polls:
+                await self._refuse_hold(conn, request)
+                return True
+            held = await self._hold(conn, client)
             if held is None:
                 return False
             keep = held
@@ -113,6 +134,16 @@ class PollServer(HttpServer):
         body = encode_answer(cursor, messages, self.settings.max_answer_size)
         await conn.respond(200, headers, body, content_type="application/json")
         return keep
+
+    async def _refuse_hold(self, conn: HttpConnection, request: Request) -> None:
+        """503 with ``Retry-After``: every place for a held poll is taken (answered, never queued)."""
+        self.refused_polls += 1
+        # RFC 9110 §15.6.4: 503 "indicates that the server is currently unable to handle the request due to a
+        # temporary overload"; "The server MAY send a Retry-After header field".
+        headers = [("Retry-After", str(self.settings.retry_after)), ("Cache-Control", "no-store"),
+                   *cors_headers(request)]
+        limit = self.settings.max_held_polls
+        await conn.respond(503, headers, f"{limit} polls are held already; retry later\n".encode())
 
     async def _hold(self, conn: HttpConnection, client: str | None) -> bool | None:
         """Wait for a publish, the hold timeout, shutdown or a newer poll of ``client``.
@@ -129,6 +160,7 @@ class PollServer(HttpServer):
                 older.set()
             self._held[client] = wake
         self.hub.waiters.add(wake)
+        self.holding.add(wake)
         peer_gone = asyncio.ensure_future(conn.reader.read(1))
         woken = asyncio.ensure_future(wake.wait())
         try:
@@ -145,5 +177,6 @@ class PollServer(HttpServer):
             # (Python 3.12's drain() no longer yields to it on the way).
             await asyncio.gather(peer_gone, woken, return_exceptions=True)
             self.hub.waiters.discard(wake)
+            self.holding.discard(wake)
             if client is not None and self._held.get(client) is wake:
                 del self._held[client]

@@ -27,6 +27,9 @@ def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[t
                            "always goes (default: 1 MiB)")
     poll.add_argument("--send-timeout", type=positive(float), default=5.0, metavar="SECONDS",
                       help="drop a poller that does not read its answer for this long (default: %(default)s)")
+    poll.add_argument("--max-held-polls", type=positive(int), default=1024, metavar="N",
+                      help="polls held at once; a poll past it is refused with 503 and Retry-After at once "
+                           "(default: %(default)s)")
 
 
 def _settings(args: argparse.Namespace) -> PollSettings:
@@ -35,7 +38,9 @@ def _settings(args: argparse.Namespace) -> PollSettings:
         history_bytes=int(args.history_bytes), max_batch=int(args.max_batch),
         max_answer_size=int(args.max_answer_size), send_timeout=args.send_timeout,
         max_publish_size=int(args.max_publish_size), shutdown_timeout=args.shutdown_timeout,
-        connection_cap=None if args.connection_cap is None else int(args.connection_cap))
+        memory_budget=int(args.memory_budget),
+        connection_cap=None if args.connection_cap is None else int(args.connection_cap),
+        max_held_polls=int(args.max_held_polls))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,10 +1,11 @@
 """Publish/subscribe shared by the SSE and long-polling servers: history, subscribers, publish, preflight.
 
 A :class:`Hub` keeps the bounded :class:`~reference.core.sse.history.History` and the live subscribers.
-Publishing never waits for a subscriber: each has a bounded queue, and one whose queue is full is dropped
-(its stream is ended), so a client that does not read never slows the others and never grows memory
-beyond ``queue_size`` events. :func:`answer_publish` and :func:`answer_preflight` are the HTTP answers to
-``POST /publish`` and to a CORS preflight, the same on both servers.
+Publishing never waits for a subscriber: each has a bounded queue, and one whose queue is full is
+dropped (its stream is ended), so a client that does not read never slows the others and never grows
+memory beyond ``queue_size`` events or ``queue_bytes`` bytes of event data. :func:`answer_publish` and
+:func:`answer_preflight` are the HTTP answers to ``POST /publish`` and to a CORS preflight, the same on
+both servers.
 """
 
 from __future__ import annotations
@@ -56,23 +57,42 @@ def parse_publish(request: Request, max_size: int) -> Publish:
 
 
 class Subscriber:
-    """One live stream's bounded queue; ``None`` in it means "end the stream"."""
+    """One live stream's bounded queue; ``None`` in it means "end the stream".
 
-    def __init__(self, queue_size: int) -> None:
+    Args:
+        queue_size: events it may fall behind.
+        queue_bytes: bytes of event data it may fall behind (the events in its queue that the history
+            has forgotten are held for it alone); None: no byte bound.
+    """
+
+    def __init__(self, queue_size: int, queue_bytes: int | None = None) -> None:
         self.queue: asyncio.Queue[StoredEvent | None] = asyncio.Queue(queue_size + 1)
         self._limit = queue_size
+        self._byte_limit = queue_bytes
+        #: Bytes of event data queued now.
+        self.queued_bytes = 0
         self.dropped = False
 
     def offer(self, event: StoredEvent) -> bool:
         """Queue ``event``; False (and the stream is ended) when the subscriber is too far behind."""
         if self.dropped:
             return False
-        if self.queue.qsize() >= self._limit:
+        size = len(event.data)
+        over_bytes = self._byte_limit is not None and self.queued_bytes + size > self._byte_limit
+        if self.queue.qsize() >= self._limit or (over_bytes and self.queue.qsize() > 0):
             self.end()
             self.dropped = True
             return False
         self.queue.put_nowait(event)
+        self.queued_bytes += size
         return True
+
+    async def next(self) -> StoredEvent | None:
+        """The next queued event, or None: end the stream."""
+        event = await self.queue.get()
+        if event is not None:
+            self.queued_bytes -= len(event.data)
+        return event
 
     def end(self) -> None:
         """Ask the stream to finish after what is queued."""
@@ -87,11 +107,15 @@ class Hub:
         history_size: events kept for resuming.
         queue_size: events a subscriber may fall behind before it is dropped.
         history_bytes: memory the history's events may occupy (see ``History``); None: no byte bound.
+        queue_bytes: bytes of event data a subscriber may fall behind before it is dropped (an event larger
+            than that alone is still queued); None: no byte bound.
     """
 
-    def __init__(self, history_size: int, queue_size: int, history_bytes: int | None = None) -> None:
+    def __init__(self, history_size: int, queue_size: int, history_bytes: int | None = None,
+                 queue_bytes: int | None = None) -> None:
         self.history = History(history_size, history_bytes)
         self.queue_size = queue_size
+        self.queue_bytes = queue_bytes
         self.subscribers: set[Subscriber] = set()
         self.waiters: set[asyncio.Event] = set()
         self.dropped = 0
@@ -99,7 +123,7 @@ class Hub:
 
     def subscribe(self) -> Subscriber:
         """A new subscriber receiving every event published from now on."""
-        sub = Subscriber(self.queue_size)
+        sub = Subscriber(self.queue_size, self.queue_bytes)
         self.subscribers.add(sub)
         return sub
 

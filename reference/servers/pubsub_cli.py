@@ -46,5 +46,8 @@ def add_pubsub_options(p: argparse.ArgumentParser, default_port: int) -> None:
     p.add_argument("--connection-cap", type=positive(int), metavar="N",
                    help="connections held at once; at the cap the server stops accepting until one closes "
                         "(default: min(soft RLIMIT_NOFILE - 64, 10000))")
+    p.add_argument("--memory-budget", type=positive(int), default=256 << 20, metavar="BYTES",
+                   help="bytes the write buffers of all connections together may hold; past it a connection "
+                        "holding more than 64 KiB is dropped instead of written to (default: 256 MiB)")
     p.add_argument("--shutdown-timeout", type=positive(float), default=2.0, metavar="SECONDS",
                    help="time streams and polls get to end cleanly on SIGTERM (default: %(default)s)")

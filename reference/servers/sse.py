@@ -10,9 +10,10 @@ Routes (the testee contract, docs/testee-contract.md):
   answers 200 with the id.
 * ``OPTIONS``: a CORS preflight allowing ``Last-Event-ID``.
 
-A subscriber that falls ``queue_size`` events behind, or whose socket takes more than ``send_timeout``
-to accept a write, is dropped (its stream ends); the others never wait for it. Each event is encoded once
-for all its subscribers (``SseServer.encoded``, a cache of at most ``wire_cache_size`` bytes).
+A subscriber that falls ``queue_size`` events or ``queue_bytes`` bytes behind, or whose socket takes more
+than ``send_timeout`` to accept a write, is dropped (its stream ends); the others never wait for it. Each
+event is encoded once for all its subscribers (``SseServer.encoded``, a cache of at most
+``wire_cache_size`` bytes).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from dataclasses import dataclass
 
 from reference.core.sse.encoder import encode_comment, encode_event, encode_retry
 from reference.core.sse.history import StoredEvent, parse_id
-from reference.servers.http_server import HttpConnection, HttpServer, Request, cors_headers
+from reference.servers.http_server import HttpConnection, HttpServer, OverBudget, Request, cors_headers
 from reference.servers.pubsub import Hub, Subscriber, answer_preflight, answer_publish
+from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET
 
 __all__ = ["SseServer", "SseSettings"]
 
@@ -42,6 +44,7 @@ class SseSettings:
         history_bytes: memory the kept events may occupy; the oldest are forgotten past it (the newest is
             always kept). 1024 events of 1 MiB would otherwise be 1 GiB and more.
         queue_size: events a subscriber may fall behind before it is dropped.
+        queue_bytes: bytes of event data a subscriber may fall behind before it is dropped.
         send_timeout: seconds a write may wait for a slow reader before the subscriber is dropped.
         max_publish_size: largest publish body in bytes (413 past it).
         write_high_water: bytes buffered per connection before a write waits for the socket.
@@ -50,6 +53,8 @@ class SseSettings:
         shutdown_timeout: seconds streams get to end cleanly on shutdown.
         connection_cap: connections held at once; at the cap the server stops accepting until one closes.
             None: ``min(soft RLIMIT_NOFILE - 64, 10000)``.
+        memory_budget: bytes the write buffers of all streams together may hold; past it, a stream that
+            holds more than 64 KiB is dropped instead of written to (``http_server``).
         stream_path, publish_path: the routes.
     """
 
@@ -58,12 +63,14 @@ class SseSettings:
     history_size: int = 1024
     history_bytes: int = 64 << 20
     queue_size: int = 256
+    queue_bytes: int = 16 << 20
     send_timeout: float = 5.0
     max_publish_size: int = 1 << 20
     write_high_water: int = 64 * 1024
     wire_cache_size: int = 16 << 20
     shutdown_timeout: float = 2.0
     connection_cap: int | None = None
+    memory_budget: int = DEFAULT_MEMORY_BUDGET
     stream_path: str = "/events"
     publish_path: str = "/publish"
 
@@ -73,14 +80,15 @@ class SseServer(HttpServer):
 
     def __init__(self, settings: SseSettings | None = None) -> None:
         self.settings = settings or SseSettings()
-        self.hub = Hub(self.settings.history_size, self.settings.queue_size, self.settings.history_bytes)
+        s = self.settings
+        self.hub = Hub(s.history_size, s.queue_size, s.history_bytes, s.queue_bytes)
         # seq -> encoded event, least recently used first; its total size in bytes (see ``encoded``).
         self._wire: OrderedDict[int, bytes] = OrderedDict()
         self._wire_bytes = 0
         super().__init__(self._handle, self._end_all, shutdown_timeout=self.settings.shutdown_timeout,
                          path=self.settings.stream_path, max_body_size=self.settings.max_publish_size,
                          send_timeout=self.settings.send_timeout,
-                         connection_cap=self.settings.connection_cap)
+                         connection_cap=self.settings.connection_cap, memory_budget=s.memory_budget)
 
     def _end_all(self) -> None:
         self.hub.end_all()
@@ -172,7 +180,7 @@ class SseServer(HttpServer):
         peer_gone = asyncio.ensure_future(conn.reader.read(1))
         try:
             while True:
-                getter = asyncio.ensure_future(sub.queue.get())
+                getter = asyncio.ensure_future(sub.next())
                 done, _ = await asyncio.wait({getter, peer_gone}, timeout=self.settings.heartbeat_interval,
                                              return_when=asyncio.FIRST_COMPLETED)
                 if peer_gone in done:
@@ -195,12 +203,19 @@ class SseServer(HttpServer):
             peer_gone.cancel()
 
     async def _send(self, conn: HttpConnection, data: bytes) -> bool:
-        """Write and wait for the socket; False (and the connection dropped) after ``send_timeout``."""
-        conn.write(data)
+        """Write and wait for the socket; False (and the connection dropped) after ``send_timeout``, or at
+        once when the server's memory budget does not allow the write."""
+        try:
+            conn.write(data)
+        except OverBudget:
+            self.hub.dropped += 1
+            return False
         try:
             await asyncio.wait_for(conn.writer.drain(), self.settings.send_timeout)
         except asyncio.TimeoutError:
             self.hub.dropped += 1
             conn.abort()
             return False
+        finally:
+            conn.account()
         return True

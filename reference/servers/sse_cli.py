@@ -25,6 +25,9 @@ def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[t
                      help="retry: value sent at the start of each stream (default: %(default)s)")
     sse.add_argument("--queue-size", type=positive(int), default=256, metavar="N",
                      help="events a subscriber may fall behind before it is dropped (default: %(default)s)")
+    sse.add_argument("--queue-bytes", type=positive(int), default=16 << 20, metavar="BYTES",
+                     help="bytes of event data a subscriber may fall behind before it is dropped (an event "
+                          "larger than that alone still goes; default: 16 MiB)")
     sse.add_argument("--send-timeout", type=positive(float), default=5.0, metavar="SECONDS",
                      help="drop a subscriber whose socket accepts no write for this long "
                           "(default: %(default)s)")
@@ -34,9 +37,10 @@ def _settings(args: argparse.Namespace) -> SseSettings:
     return SseSettings(
         heartbeat_interval=args.heartbeat_interval, retry_ms=int(args.retry),
         history_size=int(args.history_size), history_bytes=int(args.history_bytes),
-        queue_size=int(args.queue_size),
+        queue_size=int(args.queue_size), queue_bytes=int(args.queue_bytes),
         send_timeout=args.send_timeout, max_publish_size=int(args.max_publish_size),
         shutdown_timeout=args.shutdown_timeout,
+        memory_budget=int(args.memory_budget),
         connection_cap=None if args.connection_cap is None else int(args.connection_cap))
 
 

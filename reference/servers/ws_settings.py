@@ -9,8 +9,8 @@ from reference.servers.listener import default_connection_cap
 from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET
 from reference.servers.ws_upgrade import DEFAULT_MAX_HEAD_SIZE
 
-__all__ = ["DEFAULT_LINGER_TIMEOUT", "DEFAULT_MAX_HEAD_SIZE", "DEFAULT_MAX_MESSAGE_SIZE", "DEFAULT_WRITE_TIMEOUT",
-           "WsSettings"]
+__all__ = ["DEFAULT_LINGER_TIMEOUT", "DEFAULT_MAX_HEAD_SIZE", "DEFAULT_MAX_MESSAGE_SIZE",
+           "DEFAULT_WRITE_TIMEOUT", "WsSettings"]
 
 #: Autobahn's 9.x cases send messages of up to 16 MiB; the default leaves room above that.
 DEFAULT_MAX_MESSAGE_SIZE = 64 * 2**20

@@ -29,6 +29,7 @@ __all__ = ["MODULES", "SUITE", "probe"]
 MODULES = (
     "conformance.catalog.poll.s5_4_responses",
     "conformance.catalog.poll.s2_2_delivery",
+    "conformance.catalog.poll.lifecycle",
     "conformance.catalog.poll.s5_practices",
 )
 
@@ -63,5 +64,5 @@ async def probe(endpoint: Endpoint) -> bool:
 
 SUITE = Suite(spec="poll", context=HttpSuite(PollContext).context, title="RFC 6202",
               spec_link="https://www.rfc-editor.org/rfc/rfc6202", schemes=frozenset({"http", "https"}),
-              probe=probe, reference=("poll", "--hold-timeout", "1"),
-              reference_profile=(("hold-timeout", "1"), ("history-size", "1024")))
+              probe=probe, reference=("poll", "--hold-timeout", "1", "--max-held-polls", "64"),
+              reference_profile=(("hold-timeout", "1"), ("history-size", "1024"), ("max-held-polls", "64")))

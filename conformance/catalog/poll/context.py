@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from conformance.catalog.http_context import HttpContext
 from conformance.catalog.poll.answer import PollAnswer, parse_poll_answer
 from conformance.model import CaseFailed
+from conformance.wire.endpoint import Endpoint
 from conformance.wire.http import HttpResponse, split_resource
 from conformance.wire.httpclient import HttpExchange
 from conformance.wire.httpread import MAX_BODY_KEPT
@@ -62,10 +63,12 @@ class PollContext(HttpContext):
         params = [p for p in (query, "" if cursor is None else f"cursor={cursor}", extra) if p]
         return f"{path}?{'&'.join(params)}" if params else path
 
-    async def start_poll(self, cursor: int | None, extra: str = "", chop: int | None = None) -> HttpExchange:
-        """Send a poll; the answer is read in the background (await :meth:`finish`)."""
+    async def start_poll(self, cursor: int | None, extra: str = "", chop: int | None = None, *,
+                         endpoint: Endpoint | None = None) -> HttpExchange:
+        """Send a poll (on ``endpoint``, e.g. through a relay; default the case's); the answer is read in
+        the background (await :meth:`finish`)."""
         return await self.exchange("GET", self.resource(cursor, extra), headers=[("Connection", "close")],
-                                   chop=chop, wait_head=False)
+                                   chop=chop, wait_head=False, endpoint=endpoint)
 
     async def finish(self, ex: HttpExchange, timeout: float | None = None) -> Poll:
         """Wait for the poll's answer (at most ``timeout``, default hold + 5 s) and parse it.

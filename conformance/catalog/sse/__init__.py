@@ -25,6 +25,7 @@ MODULES = (
     "conformance.catalog.sse.s9_2_4_resume",
     "conformance.catalog.sse.s9_2_7_heartbeat",
     "conformance.catalog.sse.delivery",
+    "conformance.catalog.sse.lifecycle",
     "conformance.catalog.sse.cors",
 )
 
@@ -62,5 +63,8 @@ ANCHORS = {
 SUITE = Suite(spec="sse", context=HttpSuite(SseContext).context, title="WHATWG HTML",
               spec_link="https://html.spec.whatwg.org/multipage/server-sent-events.html",
               schemes=frozenset({"http", "https"}), probe=probe,
-              reference=("sse", "--heartbeat-interval", "1", "--queue-size", "64", "--send-timeout", "2"),
-              reference_profile=(("heartbeat-interval", "1"), ("history-size", "1024")), anchors=ANCHORS)
+              reference=("sse", "--heartbeat-interval", "1", "--queue-size", "64", "--queue-bytes", "1048576",
+                         "--send-timeout", "2", "--connection-cap", "128"),
+              reference_profile=(("heartbeat-interval", "1"), ("history-size", "1024"),
+                                 ("buffer-limit", "1048576"), ("churn-count", "160")),
+              anchors=ANCHORS)

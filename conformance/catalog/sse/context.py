@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from conformance.catalog.http_context import HttpContext
 from conformance.model import CaseFailed
+from conformance.wire.endpoint import Endpoint
 from conformance.wire.http import HttpResponse
 from conformance.wire.sse import Subscription
 
@@ -19,10 +20,14 @@ class SseContext(HttpContext):
 
     async def subscribe(self, headers: Sequence[tuple[str, str]] = (), resource: str | None = None,
                         ready: bool = True, rcvbuf: int | None = None,
-                        chop: int | None = None) -> Subscription:
-        """``GET`` the stream; with ``ready`` fail unless it is 200 ``text/event-stream``."""
+                        chop: int | None = None, *, head_timeout: float | None = None,
+                        endpoint: Endpoint | None = None) -> Subscription:
+        """``GET`` the stream (on ``endpoint``, e.g. through a relay; default the case's); with ``ready``
+        fail unless it is 200 ``text/event-stream``; CaseFailed when no head comes within
+        ``head_timeout`` (default: until shortly before the deadline)."""
         wanted = [("Accept", "text/event-stream"), ("Cache-Control", "no-cache"), *headers]
-        ex = await self.exchange("GET", resource, headers=wanted, rcvbuf=rcvbuf, chop=chop)
+        ex = await self.exchange("GET", resource, headers=wanted, rcvbuf=rcvbuf, chop=chop,
+                                 head_timeout=head_timeout, endpoint=endpoint)
         sub = Subscription(ex)
         assert ex.response is not None
         if ready:

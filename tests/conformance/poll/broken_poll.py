@@ -141,3 +141,32 @@ class WakesOne(PollServer):  # notify() instead of notify_all(): one held poll l
 class Unbounded(PollServer):
     def __init__(self, settings: PollSettings | None = None) -> None:
         super().__init__(replace(settings or PollSettings(), max_publish_size=1 << 30))
+
+
+class QueuesHeldPolls(PollServer):  # past max_held_polls a poll waits for a place instead of an answer
+    def __init__(self, settings: PollSettings) -> None:
+        self.limit = settings.max_held_polls
+        super().__init__(replace(settings, max_held_polls=1 << 30))  # the reference refusal never fires
+        self.places: asyncio.Semaphore | None = None
+
+    async def _hold(self, conn: HttpConnection, client: str | None) -> bool | None:
+        self.places = self.places or asyncio.Semaphore(self.limit)
+        async with self.places:
+            return await super()._hold(conn, client)
+
+
+class LeaksVanishedSlot(PollServer):  # a held poll whose client left keeps its place forever
+    async def _hold(self, conn: HttpConnection, client: str | None) -> bool | None:
+        try:
+            result = await super()._hold(conn, client)
+        except OSError:  # the peer reset the connection: its place is never given back
+            self.holding.add(asyncio.Event())
+            raise
+        if result is None:  # the peer closed it: the same
+            self.holding.add(asyncio.Event())
+        return result
+
+
+class HoldsForever(PollServer):  # no hold timeout: a poll is held until news, or until its client leaves
+    def __init__(self, settings: PollSettings) -> None:
+        super().__init__(replace(settings, hold_timeout=3600.0))

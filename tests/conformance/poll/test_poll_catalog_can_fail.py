@@ -32,16 +32,22 @@ MUTATIONS: dict[str, tuple[type[PollServer], list[str]]] = {
     "one-read": (b.OneRead, ["poll/3.2/request-rechunked"]),
     "lax-cursor": (b.LaxCursor, ["poll/6/malformed-cursor-400"]),
     "unbounded": (b.Unbounded, ["poll/6/oversized-publish-refused"]),
+    "queues-held-polls": (b.QueuesHeldPolls, ["poll/2.2/held-polls-bounded"]),
+    "leaks-vanished-slot": (b.LeaksVanishedSlot, ["poll/2.2/vanished-poller-freed"]),
+    "holds-forever": (b.HoldsForever, ["poll/2.2/blackholed-poller-freed"]),
 }
 NEVER_RED = {"poll/2.2/header-overhead"}
 HOLD = 0.5
+#: Polls the servers hold at once (declared in the profile): above the 50 of poll/2.2/many-held-polls.
+MAX_HELD = 64
+PROFILE = (("hold-timeout", str(HOLD)), ("max-held-polls", str(MAX_HELD)))
 
 
 async def run_against(server: PollServer, ids: list[str]) -> list[CaseResult]:
     await server.start("127.0.0.1", 0)
     try:
         cases = load().select(ids, strict=True)
-        endpoint = parse_url(server.url, ALL_SCHEMES).with_options(profile=(("hold-timeout", str(HOLD)),))
+        endpoint = parse_url(server.url, ALL_SCHEMES).with_options(profile=PROFILE)
         results, _ = await run_cases(cases, endpoint, RunSettings(jobs=16, timeout=8.0))
         return results
     finally:
@@ -52,10 +58,11 @@ async def run_against(server: PollServer, ids: list[str]) -> list[CaseResult]:
 def outcomes() -> dict[str, dict[str, CaseResult]]:
     async def main() -> dict[str, dict[str, CaseResult]]:
         names = list(MUTATIONS)
-        servers = [MUTATIONS[n][0](PollSettings(hold_timeout=HOLD)) for n in names]
+        settings = PollSettings(hold_timeout=HOLD, max_held_polls=MAX_HELD)
+        servers = [MUTATIONS[n][0](settings) for n in names]
         runs = await asyncio.gather(*(run_against(s, MUTATIONS[n][1]) for s, n in zip(servers, names,
                                                                                        strict=True)),
-                                    run_against(PollServer(PollSettings(hold_timeout=HOLD)), ["poll"]))
+                                    run_against(PollServer(settings), ["poll"]))
         pairs = zip([*names, "reference"], runs, strict=True)
         return {name: {r.id: r for r in results} for name, results in pairs}
 

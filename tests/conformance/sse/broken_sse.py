@@ -13,7 +13,8 @@ import h11
 
 from reference.core.sse.encoder import encode_event
 from reference.core.sse.history import StoredEvent
-from reference.servers.http_server import HttpConnection, Request
+from reference.servers.http_server import HttpConnection, Request, _SlotStreamProtocol
+from reference.servers.listener import Slot
 from reference.servers.pubsub import Hub, Publish, Subscriber
 from reference.servers.sse import SseServer, SseSettings
 
@@ -254,3 +255,25 @@ class StarOrigin(SseServer):
     def stream_headers(self, request: Request) -> list[tuple[str, str]]:
         kept = [h for h in super().stream_headers(request) if not h[0].startswith("Access-Control")]
         return [*kept, ("Access-Control-Allow-Origin", "*")]
+
+
+class UnboundedQueue(SseServer):  # holds every event for a subscriber that does not read, for as long
+    def __init__(self, settings: SseSettings | None = None) -> None:
+        base = settings or SseSettings()
+        super().__init__(replace(base, queue_size=1 << 30, queue_bytes=1 << 40, send_timeout=3600.0))
+
+
+class _LeakyProtocol(_SlotStreamProtocol):
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is None:  # gives its place back on a clean close only; a reset keeps it forever
+            super().connection_lost(exc)
+        else:
+            asyncio.StreamReaderProtocol.connection_lost(self, exc)
+
+
+class LeaksSlotOnReset(SseServer):  # a 16-connection cap whose places a reset connection never frees
+    def __init__(self, settings: SseSettings | None = None) -> None:
+        super().__init__(replace(settings or SseSettings(), connection_cap=16))
+
+    def _new_protocol(self, slot: Slot) -> asyncio.BaseProtocol:
+        return _LeakyProtocol(asyncio.StreamReader(limit=65536), self._serve, slot)

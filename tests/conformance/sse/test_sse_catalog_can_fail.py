@@ -43,16 +43,26 @@ MUTATIONS: dict[str, tuple[type[SseServer], list[str]]] = {
     "no-replay": (b.NoReplay, ["sse/9.2.4/resume-published-while-away"]),
     "no-resume-point": (b.NoResumePoint, ["sse/9.2.4/resume-point-before-first-event"]),
     "reject-unknown-id": (b.RejectUnknownId, ["sse/9.2.4/last-event-id-non-ascii"]),
-    "no-heartbeat": (b.NoHeartbeat, ["sse/9.2.7/heartbeat-while-idle"]),
+    "no-heartbeat": (b.NoHeartbeat, ["sse/9.2.7/heartbeat-while-idle",
+                                     "sse/9.2.7/heartbeat-through-idle-proxy"]),
     "mid-line-heartbeat": (b.MidLineHeartbeat, ["sse/9.2.7/heartbeat-between-events"]),
     "blocking-publish": (b.BlockingPublish, ["sse/delivery/slow-subscriber-isolated"]),
     "skip-when-full": (b.SkipWhenFull, ["sse/delivery/slow-reader-order-kept"]),
     "no-cors": (b.NoCors, ["sse/cors/allow-origin", "sse/cors/preflight-last-event-id"]),
     "star-origin": (b.StarOrigin, ["sse/cors/credentials-echo-origin"]),
+    "unbounded-queue": (b.UnboundedQueue, ["sse/lifecycle/non-reader-bounded"]),
+    "leaks-slot-on-reset": (b.LeaksSlotOnReset, ["sse/lifecycle/subscriber-churn"]),
 }
 #: Cases that only record (MAY, informational): they cannot go red by design.
 NEVER_RED = {"sse/9.2.3/content-coding"}
-PROFILE = (("heartbeat-interval", "0.3"),)
+#: Subscribers churned: more than the 16 places of ``LeaksSlotOnReset``.
+CHURN = 24
+#: What the reference server of this test may hold for a subscriber (``queue_bytes``).
+QUEUE_BYTES = 1 << 20
+PROFILE = (("heartbeat-interval", "0.3"), ("buffer-limit", str(QUEUE_BYTES)),
+           ("churn-count", str(CHURN)))
+
+REFERENCE = SseSettings(heartbeat_interval=0.3, queue_bytes=QUEUE_BYTES)
 
 
 async def run_against(server: SseServer, ids: list[str]) -> list[CaseResult]:
@@ -71,7 +81,7 @@ def outcomes() -> dict[str, dict[str, CaseResult]]:
     async def main() -> dict[str, dict[str, CaseResult]]:
         names = list(MUTATIONS)
         runs = await asyncio.gather(*(run_against(MUTATIONS[n][0](), MUTATIONS[n][1]) for n in names),
-                                    run_against(SseServer(SseSettings(heartbeat_interval=0.3)), ["sse"]))
+                                    run_against(SseServer(REFERENCE), ["sse"]))
         pairs = zip([*names, "reference"], runs, strict=True)
         return {name: {r.id: r for r in results} for name, results in pairs}
 

@@ -157,3 +157,25 @@ def test_shutdown_ends_streams_cleanly_and_refuses_newcomers() -> None:
         assert server.connections == 0
 
     run(main)
+
+
+def test_a_subscriber_is_dropped_past_its_queue_bytes_but_a_larger_event_alone_still_goes() -> None:
+    async def main() -> None:
+        settings = SseSettings(queue_size=1000, queue_bytes=100_000, send_timeout=30, write_high_water=4096)
+        async with serving(SseServer(settings)) as server:
+            big = await subscribe(server)
+            assert await publish(server, "b" * 150_000) == 200  # larger than the bound, alone in the queue
+            assert await big.exchange.wait(lambda: len(big.events) == 1, 5)
+            slow = await subscribe(server, rcvbuf=4096)
+            slow.exchange.pause_reading()
+            for i in range(200):  # 6.4 MB: the sockets hold about 3 MB, the queue at most 100 kB
+                assert await publish(server, f"{i:03d}" + "x" * 32000) == 200
+            assert server.hub.dropped >= 1
+            assert len(server.hub.subscribers) == 1  # the reading one
+            slow.exchange.resume_reading()
+            assert await slow.exchange.wait(lambda: slow.exchange.done, 5)
+            got = [int(e.data[:3]) for e in slow.events]
+            assert got == list(range(len(got)))
+            assert len(got) < 200
+
+    run(main, timeout=20)
