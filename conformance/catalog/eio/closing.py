@@ -43,6 +43,6 @@ async def polling_close(ctx: EioContext) -> Verdict:
 async def websocket_close(ctx: EioContext) -> Verdict:
     ws, _ = await ctx.ws_session()
     await ws.send_text("1")
-    if not await ctx.ws_closed(ws, 3.0):
+    if not await ctx.ws_closed(ws, 3.0, answer_pings=True):
         raise CaseFailed(["the WebSocket closed"], "still open after 3 s")
     return Verdict(actual=ctx.ws_end(ws))

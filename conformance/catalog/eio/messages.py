@@ -99,7 +99,7 @@ async def invalid_packet_closes(ctx: EioContext) -> Verdict:
     response, _ = await ctx.get(sid)
     if response.status != 400:
         raise CaseFailed(["the session closed: the GET answered 400"], f"POST 'abc': {first}; GET: "
-                          "{response.status}")
+                          f"{response.status}")
     return Verdict(actual=f"POST: {first}; GET: 400")
 
 
@@ -176,7 +176,7 @@ async def get_held(ctx: EioContext) -> Verdict:
     if held < min(1.0, opened.ping_interval / 2000) and not any(
             p.type in (PacketType.MESSAGE, PacketType.PING, PacketType.CLOSE) for p in packets):
         raise CaseFailed(["the GET held until a packet"], f"answered {packets_text(packets)} after "
-                          "{held:.2f} s")
+                          f"{held:.2f} s")
     return Verdict(actual=f"held {held:.2f} s, then {packets_text(packets)}")
 
 
@@ -262,6 +262,6 @@ async def websocket_binary_echo(ctx: EioContext) -> Verdict:
 async def websocket_invalid_packet(ctx: EioContext) -> Verdict:
     ws, _ = await ctx.ws_session()
     await ws.send_text("abc")
-    if not await ctx.ws_closed(ws, 3.0):
+    if not await ctx.ws_closed(ws, 3.0, answer_pings=True):
         raise CaseFailed(["the WebSocket closed"], "still open after 3 s")
     return Verdict(actual=ctx.ws_end(ws))

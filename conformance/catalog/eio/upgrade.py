@@ -99,7 +99,7 @@ async def second_websocket(ctx: EioContext) -> Verdict:
     if refused:
         before = f"second WebSocket refused: {refused}"
     else:
-        if not await ctx.ws_closed(second, 3.0):
+        if not await ctx.ws_closed(second, 3.0, answer_pings=True):
             raise CaseFailed(["the second WebSocket closed"], "still open after 3 s")
         before = f"second WebSocket: 101, then {ctx.ws_end(second)}"
     return await still_echoes(ctx, ws, before)
