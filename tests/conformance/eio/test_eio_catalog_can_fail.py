@@ -39,9 +39,11 @@ MUTATIONS: dict[str, tuple[None, list[str]]] = {name: (None, ids) for name, ids 
     "ignores-max-payload": ["eio/sending-data/max-payload-enforced"],
     "ws-text-unprefixed": ["eio/message/websocket-text-echo"],
     "ws-binary-as-text": ["eio/message/websocket-binary-echo"],
-    "no-ping": ["eio/heartbeat/polling-ping-pong", "eio/heartbeat/websocket-ping-pong", "eio/heartbeat/ping-period"],
+    "no-ping": ["eio/heartbeat/polling-ping-pong", "eio/heartbeat/websocket-ping-pong",
+                "eio/heartbeat/ping-period"],
     "fast-ping": ["eio/heartbeat/ping-period"],
-    "never-times-out": ["eio/heartbeat/polling-ping-timeout-closes", "eio/heartbeat/websocket-ping-timeout-closes"],
+    "never-times-out": ["eio/heartbeat/polling-ping-timeout-closes",
+                        "eio/heartbeat/websocket-ping-timeout-closes"],
     "ignores-close-packet": ["eio/protocol/polling-close-packet", "eio/protocol/websocket-close-packet"],
     "no-noop": ["eio/upgrade/polling-to-websocket"],
     "no-probe-answer": ["eio/upgrade/polling-to-websocket", "eio/upgrade/polling-refused-after-upgrade",
@@ -68,8 +70,10 @@ async def run_against(mutation: str | None, ids: list[str]) -> list[CaseResult]:
 def outcomes() -> dict[str, dict[str, CaseResult]]:
     async def main() -> dict[str, dict[str, CaseResult]]:
         names = list(MUTATIONS)
-        runs = await asyncio.gather(*(run_against(n, MUTATIONS[n][1]) for n in names), run_against(None, ["eio"]))
-        return {name: {r.id: r for r in results} for name, results in zip([*names, "reference"], runs, strict=True)}
+        runs = await asyncio.gather(*(run_against(n, MUTATIONS[n][1]) for n in names),
+                                    run_against(None, ["eio"]))
+        pairs = zip([*names, "reference"], runs, strict=True)
+        return {name: {r.id: r for r in results} for name, results in pairs}
 
     return asyncio.run(main())
 
