@@ -84,8 +84,8 @@ async def polling_missing_transport(ctx: EioContext) -> Verdict:
         requirement="The server MUST answer 400: sid is mandatory once the session is established, and only "
                     "a GET opens one.",
         quote="If a mandatory query parameter is missing, then the server MUST respond with an HTTP 400 "
-              "error status. ... The client MUST send the `sid` value in the query parameters of all subsequent "
-              "requests.")
+              "error status. ... The client MUST send the `sid` value in the query parameters of all "
+              "subsequent requests.")
 async def post_without_sid(ctx: EioContext) -> Verdict:
     response, _ = await ctx.post(None, b"4hello")
     if response.status != 400:

@@ -61,8 +61,8 @@ def render() -> str:
     levels = Counter(c.level.value for c in cases)
     suite = sum(1 for c in cases if c.origin and c.origin.startswith("eio-suite #") and "(" not in c.origin)
     counts = ", ".join(f"{n} {k}" for k, n in levels.items())
-    lines = [HEADER, "## Counts", "", f"{len(cases)} cases ({counts}); {suite} port the protocol test suite's "
-             "24 tests.", "", "## Cases"]
+    summary = f"{len(cases)} cases ({counts}); {suite} port the protocol test suite's 24 tests."
+    lines = [HEADER, "## Counts", "", summary, "", "## Cases"]
     title = None
     for case in cases:
         if case.group_title != title:
