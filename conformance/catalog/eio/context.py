@@ -186,7 +186,8 @@ class EioContext(HttpContext):
             raise CaseFailed(["101, then an open packet"], refused)
         first = await self.ws_next(ws, 5.0)
         if first is None:
-            raise CaseFailed(["an open packet"], f"no message in 5 s ({self.ws_end(ws)})")
+            why = self.ws_end(ws)
+            raise CaseFailed(["an open packet"], f"no message: {why}" if ws.tcp_closed else "no message in 5 s")
         try:
             return ws, parse_open(first)
         except EioDecodeError as exc:
@@ -241,6 +242,8 @@ class EioContext(HttpContext):
     @staticmethod
     def ws_end(ws: WsClient) -> str:
         """How the WebSocket stands, for ``actual``."""
+        if ws.aborted:
+            return f"the runner cut the connection: {ws.aborted}"
         if ws.target_close is not None:
             return f"the target sent a close frame ({ws.target_close.code})"
         if ws.tcp_closed:
