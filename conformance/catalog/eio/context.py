@@ -186,8 +186,8 @@ class EioContext(HttpContext):
             raise CaseFailed(["101, then an open packet"], refused)
         first = await self.ws_next(ws, 5.0)
         if first is None:
-            why = self.ws_end(ws)
-            raise CaseFailed(["an open packet"], f"no message: {why}" if ws.tcp_closed else "no message in 5 s")
+            why = f"no message: {self.ws_end(ws)}" if ws.tcp_closed else "no message in 5 s"
+            raise CaseFailed(["an open packet"], why)
         try:
             return ws, parse_open(first)
         except EioDecodeError as exc:

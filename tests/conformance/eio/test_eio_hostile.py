@@ -50,7 +50,8 @@ def test_huge_answers_fail_their_cases_within_bounds() -> None:
         endpoint = parse_url(f"http://127.0.0.1:{port}/engine.io/", ALL_SCHEMES)
         tracemalloc.start()
         try:
-            cases = load().select(["eio/handshake/polling-open-packet", "eio/handshake/websocket-open-packet"])
+            cases = load().select(["eio/handshake/polling-open-packet",
+                                   "eio/handshake/websocket-open-packet"])
             results, _ = await run_cases(cases, endpoint, RunSettings(jobs=2, timeout=20.0))
             recognised = await probe(endpoint)
             return results, recognised, tracemalloc.get_traced_memory()[1]
