@@ -34,6 +34,7 @@ class CaseResult:
         transcript_dropped: transcript entries not kept (over the cap).
         autobahn_behavior: Autobahn's behaviour word where the case judges the observation differently on
             purpose (:attr:`conformance.model.Verdict.autobahn_behavior`), else None.
+        origin: the ported test of another suite (:attr:`conformance.model.Case.origin`), or None.
     """
 
     id: str
@@ -58,6 +59,7 @@ class CaseResult:
     transcript: tuple[Entry, ...] = ()
     transcript_dropped: int = 0
     autobahn_behavior: str | None = None
+    origin: str | None = None
 
     @property
     def spec(self) -> str:
@@ -76,6 +78,7 @@ class CaseResult:
             "started": round(self.started, 6), "duration_s": round(self.duration_s, 6),
             "transcript": [e.to_json() for e in self.transcript],
             "transcript_dropped": self.transcript_dropped, "autobahn_behavior": self.autobahn_behavior,
+            "origin": self.origin,
         }
         if not transcript:
             del obj["transcript"]
@@ -92,7 +95,8 @@ class CaseResult:
             group=obj["group"], desc=obj["desc"], requirement=obj["requirement"], quote=obj["quote"],
             started=obj["started"], duration_s=obj["duration_s"],
             transcript=tuple(Entry.from_json(e) for e in obj.get("transcript", transcript or [])),
-            transcript_dropped=obj["transcript_dropped"], autobahn_behavior=obj.get("autobahn_behavior"))
+            transcript_dropped=obj["transcript_dropped"], autobahn_behavior=obj.get("autobahn_behavior"),
+            origin=obj.get("origin"))
 
 
 def case_result(case: Case, *, verdict: Verdict | None = None, outcome: Outcome | None = None,
@@ -118,7 +122,7 @@ def case_result(case: Case, *, verdict: Verdict | None = None, outcome: Outcome 
         autobahn=case.autobahn, section=case.section, group=case.group_title, desc=case.desc,
         requirement=case.requirement, quote=case.quote, started=started, duration_s=duration_s,
         transcript=tuple(tr.entries), transcript_dropped=tr.dropped,
-        autobahn_behavior=v.autobahn_behavior if outcome is None else None)
+        autobahn_behavior=v.autobahn_behavior if outcome is None else None, origin=case.origin)
 
 
 @dataclass(frozen=True, slots=True)
