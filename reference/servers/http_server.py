@@ -62,6 +62,10 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    #: The request target as received (path and query).
+    target: str = "/"
+    #: The HTTP version, e.g. "1.1".
+    http_version: str = "1.1"
 
     def header(self, name: str) -> str | None:
         """A header value by case-insensitive name (the last one when repeated)."""
@@ -132,10 +136,14 @@ class HttpConnection:
         #: Waiting for a request (between requests on a kept-alive connection): safe to close on shutdown.
         self.idle = False
 
-    async def next_request(self) -> Request | None:
+    async def next_request(self, on_head: Callable[[Request], None] | None = None) -> Request | None:
         """The next request, or None when the peer is done (closed, or the connection cannot be reused).
 
         A malformed, oversized or too slow request is answered with its error status here.
+
+        Args:
+            on_head: Called with the request (its body still empty) as soon as its head is read, before its
+                body arrives: for a handler that must know which requests are under way.
         """
         if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
             self._h11.start_next_cycle()
@@ -143,7 +151,7 @@ class HttpConnection:
             return None
         self.idle = True
         try:
-            return await asyncio.wait_for(self._read_request(), self._head_timeout)
+            return await asyncio.wait_for(self._read_request(on_head), self._head_timeout)
         except asyncio.TimeoutError:
             await self._refuse(408, "request not complete in time")
         except HttpError as exc:
@@ -152,7 +160,7 @@ class HttpConnection:
             self.idle = False
         return None
 
-    async def _read_request(self) -> Request | None:
+    async def _read_request(self, on_head: Callable[[Request], None] | None) -> Request | None:
         head: h11.Request | None = None
         body = bytearray()
         fed = len(self._h11.trailing_data[0])  # bytes of this request already received (pipelined)
@@ -177,6 +185,8 @@ class HttpConnection:
                 if problem is not None:
                     raise HttpError(400, problem)
                 head = event
+                if on_head is not None:
+                    on_head(_request(head, b""))
             elif isinstance(event, h11.Data):
                 body += event.data
                 if len(body) > self._max_body:
@@ -211,6 +221,17 @@ class HttpConnection:
             # A peer that does not read would otherwise pin the response, and its handler, forever.
             self.abort()
             raise ConnectionAbortedError(f"response not read within {self._send_timeout} s") from None
+
+    def switch_protocols(self, headers: _Headers) -> bytes:
+        """Write ``101 Switching Protocols`` (an upgrade the handler accepted); the streams now carry the new
+        protocol. Returns the bytes the client sent behind its request (the new protocol's first bytes).
+
+        Raises:
+            h11.LocalProtocolError: The request proposed no upgrade.
+        """
+        self._send(h11.InformationalResponse(status_code=101, headers=list(headers),
+                                             reason=b"Switching Protocols"))
+        return bytes(self._h11.trailing_data[0])
 
     def start_stream(self, headers: _Headers) -> None:
         """Write a 200 head without Content-Length: the body is chunked (HTTP/1.1) or close-delimited."""
@@ -255,7 +276,8 @@ def _request(head: h11.Request, body: bytes) -> Request:
     return Request(
         method=head.method.decode("ascii"), path=parts.path or "/",
         query=dict(parse_qsl(parts.query, keep_blank_values=True)),
-        headers=_header_fields(head), body=body)
+        headers=_header_fields(head), body=body, target=target,
+        http_version=head.http_version.decode("ascii"))
 
 
 Handler = Callable[[HttpConnection], Awaitable[None]]

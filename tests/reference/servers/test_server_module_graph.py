@@ -29,7 +29,10 @@ ALLOWED: dict[str, set[str]] = {
     "ws_pump": {"ws_settings", "ws_upgrade", "lingering_close", "ws_budget"},
     "ws": {"stop_signals", "ws_pump", "ws_settings", "listener", "ws_budget"},
     "ws_cli": {"ws", "ws_settings", "listener", "ws_budget"},
-    "cli": {"poll_cli", "sse_cli", "ws_cli"},
+    "eio_ws": {"http_server"},
+    "eio": {"http_server", "eio_ws"},
+    "eio_cli": {"eio", "http_server", "pubsub_cli"},
+    "cli": {"poll_cli", "sse_cli", "ws_cli", "eio_cli"},
     "__main__": {"cli"},
     "__init__": set(),
 }
