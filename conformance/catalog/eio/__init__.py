@@ -6,8 +6,8 @@ own test suite (``origin="eio-suite #N"``, N its order in test-suite.js) and wha
 handshake to tell an Engine.IO server from an event stream or a long poll. The testee contract is the
 protocol test suite's: the server echoes every message, text or binary (docs/catalog-eio.md).
 
-There is no embedded reference server for this suite yet (``reference`` is empty): it runs with
-``--target``, and a run without one leaves it out.
+The embedded reference server is ``python -m reference.servers eio`` with the protocol test suite's
+heartbeat (pingInterval 300 ms, pingTimeout 200 ms), which its profile promises.
 """
 
 from __future__ import annotations
@@ -76,4 +76,7 @@ ANCHORS = {
 
 SUITE = Suite(spec="eio", context=HttpSuite(EioContext).context, title="Engine.IO protocol v4",
               spec_link="https://github.com/socketio/engine.io-protocol/blob/main/README.md",
-              schemes=frozenset({"http", "https"}), probe=probe, anchors=ANCHORS)
+              schemes=frozenset({"http", "https"}), probe=probe,
+              reference=("eio", "--ping-interval", "300", "--ping-timeout", "200"),
+              reference_profile=(("ping-interval", "300"), ("ping-timeout", "200"), ("max-payload", "1000000")),
+              anchors=ANCHORS)

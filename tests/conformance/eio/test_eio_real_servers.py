@@ -86,3 +86,17 @@ def test_an_engine_io_url_is_recognised_by_its_probe(node_url: str) -> None:
     """Without ``--suite`` the probes of the http suites pick eio for the URL (not sse, not poll)."""
     found = asyncio.run(infer_suites(parse_url(node_url, ALL_SCHEMES), suites()))
     assert [s.spec for s in found] == ["eio"]
+
+
+def test_the_embedded_reference_server_passes_every_case(tmp_path: Path) -> None:
+    """``rtconform run --suite eio --strict`` without --target starts ``python -m reference.servers eio``:
+    every case passes (the binary Content-Type case is recorded only)."""
+    proc = subprocess.run([sys.executable, "-m", "conformance", "run", "--suite", "eio", "--strict", "-q",
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    outcomes = {c["id"]: c["outcome"] for c in run["cases"]}
+    assert len(outcomes) == len(load().select(["eio"], strict=True))
+    assert {i: o for i, o in outcomes.items() if o != "passed"} == {"eio/headers/binary-content-type":
+                                                                     "informational"}
