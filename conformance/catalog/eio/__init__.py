@@ -78,5 +78,6 @@ SUITE = Suite(spec="eio", context=HttpSuite(EioContext).context, title="Engine.I
               spec_link="https://github.com/socketio/engine.io-protocol/blob/main/README.md",
               schemes=frozenset({"http", "https"}), probe=probe,
               reference=("eio", "--ping-interval", "300", "--ping-timeout", "200"),
-              reference_profile=(("ping-interval", "300"), ("ping-timeout", "200"), ("max-payload", "1000000")),
+              reference_profile=(("ping-interval", "300"), ("ping-timeout", "200"),
+                                 ("max-payload", "1000000")),
               anchors=ANCHORS)
