@@ -19,7 +19,7 @@ Generated from `conformance/catalog/eio/` by `python -m conformance.catalog.eio.
 
 Run it with `rtconform run --strict --target http://HOST:PORT/engine.io/` (the suite is recognised by a
 polling handshake on the URL; `--suite eio` names it). Without `--target` it runs against the embedded
-reference server, `python -m reference.servers eio --ping-interval 300 --ping-timeout 200`.
+reference server, `python -m reference.servers eio --ping-interval 1000 --ping-timeout 1000`.
 
 **Sources.** The cited document is the engine.io-protocol README (v4); quotes are its own words. Every
 test of the protocol's test suite (`test-suite/test-suite.js`, 24 `it` blocks) is here once; its origin

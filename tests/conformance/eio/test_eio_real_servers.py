@@ -1,6 +1,8 @@
 """The eio catalog against Engine.IO servers nobody here wrote: the official npm ``engine.io`` server and
-``python-engineio`` (ASGI under uvicorn), both as the protocol test suite's echo testee with its heartbeat
-(pingInterval 300 ms, pingTimeout 200 ms). Every case passes, or fails as the target's expectations file
+``python-engineio`` (ASGI under uvicorn), both as the protocol test suite's echo testee, with pingInterval and
+pingTimeout of 500 ms (npm) and 1 s (python-engineio announces a sub-second pingInterval truncated to whole
+seconds, 300 ms as 0); the suite's 300/200 ms would leave a loaded machine 200 ms for each pong. The
+embedded reference server's verdicts are in the snapshot (tests/conformance/test_verdicts_unchanged.py). Every case passes, or fails as the target's expectations file
 (conformance/expectations/) says with its reason; a listed case that passes fails this test (the file is
 out of date). The npm server is also run once through the command line, with the suite picked by probing
 the URL."""
@@ -32,7 +34,7 @@ EXPECTATIONS = REPO / "conformance" / "expectations"
 @pytest.fixture(scope="module")
 def node_url() -> Iterator[str]:
     try:
-        launcher = eio_node_server()
+        launcher = eio_node_server(500, 500)
     except TargetUnavailable as exc:
         pytest.skip(str(exc))
     with launcher as (host, port):
@@ -62,7 +64,7 @@ def deviations(outcomes: dict[str, Outcome], expectations: str) -> dict[str, tup
 
 
 def test_python_engineio_verdicts_are_the_expected_ones() -> None:
-    with eio_python_server() as (host, port):
+    with eio_python_server(1000, 1000) as (host, port):
         outcomes = outcomes_of(f"http://{host}:{port}/engine.io/")
     assert deviations(outcomes, "python-engineio.toml") == {}
 
@@ -87,16 +89,3 @@ def test_an_engine_io_url_is_recognised_by_its_probe(node_url: str) -> None:
     found = asyncio.run(infer_suites(parse_url(node_url, ALL_SCHEMES), suites()))
     assert [s.spec for s in found] == ["eio"]
 
-
-def test_the_embedded_reference_server_passes_every_case(tmp_path: Path) -> None:
-    """``rtconform run --suite eio --strict`` without --target starts ``python -m reference.servers eio``:
-    every case passes (the binary Content-Type case is recorded only)."""
-    proc = subprocess.run([sys.executable, "-m", "conformance", "run", "--suite", "eio", "--strict", "-q",
-                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120,
-                          check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    run = json.loads((tmp_path / "out" / "run.json").read_text())
-    outcomes = {c["id"]: c["outcome"] for c in run["cases"]}
-    assert len(outcomes) == len(load().select(["eio"], strict=True))
-    assert {i: o for i, o in outcomes.items() if o != "passed"} == {"eio/headers/binary-content-type":
-                                                                     "informational"}
