@@ -1,11 +1,12 @@
 """The eio catalog against Engine.IO servers nobody here wrote: the official npm ``engine.io`` server and
 ``python-engineio`` (ASGI under uvicorn), both as the protocol test suite's echo testee, with pingInterval and
 pingTimeout of 500 ms (npm) and 1 s (python-engineio announces a sub-second pingInterval truncated to whole
-seconds, 300 ms as 0); the suite's 300/200 ms would leave a loaded machine 200 ms for each pong. The
-embedded reference server's verdicts are in the snapshot (tests/conformance/test_verdicts_unchanged.py). Every case passes, or fails as the target's expectations file
-(conformance/expectations/) says with its reason; a listed case that passes fails this test (the file is
-out of date). The npm server is also run once through the command line, with the suite picked by probing
-the URL."""
+seconds, 300 ms as 0); the suite's 300/200 ms would leave a loaded machine 200 ms for each pong.
+
+Every case passes, or fails as the target's expectations file (conformance/expectations/) says with its
+reason; a listed case that passes fails this test (the file is out of date). The npm server is also run
+once through the command line, and the suite is picked by probing its URL. The embedded reference
+server's verdicts are in the snapshot (tests/conformance/test_verdicts_unchanged.py)."""
 
 from __future__ import annotations
 
