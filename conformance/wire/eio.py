@@ -39,7 +39,7 @@ MAX_PACKETS = 10_000
 #: The largest open packet read (the JSON of five short fields is well under 1 KiB).
 MAX_OPEN_PACKET = 64 * 1024
 #: The keys of the open packet's JSON and the type each must have (README "Handshake").
-OPEN_KEYS: dict[str, type | tuple[type, ...]] = {
+OPEN_KEYS: dict[str, type] = {
     "sid": str, "upgrades": list, "pingInterval": int, "pingTimeout": int, "maxPayload": int}
 
 
@@ -182,8 +182,7 @@ def parse_open(packet: Packet) -> OpenPacket:
         if key not in value:
             raise EioDecodeError(f"the open packet has no {key!r}: {packet.data[:120]!r}")
         if not isinstance(value[key], kind) or isinstance(value[key], bool):
-            raise EioDecodeError(f"the open packet's {key!r} is {value[key]!r}, not a {kind.__name__}"  # type: ignore[union-attr]
-                                 )
+            raise EioDecodeError(f"the open packet's {key!r} is {value[key]!r}, not a {kind.__name__}")
     if not all(isinstance(u, str) for u in value["upgrades"]):
         raise EioDecodeError(f"the open packet's 'upgrades' is {value['upgrades']!r}, not a list of names")
     return OpenPacket(value["sid"], tuple(value["upgrades"]), value["pingInterval"], value["pingTimeout"],
