@@ -1,6 +1,6 @@
 """The runner's Engine.IO codec (conformance/wire/eio.py): packets, polling payloads, the open packet and
 request targets, and what it does with input that is not Engine.IO v4 (a clear error, bounded work); the
-catalog's generated case list is up to date."""
+catalog's generated case list is up to date, and ``rtconform list`` shows each case's origin."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from conformance.catalog.eio.listing import render
+from conformance.cli import main
+from conformance.registry import load
 from conformance.wire.eio import (
     MAX_PACKETS,
     EioDecodeError,
@@ -86,3 +88,12 @@ def test_the_case_list_is_up_to_date() -> None:
     doc = Path(__file__).parents[3] / "docs" / "catalog-eio.md"
     assert doc.read_text(encoding="utf-8") == render(), \
         "regenerate: python -m conformance.catalog.eio.listing > docs/catalog-eio.md"
+
+
+def test_rtconform_list_shows_every_eio_case_with_its_origin(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--suite", "eio", "--strict"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == f"{len(load().select(['eio'], strict=True))} cases"
+    assert sum("[eio-suite #" in line for line in lines) == 25  # the 24 tests; #2-#4's second halves apart
+    assert any(line.startswith("eio/upgrade/polling-to-websocket ") and "[eio-suite #22]" in line
+               for line in lines)
