@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conformance.catalog.eio.listing import render
 from conformance.cli import main
@@ -97,3 +99,23 @@ def test_rtconform_list_shows_every_eio_case_with_its_origin(capsys: pytest.Capt
     assert sum("[eio-suite #" in line for line in lines) == 25  # the 24 tests; #2-#4's second halves apart
     assert any(line.startswith("eio/upgrade/polling-to-websocket ") and "[eio-suite #22]" in line
                for line in lines)
+
+
+_TEXT = st.text(st.characters(blacklist_characters="\x1e", blacklist_categories=("Cs",)), max_size=40)
+_PACKETS = st.lists(st.one_of(
+    st.builds(Packet, st.sampled_from(list(PacketType)), _TEXT),
+    st.builds(Packet, st.just(PacketType.MESSAGE), st.binary(max_size=40))), min_size=1, max_size=8)
+
+
+@given(_PACKETS)
+def test_payloads_round_trip(packets: list[Packet]) -> None:
+    assert decode_payload(encode_payload(packets)) == packets
+
+
+@given(st.binary(max_size=200))
+def test_any_bytes_decode_or_raise_the_codec_error(body: bytes) -> None:
+    try:
+        packets = decode_payload(body)
+    except EioDecodeError:
+        return
+    assert 1 <= len(packets) <= MAX_PACKETS
