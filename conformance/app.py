@@ -176,10 +176,14 @@ def report_folder(opts: RunOptions, result: RunResult) -> tuple[Path, Path | Non
     return folder, rotate(folder)
 
 
-def plan(opts: RunOptions, registry: Registry) -> tuple[RunOptions, list[Case]]:
+def plan(opts: RunOptions, registry: Registry, *, listing: bool = False) -> tuple[RunOptions, list[Case]]:
     """The cases a run covers, and ``opts`` completed with the selectors used (``include``), the
     selected cases' suites (``target.suites``: the embedded reference servers to start) and the run
     timeout derived from the cases when none was given (:meth:`RunSettings.for_cases`).
+
+    A run against the embedded reference servers that names no suite and no case covers the suites that
+    have one (a suite without an embedded reference server is run with ``--target``); ``listing`` (``rtconform
+    list``) covers every suite.
 
     Raises:
         SelectionError: the suites cannot be decided, or no case matches (usage errors, one line each).
@@ -189,6 +193,8 @@ def plan(opts: RunOptions, registry: Registry) -> tuple[RunOptions, list[Case]]:
     include = resolve_include(opts.include, opts.suites,
                               None if address is None else Endpoint(address, opts.connect), known,
                               docker=bool(opts.target.docker_image))
+    if not (include or listing) and opts.target.kind == "reference" and not all(s.reference for s in known):
+        include = tuple(s.spec for s in known if s.reference)
     cases = registry.select(include, opts.exclude, strict=opts.strict)
     if not cases:
         before = len(registry.select(include, (), strict=opts.strict))

@@ -211,6 +211,8 @@ class Case:
         autobahn: the equivalent Autobahn|Testsuite case id, if any ("2.5").
         group_title: the title of the group it was declared in.
         timeout: a per-case timeout in seconds overriding ``--timeout`` (for slow cases), or None.
+        origin: the test of another suite this case ports, when it is not Autobahn (``"eio-suite #12"``:
+            the twelfth ``it`` of engine.io-protocol's test-suite.js), or None.
         exclusive: the case measures the whole target (a stream's silence, a hold's length, every held
             poll, a stalled subscriber) rather than only its own events, so other cases' traffic would
             decide its verdict: the runner runs it alone, after the concurrent cases, one at a time.
@@ -229,6 +231,7 @@ class Case:
     group_title: str = ""
     timeout: float | None = None
     exclusive: bool = False
+    origin: str | None = None
 
     def __post_init__(self) -> None:
         problems = validate_case_fields(self.spec, self.section, self.slug, self.quote, self.autobahn)
@@ -238,6 +241,8 @@ class Case:
             problems.append(f"level must be MUST, SHOULD, MAY or STRICT, not {self.level!r}")
         if not self.desc.strip() or not self.requirement.strip():
             problems.append("desc and requirement must not be empty")
+        if self.origin is not None and not self.origin.strip():
+            problems.append("origin must not be empty")
         if self.timeout is not None and not self.timeout > 0:
             problems.append(f"timeout must be positive, not {self.timeout!r}")
         if problems:
@@ -271,7 +276,8 @@ class Group:
 
     def case(self, slug: str, *, level: Level, desc: str, requirement: str, quote: str,
              autobahn: str | None = None, section: str | None = None,
-             timeout: float | None = None, exclusive: bool = False) -> Callable[[CaseFn], CaseFn]:
+             timeout: float | None = None, exclusive: bool = False,
+             origin: str | None = None) -> Callable[[CaseFn], CaseFn]:
         """Decorator declaring the decorated async function as a case of this group.
 
         Args:
@@ -279,6 +285,7 @@ class Group:
             section: a sub-section overriding the group's (e.g. "5.5.2" in a "5.5" group).
             timeout: per-case timeout overriding ``--timeout`` (seconds).
             exclusive: run the case alone, nothing else running (see :class:`Case`).
+            origin: the ported test of another suite (see :class:`Case`).
 
         Raises:
             ValueError: a field is malformed (the message names it and shows the value).
@@ -289,7 +296,8 @@ class Group:
             self.cases.append(Case(
                 id=f"{self.spec}/{sec}/{slug}", spec=self.spec, section=sec, slug=slug, level=level,
                 desc=desc, requirement=requirement, quote=quote, run=fn, autobahn=autobahn,
-                group_title=self.title, timeout=timeout, exclusive=exclusive))
+                group_title=self.title, timeout=timeout, exclusive=exclusive,
+                origin=origin))
             return fn
 
         return register

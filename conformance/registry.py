@@ -27,7 +27,8 @@ from conformance.suites import Suite, find
 __all__ = ["CATALOGS", "Registry", "catalog_hash", "load", "matches", "select", "suite", "suites"]
 
 #: Catalog packages, in report order. Each exports ``SUITE`` and lists its modules in ``MODULES``.
-CATALOGS = ("conformance.catalog.ws", "conformance.catalog.sse", "conformance.catalog.poll")
+CATALOGS = ("conformance.catalog.ws", "conformance.catalog.sse", "conformance.catalog.poll",
+            "conformance.catalog.eio")
 
 _AUTOBAHN_SEL = re.compile(r"^[\d*?\[\]]+(?:\.[\d*?\[\]]+)*$")
 

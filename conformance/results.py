@@ -39,6 +39,7 @@ class CaseResult:
             purpose (:attr:`conformance.model.Verdict.autobahn_behavior`), else None.
         measurements: what the case measured (:mod:`conformance.measure`; the Autobahn 9.x cases), at most
             :data:`MAX_MEASUREMENTS`; never part of the outcome.
+        origin: the ported test of another suite (:attr:`conformance.model.Case.origin`), or None.
     """
 
     id: str
@@ -64,6 +65,7 @@ class CaseResult:
     transcript_dropped: int = 0
     autobahn_behavior: str | None = None
     measurements: tuple[Measurement, ...] = ()
+    origin: str | None = None
 
     @property
     def spec(self) -> str:
@@ -83,6 +85,7 @@ class CaseResult:
             "transcript": [e.to_json() for e in self.transcript],
             "transcript_dropped": self.transcript_dropped, "autobahn_behavior": self.autobahn_behavior,
             "measurements": [m.to_json() for m in self.measurements],
+            "origin": self.origin,
         }
         if not transcript:
             del obj["transcript"]
@@ -101,7 +104,8 @@ class CaseResult:
             transcript=tuple(Entry.from_json(e) for e in obj.get("transcript", transcript or [])),
             transcript_dropped=obj["transcript_dropped"], autobahn_behavior=obj.get("autobahn_behavior"),
             measurements=tuple(Measurement.from_json(m)
-                               for m in obj.get("measurements", [])[:MAX_MEASUREMENTS]))
+                               for m in obj.get("measurements", [])[:MAX_MEASUREMENTS]),
+            origin=obj.get("origin"))
 
 
 def case_result(case: Case, *, verdict: Verdict | None = None, outcome: Outcome | None = None,
@@ -128,7 +132,7 @@ def case_result(case: Case, *, verdict: Verdict | None = None, outcome: Outcome 
         requirement=case.requirement, quote=case.quote, started=started, duration_s=duration_s,
         transcript=tuple(tr.entries), transcript_dropped=tr.dropped,
         autobahn_behavior=v.autobahn_behavior if outcome is None else None,
-        measurements=v.measurements[:MAX_MEASUREMENTS] if outcome is None else ())
+        measurements=v.measurements[:MAX_MEASUREMENTS] if outcome is None else (), origin=case.origin)
 
 
 @dataclass(frozen=True, slots=True)

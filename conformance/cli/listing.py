@@ -29,7 +29,7 @@ def selected_cases(opts: RunOptions) -> list[Case]:
     """The cases ``rtconform run`` would run with ``opts`` (a ``--target`` without ``--suite`` may be
     probed, as the run does). Raises UsageError when the suites cannot be decided or nothing matches."""
     try:
-        return plan(opts, load())[1]
+        return plan(opts, load(), listing=True)[1]
     except SelectionError as exc:
         raise UsageError(str(exc)) from None
 
@@ -37,7 +37,7 @@ def selected_cases(opts: RunOptions) -> list[Case]:
 def print_cases(cases: Sequence[Case]) -> int:
     """Print ``cases``, one a line, and their number."""
     for c in cases:
-        ab = f"[{c.autobahn}]" if c.autobahn else ""
+        ab = f"[{c.autobahn}]" if c.autobahn else f"[{c.origin}]" if c.origin else ""
         print(f"{c.id:52} {c.level.value:6} {ab:10} {c.desc}")
     print(f"{len(cases)} cases")
     return ExitCode.OK
