@@ -8,7 +8,7 @@ process. Connections are accepted by a ``Listener`` (at most ``connection_cap`` 
 and a refused request's connection is closed in stages (``lingering_close``) so that a client still sending
 its body reads the error answer instead of a reset. Nothing here knows a protocol: SSE and long polling
 are handlers (``sse.py``, ``poll.py``). Every connection charges its write buffer to one server-wide
-:class:`~reference.servers.ws_budget.MemoryBudget` (``memory_budget``): past it, a connection that holds
+:class:`~reference.servers.memory_budget.MemoryBudget` (``memory_budget``): past it, a connection that holds
 more than 64 KiB and wants to write more is dropped instead (:class:`OverBudget`), so many stalled streams
 or unread poll answers cannot together grow the process beyond the budget.
 Not to be confused with ``ws_upgrade.py``, which reads the one request head of a WebSocket upgrade.
@@ -29,8 +29,8 @@ import h11
 
 from reference.servers.lingering_close import linger_then_close
 from reference.servers.listener import Listener, Slot, default_connection_cap
+from reference.servers.memory_budget import DEFAULT_MEMORY_BUDGET, MemoryBudget
 from reference.servers.stop_signals import STOP_SIGNALS, wait_for_stop_signal
-from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET, MemoryBudget
 
 __all__ = ["HttpConnection", "HttpServer", "OverBudget", "Request", "cors_field_problem", "cors_headers",
            "run_until_signal"]

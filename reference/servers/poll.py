@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from reference.core.poll import encode_answer
 from reference.core.sse.history import id_problem
 from reference.servers.http_server import HttpConnection, HttpServer, Request, cors_headers
+from reference.servers.memory_budget import DEFAULT_MEMORY_BUDGET
 from reference.servers.pubsub import Hub, answer_preflight, answer_publish
-from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET
 
 __all__ = ["PollServer", "PollSettings"]
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from reference.core.sse.encoder import encode_comment, encode_event, encode_retry
 from reference.core.sse.history import StoredEvent, parse_id
 from reference.servers.http_server import HttpConnection, HttpServer, OverBudget, Request, cors_headers
+from reference.servers.memory_budget import DEFAULT_MEMORY_BUDGET
 from reference.servers.pubsub import Hub, Subscriber, answer_preflight, answer_publish
-from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET
 
 __all__ = ["SseServer", "SseSettings"]
 

@@ -21,8 +21,8 @@ import weakref
 from collections.abc import Sequence
 
 from reference.servers.listener import Listener, Slot
+from reference.servers.memory_budget import MemoryBudget
 from reference.servers.stop_signals import STOP_SIGNALS, wait_for_stop_signal
-from reference.servers.ws_budget import MemoryBudget
 from reference.servers.ws_pump import ConnectionPump
 from reference.servers.ws_settings import WsSettings
 
@@ -41,7 +41,7 @@ class WsServer:
         self.settings = settings or WsSettings()
         self._ssl = tls
         self._listener: Listener | None = None
-        #: The server-wide budget of buffered bytes every connection charges (``ws_budget``).
+        #: The server-wide budget of buffered bytes every connection charges (``memory_budget``).
         self.budget = MemoryBudget(self.settings.memory_budget)
         self._pumps: set[ConnectionPump] = set()
         # A pump whose TLS handshake failed is never released; the listener frees its slot, and so the entry

@@ -8,8 +8,8 @@ import ssl
 from collections.abc import Callable
 
 from reference.servers.listener import default_connection_cap
+from reference.servers.memory_budget import DEFAULT_MEMORY_BUDGET
 from reference.servers.ws import make_ssl_context, serve
-from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET
 from reference.servers.ws_settings import (
     DEFAULT_MAX_HEAD_SIZE,
     DEFAULT_MAX_MESSAGE_SIZE,

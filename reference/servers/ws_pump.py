@@ -19,7 +19,7 @@ crosses its limits (``pause_writing``/``resume_writing``) and when the socket is
    If the socket takes no byte of that buffer for ``write_timeout`` seconds, the peer is dropped.
 5. Memory budget. After every step the pump charges what it holds (the core's ``buffered_input`` plus the
    write buffer) to the server's ``MemoryBudget``. A connection holding more than its free share while the
-   server is past the budget is closed with 1009, and so is one whose echo would pass it (``ws_budget``).
+   server is past the budget is closed with 1009, and so is one whose echo would pass it (``memory_budget``).
 6. Closing. When the last bytes are written (the core's ``b""``, our budget Close, an HTTP error answer) the
    pump does not close at once: ``Lingering`` half-closes and discards input for ``linger_timeout``
    seconds, so a peer still sending sees the Close frame or the error response, not a reset.
@@ -39,7 +39,7 @@ from reference.core.ws.handshake import Reject, negotiate
 from reference.core.ws.opcodes import CloseCode
 from reference.core.ws.protocol import CLOSE_RECEIVED, CLOSED, FAILING, OPEN, Connection
 from reference.servers.lingering_close import Lingering
-from reference.servers.ws_budget import MemoryBudget
+from reference.servers.memory_budget import MemoryBudget
 from reference.servers.ws_settings import WsSettings
 from reference.servers.ws_upgrade import HttpError, RequestReader
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from reference.core.ws.deflate import MAX_WINDOW_BITS, DeflateConfig
 from reference.servers.listener import default_connection_cap
-from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET
+from reference.servers.memory_budget import DEFAULT_MEMORY_BUDGET
 from reference.servers.ws_upgrade import DEFAULT_MAX_HEAD_SIZE
 
 __all__ = ["DEFAULT_LINGER_TIMEOUT", "DEFAULT_MAX_HEAD_SIZE", "DEFAULT_MAX_MESSAGE_SIZE",
@@ -40,7 +40,7 @@ class WsSettings:
         connection_cap: Connections held at once (handshake, open or closing); at the cap the server stops
             accepting until one closes. Default ``min(soft RLIMIT_NOFILE - 64, 10000)`` (``listener``).
         memory_budget: Bytes all connections together may buffer (incoming message assembly plus write
-            buffers); past it, a connection holding more than 64 KiB is closed (``ws_budget``).
+            buffers); past it, a connection holding more than 64 KiB is closed (``memory_budget``).
         write_timeout: Seconds the write buffer may stay above ``write_high_water`` without the peer taking
             a byte; then the connection is dropped. None waits forever.
         linger_timeout: Seconds a connection that sent its last bytes (a Close frame, an HTTP error) keeps

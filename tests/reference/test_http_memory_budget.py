@@ -9,9 +9,9 @@ import socket
 
 from http_server_harness import publish, run, send, serving, subscribe
 
+from reference.servers.memory_budget import FREE_PER_CONNECTION
 from reference.servers.poll import PollServer, PollSettings
 from reference.servers.sse import SseServer, SseSettings
-from reference.servers.ws_budget import FREE_PER_CONNECTION
 
 EVENT = 200_000
 

@@ -186,17 +186,21 @@ async def max_connections_refused_then_freed(ws: WsClient) -> Verdict:
         for start in range(0, limit, 64):
             clients += await asyncio.gather(*(_open_one(ws) for _ in range(min(64, limit - start))))
         served = sum(map(_served, clients))
+        ws.transcript.note(f"{served} of {limit} connections served (their traffic is not recorded)")
         if served < limit:
             raise CaseFailed([f"{limit} connections served"], f"{served} of {limit} served")
         extra = await _open_one(ws)
         clients.append(extra)
         refused, how = await _refused(extra)
+        ws.transcript.note(f"connection {limit + 1}: {how}")
         if not refused:
             raise CaseFailed(["connection over the limit refused: 503, or close 1013"],
                              f"connection {limit + 1}: {how}")
         clients[0].abort("the runner vanishes without a Close frame")
         again = await _retry_open(ws, bound(1.0))
         clients.append(again)
+        ws.transcript.note("after one connection vanished, a new one was "
+                           + ("served" if _served(again) else "refused"))
         if not _served(again):
             seen = f"status {again.response.status}" if again.response else again.handshake_error
             raise CaseFailed(["a freed slot served again"], f"a new connection after the reset: {seen}")

@@ -136,6 +136,7 @@ async def _non_reader(ws: WsClient) -> NonReader:
     await peer.send_all(build_request(ws.endpoint.resource, ws.endpoint.host_header, new_key(),
                                       headers=ws.endpoint.headers), ws.remaining())
     head = await peer.read_head(ws.remaining())
+    ws.transcript.note("non-reading peer: " + head.split(b"\r\n", 1)[0].decode("latin-1", "replace"))
     if not head.startswith((b"HTTP/1.1 101", b"HTTP/1.0 101")):
         peer.close()
         raise CaseFailed(["101 for the non-reading peer"], head.split(b"\r\n", 1)[0].decode("latin-1"))
@@ -173,6 +174,7 @@ async def non_reader_bounded(ws: WsClient) -> Verdict:
         peer.close()
     accepted = flood.accepted if flood.accepted is not None else flood.written
     what = f"{flood.outcome} after {accepted / 2**20:.2f} MiB accepted in {flood.elapsed:.2f} s"
+    ws.transcript.note(f"non-reading peer flooded: {what}; {curve}")
     if curve.available and curve.growth > limit:
         raise CaseFailed([f"target memory growth under buffer-limit ({limit / 2**20:.0f} MiB)"],
                          f"{what}; {curve}")
@@ -254,6 +256,8 @@ async def flood_order_intact(ws: WsClient) -> Verdict:
                     break
         took = client.loop.time() - start
         got = client.events
+        ws.transcript.note(f"flood of {count} messages (connection not recorded): {len(got)} echoes in "
+                           f"{took:.2f} s")
         bad = next((i for i, e in enumerate(got) if e != Message(b"m%d" % i, False)), None)
         what = f"{len(got)} of {count} echoed in {took:.2f} s ({len(got) / max(took, 1e-6):.0f} msg/s)"
         if bad is not None:

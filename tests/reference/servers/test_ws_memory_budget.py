@@ -27,8 +27,8 @@ from raw_ws_client import BINARY, CLOSE, RawClient, encode_frame
 from server_process import ServerProcess
 from ws_server_harness import StartServer
 
+from reference.servers.memory_budget import FREE_PER_CONNECTION, MemoryBudget
 from reference.servers.ws import WsSettings
-from reference.servers.ws_budget import FREE_PER_CONNECTION, MemoryBudget
 
 MiB = 2**20
 MESSAGE = 63 * MiB

@@ -1,4 +1,5 @@
-"""The WebSocket server's memory budget: bytes buffered by all its connections together, against one limit.
+"""A server's memory budget: bytes buffered by all its connections together, against one limit (the
+WebSocket server's first; the SSE and long-polling servers charge their write buffers to one too).
 
 Each connection charges what it holds: the incoming message being assembled (``Connection.buffered_input``)
 plus its transport's write buffer. Without a budget, a client that sends one 63 MiB message and never reads
