@@ -149,6 +149,7 @@ class Agreement:
         server_max_window_bits: the largest window the server compresses with (15 when not given).
         client_max_window_bits: the largest window the runner may compress with (15 when not given).
         response: the accepted element as the server wrote it.
+        remark: how the answer departs from what the RFC describes without a requirement keyword ("").
     """
 
     server_no_context_takeover: bool = False
@@ -156,6 +157,7 @@ class Agreement:
     server_max_window_bits: int = 15
     client_max_window_bits: int = 15
     response: str = EXTENSION
+    remark: str = ""
 
 
 def _params(params: Sequence[Param], where: str) -> dict[str, str | None]:
@@ -178,28 +180,35 @@ def _params(params: Sequence[Param], where: str) -> dict[str, str | None]:
     return seen
 
 
-def _answers(offered: dict[str, str | None], answer: dict[str, str | None]) -> str:
-    """Why ``answer`` cannot be the answer to ``offered`` ("" if it can)."""
+def _answers(offered: dict[str, str | None], answer: dict[str, str | None]) -> tuple[str, str]:
+    """(why ``answer`` cannot be the answer to ``offered``, a remark where it answers it otherwise than the
+    RFC describes without a requirement keyword); "" for none."""
     # §7.1.1.1: "A server accepting an extension negotiation offer with this parameter MUST include the
     # "server_no_context_takeover" extension parameter in the extension negotiation response"
     if "server_no_context_takeover" in offered and "server_no_context_takeover" not in answer:
-        return "server_no_context_takeover offered but not in the answer (§7.1.1.1)"
-    # §7.1.2.1: "with the same or smaller value as the offer"
+        return "server_no_context_takeover offered but not in the answer (§7.1.1.1)", ""
+    remark = ""
     want = offered.get("server_max_window_bits")
     if want is not None:
         got = answer.get("server_max_window_bits")
-        if got is None or int(got) > int(want):
-            return f"server_max_window_bits={want} offered, answered {got} (§7.1.2.1: same or smaller)"
+        # §7.1.2.1: "A server accepts an extension negotiation offer with this parameter by including the
+        # "server_max_window_bits" extension parameter in the extension negotiation response to send back
+        # to the client with the same or smaller value as the offer." (no requirement keyword)
+        if got is None:
+            remark = (f"server_max_window_bits={want} offered, the answer leaves it out (§7.1.2.1 describes "
+                      "accepting it as including it with the same or a smaller value)")
+        elif int(got) > int(want):
+            return f"server_max_window_bits={want} offered, answered {got} (§7.1.2.1: same or smaller)", ""
     # §7.1.2.2: an offer without client_max_window_bits: the response "MUST NOT include" it
     if "client_max_window_bits" in answer:
         if "client_max_window_bits" not in offered:
-            return "client_max_window_bits in the answer though not offered (§7.1.2.2)"
+            return "client_max_window_bits in the answer though not offered (§7.1.2.2)", ""
         if answer["client_max_window_bits"] is None:
-            return "client_max_window_bits without a value in the answer (§7.1.2.2)"
+            return "client_max_window_bits without a value in the answer (§7.1.2.2)", ""
         limit = offered["client_max_window_bits"]
         if limit is not None and int(answer["client_max_window_bits"] or 15) > int(limit):
-            return f"client_max_window_bits={answer['client_max_window_bits']} above the offered {limit}"
-    return ""
+            return f"client_max_window_bits={answer['client_max_window_bits']} above the offered {limit}", ""
+    return "", remark
 
 
 def negotiate(offers: Sequence[str], answer: str | None) -> Agreement | None:
@@ -242,14 +251,14 @@ def negotiate(offers: Sequence[str], answer: str | None) -> Agreement | None:
             offered = _params(params, "the offer")
         except (ValueError, NegotiationError):
             continue  # an offer the server must decline cannot be what it accepted
-        problem = _answers(offered, chosen)
+        problem, remark = _answers(offered, chosen)
         if not problem:
             return Agreement(
                 server_no_context_takeover="server_no_context_takeover" in chosen,
                 client_no_context_takeover="client_no_context_takeover" in chosen,
                 server_max_window_bits=int(chosen.get("server_max_window_bits") or 15),
                 client_max_window_bits=int(chosen.get("client_max_window_bits") or 15),
-                response=answer)
+                response=answer, remark=remark)
         problems.append(problem)
     raise NegotiationError(f"the answer {answer!r} accepts none of the valid offers"
                            + (f": {'; '.join(problems)}" if problems else " (there was none)"))

@@ -20,9 +20,11 @@ MODULES = (
     "conformance.catalog.ws.ab05_fragmentation",
     "conformance.catalog.ws.ab06_utf8",
     "conformance.catalog.ws.ab07_close",
+    "conformance.catalog.ws.ab12_13_compression",
     "conformance.catalog.ws.handshake",
     "conformance.catalog.ws.framing",
     "conformance.catalog.ws.closing",
+    "conformance.catalog.ws.compression",
 )
 
 SUITE = Suite(spec="ws", context=ws_context, title="RFC 6455",
