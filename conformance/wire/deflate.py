@@ -318,7 +318,7 @@ class PerMessageDeflate:
             self._inflater = zlib.decompressobj(-self.agreement.server_max_window_bits)
         inflater = self._inflater
         try:
-            out = inflater.decompress(payload + TAIL, limit + 1)
+            out = self._decompress(inflater, payload + TAIL, limit + 1)
         except zlib.error as exc:
             self._inflater = None
             raise InflateError(f"compressed message does not inflate: {exc}") from None
@@ -328,3 +328,21 @@ class PerMessageDeflate:
         if inflater.eof:  # a final block ended the stream: nothing can refer back to it
             self._inflater = None
         return out
+
+    def _decompress(self, inflater: zlib._Decompress, data: bytes, limit: int) -> bytes:
+        """At most ``limit`` bytes of ``data`` inflated. zlib checks a distance only against its window
+        plus what the current call produced, so with an agreed window below 15 bits the output is taken
+        in pieces of one window: a distance past two windows fails ("invalid distance too far back")."""
+        bits = self.agreement.server_max_window_bits
+        if bits >= 15:
+            return inflater.decompress(data, limit)
+        piece, parts, size, rest = 1 << bits, [], 0, data
+        while size < limit:
+            want = min(piece, limit - size)
+            out = inflater.decompress(rest, want)
+            parts.append(out)
+            size += len(out)
+            rest = inflater.unconsumed_tail
+            if len(out) < want:  # all the input is inflated
+                break
+        return b"".join(parts)
