@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 
 from mutating_proxy import Mutation, Transparent
 from mutation_harness import Results, direct, proxied, run_together
-from target_servers import THIRD_PARTY, TargetUnavailable, lax_server, reference_server
+from target_servers import THIRD_PARTY, TargetUnavailable, lax_server, reference_server, websockets_server
 
 from conformance.registry import Registry, load
 
@@ -27,6 +27,13 @@ from conformance.registry import Registry, load
 @pytest.fixture(scope="session")
 def reference() -> Iterator[tuple[str, int]]:
     with reference_server() as address:
+        yield address
+
+
+@pytest.fixture(scope="session")
+def deflate_upstream() -> Iterator[tuple[str, int]]:
+    """A server speaking permessage-deflate for the compression proofs (websockets, compression on)."""
+    with websockets_server(deflate=True) as address:
         yield address
 
 

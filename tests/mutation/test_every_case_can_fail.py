@@ -16,8 +16,10 @@ from conformance.registry import Registry
 
 
 @pytest.fixture(scope="module")
-def proof_results(reference: tuple[str, int], registry: Registry) -> dict[str, Results]:
-    return run_all(reference, PROOFS, registry)
+def proof_results(
+    reference: tuple[str, int], deflate_upstream: tuple[str, int], registry: Registry
+) -> dict[str, Results]:
+    return run_all(reference, PROOFS, registry, upstreams={"deflate": deflate_upstream})
 
 
 def test_proof_names_are_unique() -> None:
