@@ -142,8 +142,9 @@ async def direct(
 
 
 def must_not_pass(results: Results) -> dict[str, CaseResult]:
-    """The MUST cases whose outcome is neither passed, non-strict nor informational."""
-    fine = {Outcome.PASSED, Outcome.NON_STRICT, Outcome.INFORMATIONAL}
+    """The MUST cases whose outcome is neither passed, non-strict, informational nor unimplemented (an
+    optional extension the server does not offer, Autobahn's UNIMPLEMENTED: permessage-deflate)."""
+    fine = {Outcome.PASSED, Outcome.NON_STRICT, Outcome.INFORMATIONAL, Outcome.UNIMPLEMENTED}
     return {i: r for i, r in results.items() if r.level is Level.MUST and r.outcome not in fine}
 
 
