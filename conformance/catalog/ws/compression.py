@@ -155,7 +155,7 @@ async def _agreed(ws: WsClient, offers: Sequence[str] = (PLAIN,)) -> bool:
 def _rsv1_case(slug: str, what: str, frames: list[dict[str, object]]) -> None:
     @RSV1.case(
         slug, level=MUST,
-        desc=f"Agrees permessage-deflate, then sends {what}",
+        desc=f"Offers permessage-deflate and, once agreed, sends {what}",
         requirement="The server MUST fail the connection: close 1002 or TCP close.",
         quote=QUOTE_RSV1,
     )
@@ -182,8 +182,8 @@ _rsv1_case("rsv1-on-continuation", "a compressed text message in 2 frames with R
 
 @WINDOW.case(
     "compressed-message-not-deflate", level=MUST, section="rfc7692-7.2.2",
-    desc="Agrees permessage-deflate, then sends a binary message with RSV1 set whose payload is not DEFLATE "
-         "data (a block of the reserved type 11)",
+    desc="Offers permessage-deflate and, once agreed, sends a binary message with RSV1 set whose payload is "
+         "not DEFLATE data (a block of the reserved type 11)",
     requirement="The server MUST fail the connection: close 1002 or 1007 (RFC 7692 names no code), or TCP "
                 "close; it must not echo anything.",
     quote=QUOTE_VALIDATE,
@@ -272,8 +272,9 @@ def _bomb(size: int) -> bytes:
 
 @LIMITS.case(
     "deflate-bomb", level=MUST, timeout=20.0,
-    desc="Agrees permessage-deflate, then sends one compressed binary message that inflates to 1 byte more "
-         "than the target's declared limit (--profile max-message-size; without it 64 MiB, recorded only)",
+    desc="Offers permessage-deflate and, once agreed, sends one compressed binary message inflating to 1 "
+         "byte more than the target's declared limit (--profile max-message-size; without it 64 MiB, "
+         "recorded only)",
     requirement="The server MUST protect itself: fail the connection (close 1009, or TCP close) without "
                 "echoing; another close code is non-strict. Without a declared limit the reaction is "
                 "informational.",

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import random
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = ["CORPORA", "MSG_SIZES", "Corpus", "Ring"]
@@ -55,8 +56,9 @@ class Corpus:
     def content(self) -> str | bytes:
         """The corpus: a str for text corpora (sliced by code points), bytes for binary ones."""
         rng = random.Random(self.seed)
-        build = {"json": _json, "bitmap": _bitmap, "prose": _prose, "html": _html, "pdf": _pdf}[self.name]
-        return build(rng, self.size)
+        builders: dict[str, Callable[[random.Random, int], str | bytes]] = {
+            "json": _json, "bitmap": _bitmap, "prose": _prose, "html": _html, "pdf": _pdf}
+        return builders[self.name](rng, self.size)
 
     def ring(self) -> Ring:
         """A fresh reader of ``size``-unit slices from the start of the corpus."""
