@@ -7,11 +7,14 @@ harness's configuration byte (see the harness docstrings).
 
 from __future__ import annotations
 
+import random
+import zlib
 from pathlib import Path
 
 from conformance.wire.wsframes import BINARY, CLOSE, CONT, PING, PONG, TEXT, close_payload, frame
 
-__all__ = ["CORPUS", "client_streams", "handshakes", "responses", "server_streams", "write_all"]
+__all__ = ["CORPUS", "client_streams", "deflate_payloads", "handshakes", "responses", "server_streams",
+           "write_all"]
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 KEY = b"\x37\xfa\x21\x3d"
@@ -125,6 +128,35 @@ def handshakes() -> dict[str, bytes]:
     }
 
 
+def deflate_payloads() -> dict[str, bytes]:
+    """Compressed payloads as a permessage-deflate client sends them (RFC 7692 §7.2.1), valid and not."""
+
+    def deflate(data: bytes, wbits: int = 15, level: int = 6, flush: int = zlib.Z_SYNC_FLUSH) -> bytes:
+        comp = zlib.compressobj(level, zlib.DEFLATED, -wbits)
+        out = comp.compress(data) + comp.flush(flush)
+        return out[:-4] if flush == zlib.Z_SYNC_FLUSH else out
+
+    noise = random.Random(7692).randbytes(3000)
+    hello = deflate(b"Hello")
+    return {
+        "hello": hello,
+        "empty": deflate(b""),
+        "empty-single-octet": b"\x00",
+        "stored": deflate(b"stored block " * 10, level=0),
+        "text-dynamic": deflate("κόσμε, a text message compressed with dynamic codes ".encode() * 40),
+        "noise": deflate(noise),
+        "window-9": deflate(noise[:700] * 3, wbits=9),
+        "bomb": deflate(b"\x00" * 200_000),
+        "final-block": deflate(b"ends with BFINAL", flush=zlib.Z_FINISH),
+        "final-block-then-junk": deflate(b"ends with BFINAL", flush=zlib.Z_FINISH) + b"junk",
+        "two-sync-flushes": deflate(b"first") + b"\x00\x00\xff\xff" + deflate(b"second"),
+        "reserved-block-type": b"\x07\x00",
+        "invalid-distance": b"\xca@\x17\x00",  # a back-reference with no earlier message
+        "truncated": deflate(b"abcdefgh" * 100)[:-3],
+        "garbage": b"\xff\xfe\xfd\xfc",
+    }
+
+
 def _write(name: str, seeds: dict[str, bytes], configs: tuple[int, ...]) -> None:
     directory = CORPUS / name
     directory.mkdir(parents=True, exist_ok=True)
@@ -141,6 +173,7 @@ def write_all() -> None:
     _write("fuzz_ws_differential", client_streams(), (0,))
     _write("fuzz_wire_reader", server_streams(), (3, 5))
     _write("fuzz_ws_handshake", handshakes(), (0, 3))
+    _write("fuzz_ws_deflate", deflate_payloads(), (0, 3, 6))
     # fuzz_ws_client: server streams after a canned 101 (bit 6) under three configurations, and whole answers
     _write("fuzz_ws_client", server_streams(), (0x4F, 0x5D, 0xE6))
     _write("fuzz_ws_client", responses(), (0x0F, 0x1D))

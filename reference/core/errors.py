@@ -5,7 +5,8 @@ The tree::
     ProtocolError(msg, close_code)
     ├── LocalProtocolError    a check failed: bad API use, or a parser rejected received bytes
     │   ├── PayloadTooBig     a frame or message is larger than the configured limit (1009)
-    │   └── InvalidUtf8       text (a message or a close reason) is not valid UTF-8 (1007)
+    │   ├── InvalidUtf8       text (a message or a close reason) is not valid UTF-8 (1007)
+    │   └── InvalidCompressedData  a permessage-deflate message does not inflate (1007)
     └── RemoteProtocolError   the peer broke a rule; the connection is failing with ``close_code``
 
 Close codes have one source of truth: the error. Every ``ProtocolError`` carries the WebSocket close code
@@ -18,7 +19,8 @@ with the same code.
 
 from __future__ import annotations
 
-__all__ = ["InvalidUtf8", "LocalProtocolError", "PayloadTooBig", "ProtocolError", "RemoteProtocolError"]
+__all__ = ["InvalidCompressedData", "InvalidUtf8", "LocalProtocolError", "PayloadTooBig", "ProtocolError",
+           "RemoteProtocolError"]
 
 
 class ProtocolError(Exception):
@@ -65,4 +67,17 @@ class InvalidUtf8(LocalProtocolError):
     #: RFC 6455 §7.4.1: "1007 indicates that an endpoint is terminating the connection because it has
     #: received data within a message that was not consistent with the type of the message (e.g., non-UTF-8
     #: [RFC3629] data within a text message)."
+    default_close_code = 1007
+
+
+class InvalidCompressedData(LocalProtocolError):
+    """A message compressed with permessage-deflate (RFC 7692) is not valid DEFLATE data.
+
+    RFC 7692 names no close code for it. The message's data is not what its type (RSV1 on its first
+    frame marks it compressed, RFC 7692 §6) says, which is what 1007 reports; the npm ``ws`` library
+    closes with 1007 here too (the Python ``websockets`` library with 1002).
+    """
+
+    #: RFC 6455 §7.4.1: "1007 indicates that an endpoint is terminating the connection because it has
+    #: received data within a message that was not consistent with the type of the message".
     default_close_code = 1007

@@ -40,6 +40,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _window_bits(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 9 <= value <= 15:
+        raise argparse.ArgumentTypeError(f"must be between 9 and 15 (zlib cannot compress with 8): {text!r}")
+    return value
+
+
 def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``ws`` subparser."""
     ws = protocols.add_parser(PROTOCOL, help="RFC 6455 WebSocket echo server (an Autobahn-compatible testee)")
@@ -73,6 +83,13 @@ def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[t
                          "(default: %(default)s)")
     ws.add_argument("--handshake-timeout", type=_positive(float), default=10.0, metavar="SECONDS",
                     help="time a client has to send its request head; then 408 (default: %(default)s)")
+    ws.add_argument("--deflate", action=argparse.BooleanOptionalAction, default=True,
+                    help="accept a permessage-deflate (RFC 7692) offer and compress every message sent; "
+                         "on by default, since browsers and the websockets library offer it by default "
+                         "(--no-deflate declines it)")
+    ws.add_argument("--deflate-window-bits", type=_window_bits, default=15, metavar="BITS",
+                    help="largest LZ77 window the server compresses with, 9-15; a client's "
+                         "server_max_window_bits may lower it (default: %(default)s)")
     ws.add_argument("--certfile", help="PEM certificate chain: serve wss:// (TLS)")
     ws.add_argument("--keyfile", help="PEM private key, if it is not in --certfile")
 
@@ -91,6 +108,8 @@ def settings_from(args: argparse.Namespace) -> WsSettings:
         connection_cap=default_connection_cap() if args.connection_cap is None else int(args.connection_cap),
         memory_budget=int(args.memory_budget),
         write_timeout=args.write_timeout,
+        deflate=bool(args.deflate),
+        deflate_window_bits=int(args.deflate_window_bits),
     )
 
 

@@ -33,6 +33,7 @@ import fcntl
 import termios
 from typing import Protocol, cast
 
+from reference.core.ws.deflate import DeflateParams
 from reference.core.ws.events import BinaryMessage, ConnectionClosed, TextMessage
 from reference.core.ws.handshake import Reject, negotiate
 from reference.core.ws.opcodes import CloseCode
@@ -191,7 +192,8 @@ class ConnectionPump(asyncio.Protocol):
                 # the request due to a temporary overload or scheduled maintenance"
                 raise HttpError(503, self._refusal)
             decision = negotiate(
-                request, subprotocols=self._settings.subprotocols, allowed_origins=self._settings.origins
+                request, subprotocols=self._settings.subprotocols, allowed_origins=self._settings.origins,
+                compression=self._settings.compression(),
             )
             if isinstance(decision, Reject):
                 self._refuse(reader, decision.status, decision.reason, decision.headers)
@@ -200,7 +202,7 @@ class ConnectionPump(asyncio.Protocol):
         except HttpError as exc:
             self._refuse(reader, exc.status, exc.reason)
             return
-        self._open(head, reader.trailing_data)
+        self._open(head, reader.trailing_data, decision.deflate)
 
     def _refuse(self, reader: RequestReader, status: int, reason: str,
                 headers: tuple[tuple[str, str], ...] = ()) -> None:
@@ -218,7 +220,7 @@ class ConnectionPump(asyncio.Protocol):
             timeout = self._settings.handshake_timeout
             self._refuse(self._reader, 408, f"no complete request head within {timeout:g} s")
 
-    def _open(self, head: bytes, early_frames: bytes) -> None:
+    def _open(self, head: bytes, early_frames: bytes, deflate: DeflateParams | None = None) -> None:
         """Write the 101, create the core's connection, and feed it any frames that came with the request."""
         self._reader = None
         if self._handshake_timer is not None:
@@ -232,6 +234,7 @@ class ConnectionPump(asyncio.Protocol):
             pong_timeout=settings.pong_timeout,
             idle_timeout=settings.idle_timeout,
             now=now,
+            deflate=deflate,
         )
         self._conn = conn
         assert self._transport is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from reference.core.ws.deflate import MAX_WINDOW_BITS, DeflateConfig
 from reference.servers.listener import default_connection_cap
 from reference.servers.ws_budget import DEFAULT_MEMORY_BUDGET
 from reference.servers.ws_upgrade import DEFAULT_MAX_HEAD_SIZE
@@ -43,6 +44,11 @@ class WsSettings:
             a byte; then the connection is dropped. None waits forever.
         linger_timeout: Seconds a connection that sent its last bytes (a Close frame, an HTTP error) keeps
             reading and discarding input, so the peer sees the answer rather than a reset.
+        deflate: Accept a permessage-deflate offer (RFC 7692), as browsers and the websockets library make
+            by default; False declines every extension.
+        deflate_window_bits: The most window bits (9..15) the server compresses with; an offer's
+            ``server_max_window_bits`` may lower it. zlib's compressor needs 2**(bits + 2) bytes of state
+            plus 128 KiB per connection, the inflater 32 KiB (used only while compression is agreed).
     """
 
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
@@ -60,3 +66,9 @@ class WsSettings:
     memory_budget: int = DEFAULT_MEMORY_BUDGET
     write_timeout: float | None = DEFAULT_WRITE_TIMEOUT
     linger_timeout: float = DEFAULT_LINGER_TIMEOUT
+    deflate: bool = True
+    deflate_window_bits: int = MAX_WINDOW_BITS
+
+    def compression(self) -> DeflateConfig | None:
+        """The permessage-deflate preferences handed to the handshake, or None when compression is off."""
+        return DeflateConfig(window_bits=self.deflate_window_bits) if self.deflate else None

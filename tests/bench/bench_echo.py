@@ -1,6 +1,7 @@
 """Echo throughput of the reference WebSocket server against the ``websockets`` server, per server CPU-second.
 
-Run: ``python tests/bench/bench_echo.py [--seconds 5] [--rounds 3] [--conns 1,64]``. Not collected by pytest.
+Run: ``python tests/bench/bench_echo.py [--seconds 5] [--rounds 3] [--conns 1,64] [--deflate]``. Not collected
+by pytest.
 
 Method (see shared/research/perf-anchors.md):
 
@@ -12,6 +13,13 @@ Method (see shared/research/perf-anchors.md):
 * the result is **messages per server CPU-second**: echoes counted over the window divided by the server
   process's user+system CPU time over the same window, read from ``/proc/<pid>/stat``. Raw msg/s moves with
   the machine's load; this ratio moves much less. Servers alternate within each round; the median is kept.
+
+``--deflate`` measures the compressed echo instead (RFC 7692 permessage-deflate, context takeover both
+ways): the client offers ``permessage-deflate``, sends each message compressed (RSV1, a ~1 KiB JSON-like
+text whose counter changes every time, so each message is compressed anew), and inflates and checks each
+echo, which must come back compressed. The peer is the ``websockets`` server with its default compression
+(``compression="deflate"``: 12 window bits, memLevel 5); the reference server runs with its defaults
+(deflate on, 15 window bits, memLevel 8).
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +61,30 @@ SERVERS = {
     "reference": [sys.executable, "-m", "reference.servers", "ws", "--port", "0"],
     "websockets": [sys.executable, __file__, "--serve", "websockets"],
 }
+DEFLATE_SERVERS = {
+    "reference": SERVERS["reference"],
+    "websockets": [sys.executable, __file__, "--serve", "websockets-deflate"],
+}
+TRAILER = b"\x00\x00\xff\xff"
+#: The compressed echo's message: JSON-like text, about 1 KiB, with a counter that changes every time.
+DEFLATE_TEMPLATE = ('{"seq": %d, "type": "update", "items": ['
+                    + ", ".join(f'{{"id": {i}, "name": "item-{i}", "price": {i * 3}.50, "tags": ["a", "b"]}}'
+                                for i in range(14)) + "]}")
+
+
+async def serve_websockets_deflate() -> None:
+    """The compressed peer: the same server with websockets' default permessage-deflate."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    async def echo(ws: ServerConnection) -> None:
+        async for message in ws:
+            await ws.send(message)
+
+    async with serve(echo, "127.0.0.1", 0, ping_interval=None, max_size=2**26,
+                     compression="deflate") as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        print(f"listening on ws://127.0.0.1:{port}", flush=True)
+        await server.serve_forever()
 
 
 async def serve_websockets() -> None:
@@ -68,8 +101,9 @@ async def serve_websockets() -> None:
         await server.serve_forever()
 
 
-def start_server(name: str) -> tuple[subprocess.Popen[str], int]:
-    proc = subprocess.Popen(SERVERS[name], cwd=REPO, stdout=subprocess.PIPE, text=True)
+def start_server(name: str, deflate: bool = False) -> tuple[subprocess.Popen[str], int]:
+    proc = subprocess.Popen((DEFLATE_SERVERS if deflate else SERVERS)[name], cwd=REPO, stdout=subprocess.PIPE,
+                            text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     match = LISTENING.search(line)
@@ -92,6 +126,9 @@ def cpu_seconds(pid: int) -> float:
 class EchoClient(asyncio.Protocol):
     """One connection: upgrade, then send a message, wait for its echo, repeat."""
 
+    #: Extra request header lines, each ending in CRLF.
+    offer = ""
+
     def __init__(self, port: int, ready: asyncio.Future[None]) -> None:
         self.port = port
         self.ready = ready
@@ -106,7 +143,7 @@ class EchoClient(asyncio.Protocol):
         key = base64.b64encode(os.urandom(16)).decode()
         transport.write(
             f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{self.offer}\r\n".encode()
         )
 
     def data_received(self, data: bytes) -> None:
@@ -118,9 +155,17 @@ class EchoClient(asyncio.Protocol):
                 return
             if not head.startswith(b"HTTP/1.1 101"):
                 raise RuntimeError(f"handshake refused: {head[:80]!r}")
+            self.check_head(head)
             self.upgraded = True
             self.ready.set_result(None)
             buffer = rest
+        self.buffer = self.take_echoes(buffer)
+
+    def check_head(self, head: bytes) -> None:
+        """Check the 101 response head (nothing to check without an extension)."""
+
+    def take_echoes(self, buffer: bytes) -> bytes:
+        """Check and count the complete echoes at the start of ``buffer``, answer each; return the rest."""
         n = len(ECHO)
         while len(buffer) >= n:
             if buffer[:n] != ECHO:
@@ -129,11 +174,60 @@ class EchoClient(asyncio.Protocol):
             self.count += 1
             assert self.transport is not None
             self.transport.write(FRAME)
-        self.buffer = buffer
+        return buffer
 
     def start(self) -> None:
         assert self.transport is not None
         self.transport.write(FRAME)
+
+
+class DeflateEchoClient(EchoClient):
+    """The compressed echo: offers permessage-deflate, sends compressed messages, inflates each echo."""
+
+    offer = "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+
+    def __init__(self, port: int, ready: asyncio.Future[None]) -> None:
+        super().__init__(port, ready)
+        self.compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+        self.decompressor = zlib.decompressobj(-15)
+        self.sent = b""
+
+    def check_head(self, head: bytes) -> None:
+        if b"sec-websocket-extensions: permessage-deflate" not in head.lower():
+            raise RuntimeError(f"permessage-deflate not accepted: {head!r}")
+
+    def next_frame(self) -> bytes:
+        """The next message, compressed (RFC 7692 §7.2.1), in a masked text frame with RSV1 set."""
+        self.sent = (DEFLATE_TEMPLATE % self.count).encode()
+        payload = (self.compressor.compress(self.sent) + self.compressor.flush(zlib.Z_SYNC_FLUSH))[:-4]
+        n = len(payload)
+        length = bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big")
+        return b"\xc1" + length + b"\x00\x00\x00\x00" + payload  # the all-zero key leaves bytes as they are
+
+    def take_echoes(self, buffer: bytes) -> bytes:
+        while len(buffer) >= 2:
+            b0, b1 = buffer[0], buffer[1]
+            n, start = b1 & 0x7F, 2
+            if n == 126:
+                if len(buffer) < 4:
+                    break
+                n, start = int.from_bytes(buffer[2:4], "big"), 4
+            if len(buffer) < start + n:
+                break
+            if b0 != 0xC1:  # FIN, RSV1, text
+                raise RuntimeError(f"echo not a compressed text frame: {buffer[:2].hex()}")
+            echo = self.decompressor.decompress(buffer[start : start + n] + TRAILER)
+            if echo != self.sent:
+                raise RuntimeError(f"bad echo: {echo[:40]!r}")
+            buffer = buffer[start + n :]
+            self.count += 1
+            assert self.transport is not None
+            self.transport.write(self.next_frame())
+        return buffer
+
+    def start(self) -> None:
+        assert self.transport is not None
+        self.transport.write(self.next_frame())
 
 
 @dataclass(frozen=True)
@@ -153,12 +247,13 @@ class Sample:
         return self.messages / self.cpu if self.cpu else float("nan")
 
 
-async def load(name: str, pid: int, port: int, conns: int, warmup: float, seconds: float) -> Sample:
+async def load(name: str, pid: int, port: int, conns: int, warmup: float, seconds: float,
+               deflate: bool = False) -> Sample:
     loop = asyncio.get_running_loop()
     clients: list[EchoClient] = []
     for _ in range(conns):
         ready: asyncio.Future[None] = loop.create_future()
-        factory = functools.partial(EchoClient, port, ready)
+        factory = functools.partial(DeflateEchoClient if deflate else EchoClient, port, ready)
         _, client = await loop.create_connection(factory, "127.0.0.1", port)
         await ready
         clients.append(client)
@@ -174,10 +269,10 @@ async def load(name: str, pid: int, port: int, conns: int, warmup: float, second
     return Sample(name, conns, count1 - count0, t1 - t0, cpu1 - cpu0)
 
 
-def measure(name: str, conns: int, warmup: float, seconds: float) -> Sample:
-    proc, port = start_server(name)
+def measure(name: str, conns: int, warmup: float, seconds: float, deflate: bool = False) -> Sample:
+    proc, port = start_server(name, deflate)
     try:
-        return asyncio.run(load(name, proc.pid, port, conns, warmup, seconds))
+        return asyncio.run(load(name, proc.pid, port, conns, warmup, seconds, deflate))
     finally:
         proc.terminate()
         proc.wait(10)
@@ -192,12 +287,16 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=3, help="runs per (server, connections); median kept")
     parser.add_argument("--conns", default="1,64", help="comma-separated connection counts")
-    parser.add_argument("--serve", choices=["websockets"], help=argparse.SUPPRESS)
+    parser.add_argument("--deflate", action="store_true",
+                        help="the compressed echo (permessage-deflate both ways) instead of the plain one")
+    parser.add_argument("--serve", choices=["websockets", "websockets-deflate"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve_websockets())
+        asyncio.run(serve_websockets_deflate() if args.serve == "websockets-deflate" else serve_websockets())
         return
-    print(f"python {sys.version.split()[0]}, asyncio loop, {len(PAYLOAD)} B text echo, "
+    what = (f"{len(DEFLATE_TEMPLATE % 0)} B text echo, permessage-deflate" if args.deflate
+            else f"{len(PAYLOAD)} B text echo")
+    print(f"python {sys.version.split()[0]}, asyncio loop, {what}, "
           f"{args.rounds} x {args.seconds:g} s per cell, median")
     columns = ("conns", "server", "msg/s", "server CPU", "msg/CPU-s", "vs websockets")
     print("{:>5}  {:<10}  {:>9}  {:>10}  {:>10}  {:>13}".format(*columns))
@@ -205,7 +304,7 @@ def main() -> None:
         samples: dict[str, list[Sample]] = {name: [] for name in SERVERS}
         for _ in range(args.rounds):
             for name in SERVERS:
-                samples[name].append(measure(name, conns, args.warmup, args.seconds))
+                samples[name].append(measure(name, conns, args.warmup, args.seconds, args.deflate))
         peer = statistics.median(s.per_cpu for s in samples["websockets"])
         for name, runs in samples.items():
             rate = statistics.median(s.rate for s in runs)

@@ -31,7 +31,7 @@ __all__ = ["Frame", "FrameParser", "serialize_frame"]
 MAX_CONTROL_PAYLOAD = 125
 #: Payload length codes in the 7-bit field (§5.2): 126 means a 16-bit length follows, 127 a 64-bit one.
 _LEN16, _LEN64 = 126, 127
-_FIN, _RSV_BITS, _MASK = 0x80, 0x70, 0x80
+_FIN, _RSV_BITS, _RSV1, _MASK = 0x80, 0x70, 0x40, 0x80
 #: Opcode by number; None for the reserved opcodes 0x3-0x7 and 0xB-0xF.
 _OPCODES: tuple[Opcode | None, ...] = tuple(Opcode(n) if n in Opcode._value2member_map_ else None
                                             for n in range(16))
@@ -74,19 +74,22 @@ class FrameParser:
     Attributes:
         message_received: Payload bytes of the current message that came in earlier frames; the
             connection sets it between frames (0 outside a fragmented message).
+        rsv1_allowed: True once an extension that defines RSV1 was negotiated (permessage-deflate, RFC 7692
+            §6); then RSV1 is accepted on the first frame of a data message and returned in ``Frame.rsv1``.
     """
 
-    __slots__ = ("_data", "_pending", "_pos", "mask", "max_size", "message_received")
+    __slots__ = ("_data", "_pending", "_pos", "mask", "max_size", "message_received", "rsv1_allowed")
 
     def __init__(self, *, mask: bool = True, max_size: int | None = None) -> None:
         self.mask = mask
         self.max_size = max_size
         self.message_received = 0
+        self.rsv1_allowed = False
         self._data: bytes | bytearray = b""
         self._pos = 0
         # The frame whose header is parsed but whose payload is incomplete: opcode, header size
-        # (with the masking key), payload length, masking key.
-        self._pending: tuple[Opcode, int, int, bytes] | None = None
+        # (with the masking key), payload length, masking key, RSV1.
+        self._pending: tuple[Opcode, int, int, bytes, bool] | None = None
 
     @property
     def buffered(self) -> int:
@@ -137,6 +140,11 @@ class FrameParser:
         """The opcode of the frame whose payload is still arriving, or None."""
         return None if self._pending is None else self._pending[0]
 
+    @property
+    def pending_rsv1(self) -> bool:
+        """The RSV1 bit of the frame whose payload is still arriving (False if none)."""
+        return self._pending is not None and self._pending[4]
+
     def partial_payload(self, start: int) -> bytes:
         """Return the unmasked payload of the frame still arriving, from offset ``start`` to what arrived.
 
@@ -144,7 +152,7 @@ class FrameParser:
         """
         if self._pending is None:
             return b""
-        _, header, length, key = self._pending
+        _, header, length, key, _ = self._pending
         first = self._pos + header
         stop = min(len(self._data), first + length)
         if first + start >= stop:
@@ -171,13 +179,19 @@ class FrameParser:
         # RFC 6455 §5.2: "MUST be 0 unless an extension is negotiated that defines meanings for non-zero
         # values. If a nonzero value is received and none of the negotiated extensions defines the meaning
         # of such a nonzero value, the receiving endpoint MUST _Fail the WebSocket Connection_."
-        if b0 & _RSV_BITS:
-            raise LocalProtocolError(f"reserved bits must be 0, got rsv={(b0 & _RSV_BITS) >> 4:#05b}")
+        rsv = b0 & _RSV_BITS
+        if rsv and (rsv != _RSV1 or not self.rsv1_allowed):
+            raise LocalProtocolError(f"reserved bits must be 0, got rsv={rsv >> 4:#05b}")
         opcode = _OPCODES[b0 & 0x0F]
         # RFC 6455 §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail the
         # WebSocket Connection_."
         if opcode is None:
             raise LocalProtocolError(f"reserved opcode {b0 & 0x0F:#x}")
+        # RFC 7692 §6: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames and
+        # non-first fragments of a data message.  An endpoint receiving such a frame MUST _Fail the
+        # WebSocket Connection_."
+        if rsv and (opcode.is_control or opcode is Opcode.CONT):
+            raise LocalProtocolError(f"rsv1 set on a {opcode.name} frame")
         fin = bool(b0 & _FIN)
         length = b1 & 0x7F
         is_control = opcode.is_control
@@ -222,7 +236,7 @@ class FrameParser:
         end = pos + header + length
         if len(data) < end:
             pending_key = bytes(data[pos + header - 4 : pos + header]) if masked else b""
-            self._pending = (opcode, header, length, pending_key)
+            self._pending = (opcode, header, length, pending_key, bool(rsv))
             return None
         self._pending = None
         if end == len(data):
@@ -241,7 +255,7 @@ class FrameParser:
                     payload = apply_mask(view[start:end], key)
         else:
             payload = bytes(data[end - length : end])
-        return Frame(opcode, payload, fin)
+        return Frame(opcode, payload, fin, bool(rsv)) if rsv else Frame(opcode, payload, fin)
 
 
 def serialize_frame(frame: Frame, mask_key: bytes | None = None) -> bytes:

@@ -27,6 +27,8 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from reference.core.ws import deflate
+
 __all__ = ["GUID", "Accept", "Reject", "Request", "accept_key", "negotiate"]
 
 Headers = tuple[tuple[str, str], ...]
@@ -69,12 +71,15 @@ class Accept:
     """Upgrade: answer 101 Switching Protocols with ``headers``.
 
     Attributes:
-        headers: Upgrade, Connection, Sec-WebSocket-Accept and, if one was chosen, Sec-WebSocket-Protocol.
+        headers: Upgrade, Connection, Sec-WebSocket-Accept and, if chosen, Sec-WebSocket-Protocol and
+            Sec-WebSocket-Extensions.
         subprotocol: The chosen subprotocol, or None.
+        deflate: The permessage-deflate agreement (RFC 7692) to hand to ``protocol.Connection``, or None.
     """
 
     headers: Headers
     subprotocol: str | None
+    deflate: deflate.DeflateParams | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +211,7 @@ def negotiate(
     *,
     subprotocols: Sequence[str] = (),
     allowed_origins: Collection[str] | None = None,
+    compression: deflate.DeflateConfig | None = None,
 ) -> Accept | Reject:
     """Decide a WebSocket upgrade request (RFC 6455 §4.2.1, §4.2.2).
 
@@ -213,6 +219,7 @@ def negotiate(
         request: The parsed request.
         subprotocols: Subprotocols the server supports, most preferred first.
         allowed_origins: Origins allowed to connect, or None to accept any (and a missing) Origin.
+        compression: The server's permessage-deflate preferences, or None to decline every extension.
 
     Returns:
         ``Accept`` with the 101 headers, or ``Reject`` with the status (400 malformed request, 403 origin
@@ -234,4 +241,12 @@ def negotiate(
         # RFC 6455 §4.2.2: "If the server does not wish to agree to one of the suggested subprotocols, it
         # MUST NOT send back a |Sec-WebSocket-Protocol| header field in its response."
         headers += (("Sec-WebSocket-Protocol", chosen),)
-    return Accept(headers, chosen)
+    agreed = None
+    if compression is not None:
+        # RFC 6455 §9.1: the server's |Sec-WebSocket-Extensions| response names the extensions it accepted
+        # from the client's list; with none acceptable the header is left out and nothing is compressed.
+        choice = deflate.negotiate(_values(request.headers, "sec-websocket-extensions"), compression)
+        if choice is not None:
+            response, agreed = choice
+            headers += (("Sec-WebSocket-Extensions", response),)
+    return Accept(headers, chosen, agreed)

@@ -22,6 +22,10 @@ Theory of operation:
   ``data_to_send()``, after whatever the application sends in answer to the messages that came before
   the error (Autobahn 3.2 counts "echo first, then fail" as the strict behaviour), followed by ``b""``.
   Then the state is CLOSED.
+* With permessage-deflate agreed (``deflate=``, RFC 7692), RSV1 on a message's first frame marks it
+  compressed: every frame of it is inflated as it arrives (``deflate.PerMessageDeflate``), and the rest of
+  the message path (size limit, UTF-8, events) sees the inflated bytes, so the message size limit applies to
+  the decompressed size. Every message sent is compressed, in one frame with RSV1 set.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import struct
 
 from reference.core.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from reference.core.ws.deflate import DeflateParams, PerMessageDeflate
 from reference.core.ws.events import (
     BinaryMessage,
     CloseReceived,
@@ -102,6 +107,7 @@ class Connection:
         idle_timeout: Start the closing handshake (1001) after this long without input; in CLOSING,
             drop the connection when the peer's Close does not come within this long.
         now: The current time, in seconds on any monotonic clock.
+        deflate: The permessage-deflate agreement of the opening handshake, or None without compression.
     """
 
     def __init__(
@@ -112,6 +118,7 @@ class Connection:
         pong_timeout: float | None = None,
         idle_timeout: float | None = None,
         now: float = 0.0,
+        deflate: DeflateParams | None = None,
     ) -> None:
         self.state = OPEN
         self.max_message_size = max_message_size
@@ -121,10 +128,16 @@ class Connection:
         #: Why the connection failed, if it did (``close_code`` says how).
         self.failure: RemoteProtocolError | None = None
         self._parser = FrameParser(mask=True, max_size=max_message_size)
+        #: The permessage-deflate codec, when the extension was agreed.
+        self.deflate = None if deflate is None else PerMessageDeflate(deflate)
+        # RFC 6455 §5.2: RSV1 "MUST be 0 unless an extension is negotiated that defines meanings for non-zero
+        # values"; RFC 7692 §6 defines it.
+        self._parser.rsv1_allowed = deflate is not None
         self._events: list[Event] = []
         self._outgoing: list[bytes] = []
         # The message being reassembled: its opcode, its parts (str for text) and its size in bytes.
         self._message_opcode: Opcode | None = None
+        self._message_compressed = False  # its first frame had RSV1 set (permessage-deflate)
         self._parts: list[bytes] = []
         self._text_parts: list[str] = []
         self._message_size = 0
@@ -239,17 +252,22 @@ class Connection:
             if self._message_opcode is None:
                 raise LocalProtocolError("continuation frame without a message to continue")
             opcode = self._message_opcode
+            if self._message_compressed:
+                payload = self._inflate(payload, frame.fin)
         elif self._message_opcode is not None:
             # RFC 6455 §5.4: "The fragments of one message MUST NOT be interleaved between the fragments of
             # another message unless an extension has been negotiated that can interpret the interleaving."
             open_name = self._message_opcode.name
             raise LocalProtocolError(f"{opcode.name} frame inside a fragmented {open_name} message")
-        elif frame.fin and not self._prevalidated:
-            self._events.append(TextMessage(decode_utf8(payload)) if opcode is Opcode.TEXT
-                                else BinaryMessage(payload))
-            return
         else:
+            if frame.rsv1:  # the parser lets RSV1 through only on a first frame, with the extension agreed
+                payload = self._inflate(payload, frame.fin)
+            if frame.fin and not self._prevalidated:
+                self._events.append(TextMessage(decode_utf8(payload)) if opcode is Opcode.TEXT
+                                    else BinaryMessage(payload))
+                return
             self._message_opcode = opcode
+            self._message_compressed = frame.rsv1
         self._message_size += len(payload)
         if opcode is Opcode.TEXT:
             # RFC 6455 §8.1 via Utf8Validator: fails at the first fragment that cannot start valid UTF-8.
@@ -261,11 +279,21 @@ class Connection:
             self._events.append(TextMessage("".join(self._text_parts)) if opcode is Opcode.TEXT
                                 else BinaryMessage(b"".join(self._parts)))
             self._message_opcode = None
+            self._message_compressed = False
             self._parts, self._text_parts, self._message_size = [], [], 0
             self._utf8.reset()
         # The next frame may only bring what is left of the message size limit; the parser refuses a
         # larger one from its header, before buffering it.
         self._parser.message_received = self._message_size
+
+    def _inflate(self, payload: bytes, final: bool) -> bytes:
+        """Inflate a frame of a compressed message within what is left of the message size limit.
+
+        RFC 6455 §7.4.1's 1009 ("a message that is too big for it to process") applies to the message the
+        application gets, the decompressed one: ``PerMessageDeflate.inflate`` stops one byte past the room.
+        """
+        assert self.deflate is not None  # the parser refuses RSV1 without the extension
+        return self.deflate.inflate(payload, final=final, room=self.max_message_size - self._message_size)
 
     def _validate_partial_text(self) -> None:
         """Validate the arrived part of a text frame whose payload is incomplete.
@@ -275,10 +303,12 @@ class Connection:
         """
         pending = self._parser.pending_opcode
         if pending is Opcode.CONT:
+            if self._message_compressed:
+                return  # compressed bytes: validated once inflated
             pending = self._message_opcode
         elif self._message_opcode is not None:
             return  # a new data frame inside a message: rejected once its header is complete
-        if pending is not Opcode.TEXT:
+        if pending is not Opcode.TEXT or self._parser.pending_rsv1:
             return
         chunk = self._parser.partial_payload(self._prevalidated)
         if chunk:
@@ -352,7 +382,7 @@ class Connection:
             LocalProtocolError: The connection is not OPEN (or CLOSE_RECEIVED, FAILING).
         """
         self._move(Trigger.SEND_MESSAGE)
-        self._send_frame(Frame(Opcode.TEXT, text.encode("utf-8")))
+        self._send_message(Opcode.TEXT, text.encode("utf-8"))
 
     def send_binary(self, data: bytes) -> None:
         """Queue a binary message; then call ``data_to_send()``.
@@ -361,7 +391,14 @@ class Connection:
             LocalProtocolError: The connection is not OPEN (or CLOSE_RECEIVED, FAILING).
         """
         self._move(Trigger.SEND_MESSAGE)
-        self._send_frame(Frame(Opcode.BINARY, bytes(data)))
+        self._send_message(Opcode.BINARY, bytes(data))
+
+    def _send_message(self, opcode: Opcode, payload: bytes) -> None:
+        if self.deflate is None:
+            self._send_frame(Frame(opcode, payload))
+        else:
+            # RFC 7692 §6: RSV1 set on the first (here the only) frame of a compressed message.
+            self._send_frame(Frame(opcode, self.deflate.deflate(payload), rsv1=True))
 
     def send_ping(self, payload: bytes = b"") -> None:
         """Queue a ping; then call ``data_to_send()``.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reference.core.errors import (
+    InvalidCompressedData,
     InvalidUtf8,
     LocalProtocolError,
     PayloadTooBig,
@@ -13,7 +14,8 @@ from reference.core.errors import (
 )
 
 
-@pytest.mark.parametrize("cls", [LocalProtocolError, RemoteProtocolError, PayloadTooBig, InvalidUtf8])
+@pytest.mark.parametrize("cls", [LocalProtocolError, RemoteProtocolError, PayloadTooBig, InvalidUtf8,
+                                 InvalidCompressedData])
 def test_every_error_is_a_protocol_error(cls: type[ProtocolError]) -> None:
     exc = cls("bad thing 0x3", 1007)
     assert isinstance(exc, ProtocolError)
@@ -31,7 +33,7 @@ def test_local_and_remote_are_distinct() -> None:
 
 @pytest.mark.parametrize(("cls", "code"), [
     (ProtocolError, 1002), (LocalProtocolError, 1002), (RemoteProtocolError, 1002),
-    (PayloadTooBig, 1009), (InvalidUtf8, 1007),
+    (PayloadTooBig, 1009), (InvalidUtf8, 1007), (InvalidCompressedData, 1007),
 ])
 def test_each_kind_of_error_carries_its_default_close_code(cls: type[ProtocolError], code: int) -> None:
     assert cls("x").close_code == code

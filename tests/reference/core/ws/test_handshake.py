@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from reference.core.ws.deflate import DeflateConfig, DeflateParams
 from reference.core.ws.handshake import Accept, Reject, Request, accept_key, negotiate
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455 §1.3 example
@@ -171,3 +172,30 @@ class TestOrigin:
         headers = (*GOOD, ("Origin", "http://example.com"))
         result = negotiate(request(headers), allowed_origins=["http://example.com"])
         assert result == Reject(400, "duplicate origin header")
+
+
+# -- permessage-deflate (RFC 7692) in the 101 ------------------------------------------------------------
+
+
+def test_extension_offer_is_answered_only_when_compression_is_configured() -> None:
+    offered = request((*GOOD, ("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits")))
+    plain = negotiate(offered)
+    assert isinstance(plain, Accept)
+    assert plain.deflate is None
+    assert "sec-websocket-extensions" not in {name.lower() for name, _ in plain.headers}
+    agreed = negotiate(offered, compression=DeflateConfig())
+    assert isinstance(agreed, Accept)
+    assert ("Sec-WebSocket-Extensions", "permessage-deflate") in agreed.headers
+    assert agreed.deflate == DeflateParams()
+
+
+def test_extension_header_lines_are_read_together_and_declines_never_refuse() -> None:
+    headers = (*GOOD, ("Sec-WebSocket-Extensions", "permessage-deflate; server_max_window_bits=7"),
+               ("sec-websocket-extensions", "permessage-deflate; server_max_window_bits=10"))
+    agreed = negotiate(request(headers), compression=DeflateConfig())
+    assert isinstance(agreed, Accept)
+    assert ("Sec-WebSocket-Extensions", "permessage-deflate; server_max_window_bits=10") in agreed.headers
+    declined = negotiate(request((*GOOD, ("Sec-WebSocket-Extensions", "permessage-deflate; x"))),
+                         compression=DeflateConfig())
+    assert isinstance(declined, Accept)  # an unacceptable offer is declined, the upgrade still happens
+    assert declined.deflate is None
