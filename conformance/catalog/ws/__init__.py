@@ -29,4 +29,7 @@ MODULES = (
 
 SUITE = Suite(spec="ws", context=ws_context, title="RFC 6455",
               spec_link="https://www.rfc-editor.org/rfc/rfc6455", schemes=frozenset({"ws", "wss"}),
-              reference=("ws",))
+              reference=("ws",),
+              # the embedded reference server's default --max-message-size (64 MiB): the decompression bomb
+              # (ws/10.4/deflate-bomb) is judged against it
+              reference_profile=(("max-message-size", str(64 * 2**20)),))

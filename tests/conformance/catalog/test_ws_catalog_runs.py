@@ -36,12 +36,12 @@ WEBSOCKETS_DEVIATIONS = {
 }
 #: The reference server passes every MUST case: no deviation is allowed.
 REFERENCE_DEVIATIONS: dict[str, str] = {}
-#: The cases that need permessage-deflate (RFC 7692); unimplemented until the reference server speaks it
-#: (issue 14): at that merge this becomes the empty set.
-REFERENCE_UNIMPLEMENTED = frozenset(c.id for c in CATALOG if c.section.startswith("rfc7692")
-                                    or c.id == "ws/10.4/deflate-bomb")
+#: The reference server speaks permessage-deflate (on by default): no case may be unimplemented.
+REFERENCE_UNIMPLEMENTED: frozenset[str] = frozenset()
 #: what the websockets echo server below declares (its max_size), for the decompression bomb
 WEBSOCKETS_PROFILE = (("max-message-size", str(2**25)),)
+#: the reference server's default --max-message-size
+REFERENCE_PROFILE = (("max-message-size", str(64 * 2**20)),)
 
 
 def run(url: str, profile: tuple[tuple[str, str], ...] = ()) -> dict[str, CaseResult]:
@@ -94,8 +94,9 @@ def test_websockets_server_passes_every_must_case_but_its_known_deviations(webso
     between = results["ws/5.5.1/close-between-fragments"]
     assert (between.outcome, between.close_detail, between.remote_close_code) == (
         Outcome.NON_STRICT, "WRONG CODE", 1002)
-    # about 3-5 s of it are the 231 permessage-deflate cases (2,000 compressed round trips)
-    assert elapsed < 20, f"the catalog took {elapsed:.1f}s"
+    # a bound against hangs, not a benchmark: the 231 permessage-deflate cases (about 2,000 compressed round
+    # trips, the server in this process's thread) take 3-5 s on a quiet 2-core machine, 15-25 s on a busy one
+    assert elapsed < 60, f"the catalog took {elapsed:.1f}s"
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +115,7 @@ def reference_url() -> Iterator[str]:
 
 
 def test_reference_server_passes_every_must_case(reference_url: str) -> None:
-    results = run(reference_url)
+    results = run(reference_url, REFERENCE_PROFILE)
     unimplemented = {i for i, r in results.items() if r.outcome is Outcome.UNIMPLEMENTED}
     assert unimplemented <= REFERENCE_UNIMPLEMENTED, sorted(unimplemented - REFERENCE_UNIMPLEMENTED)
     results = {i: r for i, r in results.items() if i not in unimplemented}
