@@ -45,7 +45,7 @@ and RFC 7692:
   **3.6** sends a binary frame as Autobahn's bytes do (its text says ping: `rsv1-rsv2-ping`).
 * **12.x / 13.x** (permessage-deflate, RFC 7692): the runner's own codec (zlib), Autobahn's offers, sizes
   and fragmentations; the five corpora are generated (same kinds and sizes as Autobahn's files, which are
-  not shipped). Autobahn sends 1000 messages per case; the runner sends 4 to 50 (at most 512 KiB per
+  not shipped). Autobahn sends 1000 messages per case; the runner sends 2 to 16 (at most 256 KiB per
   case) unless `--profile deflate-messages=1000`. Echoes are inflated with the agreed parameters (a
   window past `server_max_window_bits`, or a reference to the previous message after
   `server_no_context_takeover`, does not inflate) and RSV1 is judged on every frame (RFC 7692 §6.1).
