@@ -1,6 +1,6 @@
 """RFC 6455 WebSocket cases. One module per Autobahn group or RFC section; list new modules here.
 
-``ab*`` modules carry Autobahn|Testsuite's server cases 1-7 and 10 (247, with Autobahn's ids) plus the
+``ab*`` modules carry Autobahn|Testsuite's server cases 1-7, 10, 12 and 13 (463, with Autobahn's ids) plus the
 corrections and additions next to the case they extend; the other modules cover what Autobahn never
 tests (opening handshake, masking, length encodings, closing behaviour). Case list: docs/catalog-ws.md.
 
@@ -20,11 +20,12 @@ MODULES = (
     "conformance.catalog.ws.ab05_fragmentation",
     "conformance.catalog.ws.ab06_utf8",
     "conformance.catalog.ws.ab07_close",
-    "conformance.catalog.ws.ab12_13_compression",
     "conformance.catalog.ws.handshake",
     "conformance.catalog.ws.framing",
     "conformance.catalog.ws.closing",
     "conformance.catalog.ws.compression",
+    # last: 216 compressed echoes, the heaviest cases, run after the timing-sensitive chop cases
+    "conformance.catalog.ws.ab12_13_compression",
 )
 
 SUITE = Suite(spec="ws", context=ws_context, title="RFC 6455",
