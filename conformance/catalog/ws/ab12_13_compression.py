@@ -47,7 +47,7 @@ OFFERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                       _SNCT, DEFAULT_OFFER)),
 )
 #: the case timeout: Autobahn's shortest (60 s), for ``deflate-messages=1000``; the default count takes a
-#: few seconds at most, and every echo is waited for at most twice ``--close-timeout``
+#: few seconds at most, and every echo is waited for at most ``_deflate.ECHO_WAIT``
 CASE_TIMEOUT = 60.0
 #: the bytes one case sends by default (message count x size), and the count's bounds
 CASE_BYTES, MIN_COUNT, MAX_COUNT = 2**14, 2, 16
