@@ -71,6 +71,9 @@ async def echo_series(ws: WsClient, next_message: Callable[[], bytes], *, count:
         await ws.send_message(data, binary=binary, fragment=fragment)
         await ws.wait(lambda: bool(ws.events) or not ws.is_open or bool(ws.deviations), ECHO_WAIT)
         events = ws.take_events()
+        if not events and ws.is_open and not ws.deviations and ws.remaining() <= 0:
+            # the case's time ran out, not the target's patience: errored, as Autobahn's timeout is
+            raise TimeoutError(f"the case timed out after {i} of {count} echoes, all of them right")
         want = Message(data, binary)
         if events != [want] or ws.deviations:
             got = ", ".join(f"{e} sha1 {_sha1(e.data)}" if isinstance(e, Message) else str(e) for e in events)

@@ -17,7 +17,7 @@ so the 216 cases finish in seconds; ``--profile deflate-messages=1000`` sends Au
 from __future__ import annotations
 
 from conformance.catalog.ws import _deflate
-from conformance.catalog.ws.compression_corpus import CORPORA, MSG_SIZES, Corpus
+from conformance.catalog.ws.compression_corpus import CORPORA, MSG_SIZES, WAIT_SECONDS, Corpus
 from conformance.model import MUST, CaseFailed, Group, Verdict, group
 from conformance.wire import deflate
 from conformance.wire.ws import WsClient
@@ -46,9 +46,8 @@ OFFERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                                     server_no_context_takeover=True, server_max_window_bits=9),
                       _SNCT, DEFAULT_OFFER)),
 )
-#: the case timeout: Autobahn's shortest (60 s), for ``deflate-messages=1000``; the default count takes a
-#: few seconds at most, and every echo is waited for at most ``_deflate.ECHO_WAIT``
-CASE_TIMEOUT = 60.0
+#: the runner's default --max-case-timeout: no case declares more (tests/conformance/test_run_timeouts.py)
+MAX_TIMEOUT = 150.0
 #: the bytes one case sends by default (message count x size), and the count's bounds
 CASE_BYTES, MIN_COUNT, MAX_COUNT = 2**14, 2, 16
 
@@ -78,9 +77,12 @@ def _slug(prefix: str, size: int, fragment: int) -> str:
 def _echo_case(grp: Group, autobahn: str, slug: str, corpus: Corpus, *, offers: tuple[str, ...], size: int,
                fragment: int, offer_desc: str) -> None:
     kind = "binary" if corpus.binary else "text"
+    # Autobahn's case timeout (60-480 s) up to the default --max-case-timeout (150 s), for
+    # deflate-messages=1000; the default count takes seconds, and no echo is waited for past ECHO_WAIT
+    timeout = min(WAIT_SECONDS[int(autobahn.rsplit(".", 1)[1]) - 1], MAX_TIMEOUT)
 
     @grp.case(
-        slug, level=MUST, autobahn=autobahn, timeout=CASE_TIMEOUT,
+        slug, level=MUST, autobahn=autobahn, timeout=timeout,
         desc=f"Offers {offer_desc}; sends {_what(size, fragment)} ({kind}, slices of the {corpus.name} "
              "corpus) compressed, each after the previous echo",
         requirement="Under the agreed permessage-deflate the server MUST echo every message with the same "

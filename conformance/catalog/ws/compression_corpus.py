@@ -26,7 +26,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["CORPORA", "MSG_SIZES", "Corpus", "Ring"]
+__all__ = ["CORPORA", "MSG_SIZES", "WAIT_SECONDS", "Corpus", "Ring"]
 
 #: Autobahn's (payload size, auto-fragment size) for x.1 to x.18: ten unfragmented sizes, five sizes in
 #: 256-byte frames, and 131072 bytes in frames of 1024, 4096 and 32768 bytes.
@@ -35,6 +35,9 @@ MSG_SIZES: tuple[tuple[int, int], ...] = (
     (131072, 0), (8192, 256), (16384, 256), (32768, 256), (65536, 256), (131072, 256), (131072, 1024),
     (131072, 4096), (131072, 32768),
 )  # fmt: skip
+#: Autobahn's case timeout (seconds) for each of x.1 to x.18, in the same order.
+WAIT_SECONDS: tuple[float, ...] = (60, 60, 120, 240, 480, 480, 480, 480, 480, 480, 480, 480, 480, 480, 480,
+                                   480, 480, 480)
 
 _WORDS_DE = ("und", "der", "die", "das", "Faust", "Gretchen", "Mephistopheles", "Geist", "Nacht", "über",
              "für", "schön", "Mädchen", "Grüße", "Träume", "Wald", "Himmel", "Erde", "Wissenschaft", "weiß",
