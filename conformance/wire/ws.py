@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from conformance.wire.deflate import PerMessageDeflate
 from conformance.wire.endpoint import Endpoint
 from conformance.wire.http import HttpResponse
 from conformance.wire.stream import Stream
@@ -191,6 +192,20 @@ class WsClient:
         """Handshake done, no close frame either way, TCP open."""
         return self.conn.is_open
 
+    @property
+    def deflate(self) -> PerMessageDeflate | None:
+        """The permessage-deflate codec, when the runner offered it and the target accepted it."""
+        return self.conn.deflate
+
+    @property
+    def negotiation_error(self) -> str:
+        """Why the target's extensions answer is not valid for the runner's offers ("" if it is)."""
+        return self.conn.negotiation_error
+
+    def take_events(self) -> list[Event]:
+        """Remove and return the events received so far (they no longer count against the held bound)."""
+        return self.conn.take_events()
+
     def close_info(self) -> CloseInfo:
         """A snapshot of how the connection ended so far."""
         return self.conn.close_info()
@@ -212,17 +227,18 @@ class WsClient:
         tls = " (tls)" if self.endpoint.ssl_context() else ""
         self.conn.connection_made(f"{self.endpoint.host_header}{tls}")
 
-    async def handshake(self, request: bytes, *, chop: int | None = None,
-                        pause: float = 0.0) -> HttpResponse | None:
+    async def handshake(self, request: bytes, *, chop: int | None = None, pause: float = 0.0,
+                        offers: Sequence[str] = ()) -> HttpResponse | None:
         """Send ``request`` (any bytes) and read the response head; connects first if needed.
 
         Returns the response, or None (with ``handshake_error`` saying why) if the target closed the
         connection, sent something that is not HTTP, or did not answer in time. After a 101 the
-        connection speaks WebSocket frames.
+        connection speaks WebSocket frames. ``offers`` are the extension elements ``request`` offers (the
+        answer to them is judged, and permessage-deflate set up when accepted).
         """
         if not self.stream.connected:
             await self.connect()
-        self.conn.send_request()
+        self.conn.send_request(offers)
         await self.send(request, chop=chop, pause=pause)
         if not await self.wait(lambda: self.response is not None or bool(self.handshake_error)):
             self.conn.give_up_handshake()
@@ -230,11 +246,13 @@ class WsClient:
 
     async def open(self, *, resource: str | None = None, headers: Sequence[tuple[str, str]] = (),
                    subprotocols: Sequence[str] | None = None, origin: str | None = None,
-                   host: str | None = None, key: str | None = None, version: str = "13") -> HttpResponse:
+                   host: str | None = None, key: str | None = None, version: str = "13",
+                   extensions: Sequence[str] = ()) -> HttpResponse:
         """Connect and do an opening handshake (RFC 6455 §4.1) with the endpoint's options.
 
         ``host``, ``key`` and ``version`` replace the Host, Sec-WebSocket-Key and Sec-WebSocket-Version
-        values; for anything more unusual build the request with ``build_request`` and use :meth:`handshake`.
+        values; ``extensions`` are the offer elements (``deflate.offer(...)`` or any text); for anything
+        more unusual build the request with ``build_request`` and use :meth:`handshake`.
 
         Raises:
             HandshakeFailed: the target did not answer with a valid 101 (status, Upgrade, Connection, Accept).
@@ -244,8 +262,8 @@ class WsClient:
         request = build_request(resource or ep.resource, host or ep.host_header, key, version=version,
                                 subprotocols=ep.subprotocols if subprotocols is None else subprotocols,
                                 origin=ep.origin if origin is None else origin,
-                                headers=(*ep.headers, *headers))
-        response = await self.handshake(request)
+                                headers=(*ep.headers, *headers), extensions=extensions)
+        response = await self.handshake(request, offers=extensions)
         expected = ["101 switching protocols with a valid sec-websocket-accept"]
         if response is None:
             raise HandshakeFailed(expected, self.handshake_error)
@@ -294,6 +312,15 @@ class WsClient:
     async def send_binary(self, data: bytes, **kw: object) -> None:
         """Send one unfragmented binary frame."""
         await self.send_frame(0x2, data, **kw)  # type: ignore[arg-type]
+
+    async def send_message(self, data: bytes, *, binary: bool = False, compress: bool = True,
+                           fragment: int = 0) -> None:
+        """Send one data message, compressed with the agreed permessage-deflate when ``compress`` (RSV1 on
+        the first frame only), in frames of ``fragment`` payload bytes when ``fragment`` > 0."""
+        frames = self.conn.message_frames(0x2 if binary else 0x1, data, compress=compress, fragment=fragment)
+        how = " compressed" if frames and frames[0][0] & 0x40 else ""
+        await self.send(b"".join(frames), text=f"{'binary' if binary else 'text'} message of {len(data)} "
+                                               f"bytes{how} in {len(frames)} frame(s)")
 
     async def ping(self, payload: bytes = b"", **kw: object) -> None:
         """Send a ping."""

@@ -4,7 +4,8 @@
 (:mod:`conformance.wire.ws`, through a :class:`~conformance.wire.stream.Stream`) tells it what happens:
 
 * ``connection_made(peer)``: the TCP (or TLS) connection is up;
-* ``send_request()`` / ``send_close(payload)``: the runner is sending the opening request / a close frame
+* ``send_request(offers)`` / ``send_close(payload)``: the runner is sending the opening request (offering
+  the extension elements ``offers``) / a close frame
   (the I/O layer writes those bytes itself, with whatever chopping the case asks for);
 * ``receive_data(data)``: bytes from the target, in any chunking;
 * ``receive_eof(reset)``: the target closed (or reset) the TCP connection;
@@ -24,18 +25,26 @@ frames and stops growing once it holds :data:`MAX_FRAME_BYTES` (1 MiB) of payloa
 at once (``--jobs``) these per-connection bounds keep the runner's memory flat against a target that
 streams without end.
 
+permessage-deflate (RFC 7692): when the runner offered it and the 101 accepts it, ``deflate`` is the
+connection's codec (:mod:`conformance.wire.deflate`): ``message_frames`` compresses the runner's messages
+with it and the receiver inflates the target's (never past ``max_message`` bytes). An answer that no
+offer allows is recorded in ``negotiation_error`` (the connection stays open: cases judge it).
+
 The phase changes only through ``TRANSITIONS[phase][trigger]``; a missing key is an illegal move, which
 can only come from the runner's own calls (``RuntimeError``), never from the target's bytes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from conformance.wire.deflate import NegotiationError, PerMessageDeflate, negotiate
 from conformance.wire.http import MAX_HEAD, HttpResponse, parse_response_head
 from conformance.wire.transcript import RX, TX, Transcript
-from conformance.wire.wsframes import CLOSE, PONG, Frame, FrameReader, FrameTooLarge, close_payload, frame
+from conformance.wire.wsframes import CLOSE, CONT, PONG, Frame, FrameReader, FrameTooLarge, close_payload
+from conformance.wire.wsframes import frame as build_frame
 from conformance.wire.wsrecv import CloseFrame, Event, Message, MessageTooLarge, Ping, Pong, Receiver, Timeout
 
 __all__ = [
@@ -217,6 +226,9 @@ class WsClientConnection:
         tcp_closed: the TCP connection is closed; ``tcp_closed_by`` says who closed it first.
         reset: the target reset the connection.
         aborted: why the runner cut the connection ("" if it did not).
+        offers: the extension elements the opening request offered.
+        deflate: the permessage-deflate codec, when offered and accepted (None otherwise).
+        negotiation_error: why the target's extensions answer is not valid for the offers ("" if it is).
     """
 
     def __init__(self, *, transcript: Transcript | None = None, answer_pings: bool = True,
@@ -248,6 +260,9 @@ class WsClientConnection:
         self._held = 0
         self._frame_bytes = 0
         self._outgoing: list[bytes] = []
+        self.offers: tuple[str, ...] = ()
+        self.deflate: PerMessageDeflate | None = None
+        self.negotiation_error = ""
 
     def _move(self, trigger: Trigger) -> None:
         try:
@@ -297,9 +312,29 @@ class WsClientConnection:
         self.connected = True
         self.transcript.note(f"connected to {peer}")
 
-    def send_request(self) -> None:
-        """The runner is sending the opening request: from now on the target's bytes are its answer."""
+    def send_request(self, offers: Sequence[str] = ()) -> None:
+        """The runner is sending the opening request (offering extension elements ``offers``): from now on
+        the target's bytes are its answer."""
+        self.offers = tuple(offers)
         self._move(Trigger.SEND_REQUEST)
+
+    def take_events(self) -> list[Event]:
+        """Remove and return the events received so far (a long exchange judges them as they come, so
+        what it already judged does not count against ``max_held``)."""
+        events, self.events, self._held = self.events, [], 0
+        return events
+
+    def message_frames(self, opcode: int, data: bytes, *, compress: bool = True, fragment: int = 0
+                       ) -> list[bytes]:
+        """One data message as masked frames: compressed with the agreed permessage-deflate (RSV1 on the
+        first frame only, RFC 7692 §6.1) when ``compress`` and the codec can, split into frames of
+        ``fragment`` payload bytes when ``fragment`` > 0 (Autobahn's auto-fragmentation)."""
+        rsv1 = compress and self.deflate is not None and self.deflate.can_compress
+        payload = self.deflate.compress(data) if rsv1 and self.deflate is not None else data
+        size = fragment if fragment > 0 else max(len(payload), 1)
+        chunks = [payload[i:i + size] for i in range(0, len(payload), size)] or [b""]
+        return [build_frame(opcode if i == 0 else CONT, chunk, fin=i == len(chunks) - 1, rsv1=rsv1 and i == 0)
+                for i, chunk in enumerate(chunks)]
 
     def send_close(self, payload: bytes) -> None:
         """The runner is sending a close frame with ``payload`` (only the first one is recorded)."""
@@ -388,9 +423,26 @@ class WsClientConnection:
         self._move(Trigger.UPGRADE)
         if self.runner_close is not None:
             self._move(Trigger.SEND_CLOSE)  # the runner's close went out before the 101
-        self.receiver.extensions = self.response.header("sec-websocket-extensions") is not None
+        answer = self.response.header("sec-websocket-extensions")
+        self.receiver.extensions = answer is not None
+        if self.offers:
+            self._negotiate(answer)
         if rest:
             self._receive_frames(rest)
+
+    def _negotiate(self, answer: str | None) -> None:
+        try:
+            agreement = negotiate(self.offers, answer)
+        except NegotiationError as exc:
+            self.negotiation_error = str(exc)
+            self.transcript.note(f"invalid extensions answer: {exc}")
+            return
+        if agreement is None:
+            self.transcript.note("the target declined every extension offer")
+            return
+        self.deflate = PerMessageDeflate(agreement)
+        self.receiver.deflate = self.deflate
+        self.transcript.note(f"permessage-deflate agreed: {agreement.response}")
 
     def _receive_frames(self, data: bytes) -> None:
         try:
@@ -438,7 +490,7 @@ class WsClientConnection:
             return
         # §5.5.3: "A Pong frame sent in response to a Ping frame must have identical "Application data" as
         # found in the message body of the Ping frame being replied to."
-        self._outgoing.append(frame(PONG, ping.payload))
+        self._outgoing.append(build_frame(PONG, ping.payload))
         self.transcript.frame(TX, "PONG (automatic answer to the target's ping)", ping.payload)
 
     def _receive_close(self, close: CloseFrame) -> None:
@@ -451,7 +503,7 @@ class WsClientConnection:
         # the endpoint MUST send a Close frame in response. (When sending a Close frame in response, the
         # endpoint typically echos the status code it received.)"
         self.runner_close = close_payload(close.code) if close.code is not None else b""
-        self._outgoing.append(frame(CLOSE, self.runner_close))
+        self._outgoing.append(build_frame(CLOSE, self.runner_close))
         self.transcript.frame(TX, "CLOSE (automatic reply to the target's close)", self.runner_close)
 
     def _add_event(self, item: Message | Ping | Pong) -> None:

@@ -34,16 +34,18 @@ def build_request(resource: str, host: str, key: str | None, *, version: str | N
                   subprotocols: Sequence[str] = (), origin: str | None = None,
                   headers: Iterable[tuple[str, str]] = (), method: str = "GET",
                   http_version: str = "HTTP/1.1", upgrade: str | None = "websocket",
-                  connection: str | None = "Upgrade") -> bytes:
+                  connection: str | None = "Upgrade", extensions: Sequence[str] = ()) -> bytes:
     """An opening-handshake request; any standard field can be changed or left out (None).
 
-    Extra ``headers`` come last, after the standard ones, in the order given.
+    ``extensions`` are offer elements, sent (any text, valid or not) as one ``Sec-WebSocket-Extensions``
+    header (RFC 6455 §9.1). Extra ``headers`` come last, after the standard ones, in the order given.
     """
     lines = [f"{method} {resource} {http_version}"]
     fields: list[tuple[str, str | None]] = [
         ("Host", host), ("Upgrade", upgrade), ("Connection", connection), ("Sec-WebSocket-Key", key),
         ("Sec-WebSocket-Version", version), ("Origin", origin),
         ("Sec-WebSocket-Protocol", ", ".join(subprotocols) if subprotocols else None),
+        ("Sec-WebSocket-Extensions", ", ".join(extensions) if extensions else None),
     ]
     lines += [f"{name}: {value}" for name, value in fields if value is not None]
     lines += [f"{name}: {value}" for name, value in headers]

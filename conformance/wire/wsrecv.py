@@ -5,15 +5,18 @@ on the wire (a masked server frame, RSV bits without an extension, a bad close c
 behaviour axis when any was recorded.
 
 A fragmented message is held until its last fragment; with ``max_message`` set, a message whose fragments
-pass that many bytes raises :class:`MessageTooLarge` instead of being buffered further.
+pass that many bytes raises :class:`MessageTooLarge` instead of being buffered further. With
+permessage-deflate agreed (``Receiver.deflate``), a message whose first frame has RSV1 is inflated when its
+last fragment arrives, never past ``max_message`` bytes either (RFC 7692 §6, §7.2.2).
 """
 
 from __future__ import annotations
 
 import codecs
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from conformance.wire.deflate import InflateError, InflateTooLarge, PerMessageDeflate
 from conformance.wire.wsframes import BINARY, CLOSE, CONT, DEFINED_OPCODES, PING, PONG, TEXT, Frame
 
 __all__ = [
@@ -31,10 +34,15 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A whole data message from the target (fragments joined)."""
+    """A whole data message from the target (fragments joined; inflated if it came compressed).
+
+    ``compressed`` (RSV1 on its first frame, RFC 7692 §6) is recorded but not compared: an echo is equal
+    to the message it echoes whether the target compressed it or not.
+    """
 
     data: bytes
     binary: bool = False
+    compressed: bool = field(default=False, compare=False)
 
     @classmethod
     def text(cls, text: str) -> Message:
@@ -109,8 +117,9 @@ class MessageTooLarge(Exception):
         limit: the receiver's ``max_message``.
     """
 
-    def __init__(self, size: int, limit: int) -> None:
-        super().__init__(f"fragmented message over the runner's limit of {limit} bytes ({size} bytes so far)")
+    def __init__(self, size: int, limit: int, what: str = "") -> None:
+        super().__init__(what or f"fragmented message over the runner's limit of {limit} bytes ({size} bytes "
+                                  "so far)")
         self.size = size
         self.limit = limit
 
@@ -122,11 +131,20 @@ class Receiver:
         extensions: an extension was negotiated, so RSV bits are not judged here.
         max_message: the most bytes a message may assemble from its fragments (None: no limit); past it
             :meth:`feed` drops the message and raises :class:`MessageTooLarge`.
+
+    Attributes:
+        deflate: the permessage-deflate codec when the runner offered it and the target agreed (set after
+            the handshake); then RSV1 is judged by RFC 7692 §6 and RSV2/RSV3 still by RFC 6455 §5.2.
     """
+
+    #: the inflate limit when ``max_message`` is None
+    INFLATE_LIMIT = 8 * 2**20
 
     def __init__(self, *, extensions: bool = False, max_message: int | None = None) -> None:
         self.extensions = extensions
         self.max_message = max_message
+        self.deflate: PerMessageDeflate | None = None
+        self._compressed = False
         self.deviations: list[str] = []
         self._parts: list[bytes] = []
         self._size = 0
@@ -171,7 +189,9 @@ class Receiver:
         if fr.masked:
             self._deviate(f"masked server frame {fr.describe()} (§5.1)")
         # §5.2: "MUST be 0 unless an extension is negotiated that defines meanings for non-zero values"
-        if (fr.rsv1 or fr.rsv2 or fr.rsv3) and not self.extensions:
+        if self.deflate is not None:
+            self._check_rsv_deflate(fr)
+        elif (fr.rsv1 or fr.rsv2 or fr.rsv3) and not self.extensions:
             self._deviate(f"rsv bits set without an extension: {fr.describe()} (§5.2)")
         # §5.2: "the minimal number of bytes MUST be used to encode the length"
         if not fr.minimal:
@@ -182,6 +202,16 @@ class Receiver:
         # fragmented."
         if fr.is_control and (len(fr.payload) > 125 or not fr.fin):
             self._deviate(f"invalid control frame {fr.describe()} (§5.5)")
+
+    def _check_rsv_deflate(self, fr: Frame) -> None:
+        # RFC 7692 §6 gives RSV1 a meaning; RSV2 and RSV3 still have none (RFC 6455 §5.2)
+        if fr.rsv2 or fr.rsv3:
+            self._deviate(f"rsv2/rsv3 set, permessage-deflate defines only rsv1: {fr.describe()} (§5.2)")
+        # RFC 7692 §6.1: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames and
+        # non-first fragments of a data message."
+        if fr.rsv1 and (fr.is_control or fr.opcode == CONT):
+            self._deviate(f"rsv1 on a control frame or a continuation frame: {fr.describe()} "
+                          "(RFC 7692 §6.1)")
 
     def _close(self, fr: Frame) -> CloseFrame:
         payload = fr.payload
@@ -210,19 +240,42 @@ class Receiver:
             self._reset()
         if fr.opcode != CONT:
             self._opcode = fr.opcode
+            self._compressed = self.deflate is not None and fr.rsv1
         size = self._size + len(fr.payload)
         if self.max_message is not None and size > self.max_message:
             self._reset()
             raise MessageTooLarge(size, self.max_message)
         self._parts.append(fr.payload)
         self._size = size
-        if self._opcode == TEXT and self._utf8_ok:
+        if self._opcode == TEXT and self._utf8_ok and not self._compressed:
             self._feed_utf8(fr.payload, fr.fin)
         if not fr.fin:
             return None
-        msg = Message(b"".join(self._parts), self._opcode == BINARY)
+        data = b"".join(self._parts)
+        binary, compressed = self._opcode == BINARY, self._compressed
         self._reset()
-        return msg
+        if compressed:
+            inflated = self._inflate(data)
+            if inflated is None:
+                return None
+            data = inflated
+            if not binary:
+                self._feed_utf8(data, True)
+                self._utf8.reset()
+                self._utf8_ok = True
+        return Message(data, binary, compressed)
+
+    def _inflate(self, payload: bytes) -> bytes | None:
+        assert self.deflate is not None
+        limit = self.max_message if self.max_message is not None else self.INFLATE_LIMIT
+        try:
+            return self.deflate.inflate(payload, limit)
+        except InflateTooLarge as exc:
+            raise MessageTooLarge(limit, limit, str(exc)) from None
+        except InflateError as exc:
+            # RFC 7692 §7.2.2: "Decompress the resulting data using DEFLATE."
+            self._deviate(f"{exc} (RFC 7692 §7.2.2)")
+            return None
 
     def _feed_utf8(self, data: bytes, final: bool) -> None:
         try:
@@ -236,5 +289,6 @@ class Receiver:
         self._parts = []
         self._size = 0
         self._opcode = None
+        self._compressed = False
         self._utf8.reset()
         self._utf8_ok = True

@@ -21,6 +21,7 @@ from conformance.runner import RunSettings, run_cases
 from conformance.wire.endpoint import parse_url
 
 __all__ = [
+    "CLEAN_EXCLUDE",
     "SETTINGS",
     "Proof",
     "Results",
@@ -37,6 +38,8 @@ __all__ = [
 SETTINGS = RunSettings(jobs=160, timeout=10.0, close_timeout=2.0)
 
 Results = dict[str, CaseResult]
+#: what the clean catalog runs leave out (``conftest.catalog_runs``): Autobahn's 216 compressed echoes
+CLEAN_EXCLUDE = ("12.*", "13.*")
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,17 @@ class Proof:
         select: what to run (never empty: an empty selection would mean the whole catalog).
         red: what must come out ``failed``; always run, so ``select`` only needs to name the controls.
         strict: also run (and expect red) SHOULD/MAY cases.
+        upstream: the server behind the proxy: "reference", or another name given to :func:`run_all`
+            (``"deflate"``: a server speaking permessage-deflate, which the reference server does not yet).
+        profile: ``--profile`` pairs for the run (what the upstream promises, e.g. its max message size).
     """
 
     mutation: type[Mutation]
     red: tuple[str, ...]
     select: tuple[str, ...] = ()
     strict: bool = False
+    upstream: str = "reference"
+    profile: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.red:
@@ -75,22 +83,36 @@ class Proof:
 
 
 async def _through_proxy(
-    upstream: tuple[str, int], mutation: type[Mutation], cases: Sequence[Case], settings: RunSettings
+    upstream: tuple[str, int],
+    mutation: type[Mutation],
+    cases: Sequence[Case],
+    settings: RunSettings,
+    profile: tuple[tuple[str, str], ...] = (),
 ) -> Results:
     proxy = MutatingProxy(upstream, mutation)
     port = await proxy.start()
     try:
-        results, _ = await run_cases(cases, parse_url(f"ws://127.0.0.1:{port}/"), settings)
+        endpoint = parse_url(f"ws://127.0.0.1:{port}/").with_options(profile=profile)
+        results, _ = await run_cases(cases, endpoint, settings)
     finally:
         await proxy.stop()
     return {r.id: r for r in results}
 
 
 def run_all(
-    upstream: tuple[str, int], proofs: Sequence[Proof], registry: Registry, settings: RunSettings = SETTINGS
+    upstream: tuple[str, int],
+    proofs: Sequence[Proof],
+    registry: Registry,
+    settings: RunSettings = SETTINGS,
+    upstreams: Mapping[str, tuple[str, int]] | None = None,
 ) -> dict[str, Results]:
-    """Run every proof concurrently; results keyed by mutation name."""
-    runs = {p.name: _through_proxy(upstream, p.mutation, p.cases(registry), settings) for p in proofs}
+    """Run every proof concurrently; results keyed by mutation name. ``upstream`` is the reference
+    server; ``upstreams`` the other servers proofs name (``Proof.upstream``)."""
+    servers = {"reference": upstream, **(upstreams or {})}
+    runs = {
+        p.name: _through_proxy(servers[p.upstream], p.mutation, p.cases(registry), settings, p.profile)
+        for p in proofs
+    }
     return run_together(runs)
 
 
@@ -114,17 +136,23 @@ def proxied(
 
 
 async def direct(
-    target: tuple[str, int], registry: Registry, *, strict: bool = False, settings: RunSettings = SETTINGS
+    target: tuple[str, int],
+    registry: Registry,
+    *,
+    strict: bool = False,
+    settings: RunSettings = SETTINGS,
+    exclude: Sequence[str] = (),
 ) -> Results:
-    """A run of the whole WebSocket catalog straight against ``target`` (no proxy)."""
-    cases = registry.select(("ws",), strict=strict)
+    """A run of the whole WebSocket catalog (but ``exclude``) straight against ``target`` (no proxy)."""
+    cases = registry.select(("ws",), exclude, strict=strict)
     results, _ = await run_cases(cases, parse_url(f"ws://{target[0]}:{target[1]}/"), settings)
     return {r.id: r for r in results}
 
 
 def must_not_pass(results: Results) -> dict[str, CaseResult]:
-    """The MUST cases whose outcome is neither passed, non-strict nor informational."""
-    fine = {Outcome.PASSED, Outcome.NON_STRICT, Outcome.INFORMATIONAL}
+    """The MUST cases whose outcome is neither passed, non-strict, informational nor unimplemented (an
+    optional extension the server does not offer, Autobahn's UNIMPLEMENTED: permessage-deflate)."""
+    fine = {Outcome.PASSED, Outcome.NON_STRICT, Outcome.INFORMATIONAL, Outcome.UNIMPLEMENTED}
     return {i: r for i, r in results.items() if r.level is Level.MUST and r.outcome not in fine}
 
 

@@ -9,6 +9,7 @@ catalog, so a catalog mistake about which sequence is valid shows up here as a w
 from __future__ import annotations
 
 import mutations_client as client
+import mutations_deflate as deflate
 import mutations_handshake as handshake
 import mutations_server as server
 from mutation_harness import Proof
@@ -53,6 +54,13 @@ CLEAN_CLOSE = (
     "7.3.5",
     *VALID_CLOSE_CODES,
 )
+
+#: permessage-deflate proofs run in front of websockets with compression on (the reference server does not
+#: speak it yet); it declares its max_size so the decompression bomb is judged
+DEFLATE_PROFILE = (("max-message-size", str(2**25)),)
+#: every compressed echo: Autobahn 12.x and 13.x
+COMPRESSED_ECHOES = ("12", "13")
+DECLINE = ("ws/rfc7692-7/",)
 
 #: MUST cases no mutation can turn red, each with the reason. Each is a control in some proof below, so
 #: the day it can go red that proof fails and the case must move to its ``red`` list.
@@ -142,4 +150,51 @@ PROOFS: tuple[Proof, ...] = (
     Proof(server.InvalidUtf8Echo, red=("1.1.2",), select=("1.2.2",)),
     Proof(server.DataAfterServerClose, red=("1.1.2", "2.5")),
     Proof(server.OneByteClose, red=("1.1.2",)),
+    # -- permessage-deflate (RFC 7692), in front of websockets with compression on ---------------------
+    Proof(
+        deflate.AcceptEveryOffer,
+        red=DECLINE,
+        select=("ws/rfc7692-6.1/rsv1-on-ping",),
+        upstream="deflate",
+        profile=DEFLATE_PROFILE,
+    ),
+    Proof(
+        deflate.ClearRsv1OnControlAndContinuation,
+        red=("ws/rfc7692-6.1/",),
+        select=("12.1.1", "12.1.11", "ws/rfc7692-7/first-offer-invalid-second-valid"),
+        upstream="deflate",
+        profile=DEFLATE_PROFILE,
+    ),
+    Proof(
+        deflate.ClearRsv1,
+        red=("ws/rfc7692-7.2.2/compressed-message-not-deflate", "ws/10.4/deflate-bomb", "12.2.1", "12.5.18"),
+        select=("ws/rfc7692-6.1/rsv1-on-ping", "ws/rfc7692-7/offer-unknown-parameter"),
+        upstream="deflate",
+        profile=DEFLATE_PROFILE,
+    ),
+    Proof(
+        deflate.CorruptCompressedEcho,
+        red=(
+            *COMPRESSED_ECHOES,
+            "ws/rfc7692-7.2.2/client-context-takeover",
+            "ws/rfc7692-7.2.1/server-no-context-takeover",
+        ),
+        select=("ws/rfc7692-6.1/", "ws/rfc7692-7/"),
+        upstream="deflate",
+        profile=DEFLATE_PROFILE,
+    ),
+    Proof(
+        deflate.IgnoreServerNoContextTakeover,
+        red=("ws/rfc7692-7.2.1/server-no-context-takeover",),
+        select=("12.1.1", "13.1.18", "ws/rfc7692-7.2.2/client-context-takeover"),
+        upstream="deflate",
+        profile=DEFLATE_PROFILE,
+    ),
+    Proof(
+        deflate.ForceClientNoContextTakeover,
+        red=("ws/rfc7692-7.2.2/client-context-takeover",),
+        select=("ws/rfc7692-6.1/", "ws/rfc7692-7/offer-unknown-parameter"),
+        upstream="deflate",
+        profile=DEFLATE_PROFILE,
+    ),
 )

@@ -16,8 +16,15 @@ from conformance.registry import Registry
 
 
 @pytest.fixture(scope="module")
-def proof_results(reference: tuple[str, int], registry: Registry) -> dict[str, Results]:
-    return run_all(reference, PROOFS, registry)
+def proof_results(
+    reference: tuple[str, int], deflate_upstream: tuple[str, int], registry: Registry
+) -> dict[str, Results]:
+    # The permessage-deflate proofs run after the others, not among them: their 216 compressed echoes at once
+    # would hold the event loop long enough to starve the other proofs' octet-chop controls.
+    plain = [p for p in PROOFS if p.upstream == "reference"]
+    results = run_all(reference, plain, registry)
+    others = [p for p in PROOFS if p.upstream != "reference"]
+    return {**results, **run_all(reference, others, registry, upstreams={"deflate": deflate_upstream})}
 
 
 def test_proof_names_are_unique() -> None:

@@ -175,6 +175,10 @@ def result(autobahn: str, behavior: Outcome = Outcome.PASSED, close: Outcome = O
     (result("2.10", Outcome.INFORMATIONAL), ("FAILED", "OK")),
     (result("3.2", Outcome.NON_STRICT, code=1002), ("NON-STRICT", "OK")),
     (result("1.1.2", close=Outcome.NON_STRICT, detail="NON-STRICT"), ("OK", "FAILED BY CLIENT")),
+    # permessage-deflate: declined offer, and a keyword-less negotiation remark Autobahn's client accepts
+    (result("12.1.1", Outcome.UNIMPLEMENTED, Outcome.UNIMPLEMENTED), ("UNIMPLEMENTED", "OK")),
+    (result("13.4.1", Outcome.NON_STRICT, autobahn_behavior="OK"), ("OK", "OK")),
+    (result("13.3.18", Outcome.FAILED), ("FAILED", "OK")),
 ])
 def test_autobahn_words_follow_autobahns_case_classes(given: CaseResult, words: tuple[str, str]) -> None:
     assert autobahn_words(given) == words

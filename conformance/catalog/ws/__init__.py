@@ -1,9 +1,9 @@
 """RFC 6455 WebSocket cases. One module per Autobahn group or RFC section; list new modules here.
 
-``ab*`` modules carry Autobahn|Testsuite's server cases 1-7, 9 (performance, measured) and 10 (301, with
-Autobahn's ids) plus the corrections and additions next to the case they extend; the other modules cover
-what Autobahn never tests (opening handshake, masking, length encodings, closing behaviour). Case list:
-docs/catalog-ws.md.
+``ab*`` modules carry Autobahn|Testsuite's server cases 1-7, 9 (performance, measured), 10, 12 and 13
+(517, with Autobahn's ids) plus the corrections and additions next to the case they extend; the other
+modules cover what Autobahn never tests (opening handshake, masking, length encodings, closing behaviour,
+permessage-deflate negotiation, the connection lifecycle). Case list: docs/catalog-ws.md.
 
 ``SUITE``: cases receive an unconnected :class:`~conformance.wire.ws.WsClient` (:mod:`.suite`);
 ``ws://`` and ``wss://`` targets are this suite's. Shared verifiers: :mod:`.verify`.
@@ -34,6 +34,9 @@ MODULES = (
     "conformance.catalog.ws.framing",
     "conformance.catalog.ws.closing",
     *LIFECYCLE_MODULES,
+    "conformance.catalog.ws.compression",
+    # last: 216 compressed echoes, the heaviest cases, run after the timing-sensitive chop cases
+    "conformance.catalog.ws.ab12_13_compression",
 )
 
 #: What the embedded reference server promises (the flags of ``reference/servers/ws_cli.py`` given in

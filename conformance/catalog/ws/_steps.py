@@ -47,7 +47,8 @@ FAST_WAIT = 0.5
 
 async def opened(ws: WsClient, *, resource: str | None = None, headers: Sequence[tuple[str, str]] = (),
                  subprotocols: Sequence[str] | None = None, origin: str | None = None,
-                 host: str | None = None, key: str | None = None, version: str = "13") -> HttpResponse:
+                 host: str | None = None, key: str | None = None, version: str = "13",
+                 extensions: Sequence[str] = ()) -> HttpResponse:
     """Do the opening handshake (:meth:`WsClient.open`, same arguments); the case fails without a valid 101.
 
     RFC 6455 §4.1: "If the server's response is validated as provided for above, it is said that _The
@@ -58,7 +59,7 @@ async def opened(ws: WsClient, *, resource: str | None = None, headers: Sequence
     """
     try:
         return await ws.open(resource=resource, headers=headers, subprotocols=subprotocols, origin=origin,
-                             host=host, key=key, version=version)
+                             host=host, key=key, version=version, extensions=extensions)
     except HandshakeFailed as exc:
         raise CaseFailed(exc.expected, exc.actual) from None
 

@@ -18,8 +18,9 @@ HEADER = """# WebSocket server catalog (RFC 6455)
 
 Generated from `conformance/catalog/ws/` by `python -m conformance.catalog.ws.listing`; do not edit.
 
-Every Autobahn|Testsuite server case of groups 1-7, 9 and 10 is here once, with Autobahn's id and the
-same stimulus; the rest covers what Autobahn never tests. Differences in judging, all toward RFC 6455:
+Every Autobahn|Testsuite server case of groups 1-7, 9, 10, 12 and 13 is here once, with Autobahn's id
+and the same stimulus; the rest covers what Autobahn never tests. Differences in judging, all toward
+RFC 6455 and RFC 7692:
 
 * **2.10 / 2.11**: a pong for only the most recent of several pings is allowed (§5.5.3): informational,
   not failed.
@@ -50,6 +51,20 @@ same stimulus; the rest covers what Autobahn never tests. Differences in judging
   judged. The runner reads at most 16 MiB per message here (8 MiB elsewhere).
 * **3.1** sets RSV1 (Autobahn's "RSV = 1" sets the RSV3 bit: that is `rsv3-without-extension`);
   **3.6** sends a binary frame as Autobahn's bytes do (its text says ping: `rsv1-rsv2-ping`).
+* **12.x / 13.x** (permessage-deflate, RFC 7692): the runner's own codec (zlib), Autobahn's offers, sizes
+  and fragmentations; the five corpora are generated (same kinds and sizes as Autobahn's files, which are
+  not shipped). Autobahn sends 1000 messages per case; the runner sends 2 to 16 (at most 256 KiB per
+  case) unless `--profile deflate-messages=1000`. Echoes are inflated with the agreed parameters (a
+  window past `server_max_window_bits`, or a reference to the previous message after
+  `server_no_context_takeover`, does not inflate) and RSV1 is judged on every frame (RFC 7692 §6.1).
+  A declined offer is UNIMPLEMENTED, as in Autobahn; an answer that leaves out an offered
+  `server_max_window_bits` is non-strict (§7.1.2.1 describes it without a keyword; Autobahn accepts it);
+  an answer no offer allows fails (Autobahn's client accepts any answer).
+* **permessage-deflate beyond Autobahn** (`ws/rfc7692-*`, `ws/10.4/deflate-bomb`): offers the server
+  must decline (§7), RSV1 on a control or continuation frame (§6.1), data that does not inflate,
+  the sliding-window rules (§7.2.1, §7.2.2) and a decompression bomb one byte past the target's
+  declared limit (`--profile max-message-size`; without it, informational). RSV1 without an agreed
+  extension is Autobahn 3.x (`ws/5.2/rsv*`).
 
 ## Connection lifecycle (keepalive, dead peers, limits, slow and hostile peers)
 
@@ -84,9 +99,8 @@ backpressure, isolation, flood and max-connections cases are `exclusive` (run al
 target's memory is sampled (local and Docker targets) they attach its memory and CPU curve as a note, and
 the non-reader case fails when the memory grows by more than `buffer-limit`. The embedded
 reference server declares `handshake-timeout=2`, `max-message-size=67108864`, `max-connections=128`,
-`max-head-size=16384` and
-no keepalive (its pings would land in the shared server's timed Autobahn cases); the keepalive cases
-against a reference server with keepalive are in `tests/mutation/test_lifecycle_can_fail.py`.
+`max-head-size=16384`, `keepalive-interval=1` and `pong-timeout=3`; every lifecycle case is shown
+red on a broken variant in `tests/mutation/test_lifecycle_can_fail.py`.
 """
 
 

@@ -42,10 +42,17 @@ WEBSOCKETS_DEVIATIONS = {
 }
 #: The reference server passes every MUST case: no deviation is allowed.
 REFERENCE_DEVIATIONS: dict[str, str] = {}
+#: The reference server speaks permessage-deflate (on by default): no case may be unimplemented.
+REFERENCE_UNIMPLEMENTED: frozenset[str] = frozenset()
+#: what the websockets echo server below declares (its max_size), for the decompression bomb
+WEBSOCKETS_PROFILE = (("max-message-size", str(2**25)),)
+#: the reference server's default --max-message-size
+REFERENCE_PROFILE = (("max-message-size", str(64 * 2**20)),)
 
 
-def run(url: str) -> dict[str, CaseResult]:
-    results, timed_out = asyncio.run(run_cases(CATALOG, parse_url(url), SETTINGS))
+def run(url: str, profile: tuple[tuple[str, str], ...] = ()) -> dict[str, CaseResult]:
+    endpoint = parse_url(url).with_options(profile=profile)
+    results, timed_out = asyncio.run(run_cases(CATALOG, endpoint, SETTINGS))
     assert not timed_out
     return {r.id: r for r in results}
 
@@ -65,7 +72,8 @@ def check_lax_verdicts(results: dict[str, CaseResult]) -> None:
               if r.level is MUST and r.close is Outcome.NON_STRICT}
     assert set(closes.values()) <= {"WRONG CODE", "OK"}, closes
     info = {r.autobahn or r.id for r in results.values() if r.outcome is Outcome.INFORMATIONAL}
-    assert info <= {"7.1.6", "7.13.1", "7.13.2", "2.10", "2.11", "ws/10.2/foreign-origin"}
+    assert info <= {"7.1.6", "7.13.1", "7.13.2", "2.10", "2.11", "ws/10.2/foreign-origin",
+                    "ws/rfc7692-7.2.1/server-context-takeover-sizes"}
 
 
 def test_websockets_server_passes_every_must_case_but_its_known_deviations(websockets_url: str) -> None:
@@ -76,7 +84,7 @@ def test_websockets_server_passes_every_must_case_but_its_known_deviations(webso
         pytest.skip(f"not applicable here: the deviations are those of websockets 17, this is "
                     f"{websockets.__version__}")
     t0 = time.monotonic()
-    results = run(websockets_url)
+    results = run(websockets_url, WEBSOCKETS_PROFILE)
     elapsed = time.monotonic() - t0
     assert len(results) == len(CATALOG) > 280
     assert must_failures(results).keys() == WEBSOCKETS_DEVIATIONS.keys(), must_failures(results)
@@ -92,7 +100,9 @@ def test_websockets_server_passes_every_must_case_but_its_known_deviations(webso
     between = results["ws/5.5.1/close-between-fragments"]
     assert (between.outcome, between.close_detail, between.remote_close_code) == (
         Outcome.NON_STRICT, "WRONG CODE", 1002)
-    assert elapsed < 10, f"the catalog took {elapsed:.1f}s"
+    # a bound against hangs, not a benchmark: the 231 permessage-deflate cases (about 2,000 compressed round
+    # trips, the server in this process's thread) take 3-5 s on a quiet 2-core machine, 15-25 s on a busy one
+    assert elapsed < 60, f"the catalog took {elapsed:.1f}s"
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +121,10 @@ def reference_url() -> Iterator[str]:
 
 
 def test_reference_server_passes_every_must_case(reference_url: str) -> None:
-    results = run(reference_url)
+    results = run(reference_url, REFERENCE_PROFILE)
+    unimplemented = {i for i, r in results.items() if r.outcome is Outcome.UNIMPLEMENTED}
+    assert unimplemented <= REFERENCE_UNIMPLEMENTED, sorted(unimplemented - REFERENCE_UNIMPLEMENTED)
+    results = {i: r for i, r in results.items() if i not in unimplemented}
     assert must_failures(results).keys() == REFERENCE_DEVIATIONS.keys(), must_failures(results)
     check_lax_verdicts(results)
     non_strict = sorted(i for i, r in results.items() if r.outcome is Outcome.NON_STRICT)

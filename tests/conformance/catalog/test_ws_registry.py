@@ -16,7 +16,8 @@ from conformance.registry import load
 
 WS = ("conformance.catalog.ws",)  # this catalog only: other catalogs are not ours to break on
 CASES = list(load(WS).cases)
-ID_RE = re.compile(r"^ws/\d+(?:\.\d+)*/[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: sections are RFC 6455's numbers, or RFC 7692's prefixed "rfc7692-"
+ID_RE = re.compile(r"^ws/(?:rfc7692-)?\d+(?:\.\d+)*/[a-z0-9]+(?:-[a-z0-9]+)*$")
 #: Autobahn's UTF-8 sub-categories 6.5-6.23: how many sequences each holds (protocol-test-matrix §1.2).
 CORPUS_COUNTS = (5, 11, 4, 2, 4, 3, 5, 8, 5, 10, 1, 3, 5, 5, 5, 7, 8, 34, 7)
 
@@ -36,14 +37,20 @@ def autobahn_ids() -> list[str]:
     return [*ids, "10.1.1"]
 
 
-def test_every_autobahn_case_of_groups_1_to_7_9_and_10_is_present_exactly_once() -> None:
-    expected = autobahn_ids()
-    assert len(expected) == 247 + 54
+def autobahn_compression_ids() -> list[str]:
+    """Autobahn's 12.x (5 corpora) and 13.x (7 offers), 18 (size, fragment) pairs each (case12_x_x.py)."""
+    return [f"{g}.{j}.{i}" for g, n in ((12, 5), (13, 7)) for j in range(1, n + 1) for i in range(1, 19)]
+
+
+def test_every_autobahn_server_case_is_present_exactly_once() -> None:
+    expected = autobahn_ids() + autobahn_compression_ids()
+    assert len(expected) == 247 + 54 + 216 == 517
     ours = Counter(c.autobahn for c in CASES if c.autobahn)
     assert sorted(ours, key=lambda a: [int(x) for x in a.split(".")]) == expected
     assert set(ours.values()) == {1}
     groups = Counter(a.split(".")[0] for a in ours)
-    assert groups == {"1": 16, "2": 11, "3": 7, "4": 10, "5": 20, "6": 145, "7": 37, "9": 54, "10": 1}
+    assert groups == {"1": 16, "2": 11, "3": 7, "4": 10, "5": 20, "6": 145, "7": 37, "9": 54, "10": 1,
+                      "12": 90, "13": 126}
 
 
 def test_ids_are_unique_well_formed_and_every_case_is_documented() -> None:
