@@ -1,9 +1,9 @@
 """Command line of the reference servers: ``python -m reference.servers <protocol> [options]``.
 
 One subcommand per protocol, each in its own module: ``ws`` (``ws_cli``), ``sse`` (``sse_cli``), ``poll``
-(``poll_cli``), ``eio`` (``eio_cli``), ``sio`` (``sio_cli``). A bad argument prints one line on stderr and exits 2; a server that
-cannot bind prints one line and exits 1; a clean shutdown on SIGINT/SIGTERM exits 0. ``rtconform serve ws
-...`` re-executes this module, so everything a runner needs is reachable from here.
+(``poll_cli``), ``eio`` (``eio_cli``), ``sio`` (``sio_cli``). A bad argument prints one line on stderr and
+exits 2; a server that cannot bind prints one line and exits 1; a clean shutdown on SIGINT/SIGTERM exits 0.
+``rtconform serve ws ...`` re-executes this module, so everything a runner needs is reachable from here.
 """
 
 from __future__ import annotations
