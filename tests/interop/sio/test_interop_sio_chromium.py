@@ -42,20 +42,22 @@ socket.on("auth", (auth) => { window.got.auth = auth; });
 socket.on("ack-request", (...args) => args.pop()("from the browser", ...args));
 socket.on("ack-response", (...args) => { window.got.ackResponse = args; });
 socket.on("connect_error", (e) => window.errors.push(String(e && e.message || e)));
-socket.on("connect", () => {
-  socket.io.engine.once("upgrade", async (transport) => {
-    window.got.upgraded = transport.name;
-    socket.once("message-back", (text, bin) => { window.got.messageBack = [text, bytes(bin)]; });
-    socket.emit("message", "héllo ✓", new Uint8Array([0, 1, 255]));
-    const acked = await socket.emitWithAck("message-with-ack", new Uint8Array([7]));
-    window.got.ack = bytes(acked);
-    socket.emit("emit-with-ack", 1);
-    const custom = io(server + "/custom", {transports: ["polling", "websocket"]});
-    custom.on("auth", (auth) => {
-      window.got.customAuth = auth;
-      window.got.sameManager = custom.io === socket.io;
-    });
+async function exchange() {
+  window.got.upgraded = socket.io.engine.transport.name;
+  socket.once("message-back", (text, bin) => { window.got.messageBack = [text, bytes(bin)]; });
+  socket.emit("message", "héllo ✓", new Uint8Array([0, 1, 255]));
+  const acked = await socket.emitWithAck("message-with-ack", new Uint8Array([7]));
+  window.got.ack = bytes(acked);
+  socket.emit("emit-with-ack", 1);
+  const custom = io(server + "/custom", {transports: ["polling", "websocket"]});
+  custom.on("auth", (auth) => {
+    window.got.customAuth = auth;
+    window.got.sameManager = custom.io === socket.io;
   });
+}
+socket.once("connect", () => {  // the upgrade may be done already
+  if (socket.io.engine.transport.name === "websocket") exchange();
+  else socket.io.engine.once("upgrade", exchange);
 });
 </script>"""
 
