@@ -22,6 +22,9 @@ from reference.servers.sio import SioServer, SioSettings
 EIO = EioSettings(config=EioConfig(ping_interval=300, ping_timeout=2000), path="/socket.io/")
 SETTINGS = SioSettings(eio=EIO, connect_timeout=5.0)
 TRANSPORTS = [WsPeer, PollPeer]
+#: No heartbeat within a test: a session closed here was closed for its input, not by a ping timeout.
+QUIET = SioSettings(eio=EioSettings(config=EioConfig(ping_interval=25000, ping_timeout=20000),
+                                    path="/socket.io/"), connect_timeout=5.0)
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS, ids=["websocket", "polling"])
@@ -159,12 +162,9 @@ def test_disconnect_me_ends_the_namespace_but_not_the_session() -> None:
 
 def test_a_session_that_connects_no_namespace_is_closed_at_the_connect_timeout() -> None:
     async def main() -> None:
-        async with serving(SioServer(SioSettings(eio=EIO, connect_timeout=0.3))) as server:
+        async with serving(SioServer(SioSettings(eio=QUIET.eio, connect_timeout=0.3))) as server:
             peer = await WsPeer.open(server)
-            frames = [await asyncio.wait_for(peer.ws.recv(), 3)]
-            while frames[-1] == "2":  # pings first, perhaps
-                frames.append(await asyncio.wait_for(peer.ws.recv(), 3))
-            assert frames[-1] == "1"  # the Engine.IO close packet
+            assert await asyncio.wait_for(peer.ws.recv(), 3) == "1"  # the Engine.IO close packet
             await asyncio.wait_for(peer.ws.wait_closed(), 3)
             assert not server.sessions
 
@@ -173,7 +173,7 @@ def test_a_session_that_connects_no_namespace_is_closed_at_the_connect_timeout()
 
 def test_bad_input_closes_the_session() -> None:
     async def main() -> None:
-        async with serving(SioServer(SETTINGS)) as server:
+        async with serving(SioServer(QUIET)) as server:
             peer = await WsPeer.open(server)
             await connect_nsp(peer)
             await peer.send("9")  # no such packet type
@@ -232,14 +232,51 @@ def test_recovery_replays_missed_events_once_after_a_drop() -> None:
 
 def test_a_session_closed_on_purpose_is_not_kept_for_recovery() -> None:
     async def main() -> None:
-        settings = SioSettings(eio=EIO, connect_timeout=5.0, recovery=Recovery(window=30.0))
+        settings = SioSettings(eio=QUIET.eio, connect_timeout=5.0, recovery=Recovery(window=30.0))
         async with serving(SioServer(settings)) as server:
             a = await WsPeer.open(server)
             first = await connect_nsp(a)
+            await a.send('2["message","x"]')
+            offset = json.loads(str(await a.recv())[1:])[-1]
             await a.send("9")  # bad input: the server closes the session on purpose
             await asyncio.wait_for(a.ws.wait_closed(), 3)
             again = await WsPeer.open(server)
-            await again.send("0" + json.dumps({"pid": first["pid"], "offset": "x"}))
+            await again.send("0" + json.dumps({"pid": first["pid"], "offset": offset}))
             assert json.loads(str(await again.recv())[1:])["sid"] != first["sid"]
 
     run(main)
+
+
+HOSTILE = [
+    '2["message"',                                   # not JSON
+    "2" + "[" * 100_000,                             # deep nesting
+    '2/nowhere,["message"]',                         # an event on a namespace never connected
+    '0/custom,"not an object"',                      # a CONNECT payload that is not an object
+    '51-["message",{"_placeholder":true,"num":5}]',  # a placeholder with no attachment
+    "599999999-" + '["message"]',                    # too many attachments announced
+    "4",                                             # CONNECT_ERROR from a client
+    "2abc",                                          # garbage after the type
+]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS, ids=["websocket", "polling"])
+def test_hostile_packets_close_the_session_and_leak_nothing(transport: type[Peer]) -> None:
+    async def main() -> None:
+        async with serving(SioServer(QUIET)) as server:
+            for packet in HOSTILE:
+                peer = await transport.open(server)
+                await connect_nsp(peer)
+                await peer.send(packet)
+            for _ in range(300):
+                if not server.sessions:
+                    break
+                await asyncio.sleep(0.01)
+            assert not server.sessions  # every one closed by the server
+            assert not server.sio.sockets("/")
+            assert not server.sio._sessions  # the core forgot them too
+            healthy = await transport.open(server)
+            await connect_nsp(healthy)
+            await healthy.send('2["message","ok"]')
+            assert await healthy.recv() == '2["message-back","ok"]'
+
+    run(main, timeout=30)
