@@ -280,3 +280,23 @@ def test_hostile_packets_close_the_session_and_leak_nothing(transport: type[Peer
             assert await healthy.recv() == '2["message-back","ok"]'
 
     run(main, timeout=30)
+
+
+def test_a_ping_timeout_is_recoverable() -> None:
+    async def main() -> None:
+        eio = EioSettings(config=EioConfig(ping_interval=100, ping_timeout=100), path="/socket.io/")
+        settings = SioSettings(eio=eio, connect_timeout=5.0, recovery=Recovery(window=30.0))
+        async with serving(SioServer(settings)) as server:
+            a = await WsPeer.open(server)
+            first = await connect_nsp(a)
+            await a.send('2["message","x"]')
+            offset = json.loads(str(await a.recv())[1:])[-1]
+            frames = []  # read, never answer a ping: the server gives up on us
+            while (frame := await asyncio.wait_for(a.ws.recv(), 3)) != "1":
+                frames.append(frame)
+            assert frames == ["2"]
+            again = await WsPeer.open(server)
+            await again.send("0" + json.dumps({"pid": first["pid"], "offset": offset}))
+            assert json.loads(str(await again.recv())[1:]) == first  # the same sid and pid: recovered
+
+    run(main)
