@@ -1,9 +1,9 @@
 """Command line of the reference servers: ``python -m reference.servers <protocol> [options]``.
 
 One subcommand per protocol, each in its own module: ``ws`` (``ws_cli``), ``sse`` (``sse_cli``), ``poll``
-(``poll_cli``), ``eio`` (``eio_cli``). A bad argument prints one line on stderr and exits 2; a server that
-cannot bind prints one line and exits 1; a clean shutdown on SIGINT/SIGTERM exits 0. ``rtconform serve ws
-...`` re-executes this module, so everything a runner needs is reachable from here.
+(``poll_cli``), ``eio`` (``eio_cli``), ``sio`` (``sio_cli``). A bad argument prints one line on stderr and
+exits 2; a server that cannot bind prints one line and exits 1; a clean shutdown on SIGINT/SIGTERM exits 0.
+``rtconform serve ws ...`` re-executes this module, so everything a runner needs is reachable from here.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from typing import NoReturn
 
-from reference.servers import eio_cli, poll_cli, sse_cli, ws_cli
+from reference.servers import eio_cli, poll_cli, sio_cli, sse_cli, ws_cli
 
 __all__ = ["main"]
 
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     sse_cli.add_parser(protocols)
     poll_cli.add_parser(protocols)
     eio_cli.add_parser(protocols)
+    sio_cli.add_parser(protocols)
     return parser
 
 
@@ -52,4 +53,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return poll_cli.run(args)
     if args.protocol == eio_cli.PROTOCOL:
         return eio_cli.run(args)
+    if args.protocol == sio_cli.PROTOCOL:
+        return sio_cli.run(args)
     return ws_cli.run(parser, args)

@@ -10,7 +10,7 @@ from reference.servers.eio import EioServer, EioSettings
 from reference.servers.http_server import run_until_signal
 from reference.servers.pubsub_cli import positive
 
-__all__ = ["PROTOCOL", "add_parser", "run"]
+__all__ = ["PROTOCOL", "add_engine_io_options", "add_parser", "run", "settings_from"]
 
 PROTOCOL = "eio"
 
@@ -18,10 +18,15 @@ PROTOCOL = "eio"
 def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``eio`` subparser."""
     p = protocols.add_parser(PROTOCOL, help="Engine.IO v4 echo server (polling, WebSocket, upgrade)")
+    add_engine_io_options(p, default_path="/engine.io/")
+
+
+def add_engine_io_options(p: argparse.ArgumentParser, *, default_path: str) -> None:
+    """The options of the Engine.IO layer (shared with the ``sio`` subcommand)."""
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     p.add_argument("--port", type=int, default=3000,
                    help="port to bind; 0 picks a free one, printed as 'listening on http://HOST:PORT/PATH'")
-    p.add_argument("--path", default="/engine.io/", help="the Engine.IO path (default: %(default)s)")
+    p.add_argument("--path", default=default_path, help="the Engine.IO path (default: %(default)s)")
     p.add_argument("--ping-interval", type=positive(int), default=25000, metavar="MS",
                    help="pingInterval: milliseconds between the server's pings (default: %(default)s)")
     p.add_argument("--ping-timeout", type=positive(int), default=20000, metavar="MS",

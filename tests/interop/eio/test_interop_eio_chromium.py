@@ -91,7 +91,7 @@ def page_server() -> Iterator[str]:
 @contextlib.contextmanager
 def browser() -> Iterator[str]:
     """Start chromium with a fresh profile; yield the DevTools websocket URL of its first page."""
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:  # chromium may still write
         proc = subprocess.Popen([chromium(), *FLAGS, f"--user-data-dir={profile}", "about:blank"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

@@ -32,7 +32,9 @@ ALLOWED: dict[str, set[str]] = {
     "eio_ws": {"http_server"},
     "eio": {"http_server", "eio_ws"},
     "eio_cli": {"eio", "http_server", "pubsub_cli"},
-    "cli": {"poll_cli", "sse_cli", "ws_cli", "eio_cli"},
+    "sio": {"eio"},  # Socket.IO runs on the Engine.IO server
+    "sio_cli": {"sio", "eio_cli", "http_server", "pubsub_cli"},
+    "cli": {"poll_cli", "sse_cli", "ws_cli", "eio_cli", "sio_cli"},
     "__main__": {"cli"},
     "__init__": set(),
 }
