@@ -216,7 +216,7 @@ def entry_views(entries: Iterable[Entry], spec: str = "ws") -> list[EntryView]:
 
 #: Entries the page of passing cases shows from the start and from the end of a transcript; the rest stay
 #: in transcripts.json.gz (a passing 9.x case records hundreds of frames that say nothing more).
-PASSED_HEAD, PASSED_TAIL = 60, 20
+PASSED_HEAD, PASSED_TAIL = 40, 10
 
 
 def passed_excerpt(entries: Sequence[Entry]) -> tuple[Sequence[Entry], int]:

@@ -102,8 +102,8 @@ def test_client_harness_catches_an_unbounded_fragmented_message(monkeypatch: pyt
 
 
 def test_client_harness_catches_a_pong_that_does_not_echo(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = wsconn.frame
-    monkeypatch.setattr(wsconn, "frame", lambda op, payload=b"", **kw: real(op, payload + b"!", **kw))
+    real = wsconn.build_frame
+    monkeypatch.setattr(wsconn, "build_frame", lambda op, payload=b"", **kw: real(op, payload + b"!", **kw))
     with pytest.raises(HarnessFailure, match="do not echo the pings"):
         fuzz_ws_client.test_one_input(CLIENT + frame(PING, b"p", mask=False))
 

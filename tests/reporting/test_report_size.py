@@ -3,7 +3,10 @@
 Measured on the reference run with ``--strict`` (337 cases): before transcripts moved out of run.json and
 the passing cases shared one page, 6.5 MiB in 345 files (run.json 1.6 MiB, 337 case pages 4.6 MiB);
 after, 2.8 MiB in 14 files (run.json 0.38 MiB, transcripts.json.gz 64 KiB, cases/passed.html 1.9 MiB).
-The budgets below leave room for the catalog to grow; docs/reports.md states them.
+The budgets below leave room for the catalog to grow; docs/reports.md states them. With Autobahn 9.x,
+12.x/13.x (permessage-deflate echoes of incompressible payload heads), the lifecycle and the Engine.IO
+cases the strict reference run has 677 cases: 9.2 MiB with 60 + 20 transcript entries per passed case on
+cases/passed.html (5.4 MiB of it), transcripts.json.gz 1.8 MiB; the page now shows 40 + 10.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from pathlib import Path
 from conformance.cli import main
 from conformance.exitcodes import ExitCode
 
-#: Bytes per case for the whole folder (measured 8.5 KiB).
-FOLDER_PER_CASE = 12 * 1024
+#: Bytes per case for the whole folder (measured 8.5 KiB at 337 cases, 13.6 KiB at 677).
+FOLDER_PER_CASE = 16 * 1024
 #: Bytes per case for run.json without transcripts (measured 1.2 KiB).
 RUN_JSON_PER_CASE = 2 * 1024
-#: Bytes per case for transcripts.json.gz (measured 0.2 KiB).
-TRANSCRIPTS_PER_CASE = 1024
+#: Bytes per case for transcripts.json.gz (measured 0.2 KiB at 337 cases, 2.7 KiB at 677: the compressed
+#: echoes' payloads do not compress again).
+TRANSCRIPTS_PER_CASE = 4 * 1024
 
 
 def test_a_reference_run_fits_the_size_budget(tmp_path: Path) -> None:
