@@ -7,14 +7,13 @@ compressed echoes.
 from __future__ import annotations
 
 import contextlib
-import http.server
 import json
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from devtools_page import serve_pages
 from reporting.cdp import Browser, chromium
 from test_interop_node_ws import JS, node_or_skip
 from websockets.extensions.permessage_deflate import PerMessageDeflate
@@ -85,26 +84,9 @@ new Promise((resolve, reject) => {
 def loopback_page() -> Iterator[str]:
     """An empty page served from 127.0.0.1: Chromium's local network access checks block a WebSocket to
     127.0.0.1 from about:blank, not from a page that is itself on the loopback address."""
-
-    class Blank(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b"<!doctype html><meta charset=utf-8><title>deflate</title>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Blank)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    blank = b"<!doctype html><meta charset=utf-8><title>deflate</title>"
+    with serve_pages({"/": ("text/html; charset=utf-8", blank)}) as origin:
+        yield origin + "/"
 
 
 def test_chromium_negotiates_deflate_and_round_trips(reference_url: str, tmp_path: Path) -> None:

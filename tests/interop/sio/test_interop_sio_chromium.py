@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import http.server
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from devtools_page import Page, browser, serve_pages
 from http_server_harness import serving
 from websockets.asyncio.client import connect
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eio"))
-
-from test_interop_eio_chromium import Page, browser
 
 from reference.core.eio.handshake import EioConfig
 from reference.servers.eio import EioSettings
@@ -65,26 +59,9 @@ socket.once("connect", () => {  // the upgrade may be done already
 @contextlib.contextmanager
 def page_server() -> Iterator[str]:
     """The test page and the client bundle, from their own origin."""
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            script = self.path.startswith("/socket.io.min.js")
-            body = BUNDLE.read_bytes() if script else PAGE.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/javascript" if script else "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_pages({"/socket.io.min.js": ("text/javascript", BUNDLE.read_bytes()),
+                      "/": ("text/html; charset=utf-8", PAGE.encode())}) as origin:
+        yield origin
 
 
 def test_chromium_socket_io_client_across_origins() -> None:

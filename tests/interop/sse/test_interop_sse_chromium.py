@@ -9,19 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import http.server
-import json
-import shutil
-import subprocess
-import tempfile
-import threading
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
+from devtools_page import Page, browser, serve_pages
 from sse_interop_harness import SseThread
 from websockets.asyncio.client import connect
 
@@ -35,90 +26,13 @@ es.onerror = () => { window.errors += 1; };
 es.onmessage = (e) => { window.got.push([e.data, e.lastEventId]); };
 </script>"""
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--remote-debugging-port=0"]
-
-
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip("chromium is not installed")
 
 
 @contextlib.contextmanager
 def page_server() -> Iterator[str]:
-    class Page(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = PAGE.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-@contextlib.contextmanager
-def browser() -> Iterator[str]:
-    """Start chromium with a fresh profile; yield the DevTools websocket URL of its first page."""
-    with tempfile.TemporaryDirectory() as profile:
-        proc = subprocess.Popen([chromium(), *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            port_file = Path(profile) / "DevToolsActivePort"
-            deadline = time.monotonic() + 20
-            while not port_file.is_file() or not port_file.read_text().strip():
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    pytest.skip("chromium did not start its DevTools endpoint")
-                time.sleep(0.05)
-            port = port_file.read_text().split()[0]
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as r:
-                pages = [t for t in json.load(r) if t["type"] == "page"]
-            yield pages[0]["webSocketDebuggerUrl"]
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-class Page:
-    def __init__(self, ws: Any) -> None:
-        self.ws = ws
-        self.next_id = 0
-
-    async def call(self, method: str, **params: Any) -> dict[str, Any]:
-        self.next_id += 1
-        await self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            reply = json.loads(await self.ws.recv())
-            if reply.get("id") == self.next_id:
-                return reply.get("result", {})
-
-    async def value(self, expression: str) -> Any:
-        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
-    async def until(self, expression: str, timeout: float = 10.0) -> None:
-        end = asyncio.get_running_loop().time() + timeout
-        while not await self.value(expression):
-            assert asyncio.get_running_loop().time() < end, f"timed out waiting for {expression}"
-            await asyncio.sleep(0.02)
+    """The test page, from its own origin (its URL, ending in "/")."""
+    with serve_pages({"/": ("text/html; charset=utf-8", PAGE.encode())}) as origin:
+        yield origin + "/"
 
 
 def test_chromium_eventsource_resumes_after_server_disconnects() -> None:
