@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import websockets
 
 from conformance.catalog.ws.ab09_performance import PERF_MAX_MESSAGE, autobahn_fragments
 from conformance.model import STRICT, Outcome
@@ -114,10 +115,14 @@ def test_sample_passes_against_websockets(registry: Registry, websockets_url: st
 
 def test_websockets_refuses_4_mib_in_64_octet_fragments_as_autobahn_sees_it(
         registry: Registry, websockets_url: str) -> None:
-    """websockets 14+ closes with 1009 "too many fragments" on 65536 fragments (Autobahn 9.3.1: FAILED,
-    remote close 1009): the case fails on the missing echo, with no measurements."""
+    """websockets 17 closes with 1009 "too many fragments" on 65536 fragments (Autobahn 9.3.1: FAILED,
+    remote close 1009): the case fails on the missing echo, with no measurements. Earlier releases (16.1.1,
+    what Python 3.10 installs here) echo the message: the case passes."""
     (result,) = asyncio.run(run_cases(registry.select(("9.3.1",), strict=True), parse_url(websockets_url),
                                       SETTINGS))[0]
+    if int(websockets.__version__.split(".")[0]) < 17:
+        assert result.outcome is Outcome.PASSED
+        return
     assert result.outcome is Outcome.FAILED
     assert result.remote_close_code == 1009
     assert result.actual.startswith("the target refused the message with 1009")
