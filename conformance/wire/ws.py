@@ -39,7 +39,8 @@ from conformance.wire.wsframes import CLOSE, PING, Frame, close_payload, frame
 from conformance.wire.wshandshake import build_request, new_key, upgrade_problems
 from conformance.wire.wsrecv import CloseFrame, Event, Message, Ping, Pong, Receiver, Timeout
 
-__all__ = ["CloseInfo", "Event", "HandshakeFailed", "Message", "Phase", "Ping", "Pong", "Timeout", "WsClient"]
+__all__ = ["MAX_HELD_REPLIES", "CloseInfo", "Event", "HandshakeFailed", "Message", "Phase", "Ping", "Pong",
+           "Timeout", "WsClient"]
 
 
 class HandshakeFailed(Exception):
@@ -54,6 +55,10 @@ class HandshakeFailed(Exception):
         super().__init__(f"expected {' or '.join(expected)}; actual: {actual}")
         self.expected = list(expected)
         self.actual = actual
+
+
+#: Automatic replies held back during a chopped send; a target flooding pings cannot make the list grow.
+MAX_HELD_REPLIES = 16
 
 
 class WsClient:
@@ -391,6 +396,8 @@ class WsClient:
         self.conn.receive_data(data)
         for reply in self.conn.data_to_send():
             if self._held is not None:  # a chopped send is under way: after its last chop
+                if len(self._held) == MAX_HELD_REPLIES:  # a ping flood: the oldest pongs go (§5.5.3 allows
+                    del self._held[0]                    # answering only the most recent ping)
                 self._held.append(reply)
             else:
                 self.stream.write(reply)

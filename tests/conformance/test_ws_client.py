@@ -13,7 +13,7 @@ from engine_fakes import fake_server, read_frame, server_frame
 
 from conformance.catalog.ws import _steps
 from conformance.model import CaseFailed
-from conformance.wire.ws import HandshakeFailed, Phase, WsClient
+from conformance.wire.ws import MAX_HELD_REPLIES, HandshakeFailed, Phase, WsClient
 from conformance.wire.wsframes import PING, PONG, TEXT, frame
 from conformance.wire.wsrecv import Message
 from conformance.wirefuzz.execute import execute, liveness
@@ -172,3 +172,35 @@ def test_the_automatic_pong_waits_for_the_end_of_a_chopped_frame() -> None:
 
     asyncio.run(main())
     assert frames == [(TEXT, b"chopped text"), (PONG, b"mid-frame")]
+
+
+def test_a_ping_flood_during_a_chopped_frame_holds_at_most_the_latest_answers() -> None:
+    """What is held back while a frame is chopped is bounded: of 100 pings, the last MAX_HELD_REPLIES are
+    answered after the frame (RFC 6455 §5.5.3 lets an endpoint answer only the most recent ping)."""
+    pongs: list[bytes] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readexactly(3)
+        writer.write(b"".join(server_frame(PING, b"p%d" % i) for i in range(100)))
+        await writer.drain()
+        rest = await reader.readexactly(len(CHOPPED) - 3)
+        assert await read_frame(_reader_of(head + rest)) == (TEXT, b"chopped text")
+        while True:
+            op, data = await read_frame(reader)
+            if op == PONG:
+                pongs.append(data)
+
+    async def main() -> None:
+        async with fake_server(script) as endpoint:
+            ws = WsClient(endpoint, deadline=asyncio.get_running_loop().time() + 3)
+            await ws.open()
+            await ws.send(CHOPPED, chop=1, pause=0.02)
+            for _ in range(50):
+                if pongs and pongs[-1] == b"p99":
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.1)
+            ws.release()
+
+    asyncio.run(main())
+    assert pongs == [b"p%d" % i for i in range(100 - MAX_HELD_REPLIES, 100)]
