@@ -61,6 +61,12 @@ HEAVY = frozenset({"sse/lifecycle/non-reader-bounded"})
 #: Broken servers that never answer a poll without news: every hold-timing case waits for its whole case
 #: timeout (140 s) on them, so only the cases whose proof they are are compared.
 NEVER_ANSWER = frozenset({"holds-forever"})
+#: Broken servers whose defect accumulates over connections: ``leaks-slot-on-reset`` loses one of its 16
+#: places to every connection that ends in a reset, and a full catalog ends some of its streams with one
+#: (an unread heartbeat in our receive buffer when we close turns the FIN into an RST). A full run on it
+#: ends with every place lost, as a real run would; that is the defect, not a dependence between cases,
+#: so only the cases whose proof it is are compared.
+ACCUMULATES = frozenset({"leaks-slot-on-reset"})
 
 Outcomes = dict[str, CaseResult]
 
@@ -131,6 +137,8 @@ def _http_runs(registry: Registry) -> dict[str, Coroutine[Any, Any, tuple[Outcom
 
     def sse_cases(name: str) -> list[Case]:
         proved = set(SSE_MUTATIONS[name][1]) if name in SSE_MUTATIONS else {c.id for c in sse}
+        if name in ACCUMULATES:
+            return [c for c in sse if c.id in proved]
         return [c for c in sse if c.id not in HEAVY or c.id in proved]
 
     runs = {f"sse {n}": _alone_and_full(runner(m, SSE_PROFILE), sse_cases(n), gate)
