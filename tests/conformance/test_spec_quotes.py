@@ -23,7 +23,8 @@ from conformance.registry import load
 
 SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
 #: The document a suite's quotes come from when they cite none.
-SUITE_DOCUMENT = {"ws": "rfc6455", "sse": "whatwg-html-sse", "poll": "rfc6202", "eio": "engineio-protocol"}
+SUITE_DOCUMENT = {"ws": "rfc6455", "sse": "whatwg-html-sse", "poll": "rfc6202", "eio": "engineio-protocol",
+                  "sseclient": "whatwg-html-sse"}
 #: A suite's cases whose section names another document (``ws/rfc7692-7/...``): (section prefix, document).
 SECTION_DOCUMENT = {"ws": ("rfc7692", "rfc7692")}
 #: Documents a quote may cite, by the words of its trailing citation.
