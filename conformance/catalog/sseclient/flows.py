@@ -49,16 +49,22 @@ def quiet_window(delay: float) -> float:
     return max(QUIET_MIN, QUIET_FACTOR * delay)
 
 
-async def primed_reconnection(ctx: ClientCase, first: bytes = PRIME) -> tuple[Incoming, float]:
+async def primed_reconnection(ctx: ClientCase, first: bytes = PRIME, *, required: str = ""
+                              ) -> tuple[Incoming, float]:
     """Serve ``first`` on the first connection and end it; return the reconnection and the client's delay
     (from the end of the first stream to the second request).
 
     Raises:
-        Skip: the client did not reconnect within :data:`RECONNECT_WAIT` (the reconnect case judges that).
+        CaseFailed: no reconnection within :data:`RECONNECT_WAIT` where the case needs one (``required``
+            says what it then did not get).
+        Skip: no reconnection where the case only judges what comes after one (the reconnect case judges
+            the reconnection itself).
     """
     incoming = await ctx.accept()
     await ctx.stream(incoming, first, end=True)
     again = await ctx.reconnection(RECONNECT_WAIT)
+    if again is None and required:
+        raise CaseFailed([required], f"no reconnection within {RECONNECT_WAIT:.0f} s after the stream ended")
     if again is None:
         raise Skip(f"the client did not reconnect within {RECONNECT_WAIT:.0f} s after the stream ended, so "
                    "this cannot be judged (sseclient/9.2.3/reconnect-after-end judges the reconnection)")

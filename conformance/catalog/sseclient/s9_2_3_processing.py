@@ -96,8 +96,8 @@ async def retry_only_digits(ctx: ClientCase) -> Verdict:
 
 # -- Last-Event-ID ---------------------------------------------------------------------------------------
 
-async def _reconnection_after(ctx: ClientCase, stream: bytes) -> str | None:
-    again, _ = await primed_reconnection(ctx, stream)
+async def _reconnection_after(ctx: ClientCase, stream: bytes, wanted: str) -> str | None:
+    again, _ = await primed_reconnection(ctx, stream, required=f"a reconnection with {wanted}")
     await ctx.stream(again, END)
     return again.request.utf8_header("last-event-id")
 
@@ -107,7 +107,7 @@ async def _reconnection_after(ctx: ClientCase, stream: bytes) -> str | None:
         requirement="The client MUST send Last-Event-ID: 42 when it reconnects.",
         quote=Q_LAST_EVENT_ID)
 async def last_event_id_sent(ctx: ClientCase) -> Verdict:
-    value = await _reconnection_after(ctx, b"retry: 50\nid: 42\ndata: a\n\n")
+    value = await _reconnection_after(ctx, b"retry: 50\nid: 42\ndata: a\n\n", "Last-Event-ID: 42")
     if value != "42":
         raise CaseFailed(["Last-Event-ID: 42"], f"Last-Event-ID {value!r}" if value is not None else
                          "no Last-Event-ID header")
@@ -119,7 +119,8 @@ async def last_event_id_sent(ctx: ClientCase) -> Verdict:
         requirement="The client MUST send the last event ID encoded as UTF-8 in Last-Event-ID.",
         quote=Q_LAST_EVENT_ID)
 async def last_event_id_utf8(ctx: ClientCase) -> Verdict:
-    value = await _reconnection_after(ctx, "retry: 50\nid: \u00e9\u2211-1\ndata: a\n\n".encode())
+    value = await _reconnection_after(ctx, "retry: 50\nid: \u00e9\u2211-1\ndata: a\n\n".encode(),
+                                     "Last-Event-ID: \u00e9\u2211-1 in UTF-8")
     if value != "\u00e9\u2211-1":
         raise CaseFailed(["Last-Event-ID: \u00e9\u2211-1 in UTF-8"],
                          f"Last-Event-ID {value!r} (read as UTF-8)" if value is not None else
@@ -132,7 +133,8 @@ async def last_event_id_utf8(ctx: ClientCase) -> Verdict:
         requirement="The client MUST NOT send Last-Event-ID when the last event ID is empty.",
         quote=Q_LAST_EVENT_ID)
 async def last_event_id_absent_when_empty(ctx: ClientCase) -> Verdict:
-    value = await _reconnection_after(ctx, b"retry: 50\nid: 1\ndata: a\n\nid\ndata: b\n\n")
+    value = await _reconnection_after(ctx, b"retry: 50\nid: 1\ndata: a\n\nid\ndata: b\n\n",
+                                     "no Last-Event-ID header")
     if value is not None:
         raise CaseFailed(["no Last-Event-ID header"], f"Last-Event-ID {value!r}")
     return Verdict(actual="no Last-Event-ID header")
