@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from conformance.clients.process import command_launcher
 from conformance.clients.run import run_client_cases
 from conformance.model import Level, Outcome
-from conformance.registry import load
+from conformance.registry import CLIENT_CATALOGS, load, suite
 from conformance.results import CaseResult
 from conformance.runner import RunSettings, run_cases
 from conformance.wire.endpoint import parse_url
@@ -70,7 +71,7 @@ def client(*defects: str) -> list[str]:
 
 
 async def _run(ids: Sequence[str], argv: list[str], name: str) -> dict[str, CaseResult]:
-    registry = load()
+    registry = load(CLIENT_CATALOGS)
     cases = [registry.by_id[i] for i in ids]
     results, _ = await run_client_cases(cases, command_launcher(argv), name, RunSettings(jobs=8, timeout=5.0))
     return {r.id: r for r in results}
@@ -92,7 +93,8 @@ async def _all(runs: Sequence[tuple[str, Sequence[str], list[str]]],
 
 
 def test_every_must_case_has_a_defect_that_turns_it_red() -> None:
-    musts = {c.id for c in load().select(["sseclient"], strict=True) if c.level is Level.MUST}
+    musts = {c.id for c in load(CLIENT_CATALOGS).select(["sseclient"], strict=True)
+             if c.level is Level.MUST}
     covered = {i for ids in MUTATIONS.values() for i in ids}
     assert musts - covered == set()
     assert covered - musts == set()
@@ -100,7 +102,7 @@ def test_every_must_case_has_a_defect_that_turns_it_red() -> None:
 
 @pytest.mark.slow
 def test_correct_client_passes_and_each_broken_one_fails_its_cases() -> None:
-    every = [c.id for c in load().select(["sseclient"], strict=True)]
+    every = [c.id for c in load(CLIENT_CATALOGS).select(["sseclient"], strict=True)]
     runs = [("correct", every, client())] + [(flag, ids, client(flag)) for flag, ids in MUTATIONS.items()]
     outcomes = asyncio.run(_all(runs, at_once=2))
     assert {i: v for i, v in _show(outcomes["correct"]).items() if v[0] != "passed"} == {}
@@ -111,8 +113,20 @@ def test_correct_client_passes_and_each_broken_one_fails_its_cases() -> None:
 
 def test_a_client_case_outside_client_mode_is_skipped() -> None:
     """``rtconform run`` never picks the suite; a case run without a client under test says why."""
-    case = load().by_id[N + "line-end-lf"]
+    case = load(CLIENT_CATALOGS).by_id[N + "line-end-lf"]
     endpoint = parse_url("http://127.0.0.1:1/", frozenset({"http"}))
     results, _ = asyncio.run(run_cases([case], endpoint, RunSettings()))
     assert results[0].outcome is Outcome.SKIPPED
     assert "client under test" in results[0].error
+
+
+def test_every_case_is_must_and_quotes_a_must() -> None:
+    """HTML writes requirements in lower case: a MUST case's quote carries the "must" that introduces the
+    step it quotes (tests/conformance/catalog/test_levels.py checks the server catalogs the same way)."""
+    cases = load(CLIENT_CATALOGS).select(["sseclient"], strict=True)
+    assert [c.id for c in cases if c.level is not Level.MUST or not re.search(r"\bmust\b", c.quote)] == []
+
+
+def test_the_suite_is_never_part_of_a_server_run() -> None:
+    assert "sseclient" not in {c.spec for c in load().cases}
+    assert suite("sseclient") is not None  # the runner finds its context

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conformance.model import Case
-from conformance.registry import load
+from conformance.registry import CATALOGS, CLIENT_CATALOGS, load
 
 SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
 #: The document a suite's quotes come from when they cite none.
@@ -104,7 +104,7 @@ def closest(text: str, piece: str, width: int = 240) -> str:
 
 
 def cases() -> list[Case]:
-    return list(load().cases)
+    return list(load((*CATALOGS, *CLIENT_CATALOGS)).cases)
 
 
 def test_every_stored_quote_is_verbatim() -> None:

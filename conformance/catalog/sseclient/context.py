@@ -5,8 +5,9 @@ The contract (docs/client-mode-sse.md): the client under test prints one JSON ob
 output, ``{"type": ..., "data": ..., "lastEventId": ...}`` for each event it dispatches (``type`` "message"
 unless the stream named another), and may print ``{"error": true}`` for each error event; anything else
 it prints is noted in the transcript and ignored. A browser's EventSource hands a named event only to the
-listeners registered for its name, so every case URL's query lists the event types the catalog uses
-(``?types=add,remove``): a browser driver registers one listener per type named there.
+listeners registered for its name, so every case URL's fragment lists the event types the catalog uses
+(``#types=add,remove``; a fragment is never sent in a request): a browser driver registers one listener
+per type named there.
 
 A case plays its server script with :meth:`ClientCase.accept` (the client's next connection) and
 :class:`~conformance.catalog.sseclient.server.Incoming`, and judges :attr:`ClientCase.events`. A script
@@ -178,8 +179,15 @@ class ClientCase:
     async def accept(self, what: str = "the client's first request",
                      timeout: float | None = None) -> Incoming:
         """The client's next connection; CaseFailed if none comes in ``timeout`` (default: the case's time),
-        or if its request head is not valid HTTP/1.1."""
+        or if its request head is not valid HTTP/1.1.
+
+        Raises:
+            asyncio.TimeoutError: the client has not connected at all (errored, not failed: a client slow to
+                start on a loaded machine is not a client that broke a rule).
+        """
         incoming = await self.server.next(self.left(timeout))
+        if incoming is None and not self.server.connections and not self.exited:
+            raise asyncio.TimeoutError(f"the client made no request in the case's time ({what})")
         if incoming is None:
             raise CaseFailed([what], f"no connection in {self.left(timeout):.1f} s{self._ended_note()}")
         if incoming.request.problem:
@@ -228,7 +236,7 @@ async def client_case_context(case: Case, env: CaseEnv) -> AsyncIterator[ClientC
                    "not against a target")
     server = CaseServer(env.transcript, env.deadline)
     await server.start()
-    url = server.url(f"/{case.slug}?types={','.join(EVENT_TYPES)}")
+    url = server.url(f"/{case.slug}#types={','.join(EVENT_TYPES)}")
     env.transcript.add(NOTE, EVENT, f"case server at {url}")
     try:
         async with launch(url) as client:

@@ -136,6 +136,11 @@ class CaseServer:
         except asyncio.TimeoutError:
             return None
 
+    @property
+    def connections(self) -> int:
+        """Connections the client opened so far (those refused past the cap included)."""
+        return self._count + self.refused
+
     def pending(self) -> int:
         """Connections whose heads came and that the case has not taken yet."""
         return self._queue.qsize()

@@ -37,7 +37,7 @@ def keyword_ok(case: Case) -> bool:
         return True
     if KEYWORDS[case.level].search(case.quote):
         return True
-    return case.level is Level.MUST and case.spec in ("sse", "sseclient") and (
+    return case.level is Level.MUST and case.spec == "sse" and (
         bool(WHATWG_MUST.search(case.quote)) or case.id in WHATWG_NORMATIVE_STEPS)
 
 
