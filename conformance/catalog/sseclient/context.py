@@ -59,9 +59,18 @@ class Printed:
         return show(self.type, self.data, self.last_event_id)
 
 
+#: Characters of each printed field a verdict line shows (a client may print up to 64 KiB per line).
+SHOWN = 60
+
+
 def show(type_: str, data: str, last_event_id: str) -> str:
-    """An event as a verdict shows it: ``message "a\\nb" id="7"``."""
-    return f"{type_} {json.dumps(data)} id={json.dumps(last_event_id)}"
+    """An event as a verdict shows it: ``message "a\\nb" id="7"``, each field cut to :data:`SHOWN`."""
+    return f"{_cut(type_, False)} {_cut(data)} id={_cut(last_event_id)}"
+
+
+def _cut(text: str, quoted: bool = True) -> str:
+    shown = json.dumps(text[:SHOWN]) if quoted else json.dumps(text[:SHOWN])[1:-1]
+    return shown + ("..." if len(text) > SHOWN else "")
 
 
 def _read_printed(line: bytes) -> Printed | bool | None:

@@ -141,10 +141,6 @@ class CaseServer:
         """Connections the client opened so far (those refused past the cap included)."""
         return self._count + self.refused
 
-    def pending(self) -> int:
-        """Connections whose heads came and that the case has not taken yet."""
-        return self._queue.qsize()
-
     async def close(self) -> None:
         self._closed = True
         if self._server is not None:
