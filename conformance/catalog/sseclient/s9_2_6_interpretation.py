@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from conformance.catalog.sseclient.context import END, ClientCase
+from conformance.catalog.sseclient.context import END, ClientCase, Printed
 from conformance.catalog.sseclient.flows import RECONNECT_WAIT, expect_events, stream_events
 from conformance.model import MUST, CaseFailed, Verdict, group
 
@@ -94,6 +94,48 @@ async def line_end_crlf_split(ctx: ClientCase) -> Verdict:
     await incoming.send(END)
     expect_events(await ctx.events_until_end(), [_message("a\nb")])
     return Verdict(actual="one message event 'a\\nb'")
+
+
+async def _in_pieces(ctx: ClientCase, *pieces: bytes) -> list[Printed]:
+    """Serve ``pieces`` as separate chunks, 50 ms apart (each arrives in its own read), then END."""
+    incoming = await ctx.accept()
+    await ctx.stream(incoming)
+    for piece in pieces:
+        await incoming.send(piece)
+        await asyncio.sleep(0.05)  # the stimulus: one TCP segment per piece
+    await incoming.send(END)
+    return await ctx.events_until_end()
+
+
+@G.case("line-split-across-reads", level=MUST, timeout=PARSE_TIMEOUT,
+        desc="Serves 'da', 'ta: a', 'b' LF, LF as four chunks 50 ms apart",
+        requirement="The client MUST read a line that spans several reads as one line: one event 'ab'.",
+        quote=Q_LINE_ENDS)
+async def line_split_across_reads(ctx: ClientCase) -> Verdict:
+    expect_events(await _in_pieces(ctx, b"da", b"ta: a", b"b\n", b"\n"), [_message("ab")])
+    return Verdict(actual="one message event 'ab'")
+
+
+# -- decoding --------------------------------------------------------------------------------------------
+
+@G.case("utf8-split-across-reads", level=MUST, timeout=PARSE_TIMEOUT,
+        desc="Serves 'data: ' and the first byte of '\u00e9' in one chunk, its second byte and LF LF in the "
+             "next, 50 ms later",
+        requirement="The client MUST decode the stream, not each read, as UTF-8: one event '\u00e9'.",
+        quote="Streams must be decoded using the UTF-8 decode algorithm.")
+async def utf8_split_across_reads(ctx: ClientCase) -> Verdict:
+    expect_events(await _in_pieces(ctx, b"data: \xc3", b"\xa9\n\n"), [_message("\u00e9")])
+    return Verdict(actual="one message event '\u00e9'")
+
+
+@G.case("invalid-utf8-replaced", level=MUST, timeout=PARSE_TIMEOUT,
+        desc="Serves 'data: a', a byte 0xFF, 'b' in one event",
+        requirement="The client MUST decode as UTF-8 decode does: the invalid byte becomes U+FFFD, the "
+                    "event is 'a\ufffdb' (not dropped, not cut).",
+        quote="Streams must be decoded using the UTF-8 decode algorithm.")
+async def invalid_utf8_replaced(ctx: ClientCase) -> Verdict:
+    expect_events(await stream_events(ctx, b"data: a\xffb\n\n"), [_message("a\ufffdb")])
+    return Verdict(actual="one message event 'a\ufffdb'")
 
 
 # -- the byte order mark ---------------------------------------------------------------------------------
@@ -239,6 +281,15 @@ async def event_type_named(ctx: ClientCase) -> Verdict:
     expect_events(await stream_events(ctx, b"event: add\ndata: 1\n\nevent: remove\ndata: 2\n\n"),
                   [("add", "1", ""), ("remove", "2", "")])
     return Verdict(actual="'add' then 'remove'")
+
+
+@G.case("event-type-last-wins", level=MUST, timeout=PARSE_TIMEOUT,
+        desc="Serves 'event: add', 'event: remove' and 'data: x' in one event",
+        requirement="The client MUST take the last event field: one 'remove' event 'x'.",
+        quote=f"{Q_FIELDS} ... If the field name is \"event\" Set the event type buffer to the field value.")
+async def event_type_last_wins(ctx: ClientCase) -> Verdict:
+    expect_events(await stream_events(ctx, b"event: add\nevent: remove\ndata: x\n\n"), [("remove", "x", "")])
+    return Verdict(actual="one 'remove' event 'x'")
 
 
 @G.case("event-type-reset-after-dispatch", level=MUST, timeout=PARSE_TIMEOUT,
