@@ -122,8 +122,9 @@ class ClientCase:
     # -- the client's side ---------------------------------------------------------------------------
 
     def stop(self) -> asyncio.Future[list[BaseException | None]]:
-        """Stop reading the client's output (the flag as well as the cancel: a cancel can be lost when
-        it meets a line that has just arrived, asyncio.wait_for on Python < 3.12)."""
+        """Stop reading the client's output: the flag as well as the cancel, because a cancel that meets a
+        line arriving in the same loop turn can be swallowed by the reader's ``wait_for`` (seen on 3.11:
+        the reader then read on until the case's deadline)."""
         self._stopped = True
         self._reader.cancel()
         return asyncio.gather(self._reader, return_exceptions=True)  # type: ignore[return-value]
