@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 
 from conformance.model import Case
-from conformance.registry import load
+from conformance.registry import CATALOGS, CLIENT_CATALOGS, load
 
 SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
 #: The document a suite's quotes come from when they cite none.
-SUITE_DOCUMENT = {"ws": "rfc6455", "sse": "whatwg-html-sse", "poll": "rfc6202", "eio": "engineio-protocol"}
+SUITE_DOCUMENT = {"ws": "rfc6455", "sse": "whatwg-html-sse", "poll": "rfc6202", "eio": "engineio-protocol",
+                  "sseclient": "whatwg-html-sse"}
 #: A suite's cases whose section names another document (``ws/rfc7692-7/...``): (section prefix, document).
 SECTION_DOCUMENT = {"ws": ("rfc7692", "rfc7692")}
 #: Documents a quote may cite, by the words of its trailing citation.
@@ -103,7 +104,7 @@ def closest(text: str, piece: str, width: int = 240) -> str:
 
 
 def cases() -> list[Case]:
-    return list(load().cases)
+    return list(load((*CATALOGS, *CLIENT_CATALOGS)).cases)
 
 
 def test_every_stored_quote_is_verbatim() -> None:
