@@ -28,7 +28,7 @@ __all__ = ["CATALOGS", "Registry", "catalog_hash", "load", "matches", "select", 
 
 #: Catalog packages, in report order. Each exports ``SUITE`` and lists its modules in ``MODULES``.
 CATALOGS = ("conformance.catalog.ws", "conformance.catalog.sse", "conformance.catalog.poll",
-            "conformance.catalog.eio")
+            "conformance.catalog.sio", "conformance.catalog.eio")  # sio first: its probe is the narrower
 
 _AUTOBAHN_SEL = re.compile(r"^[\d*?\[\]]+(?:\.[\d*?\[\]]+)*$")
 
