@@ -1,10 +1,12 @@
 """Every Socket.IO case can fail: each mutation of the broken server (tests/fixtures/broken_sio.py) turns
-the listed cases red, and the unmutated server passes the whole catalog (the embedded reference server's
-verdicts are checked by the no-target run)."""
+the listed cases red, and the unmutated server passes the whole catalog, as does the embedded reference
+server (``rtconform run --suite sio`` without a target)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -109,3 +111,13 @@ def test_every_case_has_a_mutation() -> None:
 
 def test_every_mutation_of_the_server_is_used() -> None:
     assert set(MUTATIONS) == set(DESCRIBED) | set(EIO_MUTATIONS)
+
+
+@pytest.mark.slow
+def test_the_embedded_reference_server_passes_every_case(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "conformance", "run", "--suite", "sio", "--strict", "-q",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert {c["id"]: c["outcome"] for c in run["cases"]} == {
+        c.id: "passed" for c in load().select(["sio"], strict=True)}
