@@ -10,7 +10,7 @@ from __future__ import annotations
 from conformance.catalog.eio.context import SLACK, packets_text
 from conformance.catalog.sio.context import PollingTransport, SioContext
 from conformance.catalog.sio.matrix import both
-from conformance.model import SHOULD, STRICT, CaseFailed, Verdict, group
+from conformance.model import MAY, STRICT, CaseFailed, Verdict, group
 from conformance.wire.eio import PacketType
 from conformance.wire.sio import SioClient, SioPacket, SioType
 
@@ -52,7 +52,7 @@ async def disconnect_main(ctx: SioContext, transport: str) -> Verdict:
     return Verdict(actual=f"then {packets_text(packets)}")
 
 
-@both(G, "custom-then-main", level=SHOULD, origin="sio-suite #25",
+@both(G, "custom-then-main", level=MAY, origin="sio-suite #25",
       desc="Connects / and /custom, sends DISCONNECT '1/custom,', then a 'message' event on /",
       requirement="The main namespace still answers ('message-back') after /custom was left.",
       quote=KEPT_ALIVE)
@@ -62,7 +62,7 @@ async def custom_then_main(ctx: SioContext, transport: str) -> Verdict:
     return Verdict(actual=await answers(ctx, client, "/", "message to main namespace"))
 
 
-@both(N, "multiplexed-namespaces", level=SHOULD, origin="SIO-4",
+@both(N, "multiplexed-namespaces", level=MAY, origin="SIO-4",
       desc="Connects / and /custom on one session, emits 'message' on /custom then on /",
       requirement="Each namespace answers on its own namespace, in order, over the one Engine.IO session.",
       quote="A client MAY be connected to multiple namespaces at the same time, with the same underlying "
@@ -74,7 +74,7 @@ async def multiplexed(ctx: SioContext, transport: str) -> Verdict:
     return Verdict(actual=f"{first}, {second}")
 
 
-@both(G, "server-disconnect", level=SHOULD, origin="SIO-5",
+@both(G, "server-disconnect", level=STRICT, origin="SIO-5",
       desc="Connects / and /custom, emits 'disconnect-me' on /custom, then 'message' on /",
       requirement="The server sends DISCONNECT '1/custom,' for /custom only; / still answers.",
       quote="At any time, one side can end the connection to a namespace by sending a `DISCONNECT` packet:")

@@ -42,12 +42,15 @@ text packet while attachments are due, or more than 64 attachments (4 MiB) for o
 case that received it; every event the target sends must carry a non-empty array and every ack an array
 (the README's MUSTs), whatever case is running.
 
-**Levels.** MUST only where the README says MUST: the CONNECT answer, the ack with the same id, closing on a
-first packet that is not CONNECT and on an event whose payload is not an array (and, in the Engine.IO group,
-the engine.io README's MUSTs). The CONNECT payload reaching the namespace, binary events, several namespaces,
-a server-side DISCONNECT, acks the server asks for and the CONNECT_ERROR object are SHOULD (the README
-describes them without a keyword); what only the test suite expects (closing on an unknown type, on letters
-in the ack id, on a missing attachment; nothing but a ping after a DISCONNECT) is STRICT.
+**Levels** are the keywords of the quoted sentences. MUST: the CONNECT answer, the ack with the same id,
+closing on a first packet that is not CONNECT and on an event whose payload is not an array (and, in the
+Engine.IO group, the engine.io README's MUSTs and SHOULDs). MAY: a second namespace on the session (SIO-4),
+the main namespace after another was left (#25), an event the server sends with an ack id (SIO-1). STRICT,
+which claims no requirement: what the README describes without a keyword (the CONNECT payload reaching the
+namespace, binary events and a binary ack, a DISCONNECT sent by the server, the CONNECT_ERROR object) and
+what only the test suite expects (closing on an unknown type, on letters in the ack id, on a missing
+attachment, on a session that never connects; nothing but a ping after a DISCONNECT). Everything but MUST
+runs with `--strict`.
 
 **Differences from the protocol's test suite**, all toward the README or toward verdicts that can fail:
 
@@ -93,8 +96,8 @@ catalog).
 Both Socket.IO deviations have one cause: python-engineio runs the Socket.IO layer's message handler inside
 a catch-all that logs the exception, so whatever the Socket.IO parser rejects leaves the session open. The
 same explains its STRICT failures (unknown type, letters in the ack id; a text packet where an attachment is
-due is even taken as the attachment). Its SHOULD failures: an unknown namespace is refused with the v4-style
-string payload `"Unable to connect"` (SIO-2), and it has no connect timeout (#23).
+due is even taken as the attachment). Among its other STRICT failures: an unknown namespace is refused with
+the v4-style string payload `"Unable to connect"` (SIO-2), and it has no connect timeout (#23).
 """
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from conformance.catalog.sio.context import SioContext
 from conformance.catalog.sio.matrix import both
-from conformance.model import MUST, SHOULD, STRICT, CaseFailed, Verdict, group
+from conformance.model import MAY, MUST, STRICT, CaseFailed, Verdict, group
 from conformance.wire.sio import SioClient, SioPacket, SioType
 
 E = group("sio", "sending-and-receiving-data", "Sending and receiving data")
@@ -47,7 +47,7 @@ async def plain_text_event(ctx: SioContext, transport: str) -> Verdict:
     return await expect_packet(ctx, client, SioPacket(SioType.EVENT, "/", ["message-back", *ARGS]))
 
 
-@both(E, "binary-event", level=SHOULD, origin="sio-suite #27",
+@both(E, "binary-event", level=STRICT, origin="sio-suite #27",
       desc="Emits 'message' with two binary arguments (BINARY_EVENT, 2 attachments 01 02 03, 04 05 06)",
       requirement="The testee emits 'message-back' as a BINARY_EVENT whose two attachments are the same "
                   "bytes (over polling: base64 'b' packets).",
@@ -136,7 +136,7 @@ async def server_asks_ack(ctx: SioContext, transport: str, reply: list[Any]) -> 
     return Verdict(actual=f"{request}; after the ack: {verdict.actual}")
 
 
-@both(A, "server-ack-request", level=SHOULD, origin="SIO-1",
+@both(A, "server-ack-request", level=MAY, origin="SIO-1",
       desc="Emits 'emit-with-ack'; acks the server's 'ack-request' with [\"got\", 2]",
       requirement="The server's event carries an ack id and it takes the client's ACK: the testee emits "
                   "'ack-response' with what the ack carried.",
@@ -145,7 +145,7 @@ async def server_ack_request(ctx: SioContext, transport: str) -> Verdict:
     return await server_asks_ack(ctx, transport, ["got", 2])
 
 
-@both(A, "server-ack-request-binary", level=SHOULD, origin="SIO-1 (binary)",
+@both(A, "server-ack-request-binary", level=STRICT, origin="SIO-1 (binary)",
       desc="Emits 'emit-with-ack'; acks the server's 'ack-request' with a BINARY_ACK [07 08]",
       requirement="The server takes a BINARY_ACK: the testee emits 'ack-response' with the same bytes.",
       quote="Used to [acknowledge](#acknowledgement) an event (the response includes binary data).")
