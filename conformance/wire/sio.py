@@ -33,7 +33,6 @@ from conformance.wire.eio import Packet, PacketType
 __all__ = [
     "MAX_ATTACHMENTS",
     "MAX_ATTACHMENT_BYTES",
-    "MAX_QUEUED",
     "Reassembler",
     "SioClient",
     "SioDecodeError",
@@ -48,8 +47,6 @@ __all__ = [
 MAX_ATTACHMENTS = 64
 #: The most attachment bytes kept for one packet.
 MAX_ATTACHMENT_BYTES = 4 * 2**20
-#: The most packets a client keeps unread.
-MAX_QUEUED = 1000
 #: The largest ack id (the reference implementations count up from 0; JavaScript's safe integers).
 MAX_ACK_ID = 2**53 - 1
 
@@ -269,16 +266,16 @@ class SioTransport(Protocol):
 
 
 class SioClient:
-    """A Socket.IO client over one Engine.IO session: sends packets, reads them back whole.
+    """A Socket.IO client over one Engine.IO session: sends packets, reads them back whole, in order.
 
-    Every received packet is kept (at most :data:`MAX_QUEUED` unread) so a case can look for one packet
-    without losing the others; :meth:`next` returns them in order.
+    It keeps nothing but the binary packet being reassembled (bounded by :class:`Reassembler`); what the
+    transport has read and not yet asked for is the transport's (bounded by the Engine.IO payload it came
+    in).
     """
 
     def __init__(self, transport: SioTransport) -> None:
         self.transport = transport
         self._reassembler = Reassembler()
-        self.received: list[SioPacket] = []
 
     async def send(self, packet: SioPacket) -> None:
         """Send ``packet`` (and its attachments)."""
@@ -300,7 +297,4 @@ class SioClient:
                 return None
             packet = self._reassembler.feed(message)
             if packet is not None:
-                if len(self.received) >= MAX_QUEUED:
-                    del self.received[0]
-                self.received.append(packet)
                 return packet
