@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conformance.catalog.sio.listing import render
 from conformance.registry import load
@@ -107,3 +109,28 @@ def test_every_socket_io_test_of_the_protocol_suite_is_ported_once_per_transport
     assert numbers == list(range(1, 33))
     assert len([o for o in suite if "(" not in o]) == 32
     assert len([o for o in suite if "(polling, SIO-6)" in o]) == 16
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.text(max_size=8)
+                    | st.binary(max_size=8),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+                        st.text(max_size=4).filter(lambda k: k != "_placeholder"), inner, max_size=4),
+                    max_leaves=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(kind=st.sampled_from([SioType.EVENT, SioType.ACK]), nsp=st.sampled_from(["/", "/admin", "/a b"]),
+       args=st.lists(JSON, min_size=1, max_size=4), ack=st.none() | st.integers(0, 2**53 - 1))
+def test_what_the_codec_encodes_it_decodes_back(kind: SioType, nsp: str, args: list[object],
+                                                ack: int | None) -> None:
+    packet = SioPacket(kind, nsp, args, ack if kind is SioType.EVENT else (ack or 0))
+    messages = encode(packet)
+    r = Reassembler()
+    decoded = [r.feed(m) for m in messages]
+    assert decoded[:-1] == [None] * (len(messages) - 1)
+    got = decoded[-1]
+    assert got is not None
+    binary = len(messages) > 1
+    binary_type = {SioType.EVENT: SioType.BINARY_EVENT, SioType.ACK: SioType.BINARY_ACK}[kind]
+    want_type = binary_type if binary else kind
+    assert (got.type, got.nsp, got.id, got.data) == (want_type, nsp, packet.id, args)
