@@ -29,7 +29,7 @@ __all__ = ["CATALOGS", "CLIENT_CATALOGS", "Registry", "catalog_hash", "load", "m
 
 #: Catalog packages, in report order. Each exports ``SUITE`` and lists its modules in ``MODULES``.
 CATALOGS = ("conformance.catalog.ws", "conformance.catalog.sse", "conformance.catalog.poll",
-            "conformance.catalog.eio")
+            "conformance.catalog.sio", "conformance.catalog.eio")  # sio first: its probe is the narrower
 #: Client catalogs (``rtconform clients``): the runner plays the server. Never selected by ``rtconform run``
 #: (no scheme, no reference server, not in :data:`CATALOGS`); :func:`suite` finds their suites for the runner.
 CLIENT_CATALOGS = ("conformance.catalog.sseclient",)
