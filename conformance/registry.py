@@ -24,7 +24,8 @@ from functools import cache
 from conformance.model import Case, Group, Level
 from conformance.suites import Suite, find
 
-__all__ = ["CATALOGS", "CLIENT_CATALOGS", "Registry", "catalog_hash", "load", "matches", "select", "suite", "suites"]
+__all__ = ["CATALOGS", "CLIENT_CATALOGS", "Registry", "catalog_hash", "load", "matches", "select", "suite",
+           "suites"]
 
 #: Catalog packages, in report order. Each exports ``SUITE`` and lists its modules in ``MODULES``.
 CATALOGS = ("conformance.catalog.ws", "conformance.catalog.sse", "conformance.catalog.poll",

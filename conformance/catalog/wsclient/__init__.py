@@ -22,5 +22,10 @@ MODULES = (
     "conformance.catalog.wsclient.closing",
 )
 
-SUITE = Suite(spec="wsclient", context=context, title="RFC 6455", spec_link="https://www.rfc-editor.org/rfc/rfc6455",
-              schemes=frozenset())
+SUITE = Suite(
+    spec="wsclient",
+    context=context,
+    title="RFC 6455",
+    spec_link="https://www.rfc-editor.org/rfc/rfc6455",
+    schemes=frozenset(),
+)

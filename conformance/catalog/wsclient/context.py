@@ -59,8 +59,10 @@ class ClientCase:
         request = await side.read_request()
         if not side.key or "websocket" not in request.tokens("upgrade"):
             side.answer([("Content-Length", "0")], status="400 Bad Request")
-            raise ConnectionError(f"the client's request is not a WebSocket opening handshake: {request.method} "
-                                  f"{request.target[:60]} upgrade={request.header('upgrade')!r}")
+            raise ConnectionError(
+                f"the client's request is not a WebSocket opening handshake: {request.method} "
+                f"{request.target[:60]} upgrade={request.header('upgrade')!r}"
+            )
         return side
 
     async def open(self) -> ServerSide:
@@ -89,5 +91,5 @@ async def context(case: Case, env: CaseEnv) -> AsyncIterator[ClientCase]:
                 gone.cancel()
                 await listener.stop()
                 await asyncio.gather(gone, return_exceptions=True)
-                if (tail := client.stderr_tail().strip()):
+                if tail := client.stderr_tail().strip():
                     env.transcript.note(f"client stderr: {tail[-200:]}")

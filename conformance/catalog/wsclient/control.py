@@ -15,7 +15,9 @@ PINGS = group("wsclient", "5.5.2", "Ping")
 
 
 @PINGS.case(
-    "ping-empty", level=MUST, autobahn="2.1",
+    "ping-empty",
+    level=MUST,
+    autobahn="2.1",
     desc="Sends a ping with an empty payload",
     requirement="The client MUST answer with a pong carrying the same (empty) payload.",
     quote=QUOTE_PONG,
@@ -30,7 +32,10 @@ def _ping(slug: str, autobahn: str, payload: bytes, what: str, chop: int | None 
     how = " written one octet per TCP write" if chop else ""
 
     @PINGS.case(
-        slug, level=MUST, autobahn=autobahn, section="5.5.3",
+        slug,
+        level=MUST,
+        autobahn=autobahn,
+        section="5.5.3",
         desc=f"Sends a ping with {what}{how}",
         requirement="The client MUST answer with a pong carrying the identical payload.",
         quote=QUOTE_SAME,
@@ -40,7 +45,7 @@ def _ping(slug: str, autobahn: str, payload: bytes, what: str, chop: int | None 
         if chop:
             raw = frame(PING, payload, mask=False)
             for i in range(len(raw)):
-                side.write(raw[i:i + 1], "" if i else f"ping of {len(payload)} octets, one octet per write")
+                side.write(raw[i : i + 1], "" if i else f"ping of {len(payload)} octets, one octet per write")
         else:
             side.send(PING, payload)
         return await judge.conversation(ctx, side, [Pong(payload)])
@@ -55,7 +60,9 @@ CONTROL = group("wsclient", "5.5", "Control Frames")
 
 
 @CONTROL.case(
-    "ping-126-bytes", level=MUST, autobahn="2.5",
+    "ping-126-bytes",
+    level=MUST,
+    autobahn="2.5",
     desc="Sends a ping with a 126-byte payload (over the 125-byte limit for control frames)",
     requirement="The client MUST fail the connection: close 1002 or TCP close, and send no pong.",
     quote=QUOTE_CONTROL,
@@ -70,10 +77,12 @@ def _fragmented_control(slug: str, autobahn: str, opcode: int) -> None:
     kind = "ping" if opcode == PING else "pong"
 
     @CONTROL.case(
-        slug, level=MUST, autobahn=autobahn,
+        slug,
+        level=MUST,
+        autobahn=autobahn,
         desc=f"Sends a {kind} fragmented into 2 frames",
         requirement="The client MUST fail the connection: close 1002 or TCP close"
-                    + (", and send no pong." if opcode == PING else "."),
+        + (", and send no pong." if opcode == PING else "."),
         quote=QUOTE_CONTROL,
     )
     async def run(ctx: ClientCase) -> Verdict:
@@ -90,7 +99,9 @@ FRAGMENTS = group("wsclient", "5.4", "Fragmentation")
 
 
 @FRAGMENTS.case(
-    "text-in-2-fragments", level=MUST, autobahn="5.3",
+    "text-in-2-fragments",
+    level=MUST,
+    autobahn="5.3",
     desc="Sends a text message in 2 fragments",
     requirement="The client MUST receive the fragmented message (the contract: it echoes it).",
     quote=QUOTE_RECEIVE,
@@ -103,7 +114,9 @@ async def text_in_2_fragments(ctx: ClientCase) -> Verdict:
 
 
 @FRAGMENTS.case(
-    "ping-between-fragments", level=MUST, autobahn="5.6",
+    "ping-between-fragments",
+    level=MUST,
+    autobahn="5.6",
     desc="Sends a text message in 2 fragments with a ping between them",
     requirement="The client MUST answer the ping (a pong), then receive the message (it echoes it).",
     quote=QUOTE_INJECT,
@@ -117,10 +130,12 @@ async def ping_between_fragments(ctx: ClientCase) -> Verdict:
 
 
 @FRAGMENTS.case(
-    "continuation-without-start", level=MUST, autobahn="5.9",
+    "continuation-without-start",
+    level=MUST,
+    autobahn="5.9",
     desc="Sends a continuation frame (FIN set) with no message to continue, then a text message",
     requirement="The client MUST fail the connection at the stray frame (close 1002 or TCP close), "
-                "echoing nothing.",
+    "echoing nothing.",
     quote=QUOTE_STRAY,
 )
 async def continuation_without_start(ctx: ClientCase) -> Verdict:
@@ -131,7 +146,9 @@ async def continuation_without_start(ctx: ClientCase) -> Verdict:
 
 
 @FRAGMENTS.case(
-    "text-opcode-on-second-fragment", level=MUST, autobahn="5.18",
+    "text-opcode-on-second-fragment",
+    level=MUST,
+    autobahn="5.18",
     desc="Sends a text message in 2 fragments whose second frame carries the text opcode, not 0",
     requirement="The client MUST fail the connection (close 1002 or TCP close), echoing nothing.",
     quote=QUOTE_STRAY,

@@ -21,7 +21,8 @@ HELLO = b"Hello, world!"
 
 
 @MASKING.case(
-    "client-frames-masked", level=MUST,
+    "client-frames-masked",
+    level=MUST,
     desc="Sends a text message, a binary message and a ping, then closes",
     requirement="Every frame of the client (echoes, pong, close) MUST be masked.",
     quote="a client MUST mask all frames that it sends to the server",
@@ -31,12 +32,19 @@ async def client_frames_masked(ctx: ClientCase) -> Verdict:
     side.send(TEXT, HELLO)
     side.send(BINARY, b"\x00\xff" * 8)
     side.send(PING, b"ping")
-    verdict = await judge.conversation(ctx, side, [Message(HELLO), Message(b"\x00\xff" * 8, True), Pong(b"ping")])
+    verdict = await judge.conversation(
+        ctx, side, [Message(HELLO), Message(b"\x00\xff" * 8, True), Pong(b"ping")]
+    )
     unmasked = [f.describe() for f, k in zip(side.frames, side.keys, strict=True) if k is None]
     if unmasked:
-        return Verdict(Outcome.FAILED, verdict.close, expected=("every client frame masked",),
-                       actual=f"{len(unmasked)} unmasked: {', '.join(unmasked[:4])}",
-                       close_detail=verdict.close_detail, remote_close_code=verdict.remote_close_code)
+        return Verdict(
+            Outcome.FAILED,
+            verdict.close,
+            expected=("every client frame masked",),
+            actual=f"{len(unmasked)} unmasked: {', '.join(unmasked[:4])}",
+            close_detail=verdict.close_detail,
+            remote_close_code=verdict.remote_close_code,
+        )
     return verdict
 
 
@@ -44,14 +52,16 @@ FRESH_COUNT = 8
 
 
 @MASKING.case(
-    "fresh-mask-keys", level=MUST, section="5.3",
+    "fresh-mask-keys",
+    level=MUST,
+    section="5.3",
     desc=f"Sends {FRESH_COUNT} text messages and compares the mask keys of the {FRESH_COUNT} echoes",
     requirement=f"The client MUST pick a fresh masking key for each frame: {FRESH_COUNT} echoes, "
-                f"{FRESH_COUNT} different keys (two equal random 32-bit keys among {FRESH_COUNT}: about 1 in "
-                "600 million).",
+    f"{FRESH_COUNT} different keys (two equal random 32-bit keys among {FRESH_COUNT}: about 1 in "
+    "600 million).",
     quote="When preparing a masked frame, the client MUST pick a fresh masking key from the set of allowed "
-          "32-bit values. The masking key needs to be unpredictable; thus, the masking key MUST be derived "
-          "from a strong source of entropy",
+    "32-bit values. The masking key needs to be unpredictable; thus, the masking key MUST be derived "
+    "from a strong source of entropy",
 )
 async def fresh_mask_keys(ctx: ClientCase) -> Verdict:
     side = await ctx.open()
@@ -62,18 +72,25 @@ async def fresh_mask_keys(ctx: ClientCase) -> Verdict:
     keys = [k for f, k in zip(side.frames, side.keys, strict=True) if f.opcode == TEXT and k is not None]
     if len(keys) >= 2 and len(set(keys)) < len(keys):
         shown = ", ".join(k.hex() for k in keys)
-        return Verdict(Outcome.FAILED, verdict.close, expected=("a different mask key on every frame",),
-                       actual=f"{len(set(keys))} different keys on {len(keys)} frames: {shown}",
-                       close_detail=verdict.close_detail, remote_close_code=verdict.remote_close_code)
+        return Verdict(
+            Outcome.FAILED,
+            verdict.close,
+            expected=("a different mask key on every frame",),
+            actual=f"{len(set(keys))} different keys on {len(keys)} frames: {shown}",
+            close_detail=verdict.close_detail,
+            remote_close_code=verdict.remote_close_code,
+        )
     return verdict
 
 
 @MASKING.case(
-    "masked-server-frame", level=MUST,
+    "masked-server-frame",
+    level=MUST,
     desc="Sends a text message with the MASK bit set (a masked server frame)",
     requirement="The client MUST close the connection (close 1002 or TCP close) and not echo the message.",
-    quote="A client MUST close a connection if it detects a masked frame. In this case, it MAY use the status "
-          "code 1002 (protocol error) as defined in Section 7.4.1.",
+    quote="A client MUST close a connection if it detects a masked frame. In this case, it MAY use the "
+    "status "
+    "code 1002 (protocol error) as defined in Section 7.4.1.",
 )
 async def masked_server_frame(ctx: ClientCase) -> Verdict:
     side = await ctx.open()
@@ -89,7 +106,10 @@ def _echo(slug: str, autobahn: str, opcode: int, size: int, chop: int | None = N
     how = f", written {chop} octets at a time" if chop else ""
 
     @DATA.case(
-        slug, level=MUST, autobahn=autobahn, section="5.2" if 126 <= size <= 128 or size >= 65535 else "5.6",
+        slug,
+        level=MUST,
+        autobahn=autobahn,
+        section="5.2" if 126 <= size <= 128 or size >= 65535 else "5.6",
         desc=f"Sends a {kind} message of {size} octets{how}",
         requirement=f"The client MUST receive the {kind} message (the contract: it echoes it).",
         quote=(QUOTE_TEXT if opcode == TEXT else QUOTE_BINARY) if size < 126 else QUOTE_LENGTH,
@@ -100,7 +120,7 @@ def _echo(slug: str, autobahn: str, opcode: int, size: int, chop: int | None = N
         if chop:
             raw = _raw(opcode, payload)
             for i in range(0, len(raw), chop):
-                side.write(raw[i:i + chop], "" if i else f"{kind} {size} octets in {chop}-octet writes")
+                side.write(raw[i : i + chop], "" if i else f"{kind} {size} octets in {chop}-octet writes")
         else:
             side.send(opcode, payload)
         return await judge.conversation(ctx, side, [Message(payload, opcode == BINARY)])
@@ -125,22 +145,38 @@ def _bits(value: int) -> dict[str, bool]:
 
 
 #: Autobahn 3.1-3.7: (case, rsv value, opcode, what precedes / follows the bad frame)
-RSV_CASES = (("3.1", 4, TEXT, False), ("3.2", 2, TEXT, True), ("3.3", 6, TEXT, True), ("3.4", 1, TEXT, True),
-             ("3.5", 5, BINARY, False), ("3.6", 3, PING, False), ("3.7", 7, CLOSE, False))
+RSV_CASES = (
+    ("3.1", 4, TEXT, False),
+    ("3.2", 2, TEXT, True),
+    ("3.3", 6, TEXT, True),
+    ("3.4", 1, TEXT, True),
+    ("3.5", 5, BINARY, False),
+    ("3.6", 3, PING, False),
+    ("3.7", 7, CLOSE, False),
+)
 
 
 def _rsv(autobahn: str, rsv: int, opcode: int, around: bool) -> None:
-    kind = {TEXT: "text message", BINARY: "binary message", PING: "ping", CLOSE: "close frame"}[opcode]
+    kinds: dict[int, str] = {TEXT: "text message", BINARY: "binary message", PING: "ping", CLOSE: "close frame"}
+    kind = kinds[opcode]
     bits = "+".join(f"RSV{i}" for i, on in ((1, rsv & 4), (2, rsv & 2), (3, rsv & 1)) if on)
-    story = f"Sends a text message, then a {kind} with {bits} set, then a ping" if around else \
-        f"Sends a {kind} with {bits} set"
+    story = (
+        f"Sends a text message, then a {kind} with {bits} set, then a ping"
+        if around
+        else f"Sends a {kind} with {bits} set"
+    )
 
     @RESERVED.case(
-        f"rsv-{rsv}-on-{kind.split()[0]}", level=MUST, autobahn=autobahn,
+        f"rsv-{rsv}-on-{kind.split()[0]}",
+        level=MUST,
+        autobahn=autobahn,
         desc=f"{story} (no extension agreed)",
         requirement="The client MUST fail the connection at the frame (close 1002 or TCP close): "
-                    + ("echo the first message, then neither the bad frame nor a pong." if around else
-                       "no echo, no pong."),
+        + (
+            "echo the first message, then neither the bad frame nor a pong."
+            if around
+            else "no echo, no pong."
+        ),
         quote=QUOTE_RSV,
     )
     async def run(ctx: ClientCase) -> Verdict:
@@ -164,14 +200,19 @@ for _ab, _value, _op, _around in RSV_CASES:
 
 def _opcode(autobahn: str, opcode: int, payload: bytes, around: bool) -> None:
     kind = "data" if opcode < 8 else "control"
-    story = (f"Sends a text message, then a frame with the reserved {kind} opcode {opcode}, then a ping"
-             if around else f"Sends a frame with the reserved {kind} opcode {opcode}")
+    story = (
+        f"Sends a text message, then a frame with the reserved {kind} opcode {opcode}, then a ping"
+        if around
+        else f"Sends a frame with the reserved {kind} opcode {opcode}"
+    )
 
     @RESERVED.case(
-        f"reserved-opcode-{opcode}", level=MUST, autobahn=autobahn,
+        f"reserved-opcode-{opcode}",
+        level=MUST,
+        autobahn=autobahn,
         desc=story + (" and a payload" if payload else ""),
         requirement="The client MUST fail the connection at the frame (close 1002 or TCP close)"
-                    + (": echo the first message, then no pong." if around else "."),
+        + (": echo the first message, then no pong." if around else "."),
         quote=QUOTE_OPCODE,
     )
     async def run(ctx: ClientCase) -> Verdict:
@@ -184,7 +225,7 @@ def _opcode(autobahn: str, opcode: int, payload: bytes, around: bool) -> None:
         return await judge.fails(ctx, side, before=[Message(HELLO)] if around else [])
 
 
-for _n, _op in enumerate((3, 4, 5, 6, 7), start=1):
-    _opcode(f"4.1.{_n}", _op, b"reserved" if _n in (2, 4) else b"", _n >= 3)
-for _n, _op in enumerate((11, 12, 13, 14, 15), start=1):
-    _opcode(f"4.2.{_n}", _op, b"reserved" if _n in (2, 4) else b"", _n >= 3)
+for _n, _reserved in enumerate((3, 4, 5, 6, 7), start=1):
+    _opcode(f"4.1.{_n}", _reserved, b"reserved" if _n in (2, 4) else b"", _n >= 3)
+for _n, _reserved in enumerate((11, 12, 13, 14, 15), start=1):
+    _opcode(f"4.2.{_n}", _reserved, b"reserved" if _n in (2, 4) else b"", _n >= 3)

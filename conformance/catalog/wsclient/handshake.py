@@ -18,20 +18,23 @@ from conformance.wire.wsrecv import Message
 
 OPENING = group("wsclient", "4.1", "Client Requirements")
 
-QUOTE_FAIL = "If the server's response does not conform to the requirements for the server's handshake as " \
-             "defined in this section and in Section 4.2.2, the client MUST _Fail the WebSocket Connection_."
+QUOTE_FAIL = (
+    "If the server's response does not conform to the requirements for the server's handshake as "
+    "defined in this section and in Section 4.2.2, the client MUST _Fail the WebSocket Connection_."
+)
 
 
 @OPENING.case(
-    "request-is-an-upgrade", level=MUST,
+    "request-is-an-upgrade",
+    level=MUST,
     desc="Reads the client's opening handshake request (then answers it correctly and echoes one message)",
     requirement="The request MUST be a GET of HTTP/1.1 or later with Host, Upgrade: websocket, Connection: "
-                "Upgrade and Sec-WebSocket-Version: 13.",
+    "Upgrade and Sec-WebSocket-Version: 13.",
     quote="The method of the request MUST be GET, and the HTTP version MUST be at least 1.1. ... The request "
-          "MUST contain a |Host| header field ... The request MUST contain an |Upgrade| header field whose "
-          "value MUST include the \"websocket\" keyword. ... The request MUST contain a |Connection| header "
-          "field whose value MUST include the \"Upgrade\" token. ... The request MUST include a header field "
-          "with the name |Sec-WebSocket-Version|. The value of this header field MUST be 13.",
+    "MUST contain a |Host| header field ... The request MUST contain an |Upgrade| header field whose "
+    'value MUST include the "websocket" keyword. ... The request MUST contain a |Connection| header '
+    'field whose value MUST include the "Upgrade" token. ... The request MUST include a header field '
+    "with the name |Sec-WebSocket-Version|. The value of this header field MUST be 13.",
 )
 async def request_is_an_upgrade(ctx: ClientCase) -> Verdict:
     side = await ctx.request()
@@ -55,18 +58,25 @@ async def request_is_an_upgrade(ctx: ClientCase) -> Verdict:
     side.send(TEXT, b"Hello")
     verdict = await judge.conversation(ctx, side, [Message(b"Hello")])
     if problems:
-        return Verdict(Outcome.FAILED, verdict.close, expected=("a GET HTTP/1.1 upgrade request",),
-                       actual="request: " + ", ".join(problems), close_detail=verdict.close_detail)
+        return Verdict(
+            Outcome.FAILED,
+            verdict.close,
+            expected=("a GET HTTP/1.1 upgrade request",),
+            actual="request: " + ", ".join(problems),
+            close_detail=verdict.close_detail,
+        )
     return verdict
 
 
 @OPENING.case(
-    "key-is-16-byte-nonce", level=MUST,
+    "key-is-16-byte-nonce",
+    level=MUST,
     desc="Reads the client's Sec-WebSocket-Key (then answers correctly and echoes one message)",
     requirement="Sec-WebSocket-Key MUST be 16 bytes base64-encoded (24 characters).",
-    quote="The request MUST include a header field with the name |Sec-WebSocket-Key|. The value of this header "
-          "field MUST be a nonce consisting of a randomly selected 16-byte value that has been base64-encoded "
-          "(see Section 4 of [RFC4648]).",
+    quote="The request MUST include a header field with the name |Sec-WebSocket-Key|. The value of this "
+    "header "
+    "field MUST be a nonce consisting of a randomly selected 16-byte value that has been base64-encoded "
+    "(see Section 4 of [RFC4648]).",
 )
 async def key_is_16_byte_nonce(ctx: ClientCase) -> Verdict:
     side = await ctx.request()
@@ -78,15 +88,29 @@ async def key_is_16_byte_nonce(ctx: ClientCase) -> Verdict:
     side.send(TEXT, b"Hello")
     verdict = await judge.conversation(ctx, side, [Message(b"Hello")])
     if len(raw) != 16 or len(side.key) != 24:
-        return Verdict(Outcome.FAILED, verdict.close, expected=("a base64-encoded 16-byte key",),
-                       actual=f"Sec-WebSocket-Key {side.key[:60]!r}", close_detail=verdict.close_detail)
+        return Verdict(
+            Outcome.FAILED,
+            verdict.close,
+            expected=("a base64-encoded 16-byte key",),
+            actual=f"Sec-WebSocket-Key {side.key[:60]!r}",
+            close_detail=verdict.close_detail,
+        )
     return verdict
 
 
-def _refused(slug: str, what: str, quote: str, headers: list[tuple[str, str]] | None = None,
-             status: str = "101 Switching Protocols", *, section: str | None = None) -> None:
+def _refused(
+    slug: str,
+    what: str,
+    quote: str,
+    headers: list[tuple[str, str]] | None = None,
+    status: str = "101 Switching Protocols",
+    *,
+    section: str | None = None,
+) -> None:
     @OPENING.case(
-        slug, level=MUST, section=section,
+        slug,
+        level=MUST,
+        section=section,
         desc=f"Answers the opening handshake with {what}, then sends a text message",
         requirement="The client MUST fail the connection: close TCP without sending a data frame.",
         quote=quote,
@@ -98,45 +122,80 @@ def _refused(slug: str, what: str, quote: str, headers: list[tuple[str, str]] | 
         return await judge.not_established(ctx, side)
 
 
-_refused("wrong-accept-key", "a Sec-WebSocket-Accept computed from another key",
-         "If the response lacks a |Sec-WebSocket-Accept| header field or the |Sec-WebSocket-Accept| contains "
-         "a value other than the base64-encoded SHA-1 of the concatenation of the |Sec-WebSocket-Key| (as a "
-         "string, not base64-decoded) with the string \"258EAFA5-E914-47DA-95CA-C5AB0DC85B11\" but ignoring "
-         "any leading and trailing whitespace, the client MUST _Fail the WebSocket Connection_.",
-         [("Upgrade", "websocket"), ("Connection", "Upgrade"),
-          ("Sec-WebSocket-Accept", accept_key("dGhlIHNhbXBsZSBub25jZQ=="))])
-_refused("missing-accept", "a 101 without Sec-WebSocket-Accept",
-         "If the response lacks a |Sec-WebSocket-Accept| header field ... the client MUST _Fail the "
-         "WebSocket Connection_.",
-         [("Upgrade", "websocket"), ("Connection", "Upgrade")])
-_refused("missing-upgrade", "a 101 without an Upgrade header",
-         "If the response lacks an |Upgrade| header field or the |Upgrade| header field contains a value "
-         "that is not an ASCII case-insensitive match for the value \"websocket\", the client MUST _Fail the "
-         "WebSocket Connection_.",
-         [("Connection", "Upgrade"), ("Sec-WebSocket-Accept", "{accept}")])
-_refused("wrong-upgrade", "a 101 with Upgrade: h2c",
-         "If the response lacks an |Upgrade| header field or the |Upgrade| header field contains a value "
-         "that is not an ASCII case-insensitive match for the value \"websocket\", the client MUST _Fail the "
-         "WebSocket Connection_.",
-         [("Upgrade", "h2c"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", "{accept}")])
-_refused("missing-connection", "a 101 without a Connection header",
-         "If the response lacks a |Connection| header field or the |Connection| header field doesn't contain "
-         "a token that is an ASCII case-insensitive match for the value \"Upgrade\", the client MUST _Fail "
-         "the WebSocket Connection_.",
-         [("Upgrade", "websocket"), ("Sec-WebSocket-Accept", "{accept}")])
-_refused("status-200", "200 OK (otherwise a correct upgrade answer)",
-         "If the status code received from the server is not 101, the client handles the response per HTTP "
-         "[RFC2616] procedures. ... " + QUOTE_FAIL,
-         status="200 OK")
-_refused("unrequested-extension", "a 101 agreeing to an extension the client did not offer",
-         "If the response includes a |Sec-WebSocket-Extensions| header field and this header field indicates "
-         "the use of an extension that was not present in the client's handshake (the server has indicated "
-         "an extension not requested by the client), the client MUST _Fail the WebSocket Connection_.",
-         [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", "{accept}"),
-          ("Sec-WebSocket-Extensions", "x-rtconform-unrequested")])
-_refused("unrequested-subprotocol", "a 101 selecting a subprotocol the client did not offer",
-         "If the response includes a |Sec-WebSocket-Protocol| header field and this header field indicates "
-         "the use of a subprotocol that was not present in the client's handshake (the server has indicated "
-         "a subprotocol not requested by the client), the client MUST _Fail the WebSocket Connection_.",
-         [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", "{accept}"),
-          ("Sec-WebSocket-Protocol", "x-rtconform-unrequested")])
+_refused(
+    "wrong-accept-key",
+    "a Sec-WebSocket-Accept computed from another key",
+    "If the response lacks a |Sec-WebSocket-Accept| header field or the |Sec-WebSocket-Accept| contains "
+    "a value other than the base64-encoded SHA-1 of the concatenation of the |Sec-WebSocket-Key| (as a "
+    'string, not base64-decoded) with the string "258EAFA5-E914-47DA-95CA-C5AB0DC85B11" but ignoring '
+    "any leading and trailing whitespace, the client MUST _Fail the WebSocket Connection_.",
+    [
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Accept", accept_key("dGhlIHNhbXBsZSBub25jZQ==")),
+    ],
+)
+_refused(
+    "missing-accept",
+    "a 101 without Sec-WebSocket-Accept",
+    "If the response lacks a |Sec-WebSocket-Accept| header field ... the client MUST _Fail the "
+    "WebSocket Connection_.",
+    [("Upgrade", "websocket"), ("Connection", "Upgrade")],
+)
+_refused(
+    "missing-upgrade",
+    "a 101 without an Upgrade header",
+    "If the response lacks an |Upgrade| header field or the |Upgrade| header field contains a value "
+    'that is not an ASCII case-insensitive match for the value "websocket", the client MUST _Fail the '
+    "WebSocket Connection_.",
+    [("Connection", "Upgrade"), ("Sec-WebSocket-Accept", "{accept}")],
+)
+_refused(
+    "wrong-upgrade",
+    "a 101 with Upgrade: h2c",
+    "If the response lacks an |Upgrade| header field or the |Upgrade| header field contains a value "
+    'that is not an ASCII case-insensitive match for the value "websocket", the client MUST _Fail the '
+    "WebSocket Connection_.",
+    [("Upgrade", "h2c"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", "{accept}")],
+)
+_refused(
+    "missing-connection",
+    "a 101 without a Connection header",
+    "If the response lacks a |Connection| header field or the |Connection| header field doesn't contain "
+    'a token that is an ASCII case-insensitive match for the value "Upgrade", the client MUST _Fail '
+    "the WebSocket Connection_.",
+    [("Upgrade", "websocket"), ("Sec-WebSocket-Accept", "{accept}")],
+)
+_refused(
+    "status-200",
+    "200 OK (otherwise a correct upgrade answer)",
+    "If the status code received from the server is not 101, the client handles the response per HTTP "
+    "[RFC2616] procedures. ... " + QUOTE_FAIL,
+    status="200 OK",
+)
+_refused(
+    "unrequested-extension",
+    "a 101 agreeing to an extension the client did not offer",
+    "If the response includes a |Sec-WebSocket-Extensions| header field and this header field indicates "
+    "the use of an extension that was not present in the client's handshake (the server has indicated "
+    "an extension not requested by the client), the client MUST _Fail the WebSocket Connection_.",
+    [
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Accept", "{accept}"),
+        ("Sec-WebSocket-Extensions", "x-rtconform-unrequested"),
+    ],
+)
+_refused(
+    "unrequested-subprotocol",
+    "a 101 selecting a subprotocol the client did not offer",
+    "If the response includes a |Sec-WebSocket-Protocol| header field and this header field indicates "
+    "the use of a subprotocol that was not present in the client's handshake (the server has indicated "
+    "a subprotocol not requested by the client), the client MUST _Fail the WebSocket Connection_.",
+    [
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Accept", "{accept}"),
+        ("Sec-WebSocket-Protocol", "x-rtconform-unrequested"),
+    ],
+)

@@ -34,7 +34,8 @@ def describe(events: Sequence[object]) -> str:
     return ", ".join(str(e) for e in events) or "nothing"
 
 
-async def _collect(side: ServerSide, count: int, within: float) -> tuple[list[WsEvent], WsEvent | None]:
+async def _collect(side: ServerSide, count: int, within: float
+                   ) -> tuple[list[WsEvent], CloseFrame | Closed | None]:
     """Up to ``count`` messages and pongs from the client within ``within`` seconds; also the close frame
     or TCP close that ended them early (None if none)."""
     got: list[WsEvent] = []
@@ -50,8 +51,14 @@ async def _collect(side: ServerSide, count: int, within: float) -> tuple[list[Ws
     return got, None
 
 
-async def server_closes(side: ServerSide, ctx: ClientCase, code: int | None = 1000, reason: bytes = b"",
-                        *, echo: tuple[int | None, ...] = (1000,)) -> tuple[Outcome, str, str, int | None]:
+async def server_closes(
+    side: ServerSide,
+    ctx: ClientCase,
+    code: int | None = 1000,
+    reason: bytes = b"",
+    *,
+    echo: tuple[int | None, ...] = (1000,),
+) -> tuple[Outcome, str, str, int | None]:
     """The server sends a close frame; the client MUST answer with one (§5.5.1), then the server closes TCP.
 
     Returns the close axis, Autobahn's close word, what happened, and the client's close code. A reply
@@ -68,13 +75,23 @@ async def server_closes(side: ServerSide, ctx: ClientCase, code: int | None = 10
             side.close_tcp()
             if ev.code in echo:
                 return Outcome.PASSED, "OK", f"close {ev.code}", ev.code
-            return (Outcome.NON_STRICT, "WRONG CODE",
-                    f"close {ev.code} (the server's close was {code}; an endpoint \"typically echos\" it)", ev.code)
+            return (
+                Outcome.NON_STRICT,
+                "WRONG CODE",
+                f'close {ev.code} (the server\'s close was {code}; an endpoint "typically echos" it)',
+                ev.code,
+            )
 
 
-async def conversation(ctx: ClientCase, side: ServerSide, expected: Sequence[Expected], *,
-                       close_code: int | None = 1000, close_reason: bytes = b"",
-                       echo: tuple[int | None, ...] = (1000,)) -> Verdict:
+async def conversation(
+    ctx: ClientCase,
+    side: ServerSide,
+    expected: Sequence[Expected],
+    *,
+    close_code: int | None = 1000,
+    close_reason: bytes = b"",
+    echo: tuple[int | None, ...] = (1000,),
+) -> Verdict:
     """The client must send ``expected`` (in order), then answer the server's close with a close frame."""
     within = max(0.0, side.remaining() - ctx.close_timeout - 0.2)
     got, ended = await _collect(side, len(expected), within)
@@ -84,33 +101,64 @@ async def conversation(ctx: ClientCase, side: ServerSide, expected: Sequence[Exp
         # the client closed before the server did: it was not asked to (the echo contract)
         actual += f", then {ended if isinstance(ended, Closed) else f'close {ended.code}'}"
         side.close_tcp()
-        return Verdict(behavior, Outcome.FAILED, expected=(describe(expected), ANSWER_CLOSE), actual=actual,
-                       close_detail="FAILED", remote_close_code=getattr(ended, "code", None))
+        return Verdict(
+            behavior,
+            Outcome.FAILED,
+            expected=(describe(expected), ANSWER_CLOSE),
+            actual=actual,
+            close_detail="FAILED",
+            remote_close_code=getattr(ended, "code", None),
+        )
     close, word, how, code = await server_closes(side, ctx, close_code, close_reason, echo=echo)
-    return Verdict(behavior, close, expected=(f"{describe(expected)}, then {ANSWER_CLOSE}",),
-                   actual=f"{actual}; {how}", close_detail=word, remote_close_code=code)
+    return Verdict(
+        behavior,
+        close,
+        expected=(f"{describe(expected)}, then {ANSWER_CLOSE}",),
+        actual=f"{actual}; {how}",
+        close_detail=word,
+        remote_close_code=code,
+    )
 
 
-async def fails(ctx: ClientCase, side: ServerSide, codes: tuple[int, ...] = (1002,),
-                before: Sequence[Expected] = ()) -> Verdict:
+async def fails(
+    ctx: ClientCase,
+    side: ServerSide,
+    codes: tuple[int, ...] = (1002,),
+    before: Sequence[Expected] = (),
+    *,
+    bad_close: bytes | None = None,
+) -> Verdict:
     """The client must send ``before`` (what came before the bad frame), then fail the connection: no more
     messages or pongs; a close frame (code in ``codes``, else non-strict; no code: non-strict, §7.1.7 makes
-    the code a SHOULD) or a TCP close, within :attr:`ClientCase.fail_wait` seconds."""
+    the code a SHOULD) or a TCP close, within :attr:`ClientCase.fail_wait` seconds. ``bad_close``: the
+    malformed close payload the server sent; a reply echoing it took the close as valid (failed)."""
     want = " or ".join(str(c) for c in codes)
-    expected = (f"{describe(before) + ', then ' if before else ''}close {want} or TCP close, nothing processed "
-                "after the frame",)
+    expected = (
+        f"{describe(before) + ', then ' if before else ''}close {want} or TCP close, nothing processed "
+        "after the frame",
+    )
     got, ended = await _collect(side, len(before), side.remaining(ctx.fail_wait))
     if list(got) != list(before):
-        return Verdict(Outcome.FAILED, Outcome.FAILED, expected=expected, actual=f"{describe(got)} before it",
-                       close_detail="FAILED")
+        return Verdict(
+            Outcome.FAILED,
+            Outcome.FAILED,
+            expected=expected,
+            actual=f"{describe(got)} before it",
+            close_detail="FAILED",
+        )
     went_on: list[WsEvent] = []
     while ended is None:
         ev = await side.event(side.remaining(ctx.fail_wait))
         if ev is None:
             side.close_tcp()
             on = f"; it went on: {describe(went_on)}" if went_on else ""
-            return Verdict(Outcome.FAILED, Outcome.FAILED, expected=expected, close_detail="FAILED",
-                           actual=f"the connection was still open {ctx.fail_wait:g}s later{on}")
+            return Verdict(
+                Outcome.FAILED,
+                Outcome.FAILED,
+                expected=expected,
+                close_detail="FAILED",
+                actual=f"the connection was still open {ctx.fail_wait:g}s later{on}",
+            )
         if isinstance(ev, (CloseFrame, Closed)):
             ended = ev
         elif not isinstance(ev, Ping):
@@ -122,12 +170,32 @@ async def fails(ctx: ClientCase, side: ServerSide, codes: tuple[int, ...] = (100
     if not side.sent_close:
         side.send_close(ended.code if ended.code is not None else None)
     side.close_tcp()
+    if bad_close is not None and ended.payload[:2] == bad_close[:2]:
+        return Verdict(
+            Outcome.FAILED,
+            Outcome.FAILED,
+            expected=expected,
+            close_detail="FAILED",
+            actual=f"{prefix}it answered the malformed close as a valid one, echoing {ended.payload[:2]!r}",
+            remote_close_code=ended.code,
+        )
     if ended.code in codes:
-        return Verdict(behavior, Outcome.PASSED, expected=expected, actual=f"{prefix}close {ended.code}",
-                       remote_close_code=ended.code)
+        return Verdict(
+            behavior,
+            Outcome.PASSED,
+            expected=expected,
+            actual=f"{prefix}close {ended.code}",
+            remote_close_code=ended.code,
+        )
     why = "no status code (§7.1.7 makes it a SHOULD)" if ended.code is None else f"code {ended.code}"
-    return Verdict(behavior, Outcome.NON_STRICT, expected=expected, actual=f"{prefix}close with {why}",
-                   close_detail="WRONG CODE", remote_close_code=ended.code)
+    return Verdict(
+        behavior,
+        Outcome.NON_STRICT,
+        expected=expected,
+        actual=f"{prefix}close with {why}",
+        close_detail="WRONG CODE",
+        remote_close_code=ended.code,
+    )
 
 
 async def not_established(ctx: ClientCase, side: ServerSide) -> Verdict:
@@ -140,18 +208,34 @@ async def not_established(ctx: ClientCase, side: ServerSide) -> Verdict:
         ev = await side.event(side.remaining(ctx.fail_wait))
         if ev is None:
             side.close_tcp()
-            return Verdict(Outcome.FAILED, Outcome.FAILED, expected=expected, close_detail="FAILED",
-                           actual=f"{'; '.join([*noted, ''])}the connection was still open {ctx.fail_wait:g}s "
-                                  "after the answer")
+            return Verdict(
+                Outcome.FAILED,
+                Outcome.FAILED,
+                expected=expected,
+                close_detail="FAILED",
+                actual=f"{'; '.join([*noted, ''])}the connection was still open {ctx.fail_wait:g}s "
+                "after the answer",
+            )
         if isinstance(ev, Message):
             side.close_tcp()
-            return Verdict(Outcome.FAILED, Outcome.FAILED, expected=expected, close_detail="FAILED",
-                           actual=f"the client took the connection as established and sent {ev}")
+            return Verdict(
+                Outcome.FAILED,
+                Outcome.FAILED,
+                expected=expected,
+                close_detail="FAILED",
+                actual=f"the client took the connection as established and sent {ev}",
+            )
         if isinstance(ev, CloseFrame):  # it failed the connection as if established: noted, TCP closed here
             noted.append(f"close frame {ev.code}")
             side.close_tcp()
-            return Verdict(expected=expected, actual="; ".join(noted),
-                           notes=(f"a close frame ({ev.code}) on a connection never established",))
+            return Verdict(
+                expected=expected,
+                actual="; ".join(noted),
+                notes=(f"a close frame ({ev.code}) on a connection never established",),
+            )
         if isinstance(ev, Closed):
-            return Verdict(expected=expected, actual="; ".join([*noted, str(ev)]),
-                           notes=tuple(f"a {n} on a connection never established" for n in noted))
+            return Verdict(
+                expected=expected,
+                actual="; ".join([*noted, str(ev)]),
+                notes=tuple(f"a {n} on a connection never established" for n in noted),
+            )

@@ -16,15 +16,36 @@ import contextlib
 import struct
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from conformance.wire.transcript import RX, TX, Transcript
-from conformance.wire.wsframes import BINARY, CLOSE, CONT, DEFINED_OPCODES, PING, PONG, TEXT, Frame, \
-    FrameReader, FrameTooLarge, frame
+from conformance.wire.wsframes import (
+    BINARY,
+    CLOSE,
+    CONT,
+    DEFINED_OPCODES,
+    PING,
+    PONG,
+    TEXT,
+    Frame,
+    FrameReader,
+    FrameTooLarge,
+    frame,
+)
 from conformance.wire.wshandshake import accept_key
 from conformance.wire.wsrecv import CloseFrame, Message, Ping, Pong
 
-__all__ = ["MAX_MESSAGE", "MAX_REQUEST_HEAD", "ClientNeverConnected", "Closed", "Listener", "Request",
-           "ServerSide", "WsEvent", "listening"]
+__all__ = [
+    "MAX_MESSAGE",
+    "MAX_REQUEST_HEAD",
+    "ClientNeverConnected",
+    "Closed",
+    "Listener",
+    "Request",
+    "ServerSide",
+    "WsEvent",
+    "listening",
+]
 
 #: The longest opening-handshake request read from a client.
 MAX_REQUEST_HEAD = 16 * 1024
@@ -101,7 +122,7 @@ class _KeyedReader(FrameReader):
             if parsed[0].masked:
                 n = self._buf[start + 1] & 0x7F
                 pos = start + 2 + (2 if n == 126 else 8 if n == 127 else 0)
-                key = bytes(self._buf[pos:pos + 4])
+                key = bytes(self._buf[pos : pos + 4])
             self.keys.append(key)
         return parsed
 
@@ -125,8 +146,13 @@ class ServerSide:
         deviations: what a strict server finds wrong in the client's frames (§5.1, §5.2, §5.4, §5.5).
     """
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, transcript: Transcript,
-                 deadline: float) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        transcript: Transcript,
+        deadline: float,
+    ) -> None:
         self._reader = reader
         self._writer = writer
         self.transcript = transcript
@@ -181,13 +207,24 @@ class ServerSide:
 
     def accept_headers(self) -> list[tuple[str, str]]:
         """The headers of a correct 101 answer to the request read."""
-        return [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept_key(self.key))]
+        return [
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Accept", accept_key(self.key)),
+        ]
 
-    def answer(self, headers: list[tuple[str, str]] | None = None, *, status: str = "101 Switching Protocols",
-               body: bytes = b"") -> None:
+    def answer(
+        self,
+        headers: list[tuple[str, str]] | None = None,
+        *,
+        status: str = "101 Switching Protocols",
+        body: bytes = b"",
+    ) -> None:
         """Send the response head (``headers``: a correct 101's when None) and ``body``."""
-        lines = [f"HTTP/1.1 {status}", *(f"{n}: {v}" for n, v in
-                                         (self.accept_headers() if headers is None else headers))]
+        lines = [
+            f"HTTP/1.1 {status}",
+            *(f"{n}: {v}" for n, v in (self.accept_headers() if headers is None else headers)),
+        ]
         self.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body, f"answer {status}")
 
     # -- sending ------------------------------------------------------------------------------------------
@@ -202,9 +239,19 @@ class ServerSide:
         """Send one server frame: unmasked unless ``mask=True`` (§5.1), any flag of :func:`frame`."""
         flags.setdefault("mask", False)
         raw = frame(opcode, payload, **flags)  # type: ignore[arg-type]
-        self.transcript.frame(TX, Frame(opcode, payload, bool(flags.get("fin", True)), bool(flags.get("rsv1")),
-                                        bool(flags.get("rsv2")), bool(flags.get("rsv3")),
-                                        bool(flags["mask"])).describe(), payload)
+        self.transcript.frame(
+            TX,
+            Frame(
+                opcode,
+                payload,
+                bool(flags.get("fin", True)),
+                bool(flags.get("rsv1")),
+                bool(flags.get("rsv2")),
+                bool(flags.get("rsv3")),
+                bool(flags["mask"]),
+            ).describe(),
+            payload,
+        )
         if opcode == CLOSE:
             self.sent_close = True
         if not self._writer.is_closing():
@@ -381,8 +428,12 @@ class Listener:
         """
         assert self._first is not None
         loop = asyncio.get_running_loop()
-        await asyncio.wait({self._first, gone}, timeout=max(0.0, self.deadline - loop.time()),
-                           return_when=asyncio.FIRST_COMPLETED)
+        waits: set[asyncio.Future[Any]] = {self._first, gone}
+        await asyncio.wait(
+            waits,
+            timeout=max(0.0, self.deadline - loop.time()),
+            return_when=asyncio.FIRST_COMPLETED,
+        )
         if self._first.done():
             return self._first.result()
         if gone.done() and gone.result() is not None:

@@ -17,16 +17,21 @@ UTF8 = group("wsclient", "8.1", "Handling Errors in UTF-8-Encoded Data")
 def _send_octets(side: ServerSide, data: bytes) -> None:
     """``data`` as one text message, one octet per frame."""
     for i in range(len(data)):
-        side.send(TEXT if i == 0 else CONT, data[i:i + 1], fin=i == len(data) - 1)
+        side.send(TEXT if i == 0 else CONT, data[i : i + 1], fin=i == len(data) - 1)
 
 
 def _valid(slug: str, autobahn: str, octets: bool) -> None:
     how = " one octet per frame (frames end inside code points)" if octets else " in one frame"
 
-    @UTF8.case(slug, level=MUST, autobahn=autobahn, section="5.6",
-               desc=f"Sends a valid UTF-8 text message{how}",
-               requirement="The client MUST receive the text message (the contract: it echoes it).",
-               quote=QUOTE_VALID)
+    @UTF8.case(
+        slug,
+        level=MUST,
+        autobahn=autobahn,
+        section="5.6",
+        desc=f"Sends a valid UTF-8 text message{how}",
+        requirement="The client MUST receive the text message (the contract: it echoes it).",
+        quote=QUOTE_VALID,
+    )
     async def run(ctx: ClientCase) -> Verdict:
         side = await ctx.open()
         if octets:
@@ -39,11 +44,15 @@ def _valid(slug: str, autobahn: str, octets: bool) -> None:
 def _invalid(slug: str, autobahn: str, octets: bool) -> None:
     how = ", one octet per frame" if octets else " in one frame"
 
-    @UTF8.case(slug, level=MUST, autobahn=autobahn,
-               desc=f"Sends a text message that is not UTF-8 (ED A0 80 after valid text){how}",
-               requirement="The client MUST fail the connection: close 1007 (another code is non-strict) or "
-                           "TCP close, echoing nothing.",
-               quote=QUOTE_INVALID)
+    @UTF8.case(
+        slug,
+        level=MUST,
+        autobahn=autobahn,
+        desc=f"Sends a text message that is not UTF-8 (ED A0 80 after valid text){how}",
+        requirement="The client MUST fail the connection: close 1007 (another code is non-strict) or "
+        "TCP close, echoing nothing.",
+        quote=QUOTE_INVALID,
+    )
     async def run(ctx: ClientCase) -> Verdict:
         side = await ctx.open()
         if octets:
