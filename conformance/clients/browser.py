@@ -3,7 +3,7 @@
 :class:`BrowserLauncher` starts one headless Chromium for the run (a fresh profile, DevTools on a port of its
 choosing) and a page server on 127.0.0.1. Its :meth:`~BrowserLauncher.launch` is a
 :data:`~conformance.clients.process.Launch`: for each case URL it opens a tab on the suite's driver page
-(``/wsclient.html``: the browser's ``WebSocket`` echoing every message; ``/sseclient.html``: its
+(``/wsclient/<token>``: the browser's ``WebSocket`` echoing every message; ``/sseclient/<token>``: its
 ``EventSource`` printing every event as a JSON line), and closes the tab when the case ends. The page reports
 back over HTTP: ``POST /line/<token>`` is a line of output, ``POST /exit/<token>`` with a status says it is
 done (a WebSocket closed; an EventSource given up). Tabs are opened and closed through DevTools' HTTP
@@ -56,8 +56,9 @@ START_TIMEOUT = 30.0
 MAX_REQUEST = MAX_LINE + 8192
 
 _POST = """
-const q = new URLSearchParams(location.search);
-const token = q.get("token");
+// the page is /<suite>/<token>?<the case URL, percent-encoded>: no "&", which DevTools' /json/new would cut
+const token = location.pathname.split("/").pop();
+const caseUrl = decodeURIComponent(location.search.slice(1));
 let chain = Promise.resolve();
 function post(kind, body) {  // in order: a line is never overtaken by the exit
   chain = chain.then(() => fetch("/" + kind + "/" + token, {method: "POST", body: String(body)}))
@@ -71,7 +72,7 @@ WS_PAGE = (
     + """
 let ws;
 try {
-  ws = new WebSocket(q.get("url"));
+  ws = new WebSocket(caseUrl);
   ws.binaryType = "arraybuffer";
   ws.onmessage = (e) => ws.send(e.data);  // the echo contract
   ws.onclose = (e) => { post("line", "close " + e.code + (e.wasClean ? " clean" : "")); post("exit", 0); };
@@ -85,7 +86,7 @@ SSE_PAGE = (
     """<!doctype html><meta charset="utf-8"><title>rtconform sseclient driver</title><script>"""
     + _POST
     + """
-const target = new URL(q.get("url"));
+const target = new URL(caseUrl);
 // event types besides "message" come in the URL's fragment (never sent to the server): #types=a,b
 const types = new URLSearchParams(target.hash.slice(1)).get("types");
 target.hash = "";
@@ -237,7 +238,7 @@ class BrowserLauncher:
         token = secrets.token_hex(8)
         run = _PageRun()
         self._runs[token] = run
-        page = f"http://127.0.0.1:{self.page_port}/{self.suite}.html?token={token}&url={quote(url, safe='')}"
+        page = f"http://127.0.0.1:{self.page_port}/{self.suite}/{token}?{quote(url, safe='')}"
         target = ""
         try:
             answer = await self._devtools("PUT", f"/json/new?{page}")
@@ -264,14 +265,14 @@ class BrowserLauncher:
                 f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.devtools_port}\r\n"
                 f"Content-Length: 0\r\nConnection: close\r\n\r\n".encode()
             )
-            raw = await asyncio.wait_for(reader.read(MAX_REQUEST), 10.0)
-            while len(raw) < MAX_REQUEST and (more := await asyncio.wait_for(reader.read(MAX_REQUEST), 10.0)):
-                raw += more
-        except asyncio.TimeoutError:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10.0)
+            length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            body = await asyncio.wait_for(reader.readexactly(min(length, MAX_REQUEST)), 10.0)
+        except (asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             raise LaunchError(f"chromium's DevTools endpoint did not answer {method} {path[:40]}") from None
         finally:
             writer.close()
-        head, _, body = raw.partition(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 200"):
             raise LaunchError(f"chromium's DevTools endpoint answered {head[:60]!r}")
         return body
@@ -310,7 +311,7 @@ class BrowserLauncher:
 
     def _route(self, method: str, path: str, body: bytes) -> tuple[str, str, bytes]:
         parts = urlsplit(path)
-        if method == "GET" and parts.path == f"/{self.suite}.html":
+        if method == "GET" and parts.path.startswith(f"/{self.suite}/"):
             return "200 OK", "text/html; charset=utf-8", DRIVER_PAGES[self.suite].encode()
         kind, _, token = parts.path.strip("/").partition("/")
         run = self._runs.get(token)
