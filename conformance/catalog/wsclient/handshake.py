@@ -168,9 +168,13 @@ _refused(
 )
 _refused(
     "status-200",
-    "200 OK (otherwise a correct upgrade answer)",
+    "200 OK with an empty body (Content-Length: 0; otherwise the headers of a correct upgrade answer)",
     "If the status code received from the server is not 101, the client handles the response per HTTP "
     "[RFC2616] procedures. ... " + QUOTE_FAIL,
+    # the body's length is given: without it the body would last until the server closes (RFC 9112 §6.3),
+    # and a client reading it "per HTTP procedures" would rightly wait
+    [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", "{accept}"),
+     ("Content-Length", "0")],
     status="200 OK",
 )
 _refused(
