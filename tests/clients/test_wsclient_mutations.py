@@ -42,8 +42,8 @@ MUTATIONS: dict[str, list[str]] = {
     "accept-masked": [f"{WS}5.1/masked-server-frame"],
     "bad-echo": [*ECHO_CASES, f"{WS}5.4/text-in-2-fragments", f"{WS}5.6/valid-utf8-text",
                  f"{WS}5.6/valid-utf8-octet-fragments", f"{WS}5.5.1/close-after-echo"],
-    "ignore-rsv": [f"{WS}5.2/rsv-{v}-on-{k}" for v, k in
-                   ((4, "text"), (2, "text"), (6, "text"), (1, "text"), (5, "binary"), (3, "ping"), (7, "close"))],
+    "ignore-rsv": [f"{WS}5.2/rsv-{v}-on-{k}" for v, k in ((4, "text"), (2, "text"), (6, "text"), (1, "text"),
+                                                          (5, "binary"), (3, "ping"), (7, "close"))],
     "ignore-opcode": [f"{WS}5.2/reserved-opcode-{op}" for op in (3, 4, 5, 6, 7, 11, 12, 13, 14, 15)],
     "no-pong": [f"{WS}5.5.2/ping-empty", f"{WS}5.5.3/ping-text-payload", f"{WS}5.5.3/ping-binary-payload",
                 f"{WS}5.5.3/ping-125-bytes", f"{WS}5.5.3/ping-125-bytes-octet-chops",
@@ -54,7 +54,8 @@ MUTATIONS: dict[str, list[str]] = {
     "no-utf8": [f"{WS}8.1/invalid-utf8-text", f"{WS}8.1/invalid-utf8-octet-fragments",
                 f"{WS}8.1/close-reason-invalid-utf8"],
     "lax-close": [f"{WS}5.5.1/close-1-byte-payload",
-                  *(f"{WS}{'7.4.2' if c >= 1016 else '7.4.1'}/invalid-close-code-{c}" for c in INVALID_CODES)],
+                  *(f"{WS}{'7.4.2' if c >= 1016 else '7.4.1'}/invalid-close-code-{c}"
+                    for c in INVALID_CODES)],
     "no-close-reply": [f"{WS}5.5.1/close-empty-payload", f"{WS}5.5.1/close-code-only",
                        f"{WS}5.5.1/close-code-and-reason", f"{WS}5.5.1/close-reason-123-bytes",
                        *(f"{WS}{'7.4.2' if c >= 3000 else '7.4.1'}/close-code-{c}" for c in VALID_CODES)],
@@ -103,5 +104,6 @@ def test_the_correct_client_passes_every_case(outcomes: dict[str, dict[str, Case
 @pytest.mark.parametrize("defect", sorted(MUTATIONS))
 def test_the_defect_turns_its_cases_red(defect: str, outcomes: dict[str, dict[str, CaseResult]]) -> None:
     got = outcomes[defect]
-    not_red = {i: (r.outcome.value, r.actual or r.error) for i, r in got.items() if r.outcome is not Outcome.FAILED}
+    not_red = {i: (r.outcome.value, r.actual or r.error) for i, r in got.items()
+               if r.outcome is not Outcome.FAILED}
     assert not_red == {}
