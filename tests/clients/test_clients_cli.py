@@ -31,13 +31,15 @@ def test_bad_arguments_are_one_line_and_exit_2(argv: list[str], says: str,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["clients", *argv]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and says in err, err
+    assert err.count("\n") == 1, err
+    assert says in err, err
 
 
 def test_list_shows_the_suite_and_help_names_it(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["clients", "--suite", "wsclient", "--list"]) == 0
     out = capsys.readouterr().out
-    assert "wsclient/5.1/client-frames-masked" in out and "[7.9.1]" in out
+    assert "wsclient/5.1/client-frames-masked" in out
+    assert "[7.9.1]" in out
     assert "waits-for-server-tcp-close" not in out  # SHOULD: with --strict
     assert main(["clients", "--suite", "wsclient", "--list", "--strict"]) == 0
     assert "waits-for-server-tcp-close" in capsys.readouterr().out
@@ -52,18 +54,20 @@ def test_a_client_that_cannot_start_exits_3(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_a_client_that_never_connects_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["clients", "--suite", "wsclient", "--cmd", f"{sys.executable} -c pass", "--no-reports", "-q",
-                 "--case", "wsclient/5.5.2"])
+    code = main(["clients", "--suite", "wsclient", "--cmd", f"{sys.executable} -c pass", "--no-reports",
+                 "-q", "--case", "wsclient/5.5.2"])
     assert code == 3
     assert "every case errored" in capsys.readouterr().err
 
 
-def test_reports_name_the_client_and_exit_codes_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_reports_name_the_client_and_exit_codes_gate(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
     good = main(["clients", "--suite", "wsclient", "--cmd", GOOD, "--case", "wsclient/5.5.2", "-q",
                  "--report-dir", str(tmp_path)])
     assert good == 0
     run = json.loads((tmp_path / "broken_ws_clients" / "run.json").read_text())
-    assert run["target"]["kind"] == "client" and run["target"]["url"] == "client:broken_ws_clients"
+    assert run["target"]["kind"] == "client"
+    assert run["target"]["url"] == "client:broken_ws_clients"
     assert [c["outcome"] for c in run["cases"]] == ["passed"]
     assert (tmp_path / "broken_ws_clients" / "index.html").is_file()
     assert (tmp_path / "broken_ws_clients" / "junit.xml").is_file()

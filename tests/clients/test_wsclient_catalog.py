@@ -25,7 +25,8 @@ QUOTES = Path(__file__).resolve().parents[1] / "conformance" / "test_spec_quotes
 
 def _quote_checker() -> ModuleType:
     spec = importlib.util.spec_from_file_location("spec_quotes_for_clients", QUOTES)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -49,7 +50,8 @@ def test_client_suites_are_not_server_suites() -> None:
     assert "conformance.catalog.wsclient" not in CATALOGS
     assert "wsclient" not in {s.spec for s in suites()}
     assert suite("wsclient") is SUITE  # the runner finds its context
-    assert SUITE.schemes == frozenset() and SUITE.reference == ()
+    assert SUITE.schemes == frozenset()
+    assert SUITE.reference == ()
     _, cases = plan(RunOptions(target=TargetSpec()), load(), listing=True)
     assert not any(c.spec == "wsclient" for c in cases)
 
@@ -57,7 +59,8 @@ def test_client_suites_are_not_server_suites() -> None:
 def test_run_refuses_a_client_suite(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--suite", "wsclient", "--no-reports"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "unknown --suite 'wsclient'" in err
+    assert err.count("\n") == 1
+    assert "unknown --suite 'wsclient'" in err
 
 
 def test_a_case_outside_client_mode_is_skipped() -> None:
@@ -65,7 +68,8 @@ def test_a_case_outside_client_mode_is_skipped() -> None:
 
     async def enter() -> None:
         loop = asyncio.get_running_loop()
-        env = CaseEnv(parse_url("ws://127.0.0.1:1/"), ConnectOptions(), "wsclient", loop.time() + 5, Transcript())
+        env = CaseEnv(parse_url("ws://127.0.0.1:1/"), ConnectOptions(), "wsclient", loop.time() + 5,
+                      Transcript())
         async with SUITE.context(case, env):
             pass
 
