@@ -72,7 +72,8 @@ def test_reports_name_the_client_and_exit_codes_gate(tmp_path: Path,
     assert (tmp_path / "broken_ws_clients" / "index.html").is_file()
     assert (tmp_path / "broken_ws_clients" / "junit.xml").is_file()
     bad = main(["clients", "--suite", "wsclient", "--cmd", f"{sys.executable} {CLIENT} --defect no-pong",
-                "--name", "no-pong", "--case", "wsclient/5.5.2", "--out", str(tmp_path / "np"), "--timeout", "3"])
+                "--name", "no-pong", "--case", "wsclient/5.5.2", "--out", str(tmp_path / "np"),
+                "--timeout", "3"])
     assert bad == 1
     out = capsys.readouterr().out
     assert "FAIL wsclient/5.5.2/ping-empty" in out
