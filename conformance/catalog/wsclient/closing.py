@@ -183,8 +183,9 @@ async def _handshake_closed(ctx: ClientCase) -> tuple[Verdict | None, ServerSide
     wrong, the server side)."""
     side = await ctx.open()
     side.send_close(1000)
+    end = side.window(ctx.close_timeout)
     while True:
-        ev = await side.event(side.remaining(ctx.close_timeout))
+        ev = await side.event_by(end)
         if isinstance(ev, CloseFrame):
             return None, side
         if ev is None or isinstance(ev, Closed):
@@ -213,7 +214,10 @@ async def waits_for_server_tcp_close(ctx: ClientCase) -> Verdict:
     failed, side = await _handshake_closed(ctx)
     if failed is not None:
         return failed
-    ev = await side.event(side.remaining(HOLD))
+    end = side.window(HOLD)
+    ev = await side.event_by(end)
+    while ev is not None and not isinstance(ev, Closed):
+        ev = await side.event_by(end)
     side.close_tcp()
     if isinstance(ev, Closed):
         return Verdict(
@@ -244,9 +248,10 @@ async def closes_tcp_after_handshake(ctx: ClientCase) -> Verdict:
     if failed is not None:
         return failed
     side.half_close()
-    ev = await side.event(side.remaining(ctx.fail_wait))
+    end = side.window(ctx.fail_wait)
+    ev = await side.event_by(end)
     while ev is not None and not isinstance(ev, Closed):
-        ev = await side.event(side.remaining(ctx.fail_wait))
+        ev = await side.event_by(end)
     side.close_tcp()
     expected = ("the client closes TCP after the closing handshake",)
     if ev is None:

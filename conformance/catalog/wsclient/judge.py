@@ -39,8 +39,9 @@ async def _collect(side: ServerSide, count: int, within: float
     """Up to ``count`` messages and pongs from the client within ``within`` seconds; also the close frame
     or TCP close that ended them early (None if none)."""
     got: list[WsEvent] = []
+    end = side.window(within)
     while len(got) < count:
-        ev = await side.event(side.remaining(within))
+        ev = await side.event_by(end)
         if ev is None:
             return got, None
         if isinstance(ev, Ping):  # the client's own keepalive: answered, not judged here
@@ -73,8 +74,9 @@ async def server_closes(
     Returns the close axis, Autobahn's close word, what happened, and the client's close code. A reply
     whose code is not in ``echo`` is non-strict (§5.5.1: an endpoint "typically echos the status code")."""
     side.send_close(code, reason)
+    end = side.window(ctx.close_timeout)
     while True:
-        ev = await side.event(side.remaining(ctx.close_timeout))
+        ev = await side.event_by(end)
         if ev is None:
             side.close_tcp()
             return Outcome.FAILED, "FAILED", f"no close frame within {ctx.close_timeout:g}s", None
@@ -153,8 +155,9 @@ async def fails(
     # (an echo of the bad frame, a pong for the ping after it) means the client went on.
     got: list[WsEvent] = []
     ended: CloseFrame | Closed | None = None
+    end = side.window(ctx.fail_wait)
     while ended is None:
-        ev = await side.event(side.remaining(ctx.fail_wait))
+        ev = await side.event_by(end)
         if ev is None:
             side.close_tcp()
             return Verdict(
@@ -214,8 +217,9 @@ async def not_established(ctx: ClientCase, side: ServerSide) -> Verdict:
     side.send(0x1, b"Hello")
     expected = ("no data frame (the connection is not established), TCP close",)
     noted: list[str] = []
+    end = side.window(ctx.fail_wait)
     while True:
-        ev = await side.event(side.remaining(ctx.fail_wait))
+        ev = await side.event_by(end)
         if ev is None:
             side.close_tcp()
             return Verdict(

@@ -51,6 +51,8 @@ __all__ = [
 MAX_REQUEST_HEAD = 16 * 1024
 #: The largest frame payload, and the largest message assembled from fragments.
 MAX_MESSAGE = 1024 * 1024
+#: Bytes the runner lets a client leave unread before it stops writing to it.
+MAX_UNREAD = 4 * 1024 * 1024
 #: Frames whose mask key is kept (the freshness case needs a handful).
 MAX_KEYS = 64
 
@@ -169,6 +171,7 @@ class ServerSide:
         self.eof: Closed | None = None
         self.sent_close = False
         self.auto_pong = True
+        self._overfull = False
 
     # -- time ---------------------------------------------------------------------------------------------
 
@@ -176,6 +179,15 @@ class ServerSide:
         """Seconds left before the case's deadline (or ``within`` seconds, if sooner)."""
         left = self.deadline - asyncio.get_running_loop().time()
         return max(0.0, left if within is None else min(left, within))
+
+    def window(self, within: float) -> float:
+        """The ``loop.time()`` at which a wait of ``within`` seconds from now ends (the case's deadline at
+        the latest): a loop of :meth:`event_by` calls on it ends there however busy the client is."""
+        return min(self.deadline, asyncio.get_running_loop().time() + within)
+
+    async def event_by(self, end: float) -> WsEvent | None:
+        """:meth:`event` with the wait ending at ``end`` (a :meth:`window`)."""
+        return await self.event(max(0.0, end - asyncio.get_running_loop().time()))
 
     # -- the opening handshake --------------------------------------------------------------------------
 
@@ -232,8 +244,19 @@ class ServerSide:
     def write(self, data: bytes, text: str = "") -> None:
         """Write raw bytes to the client (nothing once it has gone)."""
         self.transcript.add(TX, "bytes", text, data)
-        if not self._writer.is_closing():
-            self._writer.write(data)
+        self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        """Write unless the client has gone or leaves :data:`MAX_UNREAD` bytes unread (a client that sends
+        pings and never reads cannot grow the runner's memory through the pongs)."""
+        if self._writer.is_closing():
+            return
+        if self._writer.transport.get_write_buffer_size() > MAX_UNREAD:
+            if not self._overfull:
+                self._overfull = True
+                self.transcript.note(f"the client left over {MAX_UNREAD} bytes unread: later writes dropped")
+            return
+        self._writer.write(data)
 
     def send(self, opcode: int, payload: bytes = b"", **flags: object) -> None:
         """Send one server frame: unmasked unless ``mask=True`` (§5.1), any flag of :func:`frame`."""
@@ -254,8 +277,7 @@ class ServerSide:
         )
         if opcode == CLOSE:
             self.sent_close = True
-        if not self._writer.is_closing():
-            self._writer.write(raw)
+        self._write(raw)
 
     def send_close(self, code: int | None = 1000, reason: bytes = b"") -> None:
         """Send a close frame with ``code`` (None: an empty payload) and ``reason``."""
