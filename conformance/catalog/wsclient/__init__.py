@@ -18,6 +18,7 @@ MODULES = (
     "conformance.catalog.wsclient.handshake",
     "conformance.catalog.wsclient.framing",
     "conformance.catalog.wsclient.control",
+    "conformance.catalog.wsclient.chops",
     "conformance.catalog.wsclient.utf8",
     "conformance.catalog.wsclient.closing",
 )

@@ -13,7 +13,7 @@ from conformance.catalog.wsclient import judge
 from conformance.catalog.wsclient.context import ClientCase
 from conformance.catalog.wsclient.peer import Closed, ServerSide
 from conformance.model import MUST, SHOULD, Outcome, Verdict, group
-from conformance.wire.wsframes import CLOSE, TEXT, close_payload
+from conformance.wire.wsframes import CLOSE, CONT, TEXT, close_payload
 from conformance.wire.wsrecv import CloseFrame, Message
 
 CLOSING = group("wsclient", "5.5.1", "Close")
@@ -128,6 +128,51 @@ async def close_reason_invalid_utf8(ctx: ClientCase) -> Verdict:
     side.send(CLOSE, close_payload(1000, bytes.fromhex("cebae1bdb9cf83cebcceb5eda080") + b"edited"))
     return await judge.fails(ctx, side, codes=(1002, 1007), bad_close=close_payload(1000))
 
+
+#: How long the server looks for data frames after the client's close frame before it closes TCP.
+LINGER = 0.5
+
+
+def _data_after_close(slug: str, autobahn: str, steps: list[tuple[int, bytes, bool]], what: str) -> None:
+    @CLOSING.case(
+        slug, level=MUST, autobahn=autobahn,
+        desc=f"Sends {what}",
+        requirement="The client MUST answer the close with a close frame and send no data frame after it "
+                    f"(the server looks for one during {LINGER:g}s before it closes TCP).",
+        quote="The application MUST NOT send any more data frames after sending a Close frame.",
+    )
+    async def run(ctx: ClientCase) -> Verdict:
+        side = await ctx.open()
+        for op, payload, fin in steps:
+            side.send(op, payload, fin=fin)
+        expected = ("a close frame, then no data frame",)
+        end = side.window(ctx.close_timeout)
+        seen: list[str] = []
+        closed: CloseFrame | None = None
+        ev = await side.event_by(end)
+        while ev is not None and not isinstance(ev, Closed):
+            if isinstance(ev, CloseFrame) and closed is None:
+                closed, end = ev, side.window(LINGER)
+            elif isinstance(ev, Message):
+                seen.append(f"{ev}{' after its close' if closed else ''}")
+            ev = await side.event_by(end)
+        side.close_tcp()
+        if closed is None:
+            return Verdict(Outcome.FAILED, Outcome.FAILED, expected=expected, close_detail="FAILED",
+                           actual=f"no close frame ({ev or 'timeout'}); sent: {', '.join(seen) or 'nothing'}")
+        if seen:
+            return Verdict(Outcome.FAILED, Outcome.PASSED, expected=expected, remote_close_code=closed.code,
+                           actual=f"close {closed.code}, and data: {', '.join(seen)}")
+        return Verdict(expected=expected, actual=f"close {closed.code}, no data frame",
+                       remote_close_code=closed.code)
+
+
+_data_after_close("text-after-close", "7.1.4", [(CLOSE, close_payload(1000), True), (TEXT, b"Hello", True)],
+                  "a close frame with 1000, then a text message")
+_data_after_close("fragment-close-fragment", "7.1.5",
+                  [(TEXT, b"fragment1", False), (CLOSE, close_payload(1000), True),
+                   (CONT, b"fragment2", True)],
+                  "the first fragment of a text message, a close frame with 1000, then the last fragment")
 
 CODES = group("wsclient", "7.4.1", "Defined Status Codes")
 

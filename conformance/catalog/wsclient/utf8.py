@@ -62,6 +62,41 @@ def _invalid(slug: str, autobahn: str, octets: bool) -> None:
         return await judge.fails(ctx, side, codes=(1007,))
 
 
+@UTF8.case("empty-fragments", level=MUST, autobahn="6.1.2", section="5.6",
+           desc="Sends a text message in 3 empty fragments",
+           requirement="The client MUST receive the empty text message (the contract: it echoes it).",
+           quote=QUOTE_VALID)
+async def empty_fragments(ctx: ClientCase) -> Verdict:
+    side = await ctx.open()
+    side.send(TEXT, b"", fin=False)
+    side.send(CONT, b"", fin=False)
+    side.send(CONT, b"")
+    return await judge.conversation(ctx, side, [Message(b"")])
+
+
+@UTF8.case("empty-first-and-last-fragment", level=MUST, autobahn="6.1.3", section="5.6",
+           desc="Sends a text message in 3 fragments, the first and the last empty",
+           requirement="The client MUST receive the text message (the contract: it echoes it).",
+           quote=QUOTE_VALID)
+async def empty_first_and_last_fragment(ctx: ClientCase) -> Verdict:
+    side = await ctx.open()
+    side.send(TEXT, b"", fin=False)
+    side.send(CONT, b"middle", fin=False)
+    side.send(CONT, b"")
+    return await judge.conversation(ctx, side, [Message(b"middle")])
+
+
+@UTF8.case("utf8-split-at-code-point", level=MUST, autobahn="6.2.2", section="5.6",
+           desc="Sends a valid UTF-8 text message in 2 fragments split at a code point boundary",
+           requirement="The client MUST receive the text message (the contract: it echoes it).",
+           quote=QUOTE_VALID)
+async def utf8_split_at_code_point(ctx: ClientCase) -> Verdict:
+    side = await ctx.open()
+    side.send(TEXT, HELLO_UTF8[:11], fin=False)  # after "ß": a code point boundary
+    side.send(CONT, HELLO_UTF8[11:])
+    return await judge.conversation(ctx, side, [Message(HELLO_UTF8)])
+
+
 _valid("valid-utf8-text", "6.2.1", octets=False)
 _valid("valid-utf8-octet-fragments", "6.2.3", octets=True)
 _invalid("invalid-utf8-text", "6.3.1", octets=False)
