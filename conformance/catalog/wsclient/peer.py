@@ -172,6 +172,7 @@ class ServerSide:
         self.sent_close = False
         self.auto_pong = True
         self._overfull = False
+        self._reset = False  # the connection broke (an RST) rather than ended
 
     # -- time ---------------------------------------------------------------------------------------------
 
@@ -317,8 +318,6 @@ class ServerSide:
                 break
             self._feed(chunk)
         return self._pending.pop(0)
-
-    _reset = False
 
     async def _read(self, timeout: float) -> bytes | None:
         """Up to 64 KiB from the client; b"" at its end (or a reset); None after ``timeout``."""
