@@ -11,6 +11,7 @@ import binascii
 
 from conformance.catalog.wsclient import judge
 from conformance.catalog.wsclient.context import ClientCase
+from conformance.catalog.wsclient.peer import ServerSide
 from conformance.model import MUST, Outcome, Verdict, group
 from conformance.wire.wsframes import TEXT
 from conformance.wire.wshandshake import accept_key
@@ -37,9 +38,8 @@ QUOTE_FAIL = (
     "with the name |Sec-WebSocket-Version|. The value of this header field MUST be 13.",
 )
 async def request_is_an_upgrade(ctx: ClientCase) -> Verdict:
-    side = await ctx.request()
-    req = side.request
-    assert req is not None
+    side = await ctx.connect()
+    req = await side.read_request()  # read as sent: a request that is no upgrade fails here, not errors
     problems = []
     if req.method != "GET":
         problems.append(f"method {req.method!r}")
@@ -54,18 +54,18 @@ async def request_is_an_upgrade(ctx: ClientCase) -> Verdict:
         problems.append(f"Connection {req.header('connection')!r}")
     if (req.header("sec-websocket-version") or "").strip() != "13":
         problems.append(f"Sec-WebSocket-Version {req.header('sec-websocket-version')!r}")
+    if problems:
+        return _refuse(side, "a GET HTTP/1.1 upgrade request", "request: " + ", ".join(problems))
     side.answer()
     side.send(TEXT, b"Hello")
-    verdict = await judge.conversation(ctx, side, [Message(b"Hello")])
-    if problems:
-        return Verdict(
-            Outcome.FAILED,
-            verdict.close,
-            expected=("a GET HTTP/1.1 upgrade request",),
-            actual="request: " + ", ".join(problems),
-            close_detail=verdict.close_detail,
-        )
-    return verdict
+    return await judge.conversation(ctx, side, [Message(b"Hello")])
+
+
+def _refuse(side: ServerSide, expected: str, actual: str) -> Verdict:
+    """Answer a request that breaks §4.1 with 400 (RFC 6455 §4.2.1) and fail the case."""
+    side.answer([("Content-Length", "0")], status="400 Bad Request")
+    side.close_tcp()
+    return Verdict(Outcome.FAILED, Outcome.PASSED, expected=(expected,), actual=actual)
 
 
 @OPENING.case(
@@ -79,23 +79,17 @@ async def request_is_an_upgrade(ctx: ClientCase) -> Verdict:
     "(see Section 4 of [RFC4648]).",
 )
 async def key_is_16_byte_nonce(ctx: ClientCase) -> Verdict:
-    side = await ctx.request()
+    side = await ctx.connect()
+    await side.read_request()
     try:
         raw = base64.b64decode(side.key, validate=True)
     except (binascii.Error, ValueError):
         raw = b""
+    if len(raw) != 16 or len(side.key) != 24:
+        return _refuse(side, "a base64-encoded 16-byte key", f"Sec-WebSocket-Key {side.key[:60]!r}")
     side.answer()
     side.send(TEXT, b"Hello")
-    verdict = await judge.conversation(ctx, side, [Message(b"Hello")])
-    if len(raw) != 16 or len(side.key) != 24:
-        return Verdict(
-            Outcome.FAILED,
-            verdict.close,
-            expected=("a base64-encoded 16-byte key",),
-            actual=f"Sec-WebSocket-Key {side.key[:60]!r}",
-            close_detail=verdict.close_detail,
-        )
-    return verdict
+    return await judge.conversation(ctx, side, [Message(b"Hello")])
 
 
 def _refused(
