@@ -32,7 +32,7 @@ CATALOGS = ("conformance.catalog.ws", "conformance.catalog.sse", "conformance.ca
             "conformance.catalog.sio", "conformance.catalog.eio")  # sio first: its probe is the narrower
 #: Client catalogs (``rtconform clients``): the runner plays the server. Never selected by ``rtconform run``
 #: (no scheme, no reference server, not in :data:`CATALOGS`); :func:`suite` finds their suites for the runner.
-CLIENT_CATALOGS = ("conformance.catalog.sseclient",)
+CLIENT_CATALOGS = ("conformance.catalog.wsclient", "conformance.catalog.sseclient")
 
 _AUTOBAHN_SEL = re.compile(r"^[\d*?\[\]]+(?:\.[\d*?\[\]]+)*$")
 
