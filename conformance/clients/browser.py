@@ -58,7 +58,9 @@ MAX_REQUEST = MAX_LINE + 8192
 _POST = """
 // the page is /<suite>/<token>?<the case URL, percent-encoded>: no "&", which DevTools' /json/new would cut
 const token = location.pathname.split("/").pop();
-const caseUrl = decodeURIComponent(location.search.slice(1));
+// DevTools may decode the page URL on its way in, which moves the case URL's "#..." into the page's own
+// fragment: the case URL is the query and the fragment together
+const caseUrl = decodeURIComponent(location.search.slice(1) + location.hash);
 let chain = Promise.resolve();
 function post(kind, body) {  // in order: a line is never overtaken by the exit
   chain = chain.then(() => fetch("/" + kind + "/" + token, {method: "POST", body: String(body)}))

@@ -13,10 +13,10 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from conformance.clients.browser import BrowserLauncher, chromium_path
 from conformance.clients.process import Launch, command_launcher
 from conformance.clients.run import run_client_cases
 from conformance.registry import CLIENT_CATALOGS, load
@@ -54,30 +54,21 @@ def test_recorded_verdicts_of_a_real_client(name: str) -> None:
     _compare(name, _results(command_launcher(CLIENTS[name]()), name, jobs=4))
 
 
-def _chromium_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("sse_client_chromium", FIXTURES / "sse_client_chromium.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)  # dataclasses look their module up there
-    spec.loader.exec_module(sys.modules[spec.name])
-    return sys.modules[spec.name]
-
-
 @pytest.mark.slow
 def test_recorded_verdicts_of_chromium() -> None:
-    """Chromium's EventSource on a driver page of another origin (so a CORS client: every case runs)."""
-    chromium = _chromium_module()
-    with chromium.devtools_origin() as devtools:
-        async def run() -> dict[str, dict[str, str]]:
-            async with chromium.ChromiumEventSource(devtools) as browser:
-                cases = load(CLIENT_CATALOGS).select(["sseclient"], strict=True)
-                results, _ = await run_client_cases(cases, browser.launch, "chromium",
-                                                    RunSettings(jobs=4, timeout=5.0))
-            return {r.id: {"outcome": r.outcome.value, "actual": r.actual or r.error} for r in results}
+    """Chromium's EventSource on the driver page of ``rtconform clients --browser chromium``, served from
+    another origin than the case servers (so a CORS client: every case runs)."""
+    if chromium_path() is None:
+        pytest.skip("chromium is not installed")
 
-        got = asyncio.run(run())
-    _compare("chromium", got)
+    async def run() -> dict[str, dict[str, str]]:
+        async with BrowserLauncher("sseclient") as browser:
+            cases = load(CLIENT_CATALOGS).select(["sseclient"], strict=True)
+            results, _ = await run_client_cases(cases, browser.launch, "chromium",
+                                                RunSettings(jobs=4, timeout=5.0))
+        return {r.id: {"outcome": r.outcome.value, "actual": r.actual or r.error} for r in results}
+
+    _compare("chromium", asyncio.run(run()))
 
 
 def _compare(name: str, got: dict[str, dict[str, str]]) -> None:
