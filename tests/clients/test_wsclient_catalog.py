@@ -14,12 +14,13 @@ from conformance.app import RunOptions, plan
 from conformance.catalog.wsclient import SUITE
 from conformance.cli import main
 from conformance.model import MUST, SHOULD, Skip
-from conformance.registry import CATALOGS, CLIENT_CATALOGS, load, suite, suites
+from conformance.registry import CATALOGS, load, suite, suites
 from conformance.suites import CaseEnv
 from conformance.targets import TargetSpec
 from conformance.wire.endpoint import ConnectOptions, parse_url
 from conformance.wire.transcript import Transcript
 
+WSCLIENT = ("conformance.catalog.wsclient",)
 QUOTES = Path(__file__).resolve().parents[1] / "conformance" / "test_spec_quotes.py"
 
 
@@ -35,13 +36,13 @@ def _quote_checker() -> ModuleType:
 def test_every_quote_is_rfc_6455_verbatim() -> None:
     checker = _quote_checker()
     text = checker.document("rfc6455")
-    problems = [f"{c.id}: {piece!r}" for c in load(CLIENT_CATALOGS).cases
+    problems = [f"{c.id}: {piece!r}" for c in load(WSCLIENT).cases
                 if (piece := checker.missing_piece(text, c.quote)) is not None]
     assert problems == []
 
 
 def test_levels_follow_the_quoted_keyword() -> None:
-    for case in load(CLIENT_CATALOGS).cases:
+    for case in load(WSCLIENT).cases:
         assert case.level in (MUST, SHOULD), case.id
         assert case.level.value in case.quote, (case.id, case.level)
 
@@ -64,7 +65,7 @@ def test_run_refuses_a_client_suite(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_case_outside_client_mode_is_skipped() -> None:
-    case = load(CLIENT_CATALOGS).cases[0]
+    case = load(WSCLIENT).cases[0]
 
     async def enter() -> None:
         loop = asyncio.get_running_loop()

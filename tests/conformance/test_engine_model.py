@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from conformance.model import MUST, SHOULD, Case, CaseFailed, Level, Outcome, Verdict, combine, group
@@ -76,6 +78,10 @@ def test_registry_rejects_duplicate_ids_and_autobahn_ids() -> None:
     g.cases[:] = [make("a", autobahn="1.1"), make("b", autobahn="1.1")]
     with pytest.raises(ValueError, match=r"duplicate autobahn id '1\.1'"):
         Registry([g])
+    client = group("wsclient", "5.2", "t")
+    client.cases += [replace(make("a", autobahn="1.1"), id="wsclient/5.2/a", spec="wsclient")]
+    g.cases[:] = [make("a", autobahn="1.1")]
+    assert len(Registry([g, client]).cases) == 2  # the same Autobahn id in a server and a client suite
 
 
 CASES = [make("a", section="5.5", autobahn="2.1"), make("b", section="5.5.2", autobahn="2.10"),
