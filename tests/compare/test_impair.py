@@ -1,0 +1,137 @@
+"""The impairment relay adds what it claims: delay (against a baseline in the same test), stalls, bandwidth,
+resets, idle timeout, and the Upgrade-stripping proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+
+import pytest
+
+from conformance.compare.hopbyhop import RequestRewriter, strip_hop_by_hop
+from conformance.compare.impair import ImpairRelay
+from conformance.compare.impairment import PRESETS, Impairment, parse_impairment
+
+
+async def _echo_server() -> asyncio.Server:
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        writer.close()
+
+    return await asyncio.start_server(echo, "127.0.0.1", 0)
+
+
+async def _round_trips(port: int, count: int, size: int = 16) -> list[float]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    times = []
+    for _ in range(count):
+        start = time.monotonic()
+        writer.write(b"x" * size)
+        await asyncio.wait_for(reader.readexactly(size), 10)
+        times.append(time.monotonic() - start)
+    writer.close()
+    return times
+
+
+def test_relay_adds_the_delay_it_claims() -> None:
+    async def main() -> tuple[float, float]:
+        server = await _echo_server()
+        port = server.sockets[0].getsockname()[1]
+        async with ImpairRelay("127.0.0.1", port, Impairment()) as plain:
+            base = statistics.median(await _round_trips(plain.port, 15))
+        async with ImpairRelay("127.0.0.1", port, Impairment(delay_up=0.03, delay_down=0.05)) as slow:
+            shaped = await _round_trips(slow.port, 15)
+        server.close()
+        return base, statistics.median(shaped) if min(shaped) >= 0.08 else -1.0
+
+    base, shaped = asyncio.run(main())
+    assert shaped >= 0, "a round trip came back sooner than the 80 ms the relay adds"
+    # a loaded machine only delivers late: the added delay is 80 ms, give or take 25 ms of scheduling
+    assert 0.08 - 0.005 <= shaped - base <= 0.08 + 0.025, (base, shaped)
+
+
+def test_relay_holds_data_through_a_stall() -> None:
+    async def main() -> tuple[float, float]:
+        server = await _echo_server()
+        port = server.sockets[0].getsockname()[1]
+        imp = Impairment(stall_every=0.3, stall_for=0.25)
+        async with ImpairRelay("127.0.0.1", port, imp) as relay:
+            reader, writer = await asyncio.open_connection("127.0.0.1", relay.port)
+            await asyncio.sleep(0.32 - relay.elapsed())  # inside the first stall (0.3 .. 0.55)
+            sent_at = relay.elapsed()
+            writer.write(b"ping")
+            await asyncio.wait_for(reader.readexactly(4), 5)
+            back = relay.elapsed()
+            writer.close()
+        server.close()
+        return sent_at, back
+
+    sent_at, back = asyncio.run(main())
+    assert sent_at < 0.55 <= back, (sent_at, back)
+
+
+def test_relay_caps_bandwidth() -> None:
+    async def main() -> float:
+        server = await _echo_server()
+        port = server.sockets[0].getsockname()[1]
+        async with ImpairRelay("127.0.0.1", port, Impairment(bandwidth_up=100_000)) as relay:
+            start = time.monotonic()
+            await _round_trips(relay.port, 1, size=30_000)
+            return time.monotonic() - start
+
+    took = asyncio.run(main())
+    assert 0.28 <= took <= 1.5, took  # 30 kB at 100 kB/s: 0.3 s
+
+
+def test_relay_resets_and_idle_closes_connections() -> None:
+    async def main() -> tuple[int, int, bool, bool]:
+        server = await _echo_server()
+        port = server.sockets[0].getsockname()[1]
+        async with ImpairRelay("127.0.0.1", port, Impairment(reset_every=0.2)) as relay:
+            reader, writer = await asyncio.open_connection("127.0.0.1", relay.port)
+            reset = False
+            try:
+                await asyncio.wait_for(reader.read(1), 2)
+            except ConnectionResetError:
+                reset = True
+            resets = relay.resets
+            writer.close()
+        async with ImpairRelay("127.0.0.1", port, Impairment(idle_timeout=0.2)) as relay:
+            reader, writer = await asyncio.open_connection("127.0.0.1", relay.port)
+            eof = await asyncio.wait_for(reader.read(1), 2) == b""
+            idle = relay.idle_closes
+            writer.close()
+        server.close()
+        return resets, idle, reset, eof
+
+    resets, idle, reset, eof = asyncio.run(main())
+    assert (resets, idle, reset, eof) == (1, 1, True, True)
+
+
+def test_proxy_strips_upgrade_and_what_connection_names() -> None:
+    head = (b"GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade, X-Hop\r\n"
+            b"X-Hop: 1\r\nSec-WebSocket-Key: k\r\n\r\n")
+    assert strip_hop_by_hop(head) == b"GET /chat HTTP/1.1\r\nHost: x\r\nSec-WebSocket-Key: k\r\n\r\n"
+    rewriter = RequestRewriter()
+    post = b"POST /p HTTP/1.1\r\nContent-Length: 19\r\n\r\nUpgrade: websocket"
+    stream = post + b"\n" + head
+    out = b"".join(rewriter.feed(stream[i:i + 7]) for i in range(0, len(stream), 7))
+    assert out == post + b"\n" + strip_hop_by_hop(head)
+    assert rewriter.rewritten == 2
+
+
+def test_impairment_parses_presets_and_values() -> None:
+    assert parse_impairment("lan") == PRESETS["lan"]
+    imp = parse_impairment("rtt=50ms,jitter=2ms,bw=1mbit,stall=5s/1s,strip-upgrade")
+    assert (imp.delay_up, imp.delay_down, imp.jitter, imp.bandwidth_up) == (0.025, 0.025, 0.002, 125_000)
+    assert (imp.stall_every, imp.stall_for, imp.strip_upgrade) == (5.0, 1.0, True)
+    assert parse_impairment("3g,stall=8s/5s").delay_up == 0.1
+    for bad in ("nope", "rtt=fast", "stall=1s/2s", "bw=0", "color=red", ""):
+        with pytest.raises(ValueError, match=r"\S"):
+            parse_impairment(bad)
