@@ -202,7 +202,8 @@ class _Connection:
 
     def flow_changed(self) -> None:
         """Pause a source whose direction holds too much; resume it when that drained."""
-        for pipe, source, dest in ((self.up, self.client, self.upstream), (self.down, self.upstream, self.client)):
+        directions = ((self.up, self.client, self.upstream), (self.down, self.upstream, self.client))
+        for pipe, source, dest in directions:
             full = pipe.queued > HIGH_WATER or dest.write_paused
             source.set_reading(not full)
 
