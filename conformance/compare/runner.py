@@ -11,7 +11,6 @@ in flight (at most :func:`drain_time`), stop everything and summarise (:mod:`con
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from conformance.compare.impair import ImpairRelay
@@ -76,6 +75,16 @@ async def _publish(server: Server, workload: Workload, subs: list[Subscriber],
         publisher.publish()
 
 
+async def _subscribed(subs: list[Subscriber], timeout: float) -> None:
+    """Wait until every subscriber is subscribed or was refused (a refusal does not wait out the timeout)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if all(sub.ready.is_set() or sub.stats.refused for sub in subs):
+            return
+        await asyncio.sleep(0.02)
+
+
 async def _drain(tally: Tally, timeout: float) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -103,8 +112,7 @@ async def run_protocol(server: Server, workload: Workload, imp: Impairment, *,
     meter = ServerMeter(server.pid)
     try:
         ready_at = loop.time()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*(sub.ready.wait() for sub in subs)), READY_TIMEOUT)
+        await _subscribed(subs, READY_TIMEOUT)
         ready = sum(sub.ready.is_set() for sub in subs)
         ready_time = loop.time() - ready_at
         await asyncio.sleep(imp.rtt + imp.jitter + 0.2)

@@ -20,13 +20,15 @@ _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}.sub{color:#555;margin:0 0 16px}
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
-th:first-child,td:first-child{text-align:left}thead th{background:#f3f3f3}.failed{color:#a00}
+td{white-space:nowrap}th:first-child,td:first-child{text-align:left}
+thead th{background:#f3f3f3}.failed{color:#a00}
 .charts{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}figcaption{color:#555;font-size:12px;max-width:560px}
 ul.findings li{margin:4px 0}code{background:#f3f3f3;padding:0 3px}
 """
 
 
 def _cell(v: Any, digits: int = 1) -> str:
+    """A number formatted (or "-" for none), escaped."""
     if v is None:
         return "-"
     if isinstance(v, float):
@@ -37,21 +39,24 @@ def _cell(v: Any, digits: int = 1) -> str:
 
 
 def _table(protocols: dict[str, dict[str, Any]]) -> str:
-    head = ("protocol", "status", "p50 ms", "p95 ms", "p99 ms", "max ms", "delivered / expected", "lost",
-            "duplicated", "bytes down / msg", "bytes up / msg", "bytes / publish", "TCP connections",
-            "requests / msg", "reconnections", "server CPU ms / 1,000 msgs")
+    head = ("protocol", "latency p50 / p95 / p99 / max (ms)", "delivered / expected", "lost", "dup.",
+            "bytes down / up per msg", "bytes per publish", "TCP conns", "requests per msg", "reconnects",
+            "server CPU ms per 1,000 msgs")
     rows = []
     for p, r in protocols.items():
         lat, m, b = r["latency_ms"], r["messages"], r["bytes"]
         cpu = r["server"]["cpu_seconds_per_1000"] if r["server"] else None
-        cells = [LABELS.get(p, p), r["status"], lat["p50"], lat["p95"], lat["p99"], lat["max"],
-                 f"{m['delivered']:,} / {m['expected']:,}", m["lost"], m["duplicated"], b["down_per_message"],
-                 b["up_per_message"], b["publish_per_message"],
-                 r["connections"]["opened"] + r["connections"]["publish_opened"],
-                 r["requests"]["subscriber_per_message"], r["reconnections"]["count"],
-                 None if cpu is None else cpu * 1000]
+        name = LABELS.get(p, p) + ("" if r["status"] == "ok" else f" ({r['status']})")
+        cells = [escape(name), " / ".join(_cell(lat[k]) for k in ("p50", "p95", "p99", "max")),
+                 f"{_cell(m['delivered'])} / {_cell(m['expected'])}", _cell(m["lost"]),
+                 _cell(m["duplicated"]),
+                 f"{_cell(b['down_per_message'], 0)} / {_cell(b['up_per_message'], 0)}",
+                 _cell(b["publish_per_message"], 0),
+                 _cell(r["connections"]["opened"] + r["connections"]["publish_opened"]),
+                 _cell(r["requests"]["subscriber_per_message"], 3), _cell(r["reconnections"]["count"]),
+                 _cell(None if cpu is None else cpu * 1000, 0)]
         klass = "" if r["status"] == "ok" else ' class="failed"'
-        rows.append(f"<tr{klass}>" + "".join(f"<td>{_cell(c)}</td>" for c in cells) + "</tr>")
+        rows.append(f"<tr{klass}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return ("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>")
 
