@@ -87,8 +87,8 @@ def _stalls(obs: Observed) -> list[dict[str, Any]]:
     until = obs.publish_end - t0
     out = []
     for start, end in obs.relay.stall_windows(until):
-        if t0 + end < obs.publish_start:
-            continue
+        if t0 + start < obs.publish_start or t0 + end > obs.publish_end:
+            continue  # only stalls wholly inside the publishing window can show a recovery
         recovered = obs.tally.recovery_after(t0 + end)
         out.append({"start_s": round(start - (obs.publish_start - t0), 3),
                     "end_s": round(end - (obs.publish_start - t0), 3),
