@@ -18,7 +18,7 @@ from conformance.compare.impairment import Impairment
 from conformance.compare.metrics import Observed, summarise
 from conformance.compare.publisher import Publisher
 from conformance.compare.resources import ServerMeter
-from conformance.compare.subscribers import PollSubscriber, SseSubscriber, Subscriber, WsSubscriber
+from conformance.compare.subscribers import Dial, PollSubscriber, SseSubscriber, Subscriber, WsSubscriber
 from conformance.compare.tally import Tally
 from conformance.compare.workload import Server, Workload
 
@@ -37,18 +37,19 @@ def drain_time(workload: Workload, imp: Impairment) -> float:
 
 def _subscribers(server: Server, workload: Workload, relay: ImpairRelay, tally: Tally) -> list[Subscriber]:
     _, _, path = server.host_port_path()
-    common: dict[str, Any] = {"reconnect_delay": workload.reconnect_delay}
+    dial = Dial("127.0.0.1", relay.port, path)
+    delay = workload.reconnect_delay
     subs: list[Subscriber] = []
     for i in range(workload.subscribers):
         name = f"s{i}"
         if server.protocol == "ws":
             offset = i / (workload.rate * workload.subscribers)  # spread the sends over the period
-            subs.append(WsSubscriber(name, "127.0.0.1", relay.port, path, tally, rate=workload.rate,
-                                     size=workload.size, offset=offset, **common))
+            subs.append(WsSubscriber(name, dial, tally, rate=workload.rate, size=workload.size, offset=offset,
+                                     reconnect_delay=delay))
         elif server.protocol == "sse":
-            subs.append(SseSubscriber(name, "127.0.0.1", relay.port, path, tally, **common))
+            subs.append(SseSubscriber(name, dial, tally, reconnect_delay=delay))
         elif server.protocol == "poll":
-            subs.append(PollSubscriber(name, "127.0.0.1", relay.port, path, tally, **common))
+            subs.append(PollSubscriber(name, dial, tally, reconnect_delay=delay))
         else:
             raise ValueError(f"unknown protocol {server.protocol!r}")
     return subs

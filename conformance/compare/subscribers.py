@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from conformance.compare.link import Link, open_link
@@ -33,8 +34,8 @@ from conformance.wire.wsframes import Op
 from conformance.wire.wshandshake import build_request, new_key, upgrade_problems
 from conformance.wire.wsrecv import Message
 
-__all__ = ["MAX_ERRORS", "MAX_RECOVERIES", "ClientStats", "PollSubscriber", "SseSubscriber", "Subscriber",
-           "WsSubscriber"]
+__all__ = ["CONNECT_TIMEOUT", "MAX_ERRORS", "MAX_RECOVERIES", "ClientStats", "Dial", "PollSubscriber",
+           "SseSubscriber", "Subscriber", "WsSubscriber"]
 
 MAX_ERRORS = 5
 MAX_RECOVERIES = 1000
@@ -67,29 +68,40 @@ class ClientStats:
             self.errors.append(text)
 
 
+@dataclass(frozen=True, slots=True)
+class Dial:
+    """Where a subscriber connects: the relay's address and the request target (path and query)."""
+
+    host: str
+    port: int
+    path: str
+
+    @property
+    def authority(self) -> str:
+        """``host:port``, for the Host header."""
+        return f"{self.host}:{self.port}"
+
+
 class Subscriber:
     """Sessions one after another until :meth:`stop` (subclasses implement :meth:`session`).
 
     Args:
         name: the subscriber's id in the tally.
-        host, port: where to connect (the impairment relay).
-        path: the request target (path and query).
+        dial: where to connect (the impairment relay) and what to request.
         tally: where deliveries are recorded.
         reconnect_delay: seconds between a lost session and the next attempt.
     """
 
+    #: It expects every published message (SSE, polling), not only its own (the WebSocket echo).
     fanout = True
 
-    def __init__(self, name: str, host: str, port: int, path: str, tally: Tally, *,
-                 reconnect_delay: float = 0.25) -> None:
+    def __init__(self, name: str, dial: Dial, tally: Tally, *, reconnect_delay: float = 0.25) -> None:
         self.name = name
-        self.host = host
-        self.port = port
-        self.path = path
+        self.dial = dial
         self.tally = tally
         self.reconnect_delay = reconnect_delay
         self.stats = ClientStats()
-        self.ready = asyncio.Event()  # the first session works
+        self.ready = asyncio.Event()  # a first session works
         self.stopping = False
         self.loop = asyncio.get_running_loop()
         self._lost_at: float | None = None
@@ -116,28 +128,27 @@ class Subscriber:
                 self.stats.error(f"connection failed: {exc}")
             if self.stopping:
                 break
-            if self._lost_at is None:
-                self._lost_at = self.loop.time()
+            self._lost()
             self.stats.reconnections += 1
-            await self._pause(self.reconnect_delay)
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.reconnect_delay)
 
     async def session(self) -> None:
         """One connection, until it ends."""
         raise NotImplementedError
 
-    async def _pause(self, seconds: float) -> None:
-        self._wake.clear()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+    # ---- what sessions share --------------------------------------------------------------------------
 
     def _session_ended(self) -> asyncio.Event:
-        """The event that ends the session now starting (set by the connection's end or by stop)."""
+        """The event that ends the session now starting (set by the connection's end or by :meth:`stop`)."""
         self._ended = asyncio.Event()
+        if self.stopping:
+            self._ended.set()
         return self._ended
 
-    async def _connect(self, on_data: object, on_end: object) -> Link:
-        self._link = await open_link(self.host, self.port, on_data, on_end,  # type: ignore[arg-type]
-                                     CONNECT_TIMEOUT)
+    async def _connect(self, on_data: Callable[[bytes], None], on_end: Callable[[bool], None]) -> Link:
+        self._link = await open_link(self.dial.host, self.dial.port, on_data, on_end, CONNECT_TIMEOUT)
         return self._link
 
     def _working(self) -> None:
@@ -149,25 +160,36 @@ class Subscriber:
         self.ready.set()
 
     def _lost(self) -> None:
+        """The session is lost (the first loss since the last working session starts the recovery clock)."""
         if self._lost_at is None and not self.stopping:
             self._lost_at = self.loop.time()
 
-    async def _until(self, ended: asyncio.Event, timeout: float | None = None) -> bool:
-        """Wait for ``ended`` (or :meth:`stop`) at most ``timeout`` seconds; whether it was set."""
+    def _received(self, data: bytes | str, now: float) -> None:
+        self.tally.received(self.name, key_of(data), now)
+
+    async def _wait(self, event: asyncio.Event, timeout: float) -> bool:
+        """Wait for ``event`` at most ``timeout`` seconds; whether it was set."""
         try:
-            await asyncio.wait_for(ended.wait(), timeout)
+            await asyncio.wait_for(event.wait(), timeout)
         except asyncio.TimeoutError:
             return False
         return True
 
 
 class WsSubscriber(Subscriber):
-    """A WebSocket client that publishes its own messages at ``rate`` and receives their echo."""
+    """A WebSocket client that publishes its own messages at ``rate`` and receives their echo.
+
+    Args:
+        rate: messages per second it sends while ``sending`` is on.
+        size: bytes per message.
+        offset: seconds after the open before its first send (to spread many subscribers' sends).
+    """
 
     fanout = False
 
-    def __init__(self, *args: object, rate: float, size: int, offset: float = 0.0, **kw: object) -> None:
-        super().__init__(*args, **kw)  # type: ignore[arg-type]
+    def __init__(self, name: str, dial: Dial, tally: Tally, *, rate: float, size: int, offset: float = 0.0,
+                 reconnect_delay: float = 0.25) -> None:
+        super().__init__(name, dial, tally, reconnect_delay=reconnect_delay)
         self.rate = rate
         self.size = size
         self.offset = offset
@@ -175,59 +197,24 @@ class WsSubscriber(Subscriber):
         self.seq = 0
 
     async def session(self) -> None:
-        conn = WsClientConnection(max_events=1_000_000, max_message=max(1 << 20, 4 * self.size))
-        ended = self._session_ended()
-        key = new_key()
-        state = {"open": False}
-
-        def on_data(data: bytes) -> None:
-            conn.receive_data(data)
-            for reply in conn.data_to_send():
-                link.write(reply)
-            if not state["open"] and conn.response is not None:
-                problems = upgrade_problems(conn.response, key)
-                if problems:
-                    self.stats.refused += 1
-                    self.stats.error("handshake refused: " + "; ".join(problems))
-                    link.close()
-                    ended.set()
-                    return
-                state["open"] = True
-                self._working()
-            now = self.loop.time()
-            for event in conn.take_events():
-                if isinstance(event, Message):
-                    self.tally.received(self.name, key_of(event.data), now)
-            if not conn.is_open and state["open"]:
-                ended.set()
-
-        def on_end(reset: bool) -> None:
-            conn.receive_eof(reset)
-            self._lost()
-            ended.set()
-
-        link = await self._connect(on_data, on_end)
-        conn.connection_made(f"{self.host}:{self.port}")
-        conn.send_request()
-        link.write(build_request(self.path, f"{self.host}:{self.port}", key))
+        session = _WsSession(self)
+        link = await self._connect(session.on_data, session.on_end)
+        session.link = link
+        session.conn.connection_made(self.dial.authority)
+        session.conn.send_request()
+        link.write(build_request(self.dial.path, self.dial.authority, session.key))
         self.stats.requests += 1
-        if not await self._until_open(ended, state):
-            if not ended.is_set():
-                self.stats.error("no handshake answer in time")
-            link.close()
-            return
-        sender = asyncio.ensure_future(self._send(conn, link))
         try:
-            await ended.wait()
+            if not await self._wait(session.opened, CONNECT_TIMEOUT):
+                self.stats.error("no handshake answer in time")
+                return
+            sender = asyncio.ensure_future(self._send(session.conn, link))
+            try:
+                await session.ended.wait()
+            finally:
+                sender.cancel()
         finally:
-            sender.cancel()
             link.close()
-
-    async def _until_open(self, ended: asyncio.Event, state: dict[str, bool]) -> bool:
-        deadline = self.loop.time() + CONNECT_TIMEOUT
-        while not state["open"] and not ended.is_set() and self.loop.time() < deadline:
-            await self._until(ended, 0.02)
-        return state["open"] and not ended.is_set()
 
     async def _send(self, conn: WsClientConnection, link: Link) -> None:
         """Send one message every 1/rate seconds while publishing is on and the connection is open."""
@@ -246,110 +233,159 @@ class WsSubscriber(Subscriber):
                 link.write(frame)
 
 
-class SseSubscriber(Subscriber):
-    """An event-stream client that resumes with ``Last-Event-ID``."""
+class _WsSession:
+    """One WebSocket connection of a :class:`WsSubscriber`: the sans-IO connection fed from the link.
 
-    def __init__(self, *args: object, **kw: object) -> None:
-        super().__init__(*args, **kw)  # type: ignore[arg-type]
+    ``opened`` is set by a valid 101 (RFC 6455 §4.1: the client checks Upgrade, Connection and
+    Sec-WebSocket-Accept), and ``ended`` as well when the answer is anything else (counted as refused).
+    """
+
+    def __init__(self, sub: WsSubscriber) -> None:
+        self.sub = sub
+        self.conn = WsClientConnection(max_events=1_000_000, max_message=max(1 << 20, 4 * sub.size))
+        self.key = new_key()
+        self.link: Link | None = None
+        self.opened = asyncio.Event()
+        self.ended = sub._session_ended()
+
+    def on_data(self, data: bytes) -> None:
+        conn = self.conn
+        conn.receive_data(data)
+        for reply in conn.data_to_send():
+            if self.link is not None:
+                self.link.write(reply)
+        if not self.opened.is_set() and conn.response is not None:
+            problems = upgrade_problems(conn.response, self.key)
+            if problems:
+                self.sub.stats.refused += 1
+                self.sub.stats.error("handshake refused: " + "; ".join(problems))
+                self.ended.set()
+                self.opened.set()
+                return
+            self.opened.set()
+            self.sub._working()
+        now = self.sub.loop.time()
+        for event in conn.take_events():
+            if isinstance(event, Message):
+                self.sub._received(event.data, now)
+        if self.opened.is_set() and not conn.is_open:
+            self.ended.set()
+
+    def on_end(self, reset: bool) -> None:
+        self.conn.receive_eof(reset)
+        self.sub._lost()
+        self.ended.set()
+        self.opened.set()
+
+
+class SseSubscriber(Subscriber):
+    """An event-stream client that resumes with ``Last-Event-ID`` (WHATWG HTML §9.2.3: the reconnection
+    request carries the last event ID string, which the parser keeps across sessions here)."""
+
+    def __init__(self, name: str, dial: Dial, tally: Tally, *, reconnect_delay: float = 0.25) -> None:
+        super().__init__(name, dial, tally, reconnect_delay=reconnect_delay)
         self.last_event_id = ""
 
     async def session(self) -> None:
-        reader = ResponseReader(max_body=0)
-        parser = StreamParser(max_events=sys.maxsize, max_kept_data=sys.maxsize)
-        ended = self._session_ended()
-        state = {"head": False}
-
-        def on_data(data: bytes) -> None:
-            now = self.loop.time()
-            body = reader.receive_data(data, now)
-            if not state["head"] and reader.response is not None:
-                state["head"] = True
-                kind = reader.response.header("content-type") or ""
-                if reader.response.status != 200 or not kind.startswith("text/event-stream"):
-                    self.stats.refused += 1
-                    self.stats.error(f"stream refused: {reader.response.status} {kind!r}")
-                    ended.set()
-                    return
-                self._working()
-            if body:
-                for event in parser.feed(body):
-                    self.tally.received(self.name, key_of(event.data), now)
-                parser.events.clear()
-                self.last_event_id = parser.last_event_id
-            if reader.done:
-                ended.set()
-
-        def on_end(reset: bool) -> None:
-            reader.receive_eof(reset)
-            self._lost()
-            ended.set()
-
-        link = await self._connect(on_data, on_end)
+        session = _SseSession(self)
+        link = await self._connect(session.on_data, session.on_end)
         resume = f"Last-Event-ID: {self.last_event_id}\r\n" if self.last_event_id else ""
-        link.write((f"GET {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        link.write((f"GET {self.dial.path} HTTP/1.1\r\nHost: {self.dial.authority}\r\n"
                     f"Accept: text/event-stream\r\nCache-Control: no-cache\r\n{resume}\r\n").encode())
         self.stats.requests += 1
         try:
-            if not await self._until(ended, CONNECT_TIMEOUT) and not state["head"]:
+            if not await self._wait(session.head, CONNECT_TIMEOUT):
                 self.stats.error("no stream head in time")
                 return
-            await ended.wait()
+            await session.ended.wait()
         finally:
             link.close()
-        if reader.head_error or reader.framing_error:
+        reader = session.reader
+        if (reader.head_error or reader.framing_error) and not self.stopping:
             self.stats.error(reader.head_error or reader.framing_error)
 
 
-class PollSubscriber(Subscriber):
-    """A long-polling client: one held ``GET ?cursor=N`` after another on a keep-alive connection."""
+class _SseSession:
+    """One event stream of an :class:`SseSubscriber`: the response de-framed, the body parsed as it comes.
 
-    def __init__(self, *args: object, hold: float = 30.0, **kw: object) -> None:
-        super().__init__(*args, **kw)  # type: ignore[arg-type]
+    The parser forgets each event once it is tallied, so it holds no more than the event being read.
+    """
+
+    def __init__(self, sub: SseSubscriber) -> None:
+        self.sub = sub
+        self.reader = ResponseReader(max_body=0)
+        self.parser = StreamParser(max_events=sys.maxsize, max_kept_data=sys.maxsize)
+        self.head = asyncio.Event()
+        self.ended = sub._session_ended()
+
+    def on_data(self, data: bytes) -> None:
+        now = self.sub.loop.time()
+        body = self.reader.receive_data(data, now)
+        response = self.reader.response
+        if not self.head.is_set() and response is not None:
+            self.head.set()
+            kind = response.header("content-type") or ""
+            if response.status != 200 or not kind.startswith("text/event-stream"):
+                self.sub.stats.refused += 1
+                self.sub.stats.error(f"stream refused: {response.status} {kind!r}")
+                self.ended.set()
+                return
+            self.sub._working()
+        if body:
+            for event in self.parser.feed(body):
+                self.sub._received(event.data, now)
+            self.parser.events.clear()
+            self.sub.last_event_id = self.parser.last_event_id
+        if self.reader.done:
+            self.ended.set()
+
+    def on_end(self, reset: bool) -> None:
+        self.reader.receive_eof(reset)
+        self.sub._lost()
+        self.ended.set()
+        self.head.set()
+
+
+class PollSubscriber(Subscriber):
+    """A long-polling client: one held ``GET ?cursor=N`` after another on a keep-alive connection.
+
+    Args:
+        hold: the longest a poll may be held before the answer is overdue (plus :data:`CONNECT_TIMEOUT`).
+    """
+
+    def __init__(self, name: str, dial: Dial, tally: Tally, *, hold: float = 30.0,
+                 reconnect_delay: float = 0.25) -> None:
+        super().__init__(name, dial, tally, reconnect_delay=reconnect_delay)
         self.cursor: str | None = None
         self.hold = hold
 
     async def session(self) -> None:
-        box: dict[str, ResponseReader] = {"reader": ResponseReader()}
-        changed = self._session_ended()
-        closed = {"yes": False}
-
-        def on_data(data: bytes) -> None:
-            box["reader"].receive_data(data, self.loop.time())
-            changed.set()
-
-        def on_end(reset: bool) -> None:
-            box["reader"].receive_eof(reset)
-            closed["yes"] = True
-            self._lost()
-            changed.set()
-
-        link = await self._connect(on_data, on_end)
-        first = True
+        session = _PollSession(self)
+        link = await self._connect(session.on_data, session.on_end)
         try:
             while not self.stopping:
-                box["reader"] = reader = ResponseReader()
-                changed.clear()
+                reader = session.next_answer()
                 link.write(self._request())
                 self.stats.requests += 1
-                if first:  # a held poll is a working subscription (its answer waits for a publish)
+                if session.first:  # a held poll is a working subscription (its answer waits for a publish)
+                    session.first = False
                     self._working()
-                    first = False
                 deadline = self.loop.time() + self.hold + CONNECT_TIMEOUT
-                while not (reader.done or closed["yes"] or self.stopping) and self.loop.time() < deadline:
-                    await self._until(changed, max(0.0, deadline - self.loop.time()))
-                    changed.clear()
+                while not (reader.done or session.closed or self.stopping) and self.loop.time() < deadline:
+                    await self._wait(session.changed, max(0.0, deadline - self.loop.time()))
+                    session.changed.clear()
                 if not self._answer(reader):
                     return
-                if closed["yes"] or (reader.response is not None
-                                     and "close" in reader.response.tokens("connection")):
+                response = reader.response
+                if session.closed or (response is not None and "close" in response.tokens("connection")):
                     return
         finally:
             link.close()
 
     def _request(self) -> bytes:
         query = f"client={self.name}" if self.cursor is None else f"cursor={self.cursor}&client={self.name}"
-        target = f"{self.path}{'&' if '?' in self.path else '?'}{query}"
-        return (f"GET {target} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        target = f"{self.dial.path}{'&' if '?' in self.dial.path else '?'}{query}"
+        return (f"GET {target} HTTP/1.1\r\nHost: {self.dial.authority}\r\n"
                 "Cache-Control: no-cache\r\n\r\n").encode()
 
     def _answer(self, reader: ResponseReader) -> bool:
@@ -373,6 +409,33 @@ class PollSubscriber(Subscriber):
         for message in messages if isinstance(messages, list) else ():
             data = message.get("data") if isinstance(message, dict) else None
             if isinstance(data, str):
-                self.tally.received(self.name, key_of(data), now)
-        self.cursor = cursor
+                self._received(data, now)
+        self.cursor = cursor  # docs/testee-contract.md: the next poll starts after what this one returned
         return True
+
+
+class _PollSession:
+    """One keep-alive connection of a :class:`PollSubscriber`: the current answer's reader."""
+
+    def __init__(self, sub: PollSubscriber) -> None:
+        self.sub = sub
+        self.reader = ResponseReader()
+        self.changed = sub._session_ended()  # stop() sets it too, so a held poll is not waited out
+        self.closed = False
+        self.first = True
+
+    def next_answer(self) -> ResponseReader:
+        """A fresh reader for the answer to the poll about to be sent."""
+        self.reader = ResponseReader()
+        self.changed.clear()
+        return self.reader
+
+    def on_data(self, data: bytes) -> None:
+        self.reader.receive_data(data, self.sub.loop.time())
+        self.changed.set()
+
+    def on_end(self, reset: bool) -> None:
+        self.reader.receive_eof(reset)
+        self.closed = True
+        self.sub._lost()
+        self.changed.set()
