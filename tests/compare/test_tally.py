@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from conformance.compare.impairment import Impairment
 from conformance.compare.runner import run_protocol
 from conformance.compare.tally import Tally, key_of, payload
@@ -85,3 +87,29 @@ def test_payload_carries_its_key() -> None:
     assert key_of(data) == "s3/17"
     assert key_of(data.decode()) == "s3/17"
     assert key_of(b"no-key-here") == ""
+
+
+@pytest.mark.slow
+def test_poll_resumes_with_its_cursor_across_resets() -> None:
+    from conformance.compare.impairment import parse_impairment
+    from conformance.targets.process import ReferenceTarget
+
+    async def main() -> dict[str, Any]:
+        target = ReferenceTarget(["poll"])
+        await target.start()
+        assert target.url is not None
+        publish = target.url.rsplit("/", 1)[0] + "/publish"
+        try:
+            workload = Workload(subscribers=2, duration=2.0)
+            return await run_protocol(Server("poll", target.url, publish), workload,
+                                      parse_impairment("rtt=10ms,reset=0.7s"))
+        finally:
+            await target.stop()
+
+    result = asyncio.run(main())
+    messages, rec = result["messages"], result["reconnections"]
+    assert rec["resets_by_network"] >= 4  # two subscribers, at least two resets in the window
+    assert rec["count"] >= 4
+    assert 0.25 <= rec["recover_s_median"] < 2.0  # the reconnect delay, then a new connection and poll
+    assert (messages["lost"], messages["duplicated"]) == (0, 0), result
+    assert messages["delivered"] == messages["expected"] == 80
