@@ -29,6 +29,7 @@ import contextlib
 import random
 import socket
 import struct
+from collections.abc import Callable
 from types import TracebackType
 
 from conformance.compare.hopbyhop import RequestRewriter
@@ -347,8 +348,7 @@ class ImpairRelay:
         else:
             self.timeline[-1] = point
 
-    async def _every(self, period: float, action: object) -> None:
-        assert callable(action)
+    async def _every(self, period: float, action: Callable[[], None]) -> None:
         while True:
             await asyncio.sleep(period)
             action()

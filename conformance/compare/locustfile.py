@@ -11,10 +11,10 @@ Users (pick them by name on the command line):
 
 * ``WsUser``: sends a message every ``1 / --cmp-rate`` seconds and waits for its echo; a request
   ``WS echo`` per message (response time = round trip).
-* ``SseUser``: one event stream, resumed with ``Last-Event-ID``; a request ``SSE event`` per event.
+* ``SseUser``: one event stream, resumed with ``Last-Event-ID``; a request ``SSE message`` per event.
 * ``PollUser``: long polls with a cursor; a request ``POLL message`` per message.
-* ``PublisherUser`` (one per worker): ``POST``s to ``--cmp-publish-url`` at ``--cmp-rate`` for the SSE
-  and polling users.
+* ``PublisherUser`` (one in the whole run, ``fixed_count``): ``POST``s every message to each
+  ``--cmp-publish-url`` (a comma list: the SSE server's and the polling server's) at ``--cmp-rate``.
 
 Published payloads carry ``origin:seq:unix-ns``: latency is receipt minus that time (one clock on one
 machine; across machines the clocks must be synchronised). A subscriber reports a gap in an origin's
@@ -55,7 +55,8 @@ def _options(parser: Any) -> None:
     parser.add_argument("--cmp-ws-url", default="", help="WebSocket echo URL (WsUser)")
     parser.add_argument("--cmp-sse-url", default="", help="event-stream URL (SseUser)")
     parser.add_argument("--cmp-poll-url", default="", help="long-poll URL (PollUser)")
-    parser.add_argument("--cmp-publish-url", default="", help="publish URL (PublisherUser)")
+    parser.add_argument("--cmp-publish-url", default="",
+                        help="publish URL of PublisherUser; several, comma-separated, each get every message")
     parser.add_argument("--cmp-rate", type=float, default=20.0, help="messages per second per publisher")
     parser.add_argument("--cmp-size", type=int, default=256, help="bytes per message")
 
@@ -232,7 +233,7 @@ class PollUser(_Base):
 
 
 class PublisherUser(_Base):
-    """``POST``s a message at the rate; one per worker (``fixed_count``)."""
+    """``POST``s each message to every publish URL at the rate; one in the whole run (``fixed_count``)."""
 
     fixed_count = 1
 
@@ -245,9 +246,13 @@ class PublisherUser(_Base):
 
     @task  # type: ignore[untyped-decorator,unused-ignore]
     def publish(self) -> None:
-        host, port, path = _address(self._options().cmp_publish_url)
         self.seq += 1
         body = payload(f"{self.origin}:{self.seq}:{time.time_ns()}", self._options().cmp_size)
+        for url in filter(None, self._options().cmp_publish_url.split(",")):
+            self._post(url.strip(), body)
+
+    def _post(self, url: str, body: bytes) -> None:
+        host, port, path = _address(url)
         start = time.monotonic()
         reader = ResponseReader()
         with socket.create_connection((host, port), timeout=READ_TIMEOUT) as sock:
