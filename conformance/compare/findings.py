@@ -100,7 +100,16 @@ def _cost(ok: dict[str, dict[str, Any]]) -> list[str]:
     return out
 
 
+def _noise(results: dict[str, dict[str, Any]]) -> list[str]:
+    lags = [r["load_client"]["loop_lag_ms"]["p99"] for r in results.values()
+            if r.get("load_client") and r["load_client"]["loop_lag_ms"]["p99"] is not None]
+    if not lags:
+        return []
+    return [f"The load client's event loop woke up to {max(lags):.1f} ms late (p99 of a 10 ms timer): "
+            "latency differences smaller than that are this machine's noise, not the protocols'."]
+
+
 def findings(results: dict[str, dict[str, Any]]) -> list[str]:
     """The sentences for a comparison's protocol results (compare.json ``protocols``)."""
     ok = {p: r for p, r in results.items() if r["status"] == "ok"}
-    return _latency(ok) + _bytes(ok) + _delivery(results) + _recovery(results) + _cost(ok)
+    return _latency(ok) + _bytes(ok) + _delivery(results) + _recovery(results) + _cost(ok) + _noise(results)

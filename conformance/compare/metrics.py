@@ -15,7 +15,7 @@ from typing import Any
 from conformance.compare.impair import ImpairRelay
 from conformance.compare.impairment import Impairment
 from conformance.compare.publisher import Publisher
-from conformance.compare.resources import ServerUsage
+from conformance.compare.resources import LoopLag, ServerUsage
 from conformance.compare.subscribers import Subscriber
 from conformance.compare.tally import Tally, cdf_points, percentile
 from conformance.compare.workload import Server, Workload
@@ -41,6 +41,7 @@ class Observed:
     usage: ServerUsage | None
     ready: int
     ready_time: float
+    lag: LoopLag
     publish_start: float
     publish_end: float
 
@@ -160,4 +161,16 @@ def summarise(obs: Observed) -> dict[str, Any]:
         },
         "stalls": _stalls(obs),
         "server": _server(obs.usage, delivered),
+        "load_client": _load_client(obs.lag, delivered),
+    }
+
+
+def _load_client(lag: LoopLag, delivered: int) -> dict[str, Any]:
+    """This process (clients and relays): how late its loop ran, and its CPU per 1,000 messages."""
+    ordered = sorted(lag.samples)
+    return {
+        "loop_lag_ms": {"p50": _ms(percentile(ordered, 0.5)), "p99": _ms(percentile(ordered, 0.99)),
+                        "max": _ms(ordered[-1] if ordered else None)},
+        "cpu_seconds": round(lag.cpu_seconds, 3),
+        "cpu_seconds_per_1000": _per(lag.cpu_seconds * 1000, delivered, 4),
     }

@@ -17,7 +17,7 @@ from conformance.compare.impair import ImpairRelay
 from conformance.compare.impairment import Impairment
 from conformance.compare.metrics import Observed, summarise
 from conformance.compare.publisher import Publisher
-from conformance.compare.resources import ServerMeter
+from conformance.compare.resources import LoopLag, ServerMeter
 from conformance.compare.subscribers import Dial, PollSubscriber, SseSubscriber, Subscriber, WsSubscriber
 from conformance.compare.tally import Tally
 from conformance.compare.workload import Server, Workload
@@ -111,6 +111,7 @@ async def run_protocol(server: Server, workload: Workload, imp: Impairment, *,
     subs = _subscribers(server, workload, relay, tally)
     tasks = [asyncio.ensure_future(sub.run()) for sub in subs]
     meter = ServerMeter(server.pid)
+    lag = LoopLag()
     try:
         ready_at = loop.time()
         await _subscribed(subs, READY_TIMEOUT)
@@ -118,6 +119,7 @@ async def run_protocol(server: Server, workload: Workload, imp: Impairment, *,
         ready_time = loop.time() - ready_at
         await asyncio.sleep(imp.rtt + imp.jitter + 0.2)
         meter.start()
+        lag.start()
         publish_start = loop.time()
         await _publish(server, workload, subs, publisher)
         publish_end = loop.time()
@@ -125,6 +127,7 @@ async def run_protocol(server: Server, workload: Workload, imp: Impairment, *,
             await publisher.drain(drain_time(workload, imp))
         await _drain(tally, drain_time(workload, imp))
         usage = meter.stop()
+        lag.stop()
     finally:
         for sub in subs:
             sub.stop()
@@ -138,6 +141,6 @@ async def run_protocol(server: Server, workload: Workload, imp: Impairment, *,
             await pub_relay.close()
     observed = Observed(server=server, workload=workload, impairment=imp, tally=tally, relay=relay,
                         pub_relay=pub_relay, subscribers=subs, publisher=publisher, usage=usage,
-                        ready=ready, ready_time=ready_time, publish_start=publish_start,
+                        ready=ready, ready_time=ready_time, lag=lag, publish_start=publish_start,
                         publish_end=publish_end)
     return summarise(observed)

@@ -41,7 +41,7 @@ def _cell(v: Any, digits: int = 1) -> str:
 def _table(protocols: dict[str, dict[str, Any]]) -> str:
     head = ("protocol", "latency p50 / p95 / p99 / max (ms)", "delivered / expected", "lost", "dup.",
             "bytes down / up per msg", "bytes per publish", "TCP conns", "requests per msg", "reconnects",
-            "server CPU ms per 1,000 msgs")
+            "server CPU ms per 1,000 msgs", "client loop lag p99 ms")
     rows = []
     for p, r in protocols.items():
         lat, m, b = r["latency_ms"], r["messages"], r["bytes"]
@@ -54,7 +54,8 @@ def _table(protocols: dict[str, dict[str, Any]]) -> str:
                  _cell(b["publish_per_message"], 0),
                  _cell(r["connections"]["opened"] + r["connections"]["publish_opened"]),
                  _cell(r["requests"]["subscriber_per_message"], 3), _cell(r["reconnections"]["count"]),
-                 _cell(None if cpu is None else cpu * 1000, 0)]
+                 _cell(None if cpu is None else cpu * 1000, 0),
+                 _cell((r.get("load_client") or {}).get("loop_lag_ms", {}).get("p99"))]
         klass = "" if r["status"] == "ok" else ' class="failed"'
         rows.append(f"<tr{klass}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return ("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>"

@@ -77,8 +77,10 @@ def test_findings_compare_long_polling_with_the_others() -> None:
     results = {"ws": _result("ws"), "sse": _result("sse"),
                "poll": _result("poll", latency_ms={"p50": 25.0, "p95": 40.0, "p99": 60.5, "max": 70.0,
                                                    "mean": 30.0})}
+    results["sse"]["load_client"] = {"loop_lag_ms": {"p50": 0.5, "p99": 12.25, "max": 30.0}}
     lines = findings(copy.deepcopy(results))
     assert "Long polling's median is +20.0 ms against SSE (p99 +51.0 ms)." in lines
+    assert any(line.startswith("The load client's event loop woke up to 12.2 ms late") for line in lines)
     assert "Every expected message arrived exactly once over WebSocket, SSE, long polling." in lines
 
 
@@ -114,6 +116,7 @@ def test_compare_runs_every_protocol_and_the_page_renders(tmp_path: Path) -> Non
         assert m["delivered"] == m["expected"] > 0
         assert result["latency_ms"]["p50"] >= 20.0  # the relay's 20 ms round trip (one way each leg)
         assert result["server"]["cpu_seconds"] >= 0
+        assert result["load_client"]["loop_lag_ms"]["p99"] >= 0
     assert doc["protocols"]["poll"]["requests"]["subscriber_per_message"] >= 0.9  # one poll per message
     _render_in_chromium((tmp_path / "compare.html").read_bytes())
 
