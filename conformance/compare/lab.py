@@ -66,6 +66,8 @@ def _machine() -> dict[str, Any]:
 
 async def _one(plan: Plan, protocol: str) -> dict[str, Any]:
     """Start the protocol's server if needed, run it, stop the server."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
     target: ReferenceTarget | None = None
     url = plan.urls.get(protocol)
     pid = plan.pids.get(protocol)
@@ -83,6 +85,7 @@ async def _one(plan: Plan, protocol: str) -> dict[str, Any]:
         if target is not None:
             await target.stop()
     result["server_kind"] = "reference" if target is not None else "user"
+    result["seconds"] = round(loop.time() - began, 2)  # with the server's start and stop
     return result
 
 
