@@ -61,8 +61,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--rate", type=positive(float), default=20.0, help="messages per second (default 20)")
     p.add_argument("--size", type=positive(int), default=256, help="bytes per message (default 256)")
     p.add_argument("--subscribers", type=positive(int), default=8, help="subscribers (default 8)")
-    p.add_argument("--duration", type=positive(float), default=10.0,
-                   help="seconds of publishing per protocol (default 10)")
+    p.add_argument("--duration", type=positive(float), default=8.0,
+                   help="seconds of publishing per protocol (default 8)")
     p.add_argument("--reconnect-delay", type=positive(float), default=0.25, metavar="S",
                    help="seconds a client waits before reconnecting (default 0.25)")
     p.add_argument("--url", action="append", type=_pair(str), default=[], metavar="PROTOCOL=URL",

@@ -30,7 +30,7 @@ class Workload:
     rate: float = 20.0
     size: int = 256
     subscribers: int = 8
-    duration: float = 10.0
+    duration: float = 8.0
     reconnect_delay: float = 0.25
 
     def check(self) -> Workload:
