@@ -24,6 +24,8 @@ __all__ = ["MAX_TIMELINE_POINTS", "Observed", "summarise"]
 
 #: Points of the connections-over-time series kept in compare.json.
 MAX_TIMELINE_POINTS = 400
+#: Buckets of the latency-over-time series (each at least 100 ms of publish time).
+LATENCY_BUCKETS = 200
 
 
 @dataclass
@@ -60,6 +62,19 @@ def _latency(tally: Tally) -> tuple[dict[str, float | None], list[list[float]]]:
     summary["max"] = _ms(lat[-1] if lat else None)
     summary["mean"] = _ms(statistics.fmean(lat) if lat else None)
     return summary, [[_ms(v) or 0.0, round(f, 5)] for v, f in cdf_points(lat)]
+
+
+def _latency_timeline(obs: Observed) -> list[list[float]]:
+    """``[seconds since publishing started, worst latency in ms]`` per bucket of publish time (at most
+    :data:`LATENCY_BUCKETS` buckets): where stalls and reconnections show."""
+    span = max(obs.publish_end - obs.publish_start, 1e-3)
+    width = max(0.1, span / LATENCY_BUCKETS)
+    worst: dict[int, float] = {}
+    for pairs in obs.tally.receipts.values():
+        for sent, got in pairs:
+            bucket = int((sent - obs.publish_start) // width)
+            worst[bucket] = max(worst.get(bucket, 0.0), got - sent)
+    return [[round(b * width, 3), _ms(v) or 0.0] for b, v in sorted(worst.items())]
 
 
 def _timeline(relay: ImpairRelay, offset: float) -> list[list[float]]:
@@ -133,6 +148,7 @@ def summarise(obs: Observed) -> dict[str, Any]:
         },
         "latency_ms": latency,
         "latency_cdf_ms": cdf,
+        "latency_timeline_ms": _latency_timeline(obs),
         "bytes": {
             "down_per_message": _per(relay.bytes_down, delivered),
             "up_per_message": _per(relay.bytes_up, delivered),

@@ -48,18 +48,44 @@ def _ticks(top: float, count: int = 5) -> list[float]:
     return [i * step for i in range(math.ceil(top / step - 1e-9) + 1)]
 
 
-def _frame(title: str, x_label: str, y_label: str, xt: list[float], yt: list[float]) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class _Axis:
+    """Tick values and where a value falls (0..1 along the axis), linear from 0 or logarithmic."""
+
+    ticks: list[float]
+    log: bool = False
+
+    @classmethod
+    def linear(cls, top: float) -> _Axis:
+        return cls(_ticks(top))
+
+    @classmethod
+    def logarithmic(cls, low: float, high: float) -> _Axis:
+        """Powers of ten around ``low`` .. ``high`` (both > 0)."""
+        first = math.floor(math.log10(max(low, 1e-6)))
+        last = max(first + 1, math.ceil(math.log10(max(high, low, 1e-6))))
+        return cls([10.0 ** k for k in range(first, last + 1)], log=True)
+
+    def at(self, v: float) -> float:
+        lo, hi = self.ticks[0], self.ticks[-1]
+        if self.log:
+            v = min(max(v, lo), hi)
+            return (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+        return min(max(v, 0.0), hi) / hi
+
+
+def _frame(title: str, x_label: str, y_label: str, xa: _Axis, ya: _Axis) -> list[str]:
     pw, ph = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" width="{_W}" height="{_H}" '
            f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>',
            f'<rect x="{_LEFT}" y="{_TOP}" width="{pw}" height="{ph}" fill="#fff" stroke="#999"/>']
-    for v in xt:
-        x = _LEFT + pw * v / xt[-1]
+    for v in xa.ticks:
+        x = _LEFT + pw * xa.at(v)
         out.append(f'<line x1="{x:.1f}" y1="{_TOP}" x2="{x:.1f}" y2="{_TOP + ph}" stroke="#eee"/>'
                    f'<text x="{x:.1f}" y="{_TOP + ph + 14}" font-size="11" text-anchor="middle">'
                    f'{_num(v)}</text>')
-    for v in yt:
-        y = _TOP + ph - ph * v / yt[-1]
+    for v in ya.ticks:
+        y = _TOP + ph - ph * ya.at(v)
         out.append(f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{_LEFT + pw}" y2="{y:.1f}" stroke="#eee"/>'
                    f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{_num(v)}</text>')
     out.append(f'<text x="{_LEFT + pw / 2}" y="{_H - 8}" font-size="12" text-anchor="middle">'
@@ -77,27 +103,30 @@ def _legend(names: Sequence[tuple[str, str]]) -> list[str]:
 
 
 def step_chart(title: str, series: Sequence[Series], x_label: str, y_label: str, *,
-               y_max: float | None = None) -> str:
-    """Step lines (each point holds until the next), one per series; an empty series draws no line."""
+               y_max: float | None = None, log_x: bool = False) -> str:
+    """Step lines (each point holds until the next), one per series; an empty series draws no line.
+
+    ``log_x``: a logarithmic x axis (powers of ten), for values spanning orders of magnitude, such as
+    latencies of a LAN and of a 5 s stall in one chart.
+    """
     xs = [x for s in series for x, _ in s.points]
     ys = [y for s in series for _, y in s.points]
-    xt = _ticks(max(xs, default=1.0))
-    yt = _ticks(y_max if y_max is not None else max(ys, default=1.0))
+    positive = [x for x in xs if x > 0]
+    if log_x and positive:
+        xa = _Axis.logarithmic(min(positive), max(positive))
+    else:
+        xa = _Axis.linear(max(xs, default=1.0))
+    ya = _Axis.linear(y_max if y_max is not None else max(ys, default=1.0))
     pw, ph = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
-    out = _frame(title, x_label, y_label, xt, yt)
+    out = _frame(title, x_label, y_label, xa, ya)
     for s in series:
         if not s.points:
             continue
         path: list[str] = []
-        prev_y: float | None = None
         for x, y in s.points:
-            px = _LEFT + pw * max(0.0, x) / xt[-1]
-            py = _TOP + ph - ph * min(y, yt[-1]) / yt[-1]
-            if prev_y is None:
-                path.append(f"M{px:.1f},{py:.1f}")
-            else:
-                path.append(f"H{px:.1f}V{py:.1f}")
-            prev_y = py
+            px = _LEFT + pw * xa.at(x)
+            py = _TOP + ph - ph * ya.at(y)
+            path.append(f"H{px:.1f}V{py:.1f}" if path else f"M{px:.1f},{py:.1f}")
         out.append(f'<path d="{"".join(path)}" fill="none" stroke="{escape(s.color)}" stroke-width="2">'
                    f'<title>{escape(s.name)}</title></path>')
     out += _legend([(s.name, s.color) for s in series])
@@ -112,7 +141,7 @@ def bar_chart(title: str, groups: Sequence[str], bars: Sequence[tuple[str, str, 
     values = [v for _, _, vs in bars for v in vs if v is not None]
     yt = _ticks(max(values, default=1.0))
     pw, ph = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
-    out = _frame(title, "", y_label, [1.0], yt)[:2]  # the box; the x axis is the groups
+    out = _frame(title, "", y_label, _Axis([1.0]), _Axis(yt))[:2]  # the box; the x axis is the groups
     for v in yt:
         y = _TOP + ph - ph * v / yt[-1]
         out.append(f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{_LEFT + pw}" y2="{y:.1f}" stroke="#eee"/>'

@@ -65,10 +65,19 @@ def _table(protocols: dict[str, dict[str, Any]]) -> str:
 def _charts(protocols: dict[str, dict[str, Any]]) -> str:
     names = list(protocols)
     color = {p: COLORS.get(p, "#555") for p in names}
+    lows = [r["latency_cdf_ms"][0][0] for r in protocols.values() if r["latency_cdf_ms"]]
+    highs = [r["latency_cdf_ms"][-1][0] for r in protocols.values() if r["latency_cdf_ms"]]
+    wide = bool(lows) and max(highs) > 50 * max(min(lows), 0.1)  # orders of magnitude: a log axis
     cdf = step_chart("Latency CDF, publish to receipt",
                      [Series(LABELS.get(p, p), color[p], [(x, y) for x, y in r["latency_cdf_ms"]])
                       for p, r in protocols.items()],
-                     "latency (ms)", "fraction of deliveries", y_max=1.0)
+                     "latency (ms, log scale)" if wide else "latency (ms)", "fraction of deliveries",
+                     y_max=1.0, log_x=wide)
+    over_time = step_chart("Worst latency by publish time",
+                           [Series(LABELS.get(p, p), color[p],
+                                   [(t, v) for t, v in r.get("latency_timeline_ms", ())])
+                            for p, r in protocols.items()],
+                           "seconds since publishing started", "worst latency (ms)")
     bars = bar_chart("Bytes on the wire per delivered message", [LABELS.get(p, p) for p in names],
                      [(label, shade, [protocols[p]["bytes"][key] for p in names])
                       for label, shade, key in (("down", "#1f4e9c", "down_per_message"),
@@ -81,10 +90,12 @@ def _charts(protocols: dict[str, dict[str, Any]]) -> str:
                         for p, r in protocols.items()],
                        "seconds since publishing started", "open connections")
     captions = ("Fraction of deliveries at or below each latency.",
+                "The slowest delivery of the messages published in each slice of time: stalls and "
+                "reconnections show as peaks.",
                 "TCP payload counted at the relay: HTTP heads, frames, bodies. A publish (SSE, polling) is "
                 "one POST from the backend's side.",
                 "Connections through the impairment relay; drops show resets, idle timeouts, reconnections.")
-    figures = zip((cdf, bars, conns), captions, strict=True)
+    figures = zip((cdf, over_time, bars, conns), captions, strict=True)
     return ('<div class="charts">' + "".join(f"<figure>{svg}<figcaption>{escape(c)}</figcaption></figure>"
                                              for svg, c in figures) + "</div>")
 

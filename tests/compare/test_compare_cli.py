@@ -70,7 +70,7 @@ def test_page_escapes_everything_from_the_data() -> None:
     assert "<script" not in page
     assert "&lt;script&gt;" in page
     assert "WebSocket delivered nothing: handshake refused: &lt;script&gt;" in page
-    assert page.count("<svg") == 3
+    assert page.count("<svg") == 4
 
 
 def test_findings_compare_long_polling_with_the_others() -> None:
@@ -141,8 +141,8 @@ def _render_in_chromium(html: bytes) -> None:
                 return value
 
         seen = asyncio.run(check())
-    assert seen["svgs"] == 3
-    assert seen["paths"] >= 6  # a CDF line and a connections line per protocol
+    assert seen["svgs"] == 4
+    assert seen["paths"] >= 9  # a CDF, a latency-over-time and a connections line per protocol
     assert seen["rows"] == 3
     assert seen["findings"] >= 3
     assert seen["width"] > 100
