@@ -40,30 +40,33 @@ async def _round_trips(port: int, count: int, size: int = 16) -> list[float]:
 
 
 def test_relay_adds_the_delay_it_claims() -> None:
-    async def main() -> tuple[float, float]:
+    async def main() -> tuple[list[float], list[float]]:
         server = await _echo_server()
         port = server.sockets[0].getsockname()[1]
         async with ImpairRelay("127.0.0.1", port, Impairment()) as plain:
-            base = statistics.median(await _round_trips(plain.port, 15))
+            base = await _round_trips(plain.port, 15)
         async with ImpairRelay("127.0.0.1", port, Impairment(delay_up=0.03, delay_down=0.05)) as slow:
             shaped = await _round_trips(slow.port, 15)
         server.close()
-        return base, statistics.median(shaped) if min(shaped) >= 0.08 else -1.0
+        return base, shaped
 
     base, shaped = asyncio.run(main())
-    assert shaped >= 0, "a round trip came back sooner than the 80 ms the relay adds"
-    # a loaded machine only delivers late: the added delay is 80 ms, give or take 25 ms of scheduling
-    assert 0.08 - 0.005 <= shaped - base <= 0.08 + 0.025, (base, shaped)
+    # never early: every round trip carries the 30 + 50 ms the relay adds
+    assert min(shaped) >= 0.08, shaped
+    # and not more: a loaded machine delays some round trips, so the least disturbed ones (the fastest) are
+    # compared, with 30 ms for scheduling; the medians, with more room, say the typical one is no later
+    assert min(shaped) - min(base) <= 0.08 + 0.03, (base, shaped)
+    assert statistics.median(shaped) - statistics.median(base) <= 0.08 + 0.1, (base, shaped)
 
 
 def test_relay_holds_data_through_a_stall() -> None:
     async def main() -> tuple[float, float]:
         server = await _echo_server()
         port = server.sockets[0].getsockname()[1]
-        imp = Impairment(stall_every=0.3, stall_for=0.25)
+        imp = Impairment(stall_every=0.5, stall_for=0.45)
         async with ImpairRelay("127.0.0.1", port, imp) as relay:
             reader, writer = await asyncio.open_connection("127.0.0.1", relay.port)
-            await asyncio.sleep(0.32 - relay.elapsed())  # inside the first stall (0.3 .. 0.55)
+            await asyncio.sleep(0.52 - relay.elapsed())  # inside the first stall (0.5 .. 0.95)
             sent_at = relay.elapsed()
             writer.write(b"ping")
             await asyncio.wait_for(reader.readexactly(4), 5)
@@ -73,7 +76,7 @@ def test_relay_holds_data_through_a_stall() -> None:
         return sent_at, back
 
     sent_at, back = asyncio.run(main())
-    assert sent_at < 0.55 <= back, (sent_at, back)
+    assert sent_at < 0.95 <= back, (sent_at, back)
 
 
 def test_relay_caps_bandwidth() -> None:
