@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conformance.compare.hopbyhop import RequestRewriter, strip_hop_by_hop
-from conformance.compare.impair import ImpairRelay
+from conformance.compare.impair import HIGH_WATER, ImpairRelay
 from conformance.compare.impairment import PRESETS, Impairment, parse_impairment
 
 
@@ -138,3 +138,27 @@ def test_impairment_parses_presets_and_values() -> None:
     for bad in ("nope", "rtt=fast", "stall=1s/2s", "bw=0", "color=red", ""):
         with pytest.raises(ValueError, match=r"\S"):
             parse_impairment(bad)
+
+
+def test_relay_holds_a_bounded_amount_for_a_peer_that_does_not_read() -> None:
+    async def main() -> tuple[int, int]:
+        async def sink(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await asyncio.sleep(3)  # never reads
+            writer.close()
+
+        server = await asyncio.start_server(sink, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        shaped = Impairment(delay_up=0.01, bandwidth_up=10_000_000)
+        async with ImpairRelay("127.0.0.1", port, shaped) as relay:
+            _, writer = await asyncio.open_connection("127.0.0.1", relay.port)
+            writer.write(b"x" * (16 << 20))  # 16 MiB the target never takes
+            await asyncio.sleep(1.0)
+            (conn,) = relay.open
+            held = conn.up.queued + conn.upstream.transport.get_write_buffer_size()
+            writer.transport.abort()
+        server.close()
+        return held, relay.bytes_up
+
+    held, forwarded = asyncio.run(main())
+    assert held <= 2 * HIGH_WATER + 65536, held
+    assert forwarded < 16 << 20  # the rest waits in the sender's kernel buffers, not in the relay
