@@ -4,6 +4,7 @@ one subscriber and sends another twice to another; the run's counts say exactly 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -113,3 +114,32 @@ def test_poll_resumes_with_its_cursor_across_resets() -> None:
     assert 0.25 <= rec["recover_s_median"] < 2.0  # the reconnect delay, then a new connection and poll
     assert (messages["lost"], messages["duplicated"]) == (0, 0), result
     assert messages["delivered"] == messages["expected"] == 80
+
+
+def test_compare_cli_runs_a_users_server_and_reports_its_loss(tmp_path: Path) -> None:
+    import json
+    import threading
+
+    from conformance.cli import main
+
+    loop = asyncio.new_event_loop()
+    server = loop.run_until_complete(_broken_sse_server())
+    port = server.sockets[0].getsockname()[1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        code = main(["compare", "--protocol", "sse", "--url", f"sse=http://127.0.0.1:{port}/events",
+                     "--network", "none", "--subscribers", "2", "--duration", "0.5", "--out", str(tmp_path),
+                     "--quiet"])
+    finally:
+        loop.call_soon_threadsafe(server.close)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+    doc = json.loads((tmp_path / "compare.json").read_text())
+    sse = doc["protocols"]["sse"]
+    assert code == 0
+    assert list(doc["protocols"]) == ["sse"]
+    assert (sse["server_kind"], sse["server"], sse["publish_url"]) == ("user", None,
+                                                                       f"http://127.0.0.1:{port}/publish")
+    assert (sse["messages"]["lost"], sse["messages"]["duplicated"]) == (1, 1)
+    assert "SSE lost 1 and duplicated 1 of 20 expected deliveries, over 0 reconnections." in doc["findings"]
