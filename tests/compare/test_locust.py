@@ -5,6 +5,7 @@ duplicate)."""
 from __future__ import annotations
 
 import csv
+import importlib.util
 import re
 import socket
 import subprocess
@@ -16,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("locust")
+# not imported here: importing locust patches the whole process with gevent; it runs in its own processes
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("locust") is None, reason="locust is not installed")
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "conformance" / "compare" / "locustfile.py"
