@@ -162,3 +162,22 @@ def test_relay_holds_a_bounded_amount_for_a_peer_that_does_not_read() -> None:
     held, forwarded = asyncio.run(main())
     assert held <= 2 * HIGH_WATER + 65536, held
     assert forwarded < 16 << 20  # the rest waits in the sender's kernel buffers, not in the relay
+
+
+def test_relay_keeps_the_byte_order_under_jitter() -> None:
+    async def main() -> tuple[bytes, bytes]:
+        server = await _echo_server()
+        port = server.sockets[0].getsockname()[1]
+        sent = b"".join(b"%04d," % i for i in range(300))
+        async with ImpairRelay("127.0.0.1", port, Impairment(jitter=0.03), seed=7) as relay:
+            reader, writer = await asyncio.open_connection("127.0.0.1", relay.port)
+            for i in range(0, len(sent), 25):  # many chunks, each drawn its own delay
+                writer.write(sent[i:i + 25])
+                await asyncio.sleep(0.001)
+            got = await asyncio.wait_for(reader.readexactly(len(sent)), 10)
+            writer.close()
+        server.close()
+        return sent, got
+
+    sent, got = asyncio.run(main())
+    assert got == sent
