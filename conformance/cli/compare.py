@@ -92,6 +92,8 @@ def _plan(args: argparse.Namespace) -> Any:
     urls = dict(args.url)
     checks = [(p, u, "ws://" if p == "ws" else "http://") for p, u in urls.items()]
     checks += [(p, u, "http://") for p, u in args.publish_url]
+    if "ws" in dict(args.publish_url):
+        raise UsageError("ws has no --publish-url: each WebSocket subscriber publishes on its own connection")
     for protocol, url, scheme in checks:
         if not url.startswith(scheme):
             raise UsageError(f"{protocol} wants a {scheme} url, not {url!r}")

@@ -26,6 +26,8 @@ from conformance.targets.process import ReferenceTarget
     ["compare", "--network", "stall=2s/3s"],
     ["compare", "--url", "ws=http://127.0.0.1:1/"],
     ["compare", "--url", "mqtt=tcp://x"],
+    ["compare", "--url", "sse=https://example.test/events"],
+    ["compare", "--publish-url", "ws=http://127.0.0.1:1/publish"],
     ["compare", "--size", "4"],
     ["compare", "--rate", "-1"],
 ])
