@@ -180,7 +180,8 @@ class _Connection:
         try:
             await self.relay.loop.create_connection(lambda: self.upstream, self.relay.upstream_host,
                                                     self.relay.upstream_port)
-        except OSError:
+        except OSError as exc:
+            self.relay.dial_failed(exc)
             self.finish(reset=True)
 
     def received(self, side: _Side, data: bytes) -> None:
@@ -245,6 +246,7 @@ class ImpairRelay:
         connections_opened: connections accepted; ``open``: the connections open now.
         resets: connections reset by ``reset_every``; ``idle_closes``: closed by the idle timeout.
         timeline: (seconds since start, connections open) after each change (the first MAX_TIMELINE).
+        dial_errors: the first reasons a connection to the server failed.
     """
 
     def __init__(self, upstream_host: str, upstream_port: int, impairment: Impairment, *,
@@ -262,6 +264,7 @@ class ImpairRelay:
         self.idle_closes = 0
         self.open: set[_Connection] = set()
         self.timeline: list[tuple[float, int]] = [(0.0, 0)]
+        self.dial_errors: list[str] = []
         self.server: asyncio.Server | None = None
         self._timers: list[asyncio.Task[None]] = []
 
@@ -324,6 +327,12 @@ class ImpairRelay:
             return []
         count = int(until // imp.stall_every)
         return [(k * imp.stall_every, k * imp.stall_every + imp.stall_for) for k in range(1, count + 1)]
+
+    def dial_failed(self, exc: OSError) -> None:
+        """The server could not be reached for a connection (the first few reasons are kept)."""
+        text = f"the relay could not connect to {self.upstream_host}:{self.upstream_port}: {exc}"
+        if text not in self.dial_errors and len(self.dial_errors) < 3:
+            self.dial_errors.append(text)
 
     def count(self, *, up: bool, size: int) -> None:
         if up:

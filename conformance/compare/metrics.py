@@ -119,7 +119,7 @@ def summarise(obs: Observed) -> dict[str, Any]:
     latency, cdf = _latency(tally)
     stats = [sub.stats for sub in obs.subscribers]
     recoveries = sorted(r for s in stats for r in s.recoveries)
-    errors: list[str] = []
+    errors: list[str] = list(relay.dial_errors)
     for s in stats:
         errors += [e for e in s.errors if e not in errors]
     pub = obs.publisher.stats if obs.publisher is not None else None

@@ -76,12 +76,16 @@ async def _publish(server: Server, workload: Workload, subs: list[Subscriber],
         publisher.publish()
 
 
-async def _subscribed(subs: list[Subscriber], timeout: float) -> None:
-    """Wait until every subscriber is subscribed or was refused (a refusal does not wait out the timeout)."""
+async def _subscribed(subs: list[Subscriber], relay: ImpairRelay, timeout: float) -> None:
+    """Wait until every subscriber is subscribed or was refused; a refusal, or a server the relay failed to
+    reach twice per subscriber with none subscribed, does not wait out the timeout."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         if all(sub.ready.is_set() or sub.stats.refused for sub in subs):
+            return
+        unreachable = relay.dial_errors and relay.connections_opened >= 2 * len(subs)
+        if unreachable and not any(sub.ready.is_set() for sub in subs):
             return
         await asyncio.sleep(0.02)
 
@@ -114,7 +118,7 @@ async def run_protocol(server: Server, workload: Workload, imp: Impairment, *,
     lag = LoopLag()
     try:
         ready_at = loop.time()
-        await _subscribed(subs, READY_TIMEOUT)
+        await _subscribed(subs, relay, READY_TIMEOUT)
         ready = sum(sub.ready.is_set() for sub in subs)
         ready_time = loop.time() - ready_at
         await asyncio.sleep(imp.rtt + imp.jitter + 0.2)

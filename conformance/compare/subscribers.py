@@ -208,6 +208,10 @@ class WsSubscriber(Subscriber):
             if not await self._wait(session.opened, CONNECT_TIMEOUT):
                 self.stats.error("no handshake answer in time")
                 return
+            if session.conn.response is None:
+                reason = session.conn.handshake_error or "no response head"
+                self.stats.error(f"connection ended before the handshake answer: {reason}")
+                return
             sender = asyncio.ensure_future(self._send(session.conn, link))
             try:
                 await session.ended.wait()

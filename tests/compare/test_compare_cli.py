@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,16 @@ def _render_in_chromium(html: bytes) -> None:
     assert seen["findings"] >= 3
     assert seen["width"] > 100
     assert seen["scripts"] == 0
+
+
+def test_compare_says_why_an_unreachable_server_delivered_nothing(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = main(["compare", "--protocol", "ws", "--url", f"ws=ws://127.0.0.1:{port}/", "--duration", "0.3",
+                 "--subscribers", "1", "--out", str(tmp_path), "--quiet"])
+    doc = json.loads((tmp_path / "compare.json").read_text())
+    assert code == 1
+    assert doc["protocols"]["ws"]["status"] == "failed"
+    assert doc["findings"][0].startswith(f"WebSocket delivered nothing: the relay could not connect to "
+                                         f"127.0.0.1:{port}")
