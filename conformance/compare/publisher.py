@@ -37,7 +37,7 @@ class PublishStats:
 
 class _Conn:
     def __init__(self) -> None:
-        self.reader = ResponseReader()
+        self.reader = ResponseReader(max_arrivals=1)
         self.changed = asyncio.Event()
         self.link: Link | None = None
 
@@ -86,7 +86,7 @@ class Publisher:
                 self.stats.connections += 1
             assert conn.link is not None
             body = payload(key, self.size)
-            conn.reader = ResponseReader()
+            conn.reader = ResponseReader(max_arrivals=1)
             conn.changed.clear()
             conn.link.write(f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
                             f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\n\r\n"

@@ -12,8 +12,9 @@
 
 Each runs sessions until told to stop: a session ends when its connection ends; the subscriber then waits
 ``reconnect_delay`` and opens a new one. Every wait has a deadline. What each keeps is bounded: parsers
-forget what they dispatched, errors keep the first :data:`MAX_ERRORS`, recovery times the first
-:data:`MAX_RECOVERIES`.
+and connections forget what they dispatched (events, frames, the arrival timeline), errors keep the first
+:data:`MAX_ERRORS`, recovery times the first :data:`MAX_RECOVERIES`; what grows with the workload is the
+tally (one key per delivery, bounded by the workload's size).
 """
 
 from __future__ import annotations
@@ -255,6 +256,7 @@ class _WsSession:
     def on_data(self, data: bytes) -> None:
         conn = self.conn
         conn.receive_data(data)
+        conn.frames.clear()  # kept for judging frame headers, which the comparison does not do
         for reply in conn.data_to_send():
             if self.link is not None:
                 self.link.write(reply)
@@ -317,8 +319,8 @@ class _SseSession:
 
     def __init__(self, sub: SseSubscriber) -> None:
         self.sub = sub
-        self.reader = ResponseReader(max_body=0)
-        self.parser = StreamParser(max_events=sys.maxsize, max_kept_data=sys.maxsize)
+        self.reader = ResponseReader(max_body=0, max_arrivals=1)
+        self.parser = StreamParser(max_events=sys.maxsize, max_kept_data=sys.maxsize, max_comments=0)
         self.head = asyncio.Event()
         self.ended = sub._session_ended()
 
@@ -423,14 +425,14 @@ class _PollSession:
 
     def __init__(self, sub: PollSubscriber) -> None:
         self.sub = sub
-        self.reader = ResponseReader()
+        self.reader = ResponseReader(max_arrivals=1)
         self.changed = sub._session_ended()  # stop() sets it too, so a held poll is not waited out
         self.closed = False
         self.first = True
 
     def next_answer(self) -> ResponseReader:
         """A fresh reader for the answer to the poll about to be sent."""
-        self.reader = ResponseReader()
+        self.reader = ResponseReader(max_arrivals=1)
         self.changed.clear()
         return self.reader
 
