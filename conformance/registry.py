@@ -24,11 +24,15 @@ from functools import cache
 from conformance.model import Case, Group, Level
 from conformance.suites import Suite, find
 
-__all__ = ["CATALOGS", "Registry", "catalog_hash", "load", "matches", "select", "suite", "suites"]
+__all__ = ["CATALOGS", "CLIENT_CATALOGS", "Registry", "catalog_hash", "load", "matches", "select", "suite",
+           "suites"]
 
 #: Catalog packages, in report order. Each exports ``SUITE`` and lists its modules in ``MODULES``.
 CATALOGS = ("conformance.catalog.ws", "conformance.catalog.sse", "conformance.catalog.poll",
-            "conformance.catalog.eio")
+            "conformance.catalog.sio", "conformance.catalog.eio")  # sio first: its probe is the narrower
+#: Client catalogs (``rtconform clients``): the runner plays the server. Never selected by ``rtconform run``
+#: (no scheme, no reference server, not in :data:`CATALOGS`); :func:`suite` finds their suites for the runner.
+CLIENT_CATALOGS = ("conformance.catalog.wsclient", "conformance.catalog.sseclient")
 
 _AUTOBAHN_SEL = re.compile(r"^[\d*?\[\]]+(?:\.[\d*?\[\]]+)*$")
 
@@ -125,8 +129,8 @@ def suites(catalogs: tuple[str, ...] = CATALOGS) -> tuple[Suite, ...]:
 
 
 def suite(spec: str) -> Suite | None:
-    """The suite of ``spec`` among the registry's :func:`suites`, or None."""
-    return find(suites(), spec)
+    """The suite of ``spec`` among the registry's :func:`suites` and the client suites, or None."""
+    return find(suites(), spec) or find(suites(CLIENT_CATALOGS), spec)
 
 
 def catalog_hash(cases: Iterable[Case]) -> str:

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 
 from conformance.clients.process import Launch
+from conformance.halt import Halt
 from conformance.model import Case
 from conformance.results import CaseResult
-from conformance.runner import Progress, RunSettings, run_cases
+from conformance.runner import Progress, RunSettings, Started, run_cases
 from conformance.wire.endpoint import Address, Endpoint
 
 __all__ = ["CLIENT_UNDER_TEST", "client_address", "run_client_cases"]
@@ -32,10 +33,13 @@ def client_address(name: str) -> Address:
 
 
 async def run_client_cases(cases: Sequence[Case], launch: Launch, name: str, settings: RunSettings,
-                           progress: Progress | None = None) -> tuple[list[CaseResult], bool]:
-    """Run client ``cases`` with ``launch`` as the client under test; as :func:`run_cases` returns."""
+                           progress: Progress | None = None, *, halt: Halt | None = None,
+                           started: Started | None = None) -> tuple[list[CaseResult], bool]:
+    """Run client ``cases`` with ``launch`` as the client under test; as :func:`run_cases` returns
+    (``halt`` and ``started`` as there)."""
     token = CLIENT_UNDER_TEST.set(launch)
     try:
-        return await run_cases(cases, Endpoint(client_address(name)), settings, progress)
+        return await run_cases(cases, Endpoint(client_address(name)), settings, progress, halt,
+                               started=started)
     finally:
         CLIENT_UNDER_TEST.reset(token)

@@ -243,6 +243,9 @@ class WsClient:
         """
         if not self.stream.connected:
             await self.connect()
+        if self.conn.phase is Phase.DONE:  # closed by the target before the request went out (a server at
+            self.conn.give_up_handshake()  # its connection cap may accept and close at once)
+            return None
         self.conn.send_request(offers)
         await self.send(request, chop=chop, pause=pause)
         if not await self.wait(lambda: self.response is not None or bool(self.handshake_error)):

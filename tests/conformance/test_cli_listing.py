@@ -40,4 +40,4 @@ def test_list_unknown_suite_is_a_usage_error(capsys: pytest.CaptureFixture[str])
     assert main(["list", "--suite", "nope"]) == 2
     assert main(["run", "--suite", "nope", "--list"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err == ["rtconform: error: unknown --suite 'nope'; known: eio, poll, sse, ws"] * 2
+    assert err == ["rtconform: error: unknown --suite 'nope'; known: eio, poll, sio, sse, ws"] * 2

@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 
 from conformance.model import Case
-from conformance.registry import load
+from conformance.registry import CATALOGS, CLIENT_CATALOGS, load
 
 SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
 #: The document a suite's quotes come from when they cite none.
-SUITE_DOCUMENT = {"ws": "rfc6455", "sse": "whatwg-html-sse", "poll": "rfc6202", "eio": "engineio-protocol"}
+SUITE_DOCUMENT = {"ws": "rfc6455", "sse": "whatwg-html-sse", "poll": "rfc6202", "eio": "engineio-protocol",
+                  "sio": "socketio-protocol", "sseclient": "whatwg-html-sse", "wsclient": "rfc6455"}
 #: A suite's cases whose section names another document (``ws/rfc7692-7/...``): (section prefix, document).
 SECTION_DOCUMENT = {"ws": ("rfc7692", "rfc7692")}
 #: Documents a quote may cite, by the words of its trailing citation.
@@ -37,6 +38,9 @@ NOT_STORED = {
                "copies quoted in other projects' sources (docs/compression-vs-autobahn.md)",
     "engineio-protocol": "the socketio/engine.io-protocol repository has no licence file, so its README is "
                          "not copied here; the eio quotes were checked against its commit f21de7b",
+    "socketio-protocol": "the socketio/socket.io-protocol repository has no licence file, so its Readme is "
+                         "not copied here; the sio quotes were checked against its commit 4f633dd (the "
+                         "Engine.IO group quotes the engine.io-protocol README, as the eio catalog)",
 }
 
 _CITATION = re.compile(r"\s*\((?P<cite>(?:RFC \d+|Fetch)[^()]*)\)\s*\.?\s*$")
@@ -103,7 +107,7 @@ def closest(text: str, piece: str, width: int = 240) -> str:
 
 
 def cases() -> list[Case]:
-    return list(load().cases)
+    return list(load((*CATALOGS, *CLIENT_CATALOGS)).cases)
 
 
 def test_every_stored_quote_is_verbatim() -> None:

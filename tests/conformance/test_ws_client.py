@@ -204,3 +204,27 @@ def test_a_ping_flood_during_a_chopped_frame_holds_at_most_the_latest_answers() 
 
     asyncio.run(main())
     assert pongs == [b"p%d" % i for i in range(100 - MAX_HELD_REPLIES, 100)]
+
+
+async def close_at_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    writer.close()
+
+
+def test_a_target_that_closes_before_the_request_is_a_failed_handshake() -> None:
+    """A server at its connection cap may accept and close at once; when the close is read before the
+    opening request goes out, ``open`` reports a failed handshake (it raised a RuntimeError from the
+    connection's transition table before: 'cannot send the opening request in phase DONE')."""
+    async def main() -> HandshakeFailed:
+        async with fake_server(close_at_once, handshake=False) as endpoint:
+            ws = WsClient(endpoint, deadline=asyncio.get_running_loop().time() + 2)
+            try:
+                await ws.connect()
+                await ws.wait(lambda: ws.conn.phase is Phase.DONE)
+                assert ws.conn.phase is Phase.DONE
+                with pytest.raises(HandshakeFailed) as info:
+                    await ws.open()
+                return info.value
+            finally:
+                ws.release()
+    failure = asyncio.run(main())
+    assert failure.actual.startswith("no response head")

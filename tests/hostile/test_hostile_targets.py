@@ -91,6 +91,7 @@ def check_pages(folder: Path) -> None:
 
 @pytest.mark.parametrize(("mode", "scheme", "suite", "cases", "strict"), RUNS,
                          ids=[f"{r[0]}-{r[2]}" for r in RUNS])
+@pytest.mark.slow
 def test_hostile_target_is_bounded(mode: str, scheme: str, suite: str, cases: list[str] | None,
                                    strict: bool, tmp_path: Path) -> None:
     m = run_against(mode, scheme, suite, cases or [], tmp_path, strict=strict)

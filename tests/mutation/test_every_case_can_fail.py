@@ -14,6 +14,8 @@ from mutation_proofs import CANNOT_FAIL, PROOFS, PROVEN_SPECS
 from conformance.model import Level, Outcome
 from conformance.registry import Registry
 
+pytestmark = pytest.mark.slow  # every mutation proof: the catalog through ~40 proxies
+
 
 @pytest.fixture(scope="module")
 def proof_results(

@@ -5,11 +5,14 @@ or a specific error code must go red, and every other MUST case must stay green.
 
 from __future__ import annotations
 
+import pytest
 from mutation_harness import Results, summary
 from mutation_proofs import MUST_FAIL
 
 from conformance.model import Level, Outcome
 from conformance.registry import Registry
+
+pytestmark = pytest.mark.slow  # the whole catalog against the lax server
 
 #: what a server that validates nothing must be caught at
 LAX_RED = (

@@ -17,6 +17,8 @@ from target_servers import THIRD_PARTY
 from conformance import expectfile
 from conformance.registry import Registry
 
+pytestmark = pytest.mark.slow  # the whole catalog against five servers
+
 REPO = Path(__file__).resolve().parents[2]
 EXPECTATIONS = REPO / "conformance" / "expectations"
 

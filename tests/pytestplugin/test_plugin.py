@@ -111,6 +111,7 @@ def test_failure_report_and_verdicts_are_those_of_rtconform_run(pytester: pytest
     assert "passed" in want.values()
 
 
+@pytest.mark.slow
 def test_k_and_last_failed_rerun(pytester: pytest.Pytester, lax_url: str) -> None:
     first = run(pytester, "--rtconform-target", lax_url, "-k", "rsv1-without or echo-text-empty", cache=True)
     first.assert_outcomes(passed=1, failed=1)
@@ -163,6 +164,7 @@ def test_an_unreachable_target_errors_every_item(pytester: pytest.Pytester) -> N
     assert set(outcomes(result).values()) == {"failed"}
 
 
+@pytest.mark.slow
 def test_xdist_workers_run_their_items(pytester: pytest.Pytester, lax_url: str) -> None:
     pytest.importorskip("xdist")
     result = run(pytester, "-p", "xdist", "-n", "2", "--rtconform-target", lax_url,
@@ -172,6 +174,7 @@ def test_xdist_workers_run_their_items(pytester: pytest.Pytester, lax_url: str) 
     assert "spec RFC 6455 \u00a75.2" in result.stdout.str()
 
 
+@pytest.mark.slow
 def test_exclusive_cases_are_skipped_with_more_than_one_worker(pytester: pytest.Pytester) -> None:
     pytest.importorskip("xdist")
     server = ReferenceServer("sse")
@@ -185,6 +188,7 @@ def test_exclusive_cases_are_skipped_with_more_than_one_worker(pytester: pytest.
     assert f"rtconform: {EXCLUSIVE} is exclusive" in result.stdout.str()
 
 
+@pytest.mark.slow
 def test_fixtures_yield_working_reference_servers(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_servers="""
         import json

@@ -15,6 +15,8 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
+
 from conformance.cli import main
 from conformance.exitcodes import ExitCode
 
@@ -27,6 +29,7 @@ RUN_JSON_PER_CASE = 2 * 1024
 TRANSCRIPTS_PER_CASE = 4 * 1024
 
 
+@pytest.mark.slow
 def test_a_reference_run_fits_the_size_budget(tmp_path: Path) -> None:
     assert main(["run", "--strict", "-q", "--report-dir", str(tmp_path)]) == ExitCode.OK
     folder = tmp_path / "reference"

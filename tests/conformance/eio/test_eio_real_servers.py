@@ -64,6 +64,7 @@ def deviations(outcomes: dict[str, Outcome], expectations: str) -> dict[str, tup
     return wrong
 
 
+@pytest.mark.slow
 def test_python_engineio_verdicts_are_the_expected_ones() -> None:
     with eio_python_server(1000, 1000) as (host, port):
         outcomes = outcomes_of(f"http://{host}:{port}/engine.io/")

@@ -41,6 +41,7 @@ APPS: dict[str, tuple[str, Callable[[], AbstractAsyncContextManager[str]]]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(APPS))
 def test_third_party_server_verdicts(name: str) -> None:
     module, app = APPS[name]
