@@ -1,8 +1,8 @@
-"""``rtconform run|list|report|fuzz|replay|serve|clients``: the command line, one parser.
+"""``rtconform run|list|report|fuzz|replay|serve|clients|compare``: the command line, one parser.
 
 Each subcommand lives in its own module (:mod:`.run`, :mod:`.listing` for ``list``, :mod:`.report`,
-:mod:`.fuzz` for ``fuzz`` and ``replay``, :mod:`.serve`, :mod:`.clients`); each adds its subparser and sets
-``handler``, a function of the parsed arguments returning the exit code
+:mod:`.fuzz` for ``fuzz`` and ``replay``, :mod:`.serve`, :mod:`.clients`, :mod:`.compare`); each adds its
+subparser and sets ``handler``, a function of the parsed arguments returning the exit code
 (:class:`~conformance.exitcodes.ExitCode`).
 Parsing does no network I/O and loads no catalog: that is the run step's work. A usage error is one line
 on stderr and exit 2 (a bare ``rtconform`` prints the help on stderr, exit 2); an unexpected exception is
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from conformance.app import tool_version
-from conformance.cli import clients, fuzz, listing, report, run, serve
+from conformance.cli import clients, compare, fuzz, listing, report, run, serve
 from conformance.cli.args import Parser, UsageError
 from conformance.exitcodes import ExitCode, exit_code_help
 
@@ -35,6 +35,7 @@ def build_parser() -> Parser:
     fuzz.add_parsers(sub)
     report.add_parser(sub)
     clients.add_parser(sub)
+    compare.add_parser(sub)
     return parser
 
 

@@ -1,0 +1,269 @@
+"""Locust user classes for the comparison's workload, for loads one machine cannot make.
+
+``locust -f conformance/compare/locustfile.py`` (``pip install rtconform[compare]``) runs the same clients
+as ``rtconform compare`` on a Locust cluster (``--master`` / ``--worker``); Locust is the engine, these are
+only its users. The protocol code is the conformance wire code (the WebSocket handshake and the sans-IO
+:class:`~conformance.wire.wsconn.WsClientConnection`, the strict SSE
+:class:`~conformance.wire.sse.StreamParser`, the bounded :class:`~conformance.wire.httpread.ResponseReader`)
+over Locust's gevent sockets.
+
+Users (pick them by name on the command line):
+
+* ``WsUser``: sends a message every ``1 / --cmp-rate`` seconds and waits for its echo; a request
+  ``WS echo`` per message (response time = round trip).
+* ``SseUser``: one event stream, resumed with ``Last-Event-ID``; a request ``SSE message`` per event.
+* ``PollUser``: long polls with a cursor; a request ``POLL message`` per message.
+* ``PublisherUser`` (one in the whole run, ``fixed_count``): ``POST``s every message to each
+  ``--cmp-publish-url`` (a comma list: the SSE server's and the polling server's) at ``--cmp-rate``.
+
+Published payloads carry ``origin:seq:unix-ns``: latency is receipt minus that time (one clock on one
+machine; across machines the clocks must be synchronised). A subscriber reports a gap in an origin's
+sequence as a failure ``lost`` (one per missing message) and a sequence number seen again as a failure
+``duplicate``, so Locust's failure table counts them.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+# locust is optional (the ``compare`` extra): without it these imports are Any to mypy, hence the ignores
+from locust import User, between, constant_pacing, events, task  # type: ignore[attr-defined,import-not-found,unused-ignore]
+from locust.exception import StopUser  # type: ignore[import-not-found,unused-ignore]
+
+from conformance.compare.tally import key_of, payload
+from conformance.wire.httpread import ResponseReader
+from conformance.wire.sse import StreamParser
+from conformance.wire.wsconn import WsClientConnection
+from conformance.wire.wsframes import Op
+from conformance.wire.wshandshake import build_request, new_key, upgrade_problems
+from conformance.wire.wsrecv import Message
+
+__all__ = ["PollUser", "PublisherUser", "SseUser", "WsUser"]
+
+#: Seconds a read may block.
+READ_TIMEOUT = 30.0
+_ORIGIN = uuid.uuid4().hex[:8]
+
+
+@events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator,unused-ignore]
+def _options(parser: Any) -> None:
+    parser.add_argument("--cmp-ws-url", default="", help="WebSocket echo URL (WsUser)")
+    parser.add_argument("--cmp-sse-url", default="", help="event-stream URL (SseUser)")
+    parser.add_argument("--cmp-poll-url", default="", help="long-poll URL (PollUser)")
+    parser.add_argument("--cmp-publish-url", default="",
+                        help="publish URL of PublisherUser; several, comma-separated, each get every message")
+    parser.add_argument("--cmp-rate", type=float, default=20.0, help="messages per second per publisher")
+    parser.add_argument("--cmp-size", type=int, default=256, help="bytes per message")
+
+
+def _address(url: str) -> tuple[str, int, str]:
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise StopUser()
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return parts.hostname, parts.port or 80, path
+
+
+class _Sequences:
+    """Per origin, the last sequence number seen: gaps are lost messages, repeats duplicates."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, int] = {}
+
+    def check(self, key: str) -> tuple[int, int, float | None]:
+        """(lost, duplicated, latency ms) for one received key ``origin:seq:ns``."""
+        try:
+            origin, seq_text, ns = key.split(":")
+            seq, sent = int(seq_text), int(ns)
+        except ValueError:
+            return 0, 0, None
+        latency = (time.time_ns() - sent) / 1e6
+        last = self.last.get(origin)
+        if last is not None and seq <= last:
+            return 0, 1, latency
+        self.last[origin] = seq
+        return (seq - last - 1 if last is not None else 0), 0, latency
+
+
+class _Base(User):  # type: ignore[misc,unused-ignore]
+    abstract = True
+
+    def _fire(self, kind: str, name: str, ms: float, size: int, exc: Exception | None = None) -> None:
+        self.environment.events.request.fire(request_type=kind, name=name, response_time=ms,
+                                             response_length=size, exception=exc, context={})
+
+    def _report(self, kind: str, seqs: _Sequences, data: str, size: int) -> None:
+        lost, dup, ms = seqs.check(key_of(data))
+        if ms is None:
+            return
+        self._fire(kind, "message", ms, size)
+        for _ in range(lost):
+            self._fire(kind, "lost", 0, 0, Exception("message lost"))
+        if dup:
+            self._fire(kind, "duplicate", 0, 0, Exception("message duplicated"))
+
+    def _options(self) -> Any:
+        return self.environment.parsed_options
+
+
+class WsUser(_Base):
+    """A WebSocket client of an echo server: one message per period, its round trip."""
+
+    wait_time = between(0, 0)
+
+    def on_start(self) -> None:
+        opts = self._options()
+        self.period = 1.0 / opts.cmp_rate
+        host, port, path = _address(opts.cmp_ws_url)
+        self.sock = socket.create_connection((host, port), timeout=READ_TIMEOUT)
+        self.conn = WsClientConnection(max_events=1_000_000)
+        key = new_key()
+        self.conn.connection_made(f"{host}:{port}")
+        self.conn.send_request()
+        self.sock.sendall(build_request(path, f"{host}:{port}", key))
+        while self.conn.response is None and not self.conn.tcp_closed:
+            self._read()
+        problems = upgrade_problems(self.conn.response, key) if self.conn.response else ["no response"]
+        if problems:
+            self._fire("WS", "handshake", 0, 0, Exception("; ".join(problems)))
+            raise StopUser()
+        self.seq = 0
+
+    def _read(self) -> int:
+        data = self.sock.recv(65536)
+        if not data:
+            self.conn.receive_eof()
+            return 0
+        self.conn.receive_data(data)
+        for reply in self.conn.data_to_send():
+            self.sock.sendall(reply)
+        return len(data)
+
+    @task  # type: ignore[untyped-decorator,unused-ignore]
+    def echo(self) -> None:
+        start = time.monotonic()
+        self.seq += 1
+        key = f"{_ORIGIN}/{id(self)}/{self.seq}"
+        message = payload(key, self._options().cmp_size)
+        for frame in self.conn.message_frames(Op.TEXT, message, compress=False):
+            self.sock.sendall(frame)
+        size = 0
+        while self.conn.is_open:
+            got = [e for e in self.conn.take_events() if isinstance(e, Message)]
+            if any(key_of(m.data) == key for m in got):
+                self._fire("WS", "echo", (time.monotonic() - start) * 1000, size)
+                break
+            size += self._read()
+        else:
+            self._fire("WS", "echo", 0, 0, Exception("connection closed"))
+            raise StopUser()
+        time.sleep(max(0.0, self.period - (time.monotonic() - start)))
+
+    def on_stop(self) -> None:
+        self.sock.close()
+
+
+class SseUser(_Base):
+    """One event stream; each task call reads it until it ends, the next one resumes."""
+
+    wait_time = between(0.25, 0.25)  # the reconnection delay
+
+    def on_start(self) -> None:
+        self.last_id = ""
+        self.seqs = _Sequences()
+
+    @task  # type: ignore[untyped-decorator,unused-ignore]
+    def stream(self) -> None:
+        host, port, path = _address(self._options().cmp_sse_url)
+        resume = f"Last-Event-ID: {self.last_id}\r\n" if self.last_id else ""
+        reader = ResponseReader(max_body=0)
+        parser = StreamParser(max_events=2**62, max_kept_data=2**62)
+        with socket.create_connection((host, port), timeout=READ_TIMEOUT) as sock:
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n"
+                         f"{resume}\r\n".encode())
+            while not reader.done:
+                data = sock.recv(65536)
+                if not data:
+                    reader.receive_eof()
+                    break
+                body = reader.receive_data(data, time.monotonic())
+                for event in parser.feed(body):
+                    self._report("SSE", self.seqs, event.data, len(event.data))
+                parser.events.clear()
+                self.last_id = parser.last_event_id
+
+
+class PollUser(_Base):
+    """Long polls with a cursor, one after another."""
+
+    wait_time = between(0, 0)
+
+    def on_start(self) -> None:
+        self.cursor: str | None = None
+        self.seqs = _Sequences()
+
+    @task  # type: ignore[untyped-decorator,unused-ignore]
+    def poll(self) -> None:
+        host, port, path = _address(self._options().cmp_poll_url)
+        query = "" if self.cursor is None else f"cursor={self.cursor}"
+        target = f"{path}{'&' if '?' in path else '?'}{query}" if query else path
+        reader = ResponseReader()
+        with socket.create_connection((host, port), timeout=READ_TIMEOUT) as sock:
+            sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                         "Connection: close\r\n\r\n".encode())
+            while not reader.done:
+                data = sock.recv(65536)
+                if not data:
+                    reader.receive_eof()
+                    break
+                reader.receive_data(data, time.monotonic())
+        if reader.response is None or reader.response.status != 200:
+            self._fire("POLL", "poll", 0, 0, Exception(reader.head_error or "poll refused"))
+            time.sleep(0.25)
+            return
+        answer = json.loads(bytes(reader.body))
+        self.cursor = str(answer["cursor"])
+        for message in answer["messages"]:
+            self._report("POLL", self.seqs, message["data"], len(message["data"]))
+
+
+class PublisherUser(_Base):
+    """``POST``s each message to every publish URL at the rate; one in the whole run (``fixed_count``)."""
+
+    fixed_count = 1
+
+    def wait_time(self) -> float:
+        return float(constant_pacing(1.0 / self._options().cmp_rate)(self))
+
+    def on_start(self) -> None:
+        self.seq = 0
+        self.origin = f"{_ORIGIN}{id(self) % 10_000}"
+
+    @task  # type: ignore[untyped-decorator,unused-ignore]
+    def publish(self) -> None:
+        self.seq += 1
+        body = payload(f"{self.origin}:{self.seq}:{time.time_ns()}", self._options().cmp_size)
+        for url in filter(None, self._options().cmp_publish_url.split(",")):
+            self._post(url.strip(), body)
+
+    def _post(self, url: str, body: bytes) -> None:
+        host, port, path = _address(url)
+        start = time.monotonic()
+        reader = ResponseReader()
+        with socket.create_connection((host, port), timeout=READ_TIMEOUT) as sock:
+            sock.sendall(f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n"
+                         f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            while not reader.done:
+                data = sock.recv(65536)
+                if not data:
+                    reader.receive_eof()
+                    break
+                reader.receive_data(data, time.monotonic())
+        ok = reader.response is not None and 200 <= reader.response.status < 300
+        self._fire("PUBLISH", "publish", (time.monotonic() - start) * 1000, len(body),
+                   None if ok else Exception("publish refused"))
