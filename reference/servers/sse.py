@@ -160,16 +160,20 @@ class SseServer(HttpServer):
         return data
 
     async def _stream(self, conn: HttpConnection, request: Request) -> None:
-        sub = self.hub.subscribe()  # before reading the history: nothing falls between replay and live
+        # §9.2.4: the UA sends "Last-Event-ID" with the last event ID string, encoded as UTF-8.
+        last = request.header("last-event-id") or request.query.get("lastEventId")
+        seq = parse_id(last) if last is not None else None
+        resume = seq if seq is not None else self.hub.history.last_seq
+        # Subscribing and taking the replay happen with no await between them: an event published before
+        # is replayed, one published after is live, none is both (one published while the first block was
+        # being sent used to be replayed and then delivered live again).
+        sub = self.hub.subscribe()
+        replay = self.hub.history.after(resume)
         try:
-            # §9.2.4: the UA sends "Last-Event-ID" with the last event ID string, encoded as UTF-8.
-            last = request.header("last-event-id") or request.query.get("lastEventId")
-            seq = parse_id(last) if last is not None else None
-            resume = seq if seq is not None else self.hub.history.last_seq
             conn.start_stream(self.stream_headers(request))
             if not await self._send(conn, self.first_block(resume)):
                 return
-            for event in self.hub.history.after(resume):
+            for event in replay:
                 if not await self._send(conn, self.encoded(event)):
                     return
             await self._live(conn, sub)

@@ -4,9 +4,11 @@ slow subscribers and shutdown."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from http_server_harness import fetch, publish, run, send, serving, subscribe
 
+from reference.servers.pubsub import Publish
 from reference.servers.sse import SseServer, SseSettings
 
 
@@ -179,3 +181,27 @@ def test_a_subscriber_is_dropped_past_its_queue_bytes_but_a_larger_event_alone_s
             assert len(got) < 200
 
     run(main, timeout=20)
+
+
+class _PublishesDuringTheFirstBlock(SseServer):
+    """Publishes one event while a stream's first block is being sent: the moment between subscribing and
+    replaying in which a publish used to reach the stream twice (replayed, then live)."""
+
+    async def _send(self, conn: Any, data: bytes) -> bool:
+        if data.startswith(b"retry:") and not getattr(self, "published", False):
+            self.published = True
+            await self.hub.publish(Publish("during", None))
+        return await super()._send(conn, data)
+
+
+def test_an_event_published_while_a_stream_opens_arrives_once() -> None:
+    async def main() -> None:
+        async with serving(_PublishesDuringTheFirstBlock()) as server:
+            await publish(server, "before")
+            sub = await subscribe(server, ("Last-Event-ID", "0"))
+            await publish(server, "after")
+            assert await sub.exchange.wait(lambda: len(sub.events) >= 3, 2)
+            await asyncio.sleep(0.2)  # a duplicate would follow at once
+            assert [e.data for e in sub.events] == ["before", "during", "after"]
+
+    run(main)
