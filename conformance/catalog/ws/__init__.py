@@ -12,7 +12,7 @@ permessage-deflate negotiation, the connection lifecycle). Case list: docs/catal
 from conformance.catalog.ws.suite import ws_context
 from conformance.suites import Suite
 
-__all__ = ["LIFECYCLE_MODULES", "MODULES", "SUITE"]
+__all__ = ["LIFECYCLE_MODULES", "MODULES", "PROFILE_CASES", "SUITE"]
 
 #: The connection-lifecycle cases (issue 12): STRICT, judged against the target's declared profile, slow
 #: by nature (they wait for timers), some ``exclusive``.
@@ -44,13 +44,30 @@ MODULES = (
 #: The whole catalog shares this server, so its pings also reach Autobahn's timed and chopped cases: the
 #: runner answers them between frames (``WsClient.send`` holds automatic replies until a chopped frame
 #: is written whole). The pong timeout leaves room for a loaded machine (a late pong must not flip a
-#: verdict). No idle timeout: with a keepalive, the pong timeout drops a silent peer first.
+#: verdict). No idle timeout: with a keepalive, the pong timeout drops a silent peer first. The message-rate
+#: limit's burst (20000) is above what any other case sends on one connection (the flood case's 20000
+#: messages included), so only ``rate-limit-enforced`` meets it.
 REFERENCE_PROFILE = (("handshake-timeout", "2"), ("max-message-size", str(64 * 2**20)),
                      ("max-connections", "128"), ("max-head-size", "16384"), ("keepalive-interval", "1"),
-                     ("pong-timeout", "3"))
+                     ("pong-timeout", "3"), ("rate-limit", "2000"), ("rate-burst", "20000"))
 REFERENCE_FLAGS = ("--handshake-timeout", "2", "--max-connections", "128", "--keepalive-interval", "1",
-                   "--pong-timeout", "3")
+                   "--pong-timeout", "3", "--rate-limit", "2000", "--rate-burst", "20000")
+
+#: The cases of ``LIFECYCLE_MODULES``: the embedded run runs them without ``--strict`` as well, since the
+#: reference server declares what they judge (``Suite.profile_cases``; tests/conformance/catalog checks
+#: that this list and the modules agree).
+PROFILE_CASES = (
+    "ws/5.5.2/keepalive-pings-idle-peer", "ws/5.5.2/keepalive-drops-silent-peer",
+    "ws/5.5.2/keepalive-drops-half-open-peer", "ws/7.1.2/idle-timeout-closes-silent-peer",
+    "ws/5.5.3/unsolicited-pong-not-liveness",
+    "ws/10.4/message-at-limit-echoed", "ws/10.4/message-over-limit-1009", "ws/10.4/fragments-over-limit-1009",
+    "ws/10.4/header-over-limit-1009", "ws/10.4/head-field-over-limit-431", "ws/10.4/many-header-fields-431",
+    "ws/10.4/max-connections-refused-then-freed",
+    "ws/10.4/dribbled-handshake-timeout", "ws/10.4/silent-connection-timeout", "ws/10.4/non-reader-bounded",
+    "ws/10.4/non-reader-isolation", "ws/10.4/flood-order-intact", "ws/7.4.1/rate-limit-enforced",
+)
 
 SUITE = Suite(spec="ws", context=ws_context, title="RFC 6455",
               spec_link="https://www.rfc-editor.org/rfc/rfc6455", schemes=frozenset({"ws", "wss"}),
-              reference=("ws", *REFERENCE_FLAGS), reference_profile=REFERENCE_PROFILE)
+              reference=("ws", *REFERENCE_FLAGS), reference_profile=REFERENCE_PROFILE,
+              profile_cases=PROFILE_CASES)

@@ -158,7 +158,11 @@ async def many_header_fields_431(ws: WsClient) -> Verdict:
 async def _open_one(ws: WsClient) -> WsClient:
     client = WsClient(ws.endpoint, deadline=ws.deadline)
     with contextlib.suppress(HandshakeFailed, OSError, TimeoutError):
-        await client.open()
+        await client.connect()
+        # A target that closed at once (under load: an accept queue that overflowed) did not serve it; its
+        # EOF may come before connect() returns, and then there is no request to send.
+        if not client.tcp_closed:
+            await client.open()
     return client
 
 
