@@ -179,6 +179,8 @@ UNSOLICITED_QUOTE = ("A Pong frame sent in response to a Ping frame must have id
 UNSOLICITED = b"rtconform unsolicited pong"
 #: Unsolicited pongs sent per pong-timeout while the target's ping is unanswered.
 PONGS_PER_TIMEOUT = 4
+#: The most unsolicited pongs one case sends (1.5 x pong-timeout + 0.5 s at four per pong-timeout: 6 + 2/t).
+MAX_UNSOLICITED = 32
 
 
 def _unsolicited_data(ping: bytes) -> bytes:
@@ -218,11 +220,14 @@ async def unsolicited_pong_not_liveness(ws: WsClient) -> Verdict:
     def gone() -> bool:
         return ws.tcp_closed or ws.target_close is not None
 
-    while not gone() and ws.loop.time() < pinged + drop_wait:
+    end = min(pinged + drop_wait, ws.soft_deadline)
+    for _ in range(MAX_UNSOLICITED):  # one pong per step until dropped or the end; bounded either way
+        if gone() or ws.loop.time() >= end:
+            break
         with contextlib.suppress(OSError):  # the target may close while the pong is written
             await ws.send_frame(PONG, data)
             sent += 1
-        await ws.wait(gone, min(step, max(0.0, pinged + drop_wait - ws.loop.time())))
+        await ws.wait(gone, min(step, max(0.0, end - ws.loop.time())))
     took = ws.loop.time() - pinged
     what = (f"dropped {took:.2f} s after its ping ({ping[:16]!r}) despite {sent} unsolicited pong(s)"
             if gone() else f"still open {took:.2f} s after its unanswered ping, kept alive by {sent} "
