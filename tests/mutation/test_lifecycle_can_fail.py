@@ -30,7 +30,7 @@ from conformance.resources import MemoryProbe
 from conformance.runner import run_cases
 from conformance.wire.endpoint import ConnectOptions, Endpoint, parse_address
 
-pytestmark = pytest.mark.slow  # about 20 s: a dozen server processes, timers of 0.5-1 s, floods
+pytestmark = pytest.mark.slow  # 45-85 s on a loaded 2-core machine: 20 servers, 0.5-1 s timers, floods
 
 #: What every variant's profile declares (the idle variants add idle-timeout and drop the keepalive).
 PROFILE = {"keepalive-interval": "0.5", "pong-timeout": "0.5", "handshake-timeout": "1",
