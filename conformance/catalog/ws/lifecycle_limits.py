@@ -5,7 +5,7 @@ implementation; 1009 is the code §7.4.1 defines for "a message that is too big 
 cases judge the target against its declared ``max-message-size`` and ``max-connections``, so they are
 STRICT ("not an RFC requirement"); without a declared limit they skip (there is nothing to judge against,
 and probing for an undeclared limit would mean sending unbounded data). The two that send a whole message
-over the limit (64 MiB against the embedded reference) run ``exclusive`` with 20 s: that much input keeps
+over the limit (16 MiB against the embedded reference) run ``exclusive`` with 20 s: that much input keeps
 the target (and the runner, which masks it) busy for a second or more, which would decide other cases'
 timed verdicts, and on a loaded machine the target may need more than the default 5 s to read it.
 """

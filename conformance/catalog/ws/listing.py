@@ -104,7 +104,7 @@ backpressure, isolation, flood, rate, whole-message over-limit and max-connectio
 as measurements (`rss_peak_mib`, `rss_growth_mib`, ...: the report's performance table), beside their
 own numbers (keepalive period, time to drop a dead peer, bytes accepted, round trips, message rate), and
 the non-reader case fails when the memory grows by more than `buffer-limit`. The embedded
-reference server declares `handshake-timeout=2`, `max-message-size=67108864`, `max-connections=128`,
+reference server declares `handshake-timeout=2`, `max-message-size=16777216`, `max-connections=128`,
 `max-head-size=16384`, `keepalive-interval=1`, `pong-timeout=3`, `rate-limit=2000` and
 `rate-burst=20000`, so the run without `--target` runs these cases without `--strict` too (still STRICT:
 they gate only with `--fail-on strict`); every lifecycle case is shown red on a broken variant in
