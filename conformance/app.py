@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -21,7 +22,7 @@ from conformance.exitcodes import ExitCode
 from conformance.gating import default_fail_on, gating_levels, unselected_gate_warning
 from conformance.halt import Halt
 from conformance.model import Case, Level, Outcome
-from conformance.registry import Registry, catalog_hash, load, suites
+from conformance.registry import Registry, catalog_hash, load, matches, suites
 from conformance.reporting.folders import claim, rotate
 from conformance.reporting.fuzzview import load_fuzz
 from conformance.reporting.html import render as render_html
@@ -30,12 +31,11 @@ from conformance.reporting.json import render_index, render_run, render_transcri
 from conformance.reporting.junit import render_junit
 from conformance.reporting.progress import Progress
 from conformance.reporting.terminal import SummaryOptions, render_summary, visible_line
-from conformance.resources import TARGET_PROBE
 from conformance.results import TRANSCRIPTS_FILE, RunResult
 from conformance.review import Review, ReviewInputs
 from conformance.runner import RunSettings, run_cases, utc_now
 from conformance.selection import SelectionError, no_match_message, resolve_include
-from conformance.suites import find
+from conformance.suites import Suite, find
 from conformance.targets import TargetError, TargetSpec, make_target
 from conformance.targets.sampling import memory_probe
 from conformance.wire.endpoint import ConnectOptions, Endpoint
@@ -120,12 +120,8 @@ async def execute(cases: list[Case], opts: RunOptions, out: TextIO, halt: Halt |
     progress = Progress.for_stream(out, quiet=opts.quiet, total=len(cases))
     ticker = asyncio.ensure_future(_tick(progress))
     try:
-        token = TARGET_PROBE.set(getattr(target, "probe", None))  # the cases that judge memory read it
-        try:
-            results, timed_out = await run_cases(cases, endpoint, opts.settings, progress, halt,
-                                                  started=progress.started, memory=memory_probe(target))
-        finally:
-            TARGET_PROBE.reset(token)
+        results, timed_out = await run_cases(cases, endpoint, opts.settings, progress, halt,
+                                              started=progress.started, memory=memory_probe(target))
     finally:
         ticker.cancel()
         progress.close()
@@ -196,6 +192,8 @@ def plan(opts: RunOptions, registry: Registry, *, listing: bool = False) -> tupl
     if not (include or listing) and opts.target.kind == "reference" and not all(s.reference for s in known):
         include = tuple(s.spec for s in known if s.reference)
     cases = registry.select(include, opts.exclude, strict=opts.strict)
+    if opts.target.kind == "reference" and not opts.strict:
+        cases = _with_profile_cases(registry, cases, include, opts.exclude, known)
     if not cases:
         before = len(registry.select(include, (), strict=opts.strict))
         raise SelectionError(no_match_message(opts.include, include, opts.exclude, strict=opts.strict,
@@ -204,6 +202,18 @@ def plan(opts: RunOptions, registry: Registry, *, listing: bool = False) -> tupl
     target = dataclasses.replace(opts.target, suites=selected)
     settings = opts.settings.for_cases(cases)
     return dataclasses.replace(opts, include=include, target=target, settings=settings), cases
+
+
+def _with_profile_cases(registry: Registry, cases: list[Case], include: Sequence[str], exclude: Sequence[str],
+                        known: Sequence[Suite]) -> list[Case]:
+    """``cases`` plus the suites' ``profile_cases`` that ``include`` and ``exclude`` select, in catalog
+    order: the embedded reference servers declare those promises, so their run checks them at every level."""
+    declared = [selector for suite in known for selector in suite.profile_cases]
+    if not declared:
+        return cases
+    chosen = {c.id for c in cases} | {c.id for c in registry.select(declared, exclude, strict=True)
+                                      if not include or any(matches(c, s) for s in include)}
+    return [c for c in registry.cases if c.id in chosen]
 
 
 def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = None,

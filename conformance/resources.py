@@ -8,7 +8,8 @@ gives the JSON form stored as ``target.resources`` in run.json (docs/run-json-sc
 Probes here: :class:`ProcProbe` (a local process and everything in its session, from /proc: Linux),
 :class:`PsutilProbe` (a local process and its descendants, from psutil: macOS, where there is no /proc)
 and the Docker target's container stats (``conformance.targets.docker``); :func:`local_probe` picks
-one. The backpressure and load cases judge memory growth from these samples.
+one. A case reads the target's memory through ``CaseEnv.memory`` (a :data:`MemoryProbe` over the same
+probe) and records a :class:`Curve` of it as measurements; the backpressure case judges its growth.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULT_INTERVAL", "MAX_SAMPLES", "TARGET_PROBE", "Curve", "Probe", "ProcProbe", "PsutilProbe",
-           "Sample", "Sampler", "local_probe", "read_target"]
+from conformance.measure import Measurement
+
+__all__ = ["CURVE_MEASUREMENTS", "DEFAULT_INTERVAL", "MAX_SAMPLES", "Curve", "MemoryProbe", "Probe",
+           "ProcProbe", "PsutilProbe", "Sample", "Sampler", "local_probe"]
 
 #: Seconds between samples at the start of a run.
 DEFAULT_INTERVAL = 0.25
@@ -30,31 +32,29 @@ DEFAULT_INTERVAL = 0.25
 MAX_SAMPLES = 1000
 
 Probe = Callable[[], "tuple[int, float] | None"]
-
-#: The running target's probe, for the cases that judge its memory (the lifecycle cases); the run sets it
-#: (:func:`conformance.app.execute`) when the target has one, so it is None for a remote target.
-TARGET_PROBE: ContextVar[Probe | None] = ContextVar("target_probe", default=None)
-
-
-async def read_target() -> tuple[int, float] | None:
-    """The target's ``(mem_bytes, cpu_s)`` now, or None when there is no probe or it failed."""
-    probe = TARGET_PROBE.get()
-    if probe is None:
-        return None
-    try:
-        return await asyncio.to_thread(probe)
-    except Exception:  # a probe that fails (engine busy, /proc race) only means: no reading
-        return None
+#: Reads the target's memory in bytes now (blocking: call it in a worker thread), or None when it cannot
+#: (the target is gone). The runner gives one to each case where it samples the target
+#: (``CaseEnv.memory``, made by ``conformance.targets.sampling.memory_probe``).
+MemoryProbe = Callable[[], "int | None"]
+#: The measurements a :class:`Curve` records: (name, what it is), in order; the peak comes first, as the
+#: primary measurement of a case that measures nothing else (``--baseline`` compares it).
+CURVE_MEASUREMENTS = (("rss_peak_mib", "the highest reading"), ("rss_growth_mib", "peak minus the first"),
+                      ("rss_start_mib", "the first reading"), ("rss_end_mib", "the last reading"))
 
 
 class Curve:
-    """The target's memory and CPU over a stretch of a case: ``async with Curve() as curve:`` samples
-    every ``interval`` seconds (at most ``MAX_SAMPLES``, bounded), ``curve.growth`` is the peak memory
-    over the first reading, and ``str(curve)`` the one-line note a case attaches to its verdict."""
+    """The target's memory over a stretch of a case: ``async with Curve(env.memory) as curve:`` reads it
+    at entry, every ``interval`` seconds, and at exit. Bounded: past ``MAX_SAMPLES`` readings every other
+    one is dropped and the interval doubles. Without a probe (a target at a URL) it reads nothing.
 
-    def __init__(self, interval: float = DEFAULT_INTERVAL) -> None:
+    A case attaches :meth:`measurements` to its verdict (four numbers, whatever the length of the curve:
+    :data:`CURVE_MEASUREMENTS`) and may judge :attr:`growth`.
+    """
+
+    def __init__(self, memory: MemoryProbe | None, interval: float = DEFAULT_INTERVAL) -> None:
+        self.memory = memory
         self.interval = interval
-        self.samples: list[tuple[int, float]] = []
+        self.samples: list[int] = []
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -65,40 +65,62 @@ class Curve:
     @property
     def growth(self) -> int:
         """Peak memory minus the first reading, in bytes (0 without readings)."""
-        return max(m for m, _ in self.samples) - self.samples[0][0] if self.samples else 0
+        return max(self.samples) - self.samples[0] if self.samples else 0
+
+    async def _read(self) -> int | None:
+        if self.memory is None:
+            return None
+        try:
+            return await asyncio.to_thread(self.memory)
+        except Exception:  # a probe that fails (engine busy, /proc race) only means: no reading
+            return None
+
+    def _keep(self, value: int) -> None:
+        self.samples.append(value)
+        if len(self.samples) > MAX_SAMPLES:
+            self.samples = [*self.samples[:-1:2], self.samples[-1]]
+            self.interval *= 2
 
     async def _run(self) -> None:
-        while len(self.samples) < MAX_SAMPLES:
-            value = await read_target()
+        while True:
+            await asyncio.sleep(self.interval)
+            value = await self._read()
             if value is None:
                 return
-            self.samples.append(value)
-            await asyncio.sleep(self.interval)
+            self._keep(value)
 
     async def __aenter__(self) -> Curve:
-        if TARGET_PROBE.get() is not None:
-            first = await read_target()
-            if first is not None:
-                self.samples.append(first)
-                self._task = asyncio.ensure_future(self._run())
+        first = await self._read()
+        if first is not None:
+            self.samples.append(first)
+            self._task = asyncio.ensure_future(self._run())
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            last = await read_target()
-            if last is not None:
-                self.samples.append(last)
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        last = await self._read()
+        if last is not None:
+            self._keep(last)
+
+    def measurements(self) -> tuple[Measurement, ...]:
+        """The curve as numbers in MiB (:data:`CURVE_MEASUREMENTS`), or () without readings."""
+        if not self.samples:
+            return ()
+        values = {"rss_peak_mib": max(self.samples), "rss_growth_mib": self.growth,
+                  "rss_start_mib": self.samples[0], "rss_end_mib": self.samples[-1]}
+        return tuple(Measurement(name, values[name] / 2**20, "MiB") for name, _ in CURVE_MEASUREMENTS)
 
     def __str__(self) -> str:
         if not self.samples:
             return "target memory: not sampled (no probe for this target)"
-        mib = [m / 2**20 for m, _ in self.samples]
-        cpu = self.samples[-1][1] - self.samples[0][1]
+        mib = [m / 2**20 for m in self.samples]
         return (f"target memory {mib[0]:.1f} -> {mib[-1]:.1f} MiB (peak {max(mib):.1f}, growth "
-                f"{self.growth / 2**20:.1f} MiB), cpu {cpu:.2f} s, {len(self.samples)} samples")
+                f"{self.growth / 2**20:.1f} MiB), {len(self.samples)} samples")
 
 
 @dataclass(frozen=True, slots=True)

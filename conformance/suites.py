@@ -16,13 +16,12 @@ from typing import Any
 from urllib.parse import quote
 
 from conformance.model import Case
+from conformance.resources import MemoryProbe
 from conformance.wire.endpoint import Address, ConnectOptions, Endpoint, join
 from conformance.wire.transcript import Transcript
 
 __all__ = ["CaseContext", "CaseEnv", "MemoryProbe", "Probe", "Suite", "find", "for_scheme", "infer_suites"]
 
-#: Reads the target's memory in bytes now (blocking: call it in a worker thread), or None.
-MemoryProbe = Callable[[], "int | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +75,10 @@ class Suite:
         reference: argv after ``python -m reference.servers`` that starts this suite's embedded reference
             server (``--host``/``--port`` are added), or () for none.
         reference_profile: the profile that embedded reference server promises (``--profile`` pairs).
+        profile_cases: selectors (ids, globs) of the cases above MUST that judge the promises of
+            ``reference_profile`` (the connection-lifecycle cases): a run against the embedded reference
+            servers runs them without ``--strict`` too. Their level, and so whether they gate the run, is
+            unchanged (a STRICT failure gates only with ``--fail-on strict``).
         anchors: section -> fragment, for documents whose fragments are not ``section-<number>`` (the
             WHATWG standard); sections missing from it get no link. Empty: ``#section-<section>``.
     """
@@ -88,6 +91,7 @@ class Suite:
     probe: Probe | None = None
     reference: tuple[str, ...] = ()
     reference_profile: tuple[tuple[str, str], ...] = ()
+    profile_cases: tuple[str, ...] = ()
     anchors: Mapping[str, str] = field(default_factory=dict)
 
     def section_link(self, section: str) -> str:

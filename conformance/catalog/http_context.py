@@ -47,7 +47,10 @@ class HttpContext:
         #: when waits give up, leaving time for the verdict before the runner's timeout
         self.wait_deadline = env.deadline - reserve
         self.transcript = env.transcript
-        self._memory = env.memory
+        #: reads the target's memory in bytes (blocking), where the runner samples its resources (a started
+        #: target: ``--cmd``, Docker, the embedded references); None for a target at a URL. Cases record
+        #: it with :class:`conformance.resources.Curve`.
+        self.memory = env.memory
         self._exchanges: list[HttpExchange] = []
 
     # -- profile -------------------------------------------------------------------------------------
@@ -84,14 +87,6 @@ class HttpContext:
         """Seconds the case may still wait (at most ``cap``): until shortly before its deadline."""
         left = max(0.0, self.wait_deadline - asyncio.get_running_loop().time())
         return left if cap is None else min(cap, left)
-
-    async def target_memory(self) -> int | None:
-        """The target's memory in bytes now (RSS of its processes, or the container's usage), where the
-        runner samples its resources (a started target: ``--cmd``, Docker, the embedded references);
-        None for a target at a URL."""
-        if self._memory is None:
-            return None
-        return await asyncio.to_thread(self._memory)
 
     # -- requests ------------------------------------------------------------------------------------
 

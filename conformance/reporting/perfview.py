@@ -16,9 +16,15 @@ from conformance.review import Review
 
 __all__ = ["COLUMNS", "PerfRow", "PerfTable", "perf_table"]
 
-#: The table's number columns: (measurement name, heading), in order; a case shows the ones it has.
+#: The table's number columns: (measurement name, heading), in order; a case shows the ones it has. After
+#: Autobahn's 9.x numbers come the connection-lifecycle cases' (issue 12) and the target's memory over a
+#: case (``conformance.resources.Curve``; its start and end readings are in run.json only).
 COLUMNS = (("seconds", "round trip"), ("mib_per_s", "MiB/s"), ("msgs_per_s", "msg/s"),
-           ("rtt_p50_ms", "p50"), ("rtt_p99_ms", "p99"))
+           ("rtt_p50_ms", "p50"), ("rtt_p99_ms", "p99"),
+           ("ping_period_s", "ping period"), ("drop_s", "dropped after"), ("accepted_mib", "accepted"),
+           ("rtt_idle_s", "idle rtt"), ("rtt_loaded_s", "loaded rtt"), ("latency_idle_s", "idle latency"),
+           ("latency_s", "loaded latency"), ("subscribers_per_s", "subscribers/s"),
+           ("rss_peak_mib", "peak RSS"), ("rss_growth_mib", "RSS growth"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,6 +97,12 @@ def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[t
     ws.add_argument("--deflate-window-bits", type=_window_bits, default=15, metavar="BITS",
                     help="largest LZ77 window the server compresses with, 9-15; a client's "
                          "server_max_window_bits may lower it (default: %(default)s)")
+    ws.add_argument("--rate-limit", type=_positive(float), metavar="MSGS_PER_S",
+                    help="messages per second one connection may send on average (a token bucket); a "
+                         "message past it closes the connection with 1008 (default: no limit)")
+    ws.add_argument("--rate-burst", type=_positive(int), metavar="N",
+                    help="messages one connection may send back to back under --rate-limit (default: one "
+                         "second's worth)")
     ws.add_argument("--certfile", help="PEM certificate chain: serve wss:// (TLS)")
     ws.add_argument("--keyfile", help="PEM private key, if it is not in --certfile")
 
@@ -118,6 +124,8 @@ def settings_from(args: argparse.Namespace) -> WsSettings:
         write_timeout=args.write_timeout,
         deflate=bool(args.deflate),
         deflate_window_bits=int(args.deflate_window_bits),
+        rate_limit=args.rate_limit,
+        rate_burst=None if args.rate_burst is None else int(args.rate_burst),
     )
 
 
@@ -134,6 +142,8 @@ def _tls(parser: argparse.ArgumentParser, args: argparse.Namespace) -> ssl.SSLCo
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """Run the WebSocket server until SIGINT/SIGTERM; the process exit code. TLS errors go to ``parser``."""
+    if args.rate_burst is not None and args.rate_limit is None:
+        parser.error("--rate-burst needs --rate-limit")
     tls = _tls(parser, args)
     try:
         return asyncio.run(serve(settings_from(args), args.host, args.port, tls))

@@ -20,7 +20,9 @@ crosses its limits (``pause_writing``/``resume_writing``) and when the socket is
 5. Memory budget. After every step the pump charges what it holds (the core's ``buffered_input`` plus the
    write buffer) to the server's ``MemoryBudget``. A connection holding more than its free share while the
    server is past the budget is closed with 1009, and so is one whose echo would pass it (``memory_budget``).
-6. Closing. When the last bytes are written (the core's ``b""``, our budget Close, an HTTP error answer) the
+6. Rate limit (optional, ``--rate-limit``). Each message the peer sends takes a token from the
+   connection's ``TokenBucket``; the first one that finds it empty closes the connection with 1008.
+7. Closing. When the last bytes are written (the core's ``b""``, our budget Close, an HTTP error answer) the
    pump does not close at once: ``Lingering`` half-closes and discards input for ``linger_timeout``
    seconds, so a peer still sending sees the Close frame or the error response, not a reset.
 """
@@ -38,6 +40,7 @@ from reference.core.ws.events import BinaryMessage, ConnectionClosed, TextMessag
 from reference.core.ws.handshake import Reject, negotiate
 from reference.core.ws.opcodes import CloseCode
 from reference.core.ws.protocol import CLOSE_RECEIVED, CLOSED, FAILING, OPEN, Connection
+from reference.core.ws.ratelimit import TokenBucket
 from reference.servers.lingering_close import Lingering
 from reference.servers.memory_budget import MemoryBudget
 from reference.servers.ws_settings import WsSettings
@@ -85,6 +88,7 @@ class ConnectionPump(asyncio.Protocol):
         self._handshake_timer: asyncio.TimerHandle | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when = 0.0
+        self._rate: TokenBucket | None = None  # the message-rate limit, once open (settings.rate_limit)
         #: True while reading from the peer is paused because it does not read what we send.
         self.reading_paused = False
         #: The core's final event, once the WebSocket connection has ended.
@@ -237,6 +241,7 @@ class ConnectionPump(asyncio.Protocol):
             deflate=deflate,
         )
         self._conn = conn
+        self._rate = settings.message_bucket(now)
         assert self._transport is not None
         self._transport.write(head)
         if early_frames:
@@ -256,6 +261,9 @@ class ConnectionPump(asyncio.Protocol):
             # sends its Close after them (CLOSE_RECEIVED, FAILING). Once closed, nothing more is sent.
             answering = conn.state in _ANSWERING
             if isinstance(event, (TextMessage, BinaryMessage)) and answering:
+                if self._rate is not None and conn.state is OPEN and not self._rate.take(self._loop.time()):
+                    self._over_rate(conn)  # CLOSING from here on: the messages after this one go unanswered
+                    continue
                 size = len(event.text) if isinstance(event, TextMessage) else len(event.data)
                 if not self._budget.allows(self._charged, pending + size):
                     if conn.state is OPEN:
@@ -323,6 +331,17 @@ class ConnectionPump(asyncio.Protocol):
         for event in conn.events_received():
             if isinstance(event, ConnectionClosed) and self.closed is None:  # keep why the pump dropped it
                 self.closed = event
+
+    def _over_rate(self, conn: Connection) -> None:
+        """Start the closing handshake with 1008: the peer sent a message past its rate limit.
+
+        RFC 6455 §7.4.1: "1008 indicates that an endpoint is terminating the connection because it has
+        received a message that violates its policy. This is a generic status code that can be returned
+        when there is no other more suitable status code (e.g., 1003 or 1009)": the message is neither of
+        a type the server cannot accept (1003) nor too big (1009); it breaks the server's rate policy.
+        """
+        rate = self._settings.rate_limit
+        conn.send_close(CloseCode.POLICY_VIOLATION, f"more than {rate:g} messages per second")
 
     # -- memory budget, write timeout, closing ------------------------------------------------------
 

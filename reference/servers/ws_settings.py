@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from reference.core.ws.deflate import MAX_WINDOW_BITS, DeflateConfig
+from reference.core.ws.ratelimit import TokenBucket
 from reference.servers.listener import default_connection_cap
 from reference.servers.memory_budget import DEFAULT_MEMORY_BUDGET
 from reference.servers.ws_upgrade import DEFAULT_MAX_HEAD_SIZE
@@ -50,6 +52,10 @@ class WsSettings:
         deflate_window_bits: The most window bits (9..15) the server compresses with; an offer's
             ``server_max_window_bits`` may lower it. zlib's compressor needs 2**(bits + 2) bytes of state
             plus 128 KiB per connection, the inflater 32 KiB (used only while compression is agreed).
+        rate_limit: Messages per second one connection may send on average; a message past the limit
+            closes the connection with 1008 (``ws_pump``). None (the default): no limit.
+        rate_burst: Messages one connection may send back to back (the token bucket's size); None: one
+            second's worth, ``rate_limit`` rounded up.
     """
 
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
@@ -69,7 +75,16 @@ class WsSettings:
     linger_timeout: float = DEFAULT_LINGER_TIMEOUT
     deflate: bool = True
     deflate_window_bits: int = MAX_WINDOW_BITS
+    rate_limit: float | None = None
+    rate_burst: int | None = None
 
     def compression(self) -> DeflateConfig | None:
         """The permessage-deflate preferences handed to the handshake, or None when compression is off."""
         return DeflateConfig(window_bits=self.deflate_window_bits) if self.deflate else None
+
+    def message_bucket(self, now: float) -> TokenBucket | None:
+        """A new connection's message-rate limit (full at ``now``), or None when there is none."""
+        if self.rate_limit is None:
+            return None
+        burst = self.rate_burst if self.rate_burst is not None else max(1, math.ceil(self.rate_limit))
+        return TokenBucket(self.rate_limit, burst, now)

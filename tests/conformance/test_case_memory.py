@@ -1,11 +1,11 @@
 """Issue 12: a case can read the target's memory where the runner samples its resources: the sampled
 target's probe reaches the case through ``run_cases(memory=...)``, ``CaseEnv.memory`` and
-``HttpContext.target_memory``; without sampling the case gets None and reports no memory."""
+``HttpContext.memory`` (``CaseClient.target_memory`` for WebSocket cases), and a ``Curve`` records it as
+measurements; without sampling the case gets None and reports no memory."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 
 from conformance.registry import load
 from conformance.resources import Sampler
@@ -30,7 +30,7 @@ def test_memory_probe_reads_the_sampled_targets_memory() -> None:
     assert probe() is None
 
 
-def _churn(memory: object) -> str:
+def _churn(memory: object) -> tuple[str, list[str]]:
     async def main() -> str:
         server = SseServer()
         await server.start("127.0.0.1", 0)
@@ -39,7 +39,7 @@ def _churn(memory: object) -> str:
             (result,), _ = await run_cases(load().select(["sse/lifecycle/subscriber-churn"], strict=True),
                                            endpoint, RunSettings(timeout=8.0), memory=memory)  # type: ignore[arg-type]
             assert result.outcome.value == "passed", result.error
-            return result.actual
+            return result.actual, [m.name for m in result.measurements]
         finally:
             await server.shutdown()
 
@@ -47,9 +47,13 @@ def _churn(memory: object) -> str:
 
 
 def test_a_case_reports_the_memory_growth_the_probe_reads() -> None:
-    readings = itertools.count(10 << 20, 3 << 20)  # +3 MiB between the two readings
-    assert _churn(lambda: next(readings)).endswith("; target memory +3.0 MiB after the churn")
+    readings = iter([10 << 20] + [13 << 20] * 1000)  # +3 MiB after the first reading
+    actual, measured = _churn(lambda: next(readings))
+    assert actual.endswith("; target memory +3.0 MiB after the churn")
+    assert measured == ["subscribers_per_s", "rss_peak_mib", "rss_growth_mib", "rss_start_mib", "rss_end_mib"]
 
 
 def test_without_a_probe_a_case_reports_no_memory() -> None:
-    assert "memory" not in _churn(None)
+    actual, measured = _churn(None)
+    assert "memory" not in actual
+    assert measured == ["subscribers_per_s"]

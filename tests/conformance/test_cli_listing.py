@@ -1,12 +1,23 @@
 """``rtconform run --list`` lists what the run would run (the same selection, ``--suite`` included), and
-``rtconform list`` takes ``--suite`` too."""
+``rtconform list`` takes ``--suite`` too. Both list the embedded run's: MUST cases plus the suites'
+``profile_cases`` without ``--strict``."""
 
 from __future__ import annotations
 
 import pytest
 
 from conformance.cli import main
-from conformance.registry import load
+from conformance.registry import load, suites
+
+
+def _embedded(include: list[str]) -> list[str]:
+    """The ids an embedded run without --strict selects: MUST cases plus the declared profile cases."""
+    registry = load()
+    declared = {c.id for c in registry.select([s for suite in suites() for s in suite.profile_cases],
+                                              strict=True)}
+    chosen = {c.id for c in registry.select(include)} | {i for i in declared if not include
+                                                        or any(i.startswith(p + "/") for p in include)}
+    return [c.id for c in registry.cases if c.id in chosen]
 
 
 def _listed(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[str]:
@@ -18,8 +29,9 @@ def _listed(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[str]:
 
 @pytest.mark.parametrize("suite", ["ws", "sse", "poll"])
 def test_run_suite_list_lists_that_suite_only(suite: str, capsys: pytest.CaptureFixture[str]) -> None:
-    expected = [c.id for c in load().select([suite])]
+    expected = _embedded([suite])
     assert _listed(["run", "--suite", suite, "--list"], capsys) == expected
+    assert len(expected) > len(load().select([suite]))  # the lifecycle cases too
 
 
 def test_run_list_with_strict_and_exclude_is_the_runs_selection(capsys: pytest.CaptureFixture[str]) -> None:
@@ -33,7 +45,7 @@ def test_run_list_with_strict_and_exclude_is_the_runs_selection(capsys: pytest.C
 def test_list_takes_suite_and_lists_every_suite_without_it(capsys: pytest.CaptureFixture[str]) -> None:
     poll = [c.id for c in load().select(["poll"], strict=True)]
     assert _listed(["list", "--suite", "poll", "--strict"], capsys) == poll
-    assert _listed(["list"], capsys) == [c.id for c in load().select()]
+    assert _listed(["list"], capsys) == _embedded([])
 
 
 def test_list_unknown_suite_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

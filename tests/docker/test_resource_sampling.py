@@ -142,35 +142,48 @@ def test_container_stats_cgroup_v1_and_v2_shapes() -> None:
     assert not _api_at_least("", (1, 41))
 
 
-def test_curve_reads_the_target_probe_of_the_run() -> None:
-    readings = iter([(10 * 2**20, 1.0), (12 * 2**20, 1.5), (11 * 2**20, 1.75)] + [(11 * 2**20, 2.0)] * 100)
+def test_curve_reads_the_memory_probe_of_the_case() -> None:
+    readings = iter([10 * 2**20, 12 * 2**20] + [11 * 2**20] * 100)
 
     async def main() -> tuple[resources.Curve, resources.Curve]:
-        async with resources.Curve() as unsampled:
+        async with resources.Curve(None) as unsampled:
             await asyncio.sleep(0.05)
-        token = resources.TARGET_PROBE.set(lambda: next(readings))
-        try:
-            async with resources.Curve(interval=0.01) as curve:
-                await asyncio.sleep(0.05)
-        finally:
-            resources.TARGET_PROBE.reset(token)
+        async with resources.Curve(lambda: next(readings), interval=0.01) as curve:
+            await asyncio.sleep(0.05)
         return unsampled, curve
 
     unsampled, curve = asyncio.run(main())
     assert not unsampled.available
     assert "not sampled" in str(unsampled)
+    assert unsampled.measurements() == ()
     assert curve.available
     assert curve.growth == 2 * 2**20
-    assert str(curve).startswith("target memory 10.0 -> 11.0 MiB (peak 12.0, growth 2.0 MiB), cpu 1.00 s")
+    assert str(curve).startswith("target memory 10.0 -> 11.0 MiB (peak 12.0, growth 2.0 MiB), ")
+    numbers = {m.name: (m.value, m.unit) for m in curve.measurements()}
+    assert numbers == {"rss_peak_mib": (12.0, "MiB"), "rss_growth_mib": (2.0, "MiB"),
+                       "rss_start_mib": (10.0, "MiB"), "rss_end_mib": (11.0, "MiB")}
+
+
+def test_a_long_curve_stays_bounded() -> None:
+    curve = resources.Curve(lambda: 2**20, interval=0.25)
+    for i in range(resources.MAX_SAMPLES * 3):
+        curve._keep(i)
+    assert len(curve.samples) <= resources.MAX_SAMPLES
+    assert curve.samples[-1] == resources.MAX_SAMPLES * 3 - 1  # the last reading is always kept
+    assert curve.interval > 0.25  # and the readings thinned out
+    assert len(curve.measurements()) == len(resources.CURVE_MEASUREMENTS)
 
 
 @pytest.mark.slow
 def test_lifecycle_cases_attach_the_target_memory_curve(tmp_path: Path) -> None:
-    """The embedded reference servers are sampled, and the non-reader case notes the curve in run.json."""
+    """The embedded reference servers are sampled, and the non-reader case records the curve as
+    measurements in run.json."""
     argv = ["run", "--strict", "--case", "ws/10.4/non-reader-bounded", "-q", "--report-dir", str(tmp_path)]
     subprocess.run([sys.executable, "-m", "conformance", *argv], check=False, capture_output=True,
                    timeout=120)
     (run_json,) = tmp_path.glob("*/run.json")
     (case,) = json.loads(run_json.read_text())["cases"]
     assert case["outcome"] == "passed", case
-    assert any(note.startswith("target memory ") and "samples" in note for note in case["notes"]), case
+    names = [m["name"] for m in case["measurements"]]
+    assert names[0] == "accepted_mib", case
+    assert {"rss_peak_mib", "rss_growth_mib", "rss_start_mib", "rss_end_mib"} <= set(names), case

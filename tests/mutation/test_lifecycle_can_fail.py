@@ -21,16 +21,16 @@ from typing import Any
 import pytest
 from mutating_proxy import MutatingProxy, Mutation
 from mutation_harness import SETTINGS, Results, run_together, summary
-from mutations_lifecycle import BufferWithoutBound, DropOneEcho, GlobalWriteLock
+from mutations_lifecycle import AnyPongCounts, BufferWithoutBound, DropOneEcho, GlobalWriteLock
 from target_servers import spawn_server
 
 from conformance.model import Outcome
 from conformance.registry import Registry
-from conformance.resources import TARGET_PROBE, Probe
+from conformance.resources import MemoryProbe
 from conformance.runner import run_cases
 from conformance.wire.endpoint import ConnectOptions, Endpoint, parse_address
 
-pytestmark = pytest.mark.slow  # about 20 s: a dozen server processes, timers of 0.5-1 s, floods
+pytestmark = pytest.mark.slow  # 45-85 s on a loaded 2-core machine: 20 servers, 0.5-1 s timers, floods
 
 #: What every variant's profile declares (the idle variants add idle-timeout and drop the keepalive).
 PROFILE = {"keepalive-interval": "0.5", "pong-timeout": "0.5", "handshake-timeout": "1",
@@ -40,11 +40,15 @@ PROFILE = {"keepalive-interval": "0.5", "pong-timeout": "0.5", "handshake-timeou
 KEEPS = {"--keepalive-interval": "0.5", "--pong-timeout": "0.5", "--handshake-timeout": "1",
          "--max-message-size": "65536", "--max-connections": "64", "--max-head-size": "4096"}
 IDLE_PROFILE = {"idle-timeout": "1"}
+#: The message-rate limit: declared only by the rate variants (the flood and buffer cases send more).
+RATE_PROFILE = {"rate-limit": "10", "rate-burst": "50"}
 KEEPALIVE_FLAGS = ("--keepalive-interval", "--pong-timeout")
 
 KEEPALIVE = ("ws/5.5.2/keepalive-pings-idle-peer",)
 DEAD_PEERS = ("ws/5.5.2/keepalive-drops-silent-peer", "ws/5.5.2/keepalive-drops-half-open-peer")
 IDLE = ("ws/7.1.2/idle-timeout-closes-silent-peer",)
+UNSOLICITED = ("ws/5.5.3/unsolicited-pong-not-liveness",)
+RATE = ("ws/7.4.1/rate-limit-enforced",)
 OVER_LIMIT = ("ws/10.4/message-over-limit-1009", "ws/10.4/fragments-over-limit-1009",
               "ws/10.4/header-over-limit-1009")
 AT_LIMIT = ("ws/10.4/message-at-limit-echoed",)
@@ -54,8 +58,8 @@ SLOWLORIS = ("ws/10.4/dribbled-handshake-timeout", "ws/10.4/silent-connection-ti
 BOUNDED = ("ws/10.4/non-reader-bounded",)
 ISOLATION = ("ws/10.4/non-reader-isolation",)
 FLOOD = ("ws/10.4/flood-order-intact",)
-LIFECYCLE = (*KEEPALIVE, *DEAD_PEERS, *IDLE, *AT_LIMIT, *OVER_LIMIT, *HEAD, *CONNECTIONS, *SLOWLORIS,
-             *BOUNDED, *ISOLATION, *FLOOD)
+LIFECYCLE = (*KEEPALIVE, *DEAD_PEERS, *UNSOLICITED, *IDLE, *AT_LIMIT, *OVER_LIMIT, *HEAD, *CONNECTIONS,
+             *SLOWLORIS, *BOUNDED, *ISOLATION, *FLOOD, *RATE)
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ class Variant:
     flags: tuple[tuple[str, str], ...] = tuple(KEEPS.items())
     profile: tuple[tuple[str, str], ...] = tuple(PROFILE.items())
     mutation: type[Mutation] | None = None
-    probe: Probe | None = None
+    probe: MemoryProbe | None = None
 
 
 class GrowingMemory:
@@ -79,13 +83,17 @@ class GrowingMemory:
     def __init__(self) -> None:
         self.readings = 0
 
-    def __call__(self) -> tuple[int, float]:
+    def __call__(self) -> int:
         self.readings += 1
-        return 30 * 2**20 + self.readings * 2 * 2**20, 0.0
+        return 30 * 2**20 + self.readings * 2 * 2**20
 
 
 def _without(*flags: str) -> tuple[tuple[str, str], ...]:
     return tuple((k, v) for k, v in KEEPS.items() if k not in flags)
+
+
+def _flags(profile: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple((f"--{k}", v) for k, v in profile.items())
 
 
 def _with(**changes: str) -> tuple[tuple[str, str], ...]:
@@ -93,17 +101,25 @@ def _with(**changes: str) -> tuple[tuple[str, str], ...]:
 
 
 _NO_KEEPALIVE = tuple((k, v) for k, v in PROFILE.items() if k not in ("keepalive-interval", "pong-timeout"))
+_RATE_DECLARED = (*PROFILE.items(), *RATE_PROFILE.items())
 
 VARIANTS = (
     Variant("keeps-everything", red=(),
-            controls=tuple(c for c in LIFECYCLE if c not in (*ISOLATION, *IDLE, *BOUNDED))),
+            controls=tuple(c for c in LIFECYCLE if c not in (*ISOLATION, *IDLE, *BOUNDED, *RATE))),
     # A keepalive drops the non-reader (it never reads a ping), and the server then drains its input while
     # it lingers: the buffer cases run on servers without keepalive (see non-reader-bounded's requirement).
     Variant("bounded-buffers", red=(), controls=BOUNDED, flags=_without(*KEEPALIVE_FLAGS),
             profile=_NO_KEEPALIVE),
     Variant("never-pings", red=(*KEEPALIVE, *DEAD_PEERS), controls=AT_LIMIT,
             flags=_without(*KEEPALIVE_FLAGS)),
-    Variant("never-drops-dead-peers", red=DEAD_PEERS, controls=KEEPALIVE, flags=_without("--pong-timeout")),
+    Variant("never-drops-dead-peers", red=(*DEAD_PEERS, *UNSOLICITED), controls=KEEPALIVE,
+            flags=_without("--pong-timeout")),
+    Variant("any-pong-counts", red=UNSOLICITED, controls=DEAD_PEERS[:1], mutation=AnyPongCounts),
+    Variant("rate-limited", red=(), controls=RATE, flags=(*KEEPS.items(), *_flags(RATE_PROFILE)),
+            profile=_RATE_DECLARED),
+    Variant("ignores-rate-limit", red=RATE, controls=AT_LIMIT, profile=_RATE_DECLARED),
+    Variant("rate-limit-below-burst", red=RATE, controls=AT_LIMIT,
+            flags=(*KEEPS.items(), *_flags({**RATE_PROFILE, "rate-burst": "10"})), profile=_RATE_DECLARED),
     Variant("idles-out", red=(), controls=IDLE, flags=(("--idle-timeout", "1"),),
             profile=(*_NO_KEEPALIVE, *IDLE_PROFILE.items())),
     Variant("never-idles-out", red=IDLE, controls=AT_LIMIT, flags=(),
@@ -141,11 +157,9 @@ async def _run(variant: Variant, upstream: tuple[str, int], registry: Registry) 
     proxy = MutatingProxy(upstream, variant.mutation) if variant.mutation is not None else None
     port = await proxy.start() if proxy is not None else upstream[1]
     endpoint = Endpoint(parse_address(f"ws://127.0.0.1:{port}/"), ConnectOptions(profile=variant.profile))
-    token = TARGET_PROBE.set(variant.probe)
     try:
-        results, _ = await run_cases(cases, endpoint, SETTINGS)
+        results, _ = await run_cases(cases, endpoint, SETTINGS, memory=variant.probe)
     finally:
-        TARGET_PROBE.reset(token)
         if proxy is not None:
             await proxy.stop()
     return {r.id: r for r in results}
@@ -180,7 +194,8 @@ def test_variant_turns_exactly_its_cases_red(variant: Variant, lifecycle_results
 
 def test_the_keeping_server_passes_every_judged_case(lifecycle_results: dict[str, Results]) -> None:
     results = {**lifecycle_results["keeps-everything"], **lifecycle_results["isolated"],
-               **lifecycle_results["idles-out"], **lifecycle_results["bounded-buffers"]}
+               **lifecycle_results["idles-out"], **lifecycle_results["bounded-buffers"],
+               **lifecycle_results["rate-limited"]}
     assert set(results) == set(LIFECYCLE)
     not_passed = {i: r.outcome.value for i, r in results.items() if r.outcome is not Outcome.PASSED}
     assert not_passed == {}, summary(results)

@@ -65,4 +65,6 @@ async def probe(endpoint: Endpoint) -> bool:
 SUITE = Suite(spec="poll", context=HttpSuite(PollContext).context, title="RFC 6202",
               spec_link="https://www.rfc-editor.org/rfc/rfc6202", schemes=frozenset({"http", "https"}),
               probe=probe, reference=("poll", "--hold-timeout", "1", "--max-held-polls", "64"),
-              reference_profile=(("hold-timeout", "1"), ("history-size", "1024"), ("max-held-polls", "64")))
+              reference_profile=(("hold-timeout", "1"), ("history-size", "1024"), ("max-held-polls", "64")),
+              profile_cases=("poll/2.2/held-polls-bounded", "poll/2.2/vanished-poller-freed",
+                             "poll/2.2/blackholed-poller-freed"))

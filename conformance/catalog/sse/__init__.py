@@ -67,4 +67,6 @@ SUITE = Suite(spec="sse", context=HttpSuite(SseContext).context, title="WHATWG H
                          "--send-timeout", "2", "--connection-cap", "128"),
               reference_profile=(("heartbeat-interval", "1"), ("history-size", "1024"),
                                  ("buffer-limit", "1048576"), ("churn-count", "160")),
+              profile_cases=("sse/lifecycle/non-reader-bounded", "sse/lifecycle/subscriber-churn",
+                             "sse/9.2.7/heartbeat-through-idle-proxy"),
               anchors=ANCHORS)

@@ -4,9 +4,10 @@ reads costs the server, and what many subscribers that vanish leave behind.
 Neither WHATWG HTML nor RFC 6202 requires a bound: the quoted text describes the cost. Both cases are
 STRICT ("not a spec requirement"). Where the runner samples the target's resources (a started target),
 both report its memory growth, unjudged: RSS moves with the allocator, the history a target keeps and
-the runner's own timing. Both run exclusive (they stall or flood the target as a whole), so every
-event on their streams is their own: they count events with the parser's ``event_count``, which goes on
-past what the parser keeps (8 MiB of data). What a target promises comes from the profile:
+the runner's own timing; the readings are recorded as measurements (``rss_*_mib``,
+:class:`~conformance.resources.Curve`). Both run exclusive (they stall or flood the target as a whole),
+so every event on their streams is their own: they count events with the parser's ``event_count``, which
+goes on past what the parser keeps (8 MiB of data). What a target promises comes from the profile:
 ``buffer-limit`` (bytes it may hold for one subscriber, default 64 MiB) and ``churn-count``
 (subscribers connected and reset, default 1000).
 """
@@ -18,7 +19,9 @@ import statistics
 
 from conformance.catalog.sse.context import SseContext
 from conformance.catalog.sse.verify import DELIVERY, check_clean, lost, wait_own
+from conformance.measure import Measurement
 from conformance.model import STRICT, CaseFailed, Skip, Verdict, group
+from conformance.resources import Curve
 from conformance.wire.sse import Subscription
 
 G = group("sse", "lifecycle", "Subscriber lifecycle")
@@ -78,12 +81,12 @@ async def non_reader_bounded(ctx: SseContext) -> Verdict:
     idle = await _median_latency(ctx, reader, token, 0, BASELINE)
     if count * idle > ctx.left() - DELIVERY - 2.0:  # the reading subscriber paces the publishes
         raise Skip(f"{count} events at the idle latency of {idle:.2f} s do not fit in the case's time")
-    before = await ctx.target_memory()
-    stalled = await ctx.subscribe(rcvbuf=4096)
-    stalled.exchange.pause_reading()
-    busy = await _median_latency(ctx, reader, token, BASELINE, count)
+    async with Curve(ctx.memory) as curve:
+        stalled = await ctx.subscribe(rcvbuf=4096)
+        stalled.exchange.pause_reading()
+        busy = await _median_latency(ctx, reader, token, BASELINE, count)
     notes = f"reading subscriber latency {busy * 1000:.1f} ms (idle {idle * 1000:.1f} ms)" + _growth(
-        before, await ctx.target_memory(), "while it stalled")
+        curve, "while it stalled")
     if busy > 2 * idle + LATENCY_FLOOR:
         raise CaseFailed([f"median latency within {2 * idle + LATENCY_FLOOR:.3f} s (2 x idle + floor)"],
                          f"{busy:.3f} s while a subscriber stalls (idle {idle:.3f} s)")
@@ -93,7 +96,9 @@ async def non_reader_bounded(ctx: SseContext) -> Verdict:
                          f"all {count} events ({got * SIZE >> 20} MiB) delivered once it read: held without "
                          f"bound; {notes}")
     return Verdict(actual=f"the non-reader got {got} of {count} events ({got * SIZE / 2**20:.1f} MiB) then "
-                          f"the end of its stream; {notes}")
+                          f"the end of its stream; {notes}",
+                   measurements=(Measurement("latency_s", busy, "s"),
+                                 Measurement("latency_idle_s", idle, "s"), *curve.measurements()))
 
 
 async def _median_latency(ctx: SseContext, reader: Subscription, token: str, first: int, count: int) -> float:
@@ -109,11 +114,12 @@ async def _median_latency(ctx: SseContext, reader: Subscription, token: str, fir
     return statistics.median(latencies)
 
 
-def _growth(before: int | None, after: int | None, when: str) -> str:
-    """"; target memory +X MiB <when>" where the target's memory is sampled, else ""."""
-    if before is None or after is None:
+def _growth(curve: Curve, when: str) -> str:
+    """"; target memory +X MiB <when>" (last reading minus first) where the target's memory is sampled,
+    else ""."""
+    if len(curve.samples) < 2:
         return ""
-    return f"; target memory {(after - before) / 2**20:+.1f} MiB {when}"
+    return f"; target memory {(curve.samples[-1] - curve.samples[0]) / 2**20:+.1f} MiB {when}"
 
 
 async def _read_on(ctx: SseContext, stalled: Subscription, token: str, count: int) -> int:
@@ -144,22 +150,23 @@ async def _read_on(ctx: SseContext, stalled: Subscription, token: str, count: in
         quote=_RESOURCES)
 async def subscriber_churn(ctx: SseContext) -> Verdict:
     count = max(1, int(ctx.number("churn-count", DEFAULT_CHURN) or DEFAULT_CHURN))
-    before = await ctx.target_memory()
     start = _now()
-    for i in range(count):
-        try:
-            sub = await ctx.subscribe(head_timeout=CHURN_HEAD)
-        except CaseFailed as exc:
-            raise CaseFailed([f"{count} subscribers served one after another"],
-                             f"subscriber {i + 1} of {count}: {exc.actual}") from None
-        sub.exchange.reset()
-        sub.exchange.release()
+    async with Curve(ctx.memory) as curve:
+        for i in range(count):
+            try:
+                sub = await ctx.subscribe(head_timeout=CHURN_HEAD)
+            except CaseFailed as exc:
+                raise CaseFailed([f"{count} subscribers served one after another"],
+                                 f"subscriber {i + 1} of {count}: {exc.actual}") from None
+            sub.exchange.reset()
+            sub.exchange.release()
     took = _now() - start
     token = ctx.token()
     sub = await ctx.subscribe(head_timeout=CHURN_HEAD)
     await ctx.publish("after-churn", event=token)
     (event,) = await wait_own(ctx, sub, token, 1)
     check_clean(sub, [event])
-    memory = _growth(before, await ctx.target_memory(), "after the churn")
     return Verdict(actual=f"{count} subscribers connected and reset in {took:.2f} s; a new one still gets "
-                          f"events{memory}")
+                          f"events{_growth(curve, 'after the churn')}",
+                   measurements=(Measurement("subscribers_per_s", count / max(took, 1e-6), "/s",
+                                             lower_is_better=False), *curve.measurements()))

@@ -12,7 +12,7 @@ permessage-deflate negotiation, the connection lifecycle). Case list: docs/catal
 from conformance.catalog.ws.suite import ws_context
 from conformance.suites import Suite
 
-__all__ = ["LIFECYCLE_MODULES", "MODULES", "SUITE"]
+__all__ = ["LIFECYCLE_MODULES", "MODULES", "PROFILE_CASES", "REFERENCE_FLAGS", "REFERENCE_PROFILE", "SUITE"]
 
 #: The connection-lifecycle cases (issue 12): STRICT, judged against the target's declared profile, slow
 #: by nature (they wait for timers), some ``exclusive``.
@@ -44,13 +44,33 @@ MODULES = (
 #: The whole catalog shares this server, so its pings also reach Autobahn's timed and chopped cases: the
 #: runner answers them between frames (``WsClient.send`` holds automatic replies until a chopped frame
 #: is written whole). The pong timeout leaves room for a loaded machine (a late pong must not flip a
-#: verdict). No idle timeout: with a keepalive, the pong timeout drops a silent peer first.
-REFERENCE_PROFILE = (("handshake-timeout", "2"), ("max-message-size", str(64 * 2**20)),
+#: verdict). No idle timeout: with a keepalive, the pong timeout drops a silent peer first. The message-rate
+#: limit's burst (20000) is above what any other case sends on one connection (the flood case's 20000
+#: messages included), so only ``rate-limit-enforced`` meets it. The message limit is Autobahn 9.1.6's and
+#: 9.2.6's message, exactly (the largest any case sends to be echoed): the over-limit cases then send
+#: 16 MiB + 1 rather than the server default's 64 MiB + 1.
+EMBEDDED_MAX_MESSAGE = 16 * 2**20
+REFERENCE_PROFILE = (("handshake-timeout", "2"), ("max-message-size", str(EMBEDDED_MAX_MESSAGE)),
                      ("max-connections", "128"), ("max-head-size", "16384"), ("keepalive-interval", "1"),
-                     ("pong-timeout", "3"))
+                     ("pong-timeout", "3"), ("rate-limit", "2000"), ("rate-burst", "20000"))
 REFERENCE_FLAGS = ("--handshake-timeout", "2", "--max-connections", "128", "--keepalive-interval", "1",
-                   "--pong-timeout", "3")
+                   "--pong-timeout", "3", "--rate-limit", "2000", "--rate-burst", "20000",
+                   "--max-message-size", str(EMBEDDED_MAX_MESSAGE))
+
+#: The cases of ``LIFECYCLE_MODULES`` that judge a promise of ``REFERENCE_PROFILE``: the embedded run runs
+#: them without ``--strict`` as well (``Suite.profile_cases``). Not the idle timeout's: the reference
+#: server declares none (tests/conformance/test_profile_cases.py checks the list against the modules).
+PROFILE_CASES = (
+    "ws/5.5.2/keepalive-pings-idle-peer", "ws/5.5.2/keepalive-drops-silent-peer",
+    "ws/5.5.2/keepalive-drops-half-open-peer", "ws/5.5.3/unsolicited-pong-not-liveness",
+    "ws/10.4/message-at-limit-echoed", "ws/10.4/message-over-limit-1009", "ws/10.4/fragments-over-limit-1009",
+    "ws/10.4/header-over-limit-1009", "ws/10.4/head-field-over-limit-431", "ws/10.4/many-header-fields-431",
+    "ws/10.4/max-connections-refused-then-freed",
+    "ws/10.4/dribbled-handshake-timeout", "ws/10.4/silent-connection-timeout", "ws/10.4/non-reader-bounded",
+    "ws/10.4/non-reader-isolation", "ws/10.4/flood-order-intact", "ws/7.4.1/rate-limit-enforced",
+)
 
 SUITE = Suite(spec="ws", context=ws_context, title="RFC 6455",
               spec_link="https://www.rfc-editor.org/rfc/rfc6455", schemes=frozenset({"ws", "wss"}),
-              reference=("ws", *REFERENCE_FLAGS), reference_profile=REFERENCE_PROFILE)
+              reference=("ws", *REFERENCE_FLAGS), reference_profile=REFERENCE_PROFILE,
+              profile_cases=PROFILE_CASES)

@@ -17,6 +17,8 @@ Profile names (documented in docs/catalog-ws.md and ``rtconform run --help``):
 ``max-connections``       connections the target serves at once
 ``buffer-limit``          bytes the target may buffer for one peer that does not read (default 64 MiB)
 ``flood-messages``        messages sent by the flood case (default 20000)
+``rate-limit``            messages per second one peer may send on average
+``rate-burst``            messages one peer may send back to back (default: one second's worth)
 ========================  =================================================================================
 
 Bounds: a timed promise ``t`` is kept when the event comes within ``t * 1.5 + 0.5`` seconds (timer
@@ -25,11 +27,14 @@ granularity and a loaded machine), and broken when it has not come by then.
 
 from __future__ import annotations
 
+import dataclasses
+
+from conformance.measure import Measurement
 from conformance.model import CaseFailed, Skip, Verdict
 from conformance.wire.endpoint import Endpoint
 
 __all__ = ["DEFAULT_BUFFER_LIMIT", "DEFAULT_FLOOD", "UNDECLARED_WAIT", "bound", "fails_late", "measured",
-           "promise", "promise_int"]
+           "promise", "promise_int", "seconds"]
 
 #: ``buffer-limit`` when the profile gives none (issue 12: "default 64 MiB").
 DEFAULT_BUFFER_LIMIT = 64 * 2**20
@@ -73,6 +78,12 @@ def fails_late(what: str, promised: str, took: str) -> CaseFailed:
     return CaseFailed([f"{what} within {promised}"], took)
 
 
-def measured(what: str) -> Verdict:
+def measured(what: str, *numbers: Measurement) -> Verdict:
     """An informational verdict carrying a measurement (the promise was not declared)."""
-    return Verdict.informational(f"{what} (no promise declared in the profile)")
+    verdict = Verdict.informational(f"{what} (no promise declared in the profile)")
+    return dataclasses.replace(verdict, measurements=numbers)
+
+
+def seconds(name: str, value: float | None) -> tuple[Measurement, ...]:
+    """A time the case measured (``ping_period_s``, ``drop_s``), or () when nothing happened to time."""
+    return () if value is None else (Measurement(name, value, "s"),)

@@ -10,6 +10,8 @@ whole target (its buffering, other peers' latency), so nothing else runs meanwhi
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import statistics
 from collections.abc import Callable
 
@@ -24,6 +26,8 @@ from conformance.catalog.ws.lifecycle import (
     promise,
     promise_int,
 )
+from conformance.catalog.ws.suite import CaseClient
+from conformance.measure import Measurement
 from conformance.model import STRICT, CaseFailed, Skip, Verdict, group
 from conformance.resources import Curve
 from conformance.wire.nonreader import NonReader, kernel_slack
@@ -163,11 +167,11 @@ def _messages(ws: WsClient) -> Callable[[], bytes]:
                 "drops it and then keeps draining its input counts the drained bytes too.",
     quote=DOS_QUOTE,
 )
-async def non_reader_bounded(ws: WsClient) -> Verdict:
+async def non_reader_bounded(ws: CaseClient) -> Verdict:
     limit = promise_int(ws.endpoint, "buffer-limit") or DEFAULT_BUFFER_LIMIT
     peer = await _non_reader(ws)
     try:
-        async with Curve() as curve:
+        async with Curve(ws.target_memory) as curve:
             flood = await peer.flood(_messages(ws), stall=STALL, limit=limit + KERNEL_SLACK,
                                      timeout=max(0.0, ws.remaining() - 1))
     finally:
@@ -178,13 +182,15 @@ async def non_reader_bounded(ws: WsClient) -> Verdict:
     if curve.available and curve.growth > limit:
         raise CaseFailed([f"target memory growth under buffer-limit ({limit / 2**20:.0f} MiB)"],
                          f"{what}; {curve}")
+    numbers = (Measurement("accepted_mib", accepted / 2**20, "MiB"), *curve.measurements())
     if flood.outcome in ("stalled", "closed"):
-        return Verdict(actual=what + (f" ({flood.error})" if flood.error else ""), notes=(str(curve),))
+        return Verdict(actual=what + (f" ({flood.error})" if flood.error else ""), measurements=numbers)
     if flood.outcome == "limit":
         bound_mib = (limit + KERNEL_SLACK) / 2**20
         raise CaseFailed([f"window or connection closed before {bound_mib:.0f} MiB (buffer-limit + kernel "
                           "buffers)"], what)
-    return Verdict.informational(f"still reading at the case deadline: {what}")
+    return dataclasses.replace(Verdict.informational(f"still reading at the case deadline: {what}"),
+                               measurements=numbers)
 
 
 async def _rtt(client: WsClient, rounds: int = 5) -> float:
@@ -209,13 +215,13 @@ async def _rtt(client: WsClient, rounds: int = 5) -> float:
                 "peer's median round trip stays within 2x its idle value (+ 50 ms).",
     quote=DOS_QUOTE,
 )
-async def non_reader_isolation(ws: WsClient) -> Verdict:
+async def non_reader_isolation(ws: CaseClient) -> Verdict:
     await _steps.opened(ws)
     idle = await _rtt(ws)
     peer = await _non_reader(ws)
     try:
         limit = (promise_int(ws.endpoint, "buffer-limit") or DEFAULT_BUFFER_LIMIT) + KERNEL_SLACK
-        async with Curve() as curve:
+        async with Curve(ws.target_memory) as curve:
             flood = await peer.flood(_messages(ws), stall=STALL, limit=limit,
                                      timeout=max(0.0, ws.remaining() / 3))
             loaded = await _rtt(ws)
@@ -225,7 +231,8 @@ async def non_reader_isolation(ws: WsClient) -> Verdict:
             f"({flood.outcome}, {(flood.accepted or flood.written) / 2**20:.2f} MiB accepted)")
     if loaded > 2 * idle + RTT_FLOOR:
         raise CaseFailed(["round trip within 2x idle + 50 ms"], what)
-    return Verdict(actual=what, notes=(str(curve),))
+    return Verdict(actual=what, measurements=(Measurement("rtt_loaded_s", loaded, "s"),
+                                              Measurement("rtt_idle_s", idle, "s"), *curve.measurements()))
 
 
 def _progressed(client: WsClient) -> Callable[[], bool]:
@@ -242,14 +249,14 @@ def _progressed(client: WsClient) -> Callable[[], bool]:
                 "or 1013 after an intact prefix; it never reorders, alters or silently drops messages.",
     quote=DOS_QUOTE,
 )
-async def flood_order_intact(ws: WsClient) -> Verdict:
+async def flood_order_intact(ws: CaseClient) -> Verdict:
     count = promise_int(ws.endpoint, "flood-messages") or DEFAULT_FLOOD
     client = WsClient(ws.endpoint, deadline=ws.deadline, transcript=None, max_events=count + 16)
     try:
         await _steps.opened(client)
         burst = b"".join(frame(TEXT, b"m%d" % i) for i in range(count))
         start = client.loop.time()
-        async with Curve() as curve:
+        async with Curve(ws.target_memory) as curve:
             await client.send(burst)
             while len(client.events) < count and not client.tcp_closed:  # until done, closed, or stuck
                 if not await client.wait(_progressed(client), min(PROGRESS_WAIT, client.remaining())):
@@ -262,13 +269,93 @@ async def flood_order_intact(ws: WsClient) -> Verdict:
         what = f"{len(got)} of {count} echoed in {took:.2f} s ({len(got) / max(took, 1e-6):.0f} msg/s)"
         if bad is not None:
             raise CaseFailed(["every echo in order and unchanged"], f"echo {bad} is {got[bad]!r}; {what}")
+        numbers = (Measurement("msgs_per_s", len(got) / max(took, 1e-6), "msg/s", lower_is_better=False),
+                   *curve.measurements())
         if len(got) == count:
-            return Verdict(actual=what, notes=(str(curve),))
+            return Verdict(actual=what, measurements=numbers)
         close = client.target_close
         if close is not None and close.code in (1008, 1013):
             return Verdict(actual=f"{what}, then close {close.code}", remote_close_code=close.code,
-                           notes=(str(curve),))
+                           measurements=numbers)
         seen = f"{what}; {client.close_info().describe()}"
         raise CaseFailed(["every message echoed, or close 1008/1013"], seen)
+    finally:
+        client.release()
+
+
+RATE_QUOTE = ("1008 indicates that an endpoint is terminating the connection because it has received a "
+              "message that violates its policy. This is a generic status code that can be returned when "
+              "there is no other more suitable status code (e.g., 1003 or 1009) or if there is a need to "
+              "hide specific details about the policy.")
+#: The most messages the rate case sends (burst + 4 x rate); a higher declared limit is not tried.
+RATE_MESSAGES_CAP = 200_000
+#: A throttling target may take this much longer than the rate allows (a loaded machine's scheduling).
+RATE_SLACK = 1.5
+
+
+def _rate(ws: WsClient) -> tuple[float, int]:
+    rate = promise(ws.endpoint, "rate-limit")
+    if rate is None:
+        raise Skip("no rate-limit declared (--profile rate-limit=MSGS_PER_S[,rate-burst=N])")
+    burst = promise_int(ws.endpoint, "rate-burst") or max(1, math.ceil(rate))
+    return rate, burst
+
+
+def _allowed(rate: float, burst: int, seconds: float) -> int:
+    """The most messages a target keeping the limit takes in ``seconds`` (with slack for scheduling)."""
+    return burst + math.ceil(rate * seconds * RATE_SLACK) + 1
+
+
+@G.case(
+    "rate-limit-enforced", level=STRICT, section="7.4.1", exclusive=True, timeout=30,
+    desc="Sends rate-burst + 4 x rate-limit small text messages in one burst, reading the echoes",
+    requirement="Not an RFC requirement (the declared rate-limit, messages per second, and rate-burst, "
+                "default one second's worth): the target echoes the first rate-burst messages in order, "
+                "then either closes with 1008 (or 1013) having taken no more than rate-burst + rate-limit "
+                "x elapsed time (x 1.5) messages, or throttles (reads no faster than the limit) and echoes "
+                "every message in order; it never reorders or silently drops messages.",
+    quote=RATE_QUOTE,
+)
+async def rate_limit_enforced(ws: WsClient) -> Verdict:
+    rate, burst = _rate(ws)
+    # A target taking every message must take them at over rate x 4 / 1.5 per second to be seen: a quick
+    # echo of a few thousand small messages.
+    count = burst + 4 * math.ceil(rate)
+    if count > RATE_MESSAGES_CAP:
+        raise Skip(f"rate-limit {rate:g} with burst {burst} needs {count} messages, above the "
+                   f"{RATE_MESSAGES_CAP} the runner sends")
+    client = WsClient(ws.endpoint, deadline=ws.deadline, transcript=None, max_events=count + 16)
+    try:
+        await _steps.opened(client)
+        start = client.loop.time()
+        await client.send(b"".join(frame(TEXT, b"r%d" % i) for i in range(count)))
+        while len(client.events) < count and not client.tcp_closed and client.target_close is None:
+            have = len(client.events)
+            if not await client.wait(lambda n=have: (len(client.events) > n or client.tcp_closed  # type: ignore[misc]
+                                                     or client.target_close is not None),
+                                     min(PROGRESS_WAIT, client.remaining())):
+                break
+        took = client.loop.time() - start
+        got = [e for e in client.events if isinstance(e, Message)]
+        ws.transcript.note(f"{count} messages sent in one burst (connection not recorded): {len(got)} echoes "
+                           f"in {took:.2f} s; {client.close_info().describe()}")
+        what = (f"{len(got)} of {count} echoed in {took:.2f} s (limit {rate:g}/s, burst {burst}: at most "
+                f"{_allowed(rate, burst, took)} in that time)")
+        bad = next((i for i, e in enumerate(got) if e != Message(b"r%d" % i, False)), None)
+        if bad is not None:
+            raise CaseFailed(["every echo in order and unchanged"], f"echo {bad} is {got[bad]!r}; {what}")
+        if len(got) < min(burst, count):
+            raise CaseFailed([f"the first {burst} messages (rate-burst) echoed"],
+                             f"{what}; {client.close_info().describe()}")
+        if len(got) > _allowed(rate, burst, took):
+            raise CaseFailed(["no more than rate-burst + rate-limit x time messages taken"], what)
+        close = client.target_close
+        if len(got) == count:
+            return Verdict(actual=f"throttled: {what}")
+        if close is not None and close.code in (1008, 1013):
+            return Verdict(actual=f"{what}, then close {close.code} {close.reason!r}",
+                           remote_close_code=close.code)
+        raise CaseFailed(["every message echoed (throttled), or close 1008/1013"],
+                         f"{what}; {client.close_info().describe()}")
     finally:
         client.release()

@@ -77,7 +77,8 @@ there is nothing to measure against (message and connection limits). A timed pro
 `1.5 t + 0.5 s`.
 
 * `keepalive-interval`: seconds of silence after which it pings a peer (`keepalive-*`);
-* `pong-timeout`: seconds it waits for the pong before dropping the peer (`keepalive-drops-*`);
+* `pong-timeout`: seconds it waits for the pong before dropping the peer (`keepalive-drops-*`); a pong
+  whose data is not the ping's (unsolicited, §5.5.3) does not answer it (`unsolicited-pong-not-liveness`);
 * `idle-timeout`: seconds without input after which it closes, with a close frame 1000/1001/1008
   (`idle-timeout-closes-silent-peer`);
 * `handshake-timeout`: seconds a client has to complete its opening handshake (`dribbled-handshake-timeout`,
@@ -90,17 +91,24 @@ there is nothing to measure against (message and connection limits). A timed pro
   vanished without a Close frame serves again (`max-connections-refused-then-freed`);
 * `buffer-limit`: bytes it may buffer for a peer that never reads, default 64 MiB; the local kernel's
   largest TCP buffers are added (`non-reader-bounded`);
-* `flood-messages`: messages the flood sends, default 20000 (`flood-order-intact`).
+* `flood-messages`: messages the flood sends, default 20000 (`flood-order-intact`);
+* `rate-limit`, `rate-burst`: messages per second one peer may send, and back to back (default: one
+  second's worth): the burst is echoed, then a close 1008 (or 1013) within burst + rate x time, or the
+  target throttles (`rate-limit-enforced`).
 
 The half-open peer is made by the runner's in-process relay (`conformance/wire/relay.py`: it stops
 forwarding without FIN or RST); the non-reading peer (`conformance/wire/nonreader.py`) uses 4 KiB
 socket buffers and counts the bytes the target's kernel acknowledged before its window closed. The
-backpressure, isolation, flood and max-connections cases are `exclusive` (run alone); where the
-target's memory is sampled (local and Docker targets) they attach its memory and CPU curve as a note, and
+backpressure, isolation, flood, rate, whole-message over-limit and max-connections cases are `exclusive`
+(run alone); where the target's memory is sampled (local and Docker targets) they record its memory curve
+as measurements (`rss_peak_mib`, `rss_growth_mib`, ...: the report's performance table), beside their
+own numbers (keepalive period, time to drop a dead peer, bytes accepted, round trips, message rate), and
 the non-reader case fails when the memory grows by more than `buffer-limit`. The embedded
-reference server declares `handshake-timeout=2`, `max-message-size=67108864`, `max-connections=128`,
-`max-head-size=16384`, `keepalive-interval=1` and `pong-timeout=3`; every lifecycle case is shown
-red on a broken variant in `tests/mutation/test_lifecycle_can_fail.py`.
+reference server declares `handshake-timeout=2`, `max-message-size=16777216`, `max-connections=128`,
+`max-head-size=16384`, `keepalive-interval=1`, `pong-timeout=3`, `rate-limit=2000` and
+`rate-burst=20000`, so the run without `--target` runs these cases without `--strict` too (still STRICT:
+they gate only with `--fail-on strict`); every lifecycle case is shown red on a broken variant in
+`tests/mutation/test_lifecycle_can_fail.py`.
 """
 
 

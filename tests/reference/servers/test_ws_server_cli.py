@@ -28,6 +28,7 @@ from reference.servers.ws_cli import settings_from
         (["ws", "--idle-timeout", "soon"], "not a number: 'soon'"),
         (["ws", "--bogus"], "unrecognized arguments: --bogus"),
         (["ws", "--keyfile", "k.pem"], "--keyfile needs --certfile"),
+        (["ws", "--rate-burst", "10"], "--rate-burst needs --rate-limit"),
         (["ws", "--certfile", "/nonexistent/cert.pem"], "cannot load --certfile '/nonexistent/cert.pem'"),
     ],
 )
