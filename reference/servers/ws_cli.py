@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import ssl
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 
+from reference.core.ws.speedups import FRAME_PATH
 from reference.servers.listener import default_connection_cap
 from reference.servers.memory_budget import DEFAULT_MEMORY_BUDGET
 from reference.servers.ws import make_ssl_context, serve
@@ -17,9 +21,11 @@ from reference.servers.ws_settings import (
     WsSettings,
 )
 
-__all__ = ["PROTOCOL", "add_parser", "run", "settings_from"]
+__all__ = ["LOOPS", "PROTOCOL", "add_parser", "run", "settings_from"]
 
 PROTOCOL = "ws"
+#: ``--loop`` choices: ``auto`` is uvloop when it is installed (the ``uvloop`` extra), else asyncio's own.
+LOOPS = ("auto", "asyncio", "uvloop")
 
 
 def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
@@ -97,6 +103,10 @@ def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[t
     ws.add_argument("--deflate-window-bits", type=_window_bits, default=15, metavar="BITS",
                     help="largest LZ77 window the server compresses with, 9-15; a client's "
                          "server_max_window_bits may lower it (default: %(default)s)")
+    ws.add_argument("--loop", choices=LOOPS, default="auto",
+                    help="event loop: uvloop (the optional 'uvloop' extra) or asyncio's own; auto takes "
+                         "uvloop when it is installed (default: %(default)s). Frame path of this install: "
+                         f"{FRAME_PATH}")
     ws.add_argument("--certfile", help="PEM certificate chain: serve wss:// (TLS)")
     ws.add_argument("--keyfile", help="PEM private key, if it is not in --certfile")
 
@@ -135,7 +145,24 @@ def _tls(parser: argparse.ArgumentParser, args: argparse.Namespace) -> ssl.SSLCo
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """Run the WebSocket server until SIGINT/SIGTERM; the process exit code. TLS errors go to ``parser``."""
     tls = _tls(parser, args)
+    runner, loop_name = _event_loop(parser, args.loop)
+    # On stderr: stdout carries the 'listening on' lines that a parent process reads.
+    print(f"ws server: frame path {FRAME_PATH}; event loop {loop_name}", file=sys.stderr, flush=True)
     try:
-        return asyncio.run(serve(settings_from(args), args.host, args.port, tls))
+        return runner(serve(settings_from(args), args.host, args.port, tls))
     except KeyboardInterrupt:  # SIGINT before the signal handlers were installed
         return 130
+
+
+def _event_loop(parser: argparse.ArgumentParser,
+                choice: str) -> tuple[Callable[[Coroutine[Any, Any, int]], int], str]:
+    """The function that runs the server's coroutine on the chosen loop, and the loop's name."""
+    if choice != "asyncio":
+        try:
+            uvloop = importlib.import_module("uvloop")
+        except ImportError:
+            if choice == "uvloop":
+                parser.error("--loop uvloop: uvloop is not installed (pip install 'rtconform[uvloop]')")
+            return asyncio.run, "asyncio (uvloop not installed)"
+        return uvloop.run, f"uvloop {uvloop.__version__}"
+    return asyncio.run, "asyncio"

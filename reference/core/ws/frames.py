@@ -13,6 +13,13 @@ connection with 1002 like any other malformed header.
 Hot path notes: the parser keeps the unread input as one ``bytes``/``bytearray`` plus an offset, reads
 the header with integer indexing and ``struct``, and unmasks payloads through ``mask.apply_mask`` (the C
 speedup when built), reading big payloads through a ``memoryview`` so they are not copied first.
+
+Accelerated frame path: when the C extension is built (``speedups.FRAME_PATH`` says), ``next_frame`` first
+asks ``_speedups.read_simple_frame`` for the frame. That C function accepts only a complete frame that breaks
+none of the rules below and returns None for everything else, so this Python code still reads (and
+rejects, with its error) every incomplete, reserved-bit or malformed frame: the checks live here, once.
+The two paths are compared on random and mutated input by tests/reference/core/test_ws_speedups.py and
+fuzz/fuzz_ws_speedups.py.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from dataclasses import dataclass
 from reference.core.errors import LocalProtocolError, PayloadTooBig
 from reference.core.ws.mask import BytesLike, apply_mask
 from reference.core.ws.opcodes import Opcode
+from reference.core.ws.speedups import C_READ_SIMPLE_FRAME
 
 __all__ = ["Frame", "FrameParser", "serialize_frame"]
 
@@ -78,10 +86,12 @@ class FrameParser:
             §6); then RSV1 is accepted on the first frame of a data message and returned in ``Frame.rsv1``.
     """
 
-    __slots__ = ("_data", "_pending", "_pos", "mask", "max_size", "message_received", "rsv1_allowed")
+    __slots__ = ("_data", "_fast", "_pending", "_pos", "mask", "max_size", "message_received", "rsv1_allowed")
 
-    def __init__(self, *, mask: bool = True, max_size: int | None = None) -> None:
+    def __init__(self, *, mask: bool = True, max_size: int | None = None, accelerated: bool = True) -> None:
         self.mask = mask
+        #: The C reader of well-formed complete frames, or None: this parser reads every frame itself.
+        self._fast = C_READ_SIMPLE_FRAME if accelerated else None
         self.max_size = max_size
         self.message_received = 0
         self.rsv1_allowed = False
@@ -172,6 +182,19 @@ class FrameParser:
             PayloadTooBig: The payload is larger than ``max_size`` (close code 1009).
         """
         data, pos = self._data, self._pos
+        fast = self._fast
+        if fast is not None:
+            max_size = self.max_size
+            room = -1 if max_size is None else max(0, max_size - self.message_received)
+            read = fast(data, pos, self.mask, room)
+            if read is not None:
+                opcode_number, fin, payload, end = read
+                self._pending = None
+                if end == len(data):
+                    self._data, self._pos = b"", 0  # see below: let go of the buffer now
+                else:
+                    self._pos = end
+                return Frame(_OPCODES[opcode_number], payload, fin)  # type: ignore[arg-type]
         available = len(data) - pos
         if available < 2:
             return None
