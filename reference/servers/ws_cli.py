@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import importlib.util
 import ssl
-import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, cast
 
 from reference.core.ws.speedups import FRAME_PATH
 from reference.servers.listener import default_connection_cap
@@ -63,7 +63,9 @@ def _window_bits(text: str) -> int:
 
 def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``ws`` subparser."""
-    ws = protocols.add_parser(PROTOCOL, help="RFC 6455 WebSocket echo server (an Autobahn-compatible testee)")
+    uvloop = "installed" if importlib.util.find_spec("uvloop") else "not installed"
+    ws = protocols.add_parser(PROTOCOL, help="RFC 6455 WebSocket echo server (an Autobahn-compatible testee)",
+                              epilog=f"frame path: {FRAME_PATH}; uvloop: {uvloop}")
     ws.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     ws.add_argument("--port", type=_port, default=9001,
                     help="port to bind; 0 picks a free one, printed as 'listening on ws://HOST:PORT'")
@@ -105,8 +107,7 @@ def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[t
                          "server_max_window_bits may lower it (default: %(default)s)")
     ws.add_argument("--loop", choices=LOOPS, default="auto",
                     help="event loop: uvloop (the optional 'uvloop' extra) or asyncio's own; auto takes "
-                         "uvloop when it is installed (default: %(default)s). Frame path of this install: "
-                         f"{FRAME_PATH}")
+                         "uvloop when it is installed (default: %(default)s)")
     ws.add_argument("--certfile", help="PEM certificate chain: serve wss:// (TLS)")
     ws.add_argument("--keyfile", help="PEM private key, if it is not in --certfile")
 
@@ -145,24 +146,21 @@ def _tls(parser: argparse.ArgumentParser, args: argparse.Namespace) -> ssl.SSLCo
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """Run the WebSocket server until SIGINT/SIGTERM; the process exit code. TLS errors go to ``parser``."""
     tls = _tls(parser, args)
-    runner, loop_name = _event_loop(parser, args.loop)
-    # On stderr: stdout carries the 'listening on' lines that a parent process reads.
-    print(f"ws server: frame path {FRAME_PATH}; event loop {loop_name}", file=sys.stderr, flush=True)
+    runner = _event_loop(parser, args.loop)
     try:
         return runner(serve(settings_from(args), args.host, args.port, tls))
     except KeyboardInterrupt:  # SIGINT before the signal handlers were installed
         return 130
 
 
-def _event_loop(parser: argparse.ArgumentParser,
-                choice: str) -> tuple[Callable[[Coroutine[Any, Any, int]], int], str]:
-    """The function that runs the server's coroutine on the chosen loop, and the loop's name."""
+def _event_loop(parser: argparse.ArgumentParser, choice: str) -> Callable[[Coroutine[Any, Any, int]], int]:
+    """The function that runs the server's coroutine on the chosen loop (``serve`` logs which one)."""
     if choice != "asyncio":
         try:
             uvloop = importlib.import_module("uvloop")
         except ImportError:
             if choice == "uvloop":
                 parser.error("--loop uvloop: uvloop is not installed (pip install 'rtconform[uvloop]')")
-            return asyncio.run, "asyncio (uvloop not installed)"
-        return uvloop.run, f"uvloop {uvloop.__version__}"
-    return asyncio.run, "asyncio"
+            return asyncio.run
+        return cast(Callable[[Coroutine[Any, Any, int]], int], uvloop.run)
+    return asyncio.run

@@ -33,7 +33,7 @@ from reference.core.ws.mask import BytesLike, apply_mask
 from reference.core.ws.opcodes import Opcode
 from reference.core.ws.speedups import C_READ_SIMPLE_FRAME
 
-__all__ = ["Frame", "FrameParser", "serialize_frame"]
+__all__ = ["Frame", "FrameParser", "message_frame", "serialize_frame"]
 
 #: RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less".
 MAX_CONTROL_PAYLOAD = 125
@@ -182,6 +182,9 @@ class FrameParser:
             PayloadTooBig: The payload is larger than ``max_size`` (close code 1009).
         """
         data, pos = self._data, self._pos
+        available = len(data) - pos
+        if available < 2:
+            return None
         fast = self._fast
         if fast is not None:
             max_size = self.max_size
@@ -195,9 +198,6 @@ class FrameParser:
                 else:
                     self._pos = end
                 return Frame(_OPCODES[opcode_number], payload, fin)  # type: ignore[arg-type]
-        available = len(data) - pos
-        if available < 2:
-            return None
         b0, b1 = data[pos], data[pos + 1]
         # RFC 6455 §5.2: "MUST be 0 unless an extension is negotiated that defines meanings for non-zero
         # values. If a nonzero value is received and none of the negotiated extensions defines the meaning
@@ -314,3 +314,18 @@ def serialize_frame(frame: Frame, mask_key: bytes | None = None) -> bytes:
     else:
         header = bytes((b0, mask_bit | _LEN64)) + _U64.pack(length)
     return header + payload
+
+
+def message_frame(opcode: Opcode, payload: bytes, rsv1: bool = False) -> bytes:
+    """Encode an unmasked final data frame (what a server sends, RFC 6455 §5.1), without a ``Frame``.
+
+    The same bytes as ``serialize_frame(Frame(opcode, payload, rsv1=rsv1))`` for a TEXT or BINARY frame;
+    the echo path sends one per message, so it skips the record and the control-frame checks.
+    """
+    length = len(payload)
+    b0 = 0xC0 | opcode if rsv1 else 0x80 | opcode  # FIN, RSV1 when compressed (RFC 7692 §6)
+    if length < _LEN16:
+        return bytes((b0, length)) + payload
+    if length <= 0xFFFF:
+        return bytes((b0, _LEN16)) + _U16.pack(length) + payload
+    return bytes((b0, _LEN64)) + _U64.pack(length) + payload
