@@ -14,6 +14,14 @@ A subscriber that falls ``queue_size`` events or ``queue_bytes`` bytes behind, o
 than ``send_timeout`` to accept a write, is dropped (its stream ends); the others never wait for it. Each
 event is encoded once for all its subscribers (``SseServer.encoded``, a cache of at most
 ``wire_cache_size`` bytes).
+
+Fan-out path. A live GET stream whose socket keeps up is written by the publisher itself
+(``_LiveSubscriber.offer``): the encoded event (one bytes object for every subscriber) is appended to the
+subscriber's list, and one callback per subscriber and loop turn writes the list as one chunk. No task
+wakes, no future is made, no byte is copied per subscriber and event. When a write leaves more than
+``write_high_water`` bytes in the socket's buffer, the subscriber falls back to its bounded queue, which its
+stream task empties with ``send_timeout`` on each write, exactly as before; once the queue is empty and the
+socket has caught up, the publisher writes again.
 """
 
 from __future__ import annotations
@@ -160,7 +168,10 @@ class SseServer(HttpServer):
         return data
 
     async def _stream(self, conn: HttpConnection, request: Request) -> None:
-        sub = self.hub.subscribe()  # before reading the history: nothing falls between replay and live
+        s = self.settings
+        # Subscribed before reading the history: nothing falls between replay and live.
+        sub = _LiveSubscriber(self, conn, s.queue_size, s.queue_bytes)
+        self.hub.subscribe(sub)
         try:
             # §9.2.4: the UA sends "Last-Event-ID" with the last event ID string, encoded as UTF-8.
             last = request.header("last-event-id") or request.query.get("lastEventId")
@@ -172,24 +183,34 @@ class SseServer(HttpServer):
             for event in self.hub.history.after(resume):
                 if not await self._send(conn, self.encoded(event)):
                     return
-            await self._live(conn, sub)
+            await self._live(conn, sub, direct=request.method == "GET")
         finally:
+            sub.direct = False
             self.hub.unsubscribe(sub)
 
-    async def _live(self, conn: HttpConnection, sub: Subscriber) -> None:
+    async def _live(self, conn: HttpConnection, sub: _LiveSubscriber, *, direct: bool) -> None:
+        """Serve the live part of a stream: heartbeats, the end, and the events the publisher queued."""
+        loop = asyncio.get_running_loop()
+        interval = self.settings.heartbeat_interval
         peer_gone = asyncio.ensure_future(conn.reader.read(1))
+        sub.last_write = loop.time()
+        sub.direct = direct and sub.queue.empty()
         try:
             while True:
                 getter = asyncio.ensure_future(sub.next())
-                done, _ = await asyncio.wait({getter, peer_gone}, timeout=self.settings.heartbeat_interval,
+                idle = loop.time() - sub.last_write
+                done, _ = await asyncio.wait({getter, peer_gone}, timeout=max(0.0, interval - idle),
                                              return_when=asyncio.FIRST_COMPLETED)
                 if peer_gone in done:
                     getter.cancel()
                     return
                 if getter not in done:
                     getter.cancel()
+                    if loop.time() - sub.last_write < interval:
+                        continue  # the publisher wrote meanwhile: not idle yet
                     if not await self._send(conn, self.heartbeat()):
                         return
+                    sub.last_write = loop.time()
                     continue
                 event = getter.result()
                 if event is None:  # shutdown or dropped: end the body cleanly, the client reconnects
@@ -199,6 +220,9 @@ class SseServer(HttpServer):
                     return
                 if not await self._send(conn, self.encoded(event)):
                     return
+                sub.last_write = loop.time()
+                # Caught up (nothing queued, the socket's buffer below the mark): the publisher writes again.
+                sub.direct = direct and sub.queue.empty() and not sub.lagging()
         finally:
             peer_gone.cancel()
 
@@ -219,3 +243,65 @@ class SseServer(HttpServer):
         finally:
             conn.account()
         return True
+
+
+class _LiveSubscriber(Subscriber):
+    """A subscriber the publisher writes to directly while its socket keeps up (see the module docstring).
+
+    ``direct`` is set by the stream task once the replay is done and the queue is empty, and cleared when a
+    write leaves the socket's buffer past ``write_high_water`` (then ``offer`` queues, as a plain
+    ``Subscriber`` does), when the stream ends, or when the memory budget refuses a write.
+    """
+
+    def __init__(self, server: SseServer, conn: HttpConnection, queue_size: int,
+                 queue_bytes: int | None) -> None:
+        super().__init__(queue_size, queue_bytes)
+        self._server = server
+        self._conn = conn
+        self._loop = asyncio.get_running_loop()
+        self._pending: list[bytes] = []  # encoded events offered in this loop turn, written by ``flush``
+        self._flush_scheduled = False
+        self._batch_limit = max(1, queue_size)
+        self._high_water = server.settings.write_high_water
+        #: The publisher writes to the socket itself (no queue, no task switch).
+        self.direct = False
+        #: ``loop.time()`` of the last write on this stream (for the heartbeat).
+        self.last_write = 0.0
+
+    def offer(self, event: StoredEvent) -> bool:
+        if not self.direct:
+            return super().offer(event)
+        self._pending.append(self._server.encoded(event))  # the same bytes object for every subscriber
+        if len(self._pending) >= self._batch_limit:
+            self.flush()
+        elif not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self.flush)
+        return not self.dropped
+
+    def lagging(self) -> bool:
+        """The socket's buffer holds more than ``write_high_water`` bytes (the peer reads slower)."""
+        return self._conn.writer.transport.get_write_buffer_size() > self._high_water
+
+    def flush(self) -> None:
+        """Write the events offered since the last flush as one chunk; fall back to the queue when lagging."""
+        self._flush_scheduled = False
+        pending, self._pending = self._pending, []
+        if not pending or self.dropped or self._conn.writer.transport.is_closing():
+            return  # a closed socket: the stream task sees the peer gone and unsubscribes
+        try:
+            self._conn.write_pieces(pending)
+        except OverBudget:  # the connection is aborted; the stream task ends
+            self.direct = False
+            self.dropped = True
+            self._server.hub.dropped += 1
+            self._server.hub.unsubscribe(self)
+            return
+        self.last_write = self._loop.time()
+        if self.lagging():
+            self.direct = False  # the next events queue; the stream task writes them with send_timeout
+
+    def end(self) -> None:
+        self.direct = False
+        self.flush()  # what was offered before the end goes out before it
+        super().end()
