@@ -15,13 +15,13 @@ than ``send_timeout`` to accept a write, is dropped (its stream ends); the other
 event is encoded once for all its subscribers (``SseServer.encoded``, a cache of at most
 ``wire_cache_size`` bytes).
 
-Fan-out path. A live GET stream whose socket keeps up is written by the publisher itself
-(``_LiveSubscriber.offer``): the encoded event (one bytes object for every subscriber) is appended to the
-subscriber's list, and one callback per subscriber and loop turn writes the list as one chunk. No task
-wakes, no future is made, no byte is copied per subscriber and event. When a write leaves more than
-``write_high_water`` bytes in the socket's buffer, the subscriber falls back to its bounded queue, which its
-stream task empties with ``send_timeout`` on each write, exactly as before; once the queue is empty and the
-socket has caught up, the publisher writes again.
+Fan-out path. A live GET stream is written by the publisher itself (``_LiveSubscriber.offer``): the
+encoded event (one bytes object for every subscriber) is appended to the subscriber's list, and one
+callback per subscriber and loop turn writes the list as one chunk. No task wakes, no future is made, no
+event is copied per subscriber except into its socket's buffer. A write that leaves more than
+``write_high_water`` bytes in that buffer starts a lag, watched by one task: the socket has ``send_timeout``
+to drain, and meanwhile the subscriber may fall at most ``queue_size`` events or ``queue_bytes`` bytes
+behind, the bounds its queue had; past them its stream ends, as before.
 """
 
 from __future__ import annotations
@@ -186,6 +186,7 @@ class SseServer(HttpServer):
             await self._live(conn, sub, direct=request.method == "GET")
         finally:
             sub.direct = False
+            sub.cancel_lag()
             self.hub.unsubscribe(sub)
 
     async def _live(self, conn: HttpConnection, sub: _LiveSubscriber, *, direct: bool) -> None:
@@ -221,8 +222,8 @@ class SseServer(HttpServer):
                 if not await self._send(conn, self.encoded(event)):
                     return
                 sub.last_write = loop.time()
-                # Caught up (nothing queued, the socket's buffer below the mark): the publisher writes again.
-                sub.direct = direct and sub.queue.empty() and not sub.lagging()
+                # Caught up with the queue (events offered during the replay): the publisher writes again.
+                sub.direct = direct and sub.queue.empty()
         finally:
             peer_gone.cancel()
 
@@ -246,11 +247,14 @@ class SseServer(HttpServer):
 
 
 class _LiveSubscriber(Subscriber):
-    """A subscriber the publisher writes to directly while its socket keeps up (see the module docstring).
+    """A live stream that the publisher writes to itself (see the module docstring).
 
-    ``direct`` is set by the stream task once the replay is done and the queue is empty, and cleared when a
-    write leaves the socket's buffer past ``write_high_water`` (then ``offer`` queues, as a plain
-    ``Subscriber`` does), when the stream ends, or when the memory budget refuses a write.
+    ``direct`` is set by the stream task once the replay is done and the queue is empty (before that, and on
+    a HEAD stream, ``offer`` queues as a plain ``Subscriber`` does). A write that leaves more than
+    ``write_high_water`` bytes in the socket's buffer starts a lag: one task waits up to ``send_timeout``
+    for the buffer to drain, and drops the subscriber if it does not. During a lag the subscriber may fall
+    ``queue_size`` events or ``queue_bytes`` bytes behind (an event larger than that alone still goes), as
+    in its queue; one more and its stream is ended after what was written, as ``Subscriber.offer`` does.
     """
 
     def __init__(self, server: SseServer, conn: HttpConnection, queue_size: int,
@@ -261,33 +265,43 @@ class _LiveSubscriber(Subscriber):
         self._loop = asyncio.get_running_loop()
         self._pending: list[bytes] = []  # encoded events offered in this loop turn, written by ``flush``
         self._flush_scheduled = False
-        self._batch_limit = max(1, queue_size)
         self._high_water = server.settings.write_high_water
+        self._lag: asyncio.Future[None] | None = None  # the drain wait of the current lag
+        self._lag_events = 0  # events written since the lag began
+        self._lag_bytes = 0
         #: The publisher writes to the socket itself (no queue, no task switch).
         self.direct = False
         #: ``loop.time()`` of the last write on this stream (for the heartbeat).
         self.last_write = 0.0
 
     def offer(self, event: StoredEvent) -> bool:
-        if not self.direct:
+        if not self.direct or self.dropped:
             return super().offer(event)
+        if self._lag is not None:
+            size = len(event.data)
+            over_bytes = self._byte_limit is not None and self._lag_bytes + size > self._byte_limit
+            if self._lag_events >= self._limit or (over_bytes and self._lag_events > 0):
+                self.end()  # too far behind: end the stream after what was written
+                self.dropped = True
+                return False
+            self._lag_events += 1
+            self._lag_bytes += size
         self._pending.append(self._server.encoded(event))  # the same bytes object for every subscriber
-        if len(self._pending) >= self._batch_limit:
-            self.flush()
-        elif not self._flush_scheduled:
+        if not self._flush_scheduled:
             self._flush_scheduled = True
             self._loop.call_soon(self.flush)
-        return not self.dropped
+        return True
 
     def lagging(self) -> bool:
-        """The socket's buffer holds more than ``write_high_water`` bytes (the peer reads slower)."""
-        return self._conn.writer.transport.get_write_buffer_size() > self._high_water
+        """A lag is under way: the socket's buffer passed ``write_high_water`` and has not drained yet."""
+        return self._lag is not None
 
     def flush(self) -> None:
-        """Write the events offered since the last flush as one chunk; fall back to the queue when lagging."""
+        """Write the events offered since the last flush as one chunk; start a lag if the socket is behind."""
         self._flush_scheduled = False
         pending, self._pending = self._pending, []
-        if not pending or self.dropped or self._conn.writer.transport.is_closing():
+        transport = self._conn.writer.transport
+        if not pending or transport.is_closing():
             return  # a closed socket: the stream task sees the peer gone and unsubscribes
         try:
             self._conn.write_pieces(pending)
@@ -298,10 +312,30 @@ class _LiveSubscriber(Subscriber):
             self._server.hub.unsubscribe(self)
             return
         self.last_write = self._loop.time()
-        if self.lagging():
-            self.direct = False  # the next events queue; the stream task writes them with send_timeout
+        if self._lag is None and transport.get_write_buffer_size() > self._high_water:
+            self._lag = asyncio.ensure_future(self._wait_for_drain())
+
+    async def _wait_for_drain(self) -> None:
+        """The lag: the socket must take the buffer down within ``send_timeout``, or the peer is dropped."""
+        try:
+            await asyncio.wait_for(self._conn.writer.drain(), self._server.settings.send_timeout)
+        except asyncio.TimeoutError:
+            self.dropped = True
+            self._server.hub.dropped += 1
+            self._server.hub.unsubscribe(self)
+            self._conn.abort()
+        except OSError:
+            pass  # the peer is gone: the stream task notices
+        finally:
+            self._lag = None
+            self._lag_events = self._lag_bytes = 0
 
     def end(self) -> None:
         self.direct = False
         self.flush()  # what was offered before the end goes out before it
         super().end()
+
+    def cancel_lag(self) -> None:
+        """The stream is over: stop waiting for its socket."""
+        if self._lag is not None:
+            self._lag.cancel()
