@@ -177,10 +177,13 @@ class SseServer(HttpServer):
             last = request.header("last-event-id") or request.query.get("lastEventId")
             seq = parse_id(last) if last is not None else None
             resume = seq if seq is not None else self.hub.history.last_seq
+            # Taken before the first await: what is published from here on is in the subscriber's queue, and
+            # would be sent twice if it were also read from the history after a wait.
+            replay = self.hub.history.after(resume)
             conn.start_stream(self.stream_headers(request))
             if not await self._send(conn, self.first_block(resume)):
                 return
-            for event in self.hub.history.after(resume):
+            for event in replay:
                 if not await self._send(conn, self.encoded(event)):
                     return
             await self._live(conn, sub, direct=request.method == "GET")
@@ -213,13 +216,16 @@ class SseServer(HttpServer):
                         return
                     sub.last_write = loop.time()
                     continue
-                event = getter.result()
-                if event is None:  # shutdown or dropped: end the body cleanly, the client reconnects
+                events = [getter.result(), *sub.take_queued()]  # all that is queued, in one write
+                end = None in events
+                if end:
+                    events = events[:events.index(None)]
+                if events and not await self._send_events(conn, events, chunked=direct):  # type: ignore[arg-type]
+                    return
+                if end:  # shutdown or dropped: end the body cleanly, the client reconnects
                     conn.end_stream()
                     with contextlib.suppress(OSError):
                         await asyncio.wait_for(conn.writer.drain(), self.settings.send_timeout)
-                    return
-                if not await self._send(conn, self.encoded(event)):
                     return
                 sub.last_write = loop.time()
                 # Caught up with the queue (events offered during the replay): the publisher writes again.
@@ -227,11 +233,26 @@ class SseServer(HttpServer):
         finally:
             peer_gone.cancel()
 
+    async def _send_events(self, conn: HttpConnection, events: list[StoredEvent], *, chunked: bool) -> bool:
+        """Send queued events: one write on a GET stream (``write_pieces``), one each otherwise."""
+        if not chunked:
+            for event in events:
+                if not await self._send(conn, self.encoded(event)):
+                    return False
+            return True
+        try:
+            conn.write_pieces([self.encoded(event) for event in events])
+        except OverBudget:
+            self.hub.dropped += 1
+            return False
+        return await self._send(conn, b"")
+
     async def _send(self, conn: HttpConnection, data: bytes) -> bool:
         """Write and wait for the socket; False (and the connection dropped) after ``send_timeout``, or at
         once when the server's memory budget does not allow the write."""
         try:
-            conn.write(data)
+            if data:
+                conn.write(data)
         except OverBudget:
             self.hub.dropped += 1
             return False
@@ -291,6 +312,16 @@ class _LiveSubscriber(Subscriber):
             self._flush_scheduled = True
             self._loop.call_soon(self.flush)
         return True
+
+    def take_queued(self) -> list[StoredEvent | None]:
+        """Everything queued now, without waiting (``None``: end the stream)."""
+        taken: list[StoredEvent | None] = []
+        while not self.queue.empty():
+            event = self.queue.get_nowait()
+            if event is not None:
+                self.queued_bytes -= len(event.data)
+            taken.append(event)
+        return taken
 
     def lagging(self) -> bool:
         """A lag is under way: the socket's buffer passed ``write_high_water`` and has not drained yet."""
