@@ -1,7 +1,7 @@
 """Reference servers against their peers, in one run, measured by independent compiled load clients.
 
-Run: ``python tests/bench/bench_servers.py [--rounds 1] [--window 3] [--sse-clients 1000]`` (``tox -e bench``).
-Not collected by pytest.
+Run: ``python tests/bench/bench_servers.py [--rounds 1] [--window 3] [--sse-clients 1000]``, or
+``tox -e bench``. Not collected by pytest.
 
 * WebSocket echo, 64 connections, one message in flight on each, 32 B text and 64 KiB binary: the reference
   server (``python -m reference.servers ws``, on uvloop when installed, and on asyncio's loop), websockets,
@@ -93,7 +93,8 @@ class Sample:
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    paths = [str(REPO), os.environ.get("PYTHONPATH", "")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in paths if path))
     env["NODE_PATH"] = str(NODE_MODULES)
     return env
 
@@ -101,8 +102,8 @@ def _env() -> dict[str, str]:
 def measure(server_argv: list[str], client_argv: list[str], timeout: float) -> Sample:
     """Start the server, run the client against its port, read the server's CPU over the client's window."""
     env = _env()
-    server = subprocess.Popen(server_argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              text=True)
+    server = subprocess.Popen(server_argv, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
     try:
         assert server.stdout is not None
         deadline = time.monotonic() + 30
@@ -132,7 +133,8 @@ def measure(server_argv: list[str], client_argv: list[str], timeout: float) -> S
                     raise RuntimeError("load client timed out")
             client.wait(10)
             if result is None or len(marks) != 2:
-                raise RuntimeError(f"load client failed: {client.stderr.read()[-300:] if client.stderr else ''}")
+                error = client.stderr.read()[-300:] if client.stderr else ""
+                raise RuntimeError(f"load client failed: {error}")
             if result.get("bad"):
                 raise RuntimeError(f"{result['bad']} wrong echoes")
         finally:
@@ -167,7 +169,8 @@ def run_cells(servers: dict[str, list[str]], client: list[str], rounds: int, tim
 
 def table(title: str, unit: str, cells: dict[str, list[Sample] | str], peers: tuple[str, ...]) -> None:
     print(f"\n{title}")
-    print(f"| server | {unit}/s | server CPU | client CPU | {unit} per server CPU-s | reference vs it | note |")
+    print(f"| server | {unit}/s | server CPU | client CPU | {unit} per server CPU-s | reference vs it "
+          "| note |")
     print("|---|---:|---:|---:|---:|---:|---|")
     ours = cells.get("reference")
     our_per_cpu = statistics.median(s.per_cpu for s in ours) if isinstance(ours, list) and ours else None

@@ -1,4 +1,4 @@
-"""The servers that tests/bench/bench_servers.py measures, one per process: ``python peers.py NAME [--loop L]``.
+"""The servers that tests/bench/bench_servers.py measures, one per process: ``python peers.py NAME``.
 
 Prints ``READY <port>`` once it listens on 127.0.0.1 (a free port). Echo servers (every message back with its
 opcode, no compression, no keepalive pings): ``websockets``, ``aiohttp``, ``picows``. SSE fan-out servers
@@ -18,7 +18,7 @@ import json
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 BATCH = 16
@@ -74,7 +74,7 @@ async def echo_aiohttp() -> None:
 async def echo_picows() -> None:
     from picows import WSListener, WSMsgType, WSUpgradeRequest, ws_create_server
 
-    class Echo(WSListener):  # type: ignore[misc]
+    class Echo(WSListener):
         def on_ws_frame(self, transport: Any, frame: Any) -> None:
             if frame.msg_type is WSMsgType.CLOSE:
                 transport.send_close(frame.get_close_code(), frame.get_close_message())
@@ -178,8 +178,7 @@ async def aiohttp_sse() -> None:
     batches = Batches()
 
     async def events(request: web.Request) -> web.StreamResponse:
-        async with sse_response(request) as response:
-            response.ping_interval = 3600
+        async with sse_response(request) as response:  # its first ping comes after 15 s: past the window
             async for batch in batches.subscribe():
                 for seq, data in batch:
                     await response.send(data, id=seq)
@@ -192,7 +191,7 @@ async def aiohttp_sse() -> None:
     await runner.setup()
     site = web.SockSite(runner, _bound_socket(), backlog=2048)
     await site.start()
-    _ready(site._sock.getsockname()[1])  # type: ignore[attr-defined]
+    _ready(site._sock.getsockname()[1])
     await asyncio.Event().wait()
 
 
@@ -241,7 +240,7 @@ def _bound_socket() -> socket.socket:
     return sock
 
 
-SERVERS: dict[str, Callable[[], Awaitable[None]]] = {
+SERVERS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "websockets": echo_websockets, "aiohttp": echo_aiohttp, "picows": echo_picows,
     "sse-reference": sse_reference, "sse-starlette": sse_starlette, "aiohttp-sse": aiohttp_sse,
 }

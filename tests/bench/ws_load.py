@@ -1,4 +1,4 @@
-"""WebSocket echo load client on picows + uvloop, compiled code on both: the independent client of bench_servers.
+"""WebSocket echo load client on picows + uvloop (compiled framing and loop): bench_servers.py's client.
 
 ``python ws_load.py PORT --conns 64 --size 32 --type text --warmup 1 --window 3``: opens the connections,
 keeps one message in flight on each (the next goes when the echo is back, checked for size and type),
