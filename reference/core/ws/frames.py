@@ -25,6 +25,7 @@ fuzz/fuzz_ws_speedups.py.
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -189,6 +190,8 @@ class FrameParser:
         if fast is not None:
             max_size = self.max_size
             room = -1 if max_size is None else max(0, max_size - self.message_received)
+            if room > sys.maxsize:  # more than any buffer can hold: the same as no limit (C takes ssize_t)
+                room = -1
             read = fast(data, pos, self.mask, room)
             if read is not None:
                 opcode_number, fin, payload, end = read

@@ -129,3 +129,11 @@ def test_the_harness_catches_a_c_reader_that_accepts_a_bad_frame(monkeypatch: py
     monkeypatch.setattr(harness, "C_READ_SIMPLE_FRAME", accepts_rsv1)
     with pytest.raises(HarnessFailure, match="Python refuses"):
         harness.test_one_input(b"\x00" + encode(1, b"rsv", rsv=0x40))
+
+
+def test_a_limit_beyond_any_buffer_is_no_limit() -> None:
+    # Found by fuzz/fuzz_ws_differential.py: a max_size of 2**63 overflowed the C side's ssize_t (1011).
+    stream = encode(1, b"ok") + encode(2, b"z" * 300)
+    for accelerated in (True, False):
+        parser = FrameParser(max_size=2**63, accelerated=accelerated)
+        assert [f.payload for f in parser.feed(stream)] == [b"ok", b"z" * 300]
