@@ -146,6 +146,8 @@ class HttpConnection:
         self.idle = False
         self.budget = budget if budget is not None else MemoryBudget(1 << 62)
         self._charged = 0  # bytes of the write buffer charged to the budget at the last look
+        #: The streamed body (``start_stream``) is chunked, not close-delimited.
+        self.chunked = False
 
     async def next_request(self, on_head: Callable[[Request], None] | None = None) -> Request | None:
         """The next request, or None when the peer is done (closed, or the connection cannot be reused).
@@ -271,7 +273,28 @@ class HttpConnection:
 
     def start_stream(self, headers: _Headers) -> None:
         """Write a 200 head without Content-Length: the body is chunked (HTTP/1.1) or close-delimited."""
-        self._send(h11.Response(status_code=200, headers=list(headers), reason=b"OK"))
+        head = self._h11.send(h11.Response(status_code=200, headers=list(headers), reason=b"OK"))
+        # h11 picked the framing from the request: chunked for HTTP/1.1, close-delimited for HTTP/1.0.
+        self.chunked = bool(head) and b"\r\ntransfer-encoding: chunked\r\n" in (head or b"").lower()
+        if head and not self.writer.is_closing():
+            self.writer.write(head)
+
+    def write_pieces(self, pieces: list[bytes]) -> None:
+        """Write body pieces of a GET stream (``start_stream``) as one chunk, charged to the memory budget.
+
+        The fan-out path: the pieces are bytes shared by every subscriber, passed on without a copy per
+        piece (h11 would frame each as its own chunk). Not for a HEAD response, which has no body.
+
+        Raises:
+            OverBudget: the budget does not allow it (see :meth:`reserve`).
+        """
+        size = sum(map(len, pieces))
+        self.reserve(size)
+        if self.chunked:  # RFC 9112 §7.1: chunk-size in hex, CRLF, chunk-data, CRLF
+            self.writer.writelines([b"%x\r\n" % size, *pieces, b"\r\n"])
+        else:
+            self.writer.writelines(pieces)
+        self.account()
 
     def write(self, data: bytes) -> None:
         """Write one piece of a streamed body (one chunk), charged to the memory budget.

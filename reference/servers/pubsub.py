@@ -121,9 +121,10 @@ class Hub:
         self.dropped = 0
         self.stopping = False
 
-    def subscribe(self) -> Subscriber:
-        """A new subscriber receiving every event published from now on."""
-        sub = Subscriber(self.queue_size, self.queue_bytes)
+    def subscribe(self, sub: Subscriber | None = None) -> Subscriber:
+        """A new subscriber receiving every event published from now on (``sub``, or a plain one)."""
+        if sub is None:
+            sub = Subscriber(self.queue_size, self.queue_bytes)
         self.subscribers.add(sub)
         return sub
 

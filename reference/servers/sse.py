@@ -14,6 +14,14 @@ A subscriber that falls ``queue_size`` events or ``queue_bytes`` bytes behind, o
 than ``send_timeout`` to accept a write, is dropped (its stream ends); the others never wait for it. Each
 event is encoded once for all its subscribers (``SseServer.encoded``, a cache of at most
 ``wire_cache_size`` bytes).
+
+Fan-out path. A live GET stream is written by the publisher itself (``_LiveSubscriber.offer``): the
+encoded event (one bytes object for every subscriber) is appended to the subscriber's list, and one
+callback per subscriber and loop turn writes the list as one chunk. No task wakes, no future is made, no
+event is copied per subscriber except into its socket's buffer. A write that leaves more than
+``write_high_water`` bytes in that buffer starts a lag, watched by one task: the socket has ``send_timeout``
+to drain, and meanwhile the subscriber may fall at most ``queue_size`` events or ``queue_bytes`` bytes
+behind, the bounds its queue had; past them its stream ends, as before.
 """
 
 from __future__ import annotations
@@ -160,57 +168,91 @@ class SseServer(HttpServer):
         return data
 
     async def _stream(self, conn: HttpConnection, request: Request) -> None:
-        # §9.2.4: the UA sends "Last-Event-ID" with the last event ID string, encoded as UTF-8.
-        last = request.header("last-event-id") or request.query.get("lastEventId")
-        seq = parse_id(last) if last is not None else None
-        resume = seq if seq is not None else self.hub.history.last_seq
-        # Subscribing and taking the replay happen with no await between them: an event published before
-        # is replayed, one published after is live, none is both (one published while the first block was
-        # being sent used to be replayed and then delivered live again).
-        sub = self.hub.subscribe()
-        replay = self.hub.history.after(resume)
+        s = self.settings
+        # Subscribed before reading the history: nothing falls between replay and live.
+        sub = _LiveSubscriber(self, conn, s.queue_size, s.queue_bytes)
+        self.hub.subscribe(sub)
         try:
+            # §9.2.4: the UA sends "Last-Event-ID" with the last event ID string, encoded as UTF-8.
+            last = request.header("last-event-id") or request.query.get("lastEventId")
+            seq = parse_id(last) if last is not None else None
+            resume = seq if seq is not None else self.hub.history.last_seq
+            # Taken before the first await: what is published from here on is in the subscriber's queue, and
+            # would be sent twice if it were also read from the history after a wait.
+            replay = self.hub.history.after(resume)
             conn.start_stream(self.stream_headers(request))
             if not await self._send(conn, self.first_block(resume)):
                 return
             for event in replay:
                 if not await self._send(conn, self.encoded(event)):
                     return
-            await self._live(conn, sub)
+            await self._live(conn, sub, direct=request.method == "GET")
         finally:
+            sub.direct = False
+            sub.cancel_lag()
             self.hub.unsubscribe(sub)
 
-    async def _live(self, conn: HttpConnection, sub: Subscriber) -> None:
+    async def _live(self, conn: HttpConnection, sub: _LiveSubscriber, *, direct: bool) -> None:
+        """Serve the live part of a stream: heartbeats, the end, and the events the publisher queued."""
+        loop = asyncio.get_running_loop()
+        interval = self.settings.heartbeat_interval
         peer_gone = asyncio.ensure_future(conn.reader.read(1))
+        sub.last_write = loop.time()
+        sub.direct = direct and sub.queue.empty()
         try:
             while True:
                 getter = asyncio.ensure_future(sub.next())
-                done, _ = await asyncio.wait({getter, peer_gone}, timeout=self.settings.heartbeat_interval,
+                idle = loop.time() - sub.last_write
+                done, _ = await asyncio.wait({getter, peer_gone}, timeout=max(0.0, interval - idle),
                                              return_when=asyncio.FIRST_COMPLETED)
                 if peer_gone in done:
                     getter.cancel()
                     return
                 if getter not in done:
                     getter.cancel()
+                    if loop.time() - sub.last_write < interval:
+                        continue  # the publisher wrote meanwhile: not idle yet
                     if not await self._send(conn, self.heartbeat()):
                         return
+                    sub.last_write = loop.time()
                     continue
-                event = getter.result()
-                if event is None:  # shutdown or dropped: end the body cleanly, the client reconnects
+                events = [getter.result(), *sub.take_queued()]  # all that is queued, in one write
+                end = None in events
+                if end:
+                    events = events[:events.index(None)]
+                if events and not await self._send_events(conn, events, chunked=direct):  # type: ignore[arg-type]
+                    return
+                if end:  # shutdown or dropped: end the body cleanly, the client reconnects
                     conn.end_stream()
                     with contextlib.suppress(OSError):
                         await asyncio.wait_for(conn.writer.drain(), self.settings.send_timeout)
                     return
-                if not await self._send(conn, self.encoded(event)):
-                    return
+                sub.last_write = loop.time()
+                # Caught up with the queue (events offered during the replay): the publisher writes again.
+                sub.direct = direct and sub.queue.empty()
         finally:
             peer_gone.cancel()
+
+    async def _send_events(self, conn: HttpConnection, events: list[StoredEvent], *, chunked: bool) -> bool:
+        """Send queued events: one write on a GET stream (``write_pieces``), one each otherwise."""
+        if not chunked:
+            for event in events:
+                if not await self._send(conn, self.encoded(event)):
+                    return False
+            return True
+        try:
+            conn.write_pieces([self.encoded(event) for event in events])
+        except OverBudget:
+            self.hub.dropped += 1
+            return False
+        return await self._send(conn, b"")
 
     async def _send(self, conn: HttpConnection, data: bytes) -> bool:
         """Write and wait for the socket; False (and the connection dropped) after ``send_timeout``, or at
         once when the server's memory budget does not allow the write."""
         try:
-            conn.write(data)
+            if data:
+                conn.write(data)
         except OverBudget:
             self.hub.dropped += 1
             return False
@@ -223,3 +265,108 @@ class SseServer(HttpServer):
         finally:
             conn.account()
         return True
+
+
+class _LiveSubscriber(Subscriber):
+    """A live stream that the publisher writes to itself (see the module docstring).
+
+    ``direct`` is set by the stream task once the replay is done and the queue is empty (before that, and on
+    a HEAD stream, ``offer`` queues as a plain ``Subscriber`` does). A write that leaves more than
+    ``write_high_water`` bytes in the socket's buffer starts a lag: one task waits up to ``send_timeout``
+    for the buffer to drain, and drops the subscriber if it does not. During a lag the subscriber may fall
+    ``queue_size`` events or ``queue_bytes`` bytes behind (an event larger than that alone still goes), as
+    in its queue; one more and its stream is ended after what was written, as ``Subscriber.offer`` does.
+    """
+
+    def __init__(self, server: SseServer, conn: HttpConnection, queue_size: int,
+                 queue_bytes: int | None) -> None:
+        super().__init__(queue_size, queue_bytes)
+        self._server = server
+        self._conn = conn
+        self._loop = asyncio.get_running_loop()
+        self._pending: list[bytes] = []  # encoded events offered in this loop turn, written by ``flush``
+        self._flush_scheduled = False
+        self._high_water = server.settings.write_high_water
+        self._lag: asyncio.Future[None] | None = None  # the drain wait of the current lag
+        self._lag_events = 0  # events written since the lag began
+        self._lag_bytes = 0
+        #: The publisher writes to the socket itself (no queue, no task switch).
+        self.direct = False
+        #: ``loop.time()`` of the last write on this stream (for the heartbeat).
+        self.last_write = 0.0
+
+    def offer(self, event: StoredEvent) -> bool:
+        if not self.direct or self.dropped:
+            return super().offer(event)
+        if self._lag is not None:
+            size = len(event.data)
+            over_bytes = self._byte_limit is not None and self._lag_bytes + size > self._byte_limit
+            if self._lag_events >= self._limit or (over_bytes and self._lag_events > 0):
+                self.end()  # too far behind: end the stream after what was written
+                self.dropped = True
+                return False
+            self._lag_events += 1
+            self._lag_bytes += size
+        self._pending.append(self._server.encoded(event))  # the same bytes object for every subscriber
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self.flush)
+        return True
+
+    def take_queued(self) -> list[StoredEvent | None]:
+        """Everything queued now, without waiting (``None``: end the stream)."""
+        taken: list[StoredEvent | None] = []
+        while not self.queue.empty():
+            event = self.queue.get_nowait()
+            if event is not None:
+                self.queued_bytes -= len(event.data)
+            taken.append(event)
+        return taken
+
+    def lagging(self) -> bool:
+        """A lag is under way: the socket's buffer passed ``write_high_water`` and has not drained yet."""
+        return self._lag is not None
+
+    def flush(self) -> None:
+        """Write the events offered since the last flush as one chunk; start a lag if the socket is behind."""
+        self._flush_scheduled = False
+        pending, self._pending = self._pending, []
+        transport = self._conn.writer.transport
+        if not pending or transport.is_closing():
+            return  # a closed socket: the stream task sees the peer gone and unsubscribes
+        try:
+            self._conn.write_pieces(pending)
+        except OverBudget:  # the connection is aborted; the stream task ends
+            self.direct = False
+            self.dropped = True
+            self._server.hub.dropped += 1
+            self._server.hub.unsubscribe(self)
+            return
+        self.last_write = self._loop.time()
+        if self._lag is None and transport.get_write_buffer_size() > self._high_water:
+            self._lag = asyncio.ensure_future(self._wait_for_drain())
+
+    async def _wait_for_drain(self) -> None:
+        """The lag: the socket must take the buffer down within ``send_timeout``, or the peer is dropped."""
+        try:
+            await asyncio.wait_for(self._conn.writer.drain(), self._server.settings.send_timeout)
+        except asyncio.TimeoutError:
+            self.dropped = True
+            self._server.hub.dropped += 1
+            self._server.hub.unsubscribe(self)
+            self._conn.abort()
+        except OSError:
+            pass  # the peer is gone: the stream task notices
+        finally:
+            self._lag = None
+            self._lag_events = self._lag_bytes = 0
+
+    def end(self) -> None:
+        self.direct = False
+        self.flush()  # what was offered before the end goes out before it
+        super().end()
+
+    def cancel_lag(self) -> None:
+        """The stream is over: stop waiting for its socket."""
+        if self._lag is not None:
+            self._lag.cancel()

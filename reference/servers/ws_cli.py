@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
+import importlib.util
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
 
+from reference.core.ws.speedups import FRAME_PATH
 from reference.servers.listener import default_connection_cap
 from reference.servers.memory_budget import DEFAULT_MEMORY_BUDGET
 from reference.servers.ws import make_ssl_context, serve
@@ -17,9 +21,11 @@ from reference.servers.ws_settings import (
     WsSettings,
 )
 
-__all__ = ["PROTOCOL", "add_parser", "run", "settings_from"]
+__all__ = ["LOOPS", "PROTOCOL", "add_parser", "run", "settings_from"]
 
 PROTOCOL = "ws"
+#: ``--loop`` choices: ``auto`` is uvloop when it is installed (the ``uvloop`` extra), else asyncio's own.
+LOOPS = ("auto", "asyncio", "uvloop")
 
 
 def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
@@ -57,7 +63,9 @@ def _window_bits(text: str) -> int:
 
 def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``ws`` subparser."""
-    ws = protocols.add_parser(PROTOCOL, help="RFC 6455 WebSocket echo server (an Autobahn-compatible testee)")
+    uvloop = "installed" if importlib.util.find_spec("uvloop") else "not installed"
+    ws = protocols.add_parser(PROTOCOL, help="RFC 6455 WebSocket echo server (an Autobahn-compatible testee)",
+                              epilog=f"frame path: {FRAME_PATH}; uvloop: {uvloop}")
     ws.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     ws.add_argument("--port", type=_port, default=9001,
                     help="port to bind; 0 picks a free one, printed as 'listening on ws://HOST:PORT'")
@@ -103,6 +111,9 @@ def add_parser(protocols: argparse._SubParsersAction) -> None:  # type: ignore[t
     ws.add_argument("--rate-burst", type=_positive(int), metavar="N",
                     help="messages one connection may send back to back under --rate-limit (default: one "
                          "second's worth)")
+    ws.add_argument("--loop", choices=LOOPS, default="auto",
+                    help="event loop: uvloop (the optional 'uvloop' extra) or asyncio's own; auto takes "
+                         "uvloop when it is installed (default: %(default)s)")
     ws.add_argument("--certfile", help="PEM certificate chain: serve wss:// (TLS)")
     ws.add_argument("--keyfile", help="PEM private key, if it is not in --certfile")
 
@@ -145,7 +156,21 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.rate_burst is not None and args.rate_limit is None:
         parser.error("--rate-burst needs --rate-limit")
     tls = _tls(parser, args)
+    runner = _event_loop(parser, args.loop)
     try:
-        return asyncio.run(serve(settings_from(args), args.host, args.port, tls))
+        return runner(serve(settings_from(args), args.host, args.port, tls))
     except KeyboardInterrupt:  # SIGINT before the signal handlers were installed
         return 130
+
+
+def _event_loop(parser: argparse.ArgumentParser, choice: str) -> Callable[[Coroutine[Any, Any, int]], int]:
+    """The function that runs the server's coroutine on the chosen loop (``serve`` logs which one)."""
+    if choice != "asyncio":
+        try:
+            uvloop = importlib.import_module("uvloop")
+        except ImportError:
+            if choice == "uvloop":
+                parser.error("--loop uvloop: uvloop is not installed (pip install 'rtconform[uvloop]')")
+            return asyncio.run
+        return cast(Callable[[Coroutine[Any, Any, int]], int], uvloop.run)
+    return asyncio.run

@@ -42,7 +42,7 @@ from reference.core.ws.opcodes import CloseCode
 from reference.core.ws.protocol import CLOSE_RECEIVED, CLOSED, FAILING, OPEN, Connection
 from reference.core.ws.ratelimit import TokenBucket
 from reference.servers.lingering_close import Lingering
-from reference.servers.memory_budget import MemoryBudget
+from reference.servers.memory_budget import FREE_PER_CONNECTION, MemoryBudget
 from reference.servers.ws_settings import WsSettings
 from reference.servers.ws_upgrade import HttpError, RequestReader
 
@@ -141,7 +141,7 @@ class ConnectionPump(asyncio.Protocol):
             return
         conn.receive_data(data, self._loop.time())
         self._step()
-        if self._conn is not None and self._over_budget():
+        if self._charged > FREE_PER_CONNECTION and self._conn is not None and self._over_budget():
             self._refuse_message(f"message too big for the server's memory budget of {self._budget.limit} "
                                  f"bytes")
 
@@ -257,14 +257,15 @@ class ConnectionPump(asyncio.Protocol):
         self._account()
         pending = 0  # bytes of echoes queued in the core in this step, not charged yet
         for event in conn.events_received():
+            kind = type(event)
             # Messages that came before the peer's Close, or before bad input, are still answered: the core
             # sends its Close after them (CLOSE_RECEIVED, FAILING). Once closed, nothing more is sent.
-            answering = conn.state in _ANSWERING
-            if isinstance(event, (TextMessage, BinaryMessage)) and answering:
+            if (kind is TextMessage or kind is BinaryMessage) and conn.state in _ANSWERING:
                 if self._rate is not None and conn.state is OPEN and not self._rate.take(self._loop.time()):
                     self._over_rate(conn)  # CLOSING from here on: the messages after this one go unanswered
                     continue
-                size = len(event.text) if isinstance(event, TextMessage) else len(event.data)
+                text = kind is TextMessage
+                size = len(event.text) if text else len(event.data)  # type: ignore[union-attr]
                 if not self._budget.allows(self._charged, pending + size):
                     if conn.state is OPEN:
                         self._refuse_message(f"echo of {size} bytes would pass the server's memory budget "
@@ -272,12 +273,12 @@ class ConnectionPump(asyncio.Protocol):
                         return
                     continue  # the core is closing already: its Close goes out without this answer
                 pending += size
-                if isinstance(event, TextMessage):
-                    conn.send_text(event.text)
+                if text:
+                    conn.send_text(event.text)  # type: ignore[union-attr]
                 else:
-                    conn.send_binary(event.data)
-            elif isinstance(event, ConnectionClosed):
-                self.closed = event
+                    conn.send_binary(event.data)  # type: ignore[union-attr]
+            elif kind is ConnectionClosed:
+                self.closed = event  # type: ignore[assignment]
         self._flush(conn)
         if self._conn is not None:
             self._account()
@@ -350,8 +351,9 @@ class ConnectionPump(asyncio.Protocol):
         conn, transport = self._conn, self._transport
         holding = (0 if conn is None else conn.buffered_input) + (
             0 if transport is None else transport.get_write_buffer_size())
-        self._budget.charge(self._charged, holding)
-        self._charged = holding
+        if holding != self._charged:
+            self._budget.charge(self._charged, holding)
+            self._charged = holding
 
     def _over_budget(self) -> bool:
         return not self._budget.allows(self._charged)

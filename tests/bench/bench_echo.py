@@ -3,6 +3,11 @@
 Run: ``python tests/bench/bench_echo.py [--seconds 5] [--rounds 3] [--conns 1,64] [--deflate]``. Not collected
 by pytest.
 
+Its load client is pure asyncio Python and saturates before a fast server does (issue 19: it read 0.99x
+websockets where a compiled client read 2.05x). ``tox -e bench`` therefore runs only ``--deflate`` from here,
+where compression, not framing, sets the cost; the plain echo table comes from ``bench_servers.py`` and its
+independent compiled client.
+
 Method (see shared/research/perf-anchors.md):
 
 * each server runs in its own subprocess on the stock asyncio loop: ``python -m reference.servers ws``

@@ -27,7 +27,7 @@ def test_every_harness_has_a_seed_corpus_dict_and_options() -> None:
     assert set(HARNESSES) == {"fuzz_ws_frames", "fuzz_ws_protocol", "fuzz_ws_handshake", "fuzz_wire_reader",
                               "fuzz_ws_client", "fuzz_ws_differential", "fuzz_sse_encoder", "fuzz_sse_parser",
                               "fuzz_http_reader", "fuzz_ws_deflate", "fuzz_sio_decoder",
-                              "fuzz_eio_packets"}
+                              "fuzz_eio_packets", "fuzz_ws_speedups"}
     for name in HARNESSES:
         assert len(list((FUZZ / "corpus" / name).glob("seed-*"))) >= 10, name
         assert (FUZZ / f"{name}.dict").is_file()

@@ -13,19 +13,28 @@ connection with 1002 like any other malformed header.
 Hot path notes: the parser keeps the unread input as one ``bytes``/``bytearray`` plus an offset, reads
 the header with integer indexing and ``struct``, and unmasks payloads through ``mask.apply_mask`` (the C
 speedup when built), reading big payloads through a ``memoryview`` so they are not copied first.
+
+Accelerated frame path: when the C extension is built (``speedups.FRAME_PATH`` says), ``next_frame`` first
+asks ``_speedups.read_simple_frame`` for the frame. That C function accepts only a complete frame that breaks
+none of the rules below and returns None for everything else, so this Python code still reads (and
+rejects, with its error) every incomplete, reserved-bit or malformed frame: the checks live here, once.
+The two paths are compared on random and mutated input by tests/reference/core/test_ws_speedups.py and
+fuzz/fuzz_ws_speedups.py.
 """
 
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from reference.core.errors import LocalProtocolError, PayloadTooBig
 from reference.core.ws.mask import BytesLike, apply_mask
 from reference.core.ws.opcodes import Opcode
+from reference.core.ws.speedups import C_READ_SIMPLE_FRAME
 
-__all__ = ["Frame", "FrameParser", "serialize_frame"]
+__all__ = ["Frame", "FrameParser", "message_frame", "serialize_frame"]
 
 #: RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less".
 MAX_CONTROL_PAYLOAD = 125
@@ -78,10 +87,12 @@ class FrameParser:
             §6); then RSV1 is accepted on the first frame of a data message and returned in ``Frame.rsv1``.
     """
 
-    __slots__ = ("_data", "_pending", "_pos", "mask", "max_size", "message_received", "rsv1_allowed")
+    __slots__ = ("_data", "_fast", "_pending", "_pos", "mask", "max_size", "message_received", "rsv1_allowed")
 
-    def __init__(self, *, mask: bool = True, max_size: int | None = None) -> None:
+    def __init__(self, *, mask: bool = True, max_size: int | None = None, accelerated: bool = True) -> None:
         self.mask = mask
+        #: The C reader of well-formed complete frames, or None: this parser reads every frame itself.
+        self._fast = C_READ_SIMPLE_FRAME if accelerated else None
         self.max_size = max_size
         self.message_received = 0
         self.rsv1_allowed = False
@@ -175,6 +186,21 @@ class FrameParser:
         available = len(data) - pos
         if available < 2:
             return None
+        fast = self._fast
+        if fast is not None:
+            max_size = self.max_size
+            room = -1 if max_size is None else max(0, max_size - self.message_received)
+            if room > sys.maxsize:  # more than any buffer can hold: the same as no limit (C takes ssize_t)
+                room = -1
+            read = fast(data, pos, self.mask, room)
+            if read is not None:
+                opcode_number, fin, payload, end = read
+                self._pending = None
+                if end == len(data):
+                    self._data, self._pos = b"", 0  # see below: let go of the buffer now
+                else:
+                    self._pos = end
+                return Frame(_OPCODES[opcode_number], payload, fin)  # type: ignore[arg-type]
         b0, b1 = data[pos], data[pos + 1]
         # RFC 6455 §5.2: "MUST be 0 unless an extension is negotiated that defines meanings for non-zero
         # values. If a nonzero value is received and none of the negotiated extensions defines the meaning
@@ -291,3 +317,18 @@ def serialize_frame(frame: Frame, mask_key: bytes | None = None) -> bytes:
     else:
         header = bytes((b0, mask_bit | _LEN64)) + _U64.pack(length)
     return header + payload
+
+
+def message_frame(opcode: Opcode, payload: bytes, rsv1: bool = False) -> bytes:
+    """Encode an unmasked final data frame (what a server sends, RFC 6455 §5.1), without a ``Frame``.
+
+    The same bytes as ``serialize_frame(Frame(opcode, payload, rsv1=rsv1))`` for a TEXT or BINARY frame;
+    the echo path sends one per message, so it skips the record and the control-frame checks.
+    """
+    length = len(payload)
+    b0 = 0xC0 | opcode if rsv1 else 0x80 | opcode  # FIN, RSV1 when compressed (RFC 7692 §6)
+    if length < _LEN16:
+        return bytes((b0, length)) + payload
+    if length <= 0xFFFF:
+        return bytes((b0, _LEN16)) + _U16.pack(length) + payload
+    return bytes((b0, _LEN64)) + _U64.pack(length) + payload

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Union
 
+from reference.core.ws import speedups
+
 __all__ = ["C_APPLY_MASK", "apply_mask", "py_apply_mask"]
 
 BytesLike = Union[bytes, bytearray, memoryview]  # noqa: UP007  (3.10 evaluates aliases at runtime)
@@ -55,17 +57,8 @@ def py_apply_mask(data: BytesLike, key: BytesLike) -> bytes:
     return bytes(out)
 
 
-def _load_c_apply_mask() -> Callable[[BytesLike, BytesLike], bytes] | None:
-    """Return the C ``apply_mask`` if the optional extension was built, else None."""
-    try:
-        from reference.core.ws._speedups import apply_mask as c_apply_mask
-    except ImportError:
-        return None
-    return c_apply_mask
-
-
-#: The C implementation, or None when the extension is not built (tests compare both paths).
-C_APPLY_MASK = _load_c_apply_mask()
+#: The C implementation, or None when the extension is not built or disabled (tests compare both paths).
+C_APPLY_MASK = speedups.C_APPLY_MASK
 
 #: The fastest available implementation: ``apply_mask(data, key) -> bytes``.
 apply_mask: Callable[[BytesLike, BytesLike], bytes] = C_APPLY_MASK or py_apply_mask

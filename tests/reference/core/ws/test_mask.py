@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference.core.ws import mask
+from reference.core.ws import speedups
 from reference.core.ws.mask import C_APPLY_MASK, apply_mask, py_apply_mask
 
 Masker = Callable[[bytes | bytearray | memoryview, bytes | bytearray | memoryview], bytes]
@@ -60,17 +61,13 @@ def test_both_paths_agree_and_masking_twice_is_identity(data: bytes, key: bytes)
 
 
 def test_fallback_when_the_extension_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    import builtins
+    monkeypatch.setitem(sys.modules, "reference.core.ws._speedups", None)  # import fails as if not built
+    assert speedups._load() == (None, "pure Python (C speedups not built)")
 
-    real_import = builtins.__import__
 
-    def no_speedups(name: str, *args: object, **kwargs: object) -> object:
-        if name.endswith("_speedups"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(builtins, "__import__", no_speedups)
-    assert mask._load_c_apply_mask() is None
+def test_fallback_when_the_extension_is_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(speedups.DISABLE_ENV, "1")
+    assert speedups._load() == (None, f"pure Python (C speedups disabled by {speedups.DISABLE_ENV})")
 
 
 @pytest.mark.skipif(C_APPLY_MASK is None, reason="the C extension is not built")
