@@ -131,6 +131,10 @@ async def _ended(side: ServerSide, within: float) -> CloseFrame | Closed | Messa
             return Message(str(ev).encode())
 
 
+def _shown(ended: CloseFrame | Closed) -> str:
+    return str(ended) if isinstance(ended, Closed) else f"close {ended.code}"
+
+
 def _fail_fast(kind: str, autobahn: str) -> None:
     chops = kind.endswith("chops")
 
@@ -175,7 +179,8 @@ def _fail_fast(kind: str, autobahn: str) -> None:
                 return Verdict(Outcome.FAILED, Outcome.FAILED, expected=expected, close_detail="FAILED",
                                actual=actual + ("still open" if late is None else f"it went on: {late}"))
             return Verdict(Outcome.FAILED, Outcome.PASSED, expected=expected,
-                           actual=actual + f"{late} (a late failure)", autobahn_behavior="NON-STRICT")
+                           actual=actual + f"{_shown(late)} (a late failure)",
+                           autobahn_behavior="NON-STRICT")
         if isinstance(ended, Message):
             side.close_tcp()
             return Verdict(Outcome.FAILED, Outcome.FAILED, expected=expected, close_detail="FAILED",
