@@ -27,6 +27,12 @@ WS = "wsclient/"
 #: Autobahn 1.1.x and 1.2.x: the echo cases (sections 5.2 and 5.6)
 WSCLIENT = ("conformance.catalog.wsclient",)
 ECHO_CASES = [c.id for c in load(WSCLIENT).cases if (c.autobahn or "").startswith("1.")]
+#: Autobahn 12.x and 13.x: the compressed echo cases (RFC 7692)
+DEFLATE_ECHO_CASES = [c.id for c in load(WSCLIENT).cases if (c.autobahn or "").startswith(("12.", "13."))]
+DEFLATE_CASES = [c.id for c in load(WSCLIENT).cases if c.section.startswith("rfc7692")]
+#: cases that need a client offering permessage-deflate without client_max_window_bits: run with that offer
+PLAIN_OFFER_CASES = {f"{WS}rfc7692-7/unoffered-client-max-window-bits"}
+PLAIN_OFFER = "permessage-deflate"
 VALID_CODES = (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999)
 INVALID_CODES = (0, 999, 1004, 1005, 1006, 1016, 1100, 2000, 2999)
 
@@ -73,23 +79,37 @@ MUTATIONS: dict[str, list[str]] = {
     "close-tcp-first": [f"{WS}7.1.1/waits-for-server-tcp-close"],
     "data-after-close": [f"{WS}5.5.1/text-after-close", f"{WS}5.5.1/fragment-close-fragment"],
     "keep-tcp-open": [f"{WS}5.5.1/closes-tcp-after-handshake"],
+    "no-fail-fast": [f"{WS}8.1/utf8-fail-fast-{kind}"
+                     for kind in ("frames", "cut-frame", "chops", "cut-chops")],
+    "lax-deflate": [f"{WS}rfc7692-7/{slug}" for slug in (
+        "server-max-window-bits-7", "server-max-window-bits-16", "unknown-parameter", "duplicate-parameter",
+        "unoffered-client-max-window-bits")],
+    "no-inflate": DEFLATE_ECHO_CASES,
+    "bad-inflate": [f"{WS}rfc7692-7.2/server-context-takeover"],
 }
 
 
-def _launch(defect: str | None):  # type: ignore[no-untyped-def]
-    return command_launcher([sys.executable, CLIENT, *(["--defect", defect] if defect else [])])
+def _launch(defect: str | None, offer: str | None = None):  # type: ignore[no-untyped-def]
+    return command_launcher([sys.executable, CLIENT, *(["--defect", defect] if defect else []),
+                             *([f"--offer={offer}"] if offer is not None else [])])
 
 
 async def _all() -> dict[str, dict[str, CaseResult]]:
     registry = load(WSCLIENT)
     settings = RunSettings(jobs=12, timeout=15.0)
 
-    async def one(defect: str | None, ids: Sequence[str]) -> tuple[str, dict[str, CaseResult]]:
-        cases = [registry.by_id[i] for i in ids]
-        results, _ = await run_client_cases(cases, _launch(defect), defect or "correct", settings)
-        return defect or "correct", {r.id: r for r in results}
+    async def one(defect: str | None, ids: Sequence[str], offer: str | None = None,
+                  name: str | None = None) -> tuple[str, dict[str, CaseResult]]:
+        cases = [registry.by_id[i] for i in ids if (i in PLAIN_OFFER_CASES) == (offer == PLAIN_OFFER)]
+        results, _ = await run_client_cases(cases, _launch(defect, offer), defect or "correct", settings)
+        return name or defect or "correct", {r.id: r for r in results}
 
-    runs = [one(None, [c.id for c in registry.cases]), *(one(d, ids) for d, ids in MUTATIONS.items())]
+    every = [c.id for c in registry.cases]
+    runs = [one(None, every), one(None, every, PLAIN_OFFER, "correct, plain offer"),
+            one(None, DEFLATE_CASES, "", "no offer"),
+            *(one(d, ids) for d, ids in MUTATIONS.items()),
+            *(one(d, ids, PLAIN_OFFER, f"{d}, plain offer") for d, ids in MUTATIONS.items()
+              if PLAIN_OFFER_CASES & set(ids))]
     return dict(await asyncio.gather(*runs))
 
 
@@ -107,15 +127,28 @@ def test_every_case_has_a_defect_that_turns_it_red() -> None:
 
 @pytest.mark.slow
 def test_the_correct_client_passes_every_case(outcomes: dict[str, dict[str, CaseResult]]) -> None:
-    bad = {i: (r.outcome.value, r.actual or r.error) for i, r in outcomes["correct"].items()
+    got = {**outcomes["correct"], **outcomes["correct, plain offer"]}
+    assert set(got) == {c.id for c in load(WSCLIENT).cases}
+    bad = {i: (r.outcome.value, r.actual or r.error) for i, r in got.items()
            if r.outcome is not Outcome.PASSED}
     assert bad == {}
 
 
 @pytest.mark.slow
+def test_deflate_cases_skip_a_client_offering_none(outcomes: dict[str, dict[str, CaseResult]]) -> None:
+    got = outcomes["no offer"]
+    assert set(got) == {i for i in DEFLATE_CASES if i not in PLAIN_OFFER_CASES}
+    not_skipped = {i: r.outcome.value for i, r in got.items()
+                   if r.outcome is not Outcome.SKIPPED
+                   or "offers no permessage-deflate" not in (r.error or r.actual)}
+    assert not_skipped == {}
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("defect", sorted(MUTATIONS))
 def test_the_defect_turns_its_cases_red(defect: str, outcomes: dict[str, dict[str, CaseResult]]) -> None:
-    got = outcomes[defect]
+    got = {**outcomes[defect], **outcomes.get(f"{defect}, plain offer", {})}
+    assert set(got) == set(MUTATIONS[defect])
     not_red = {i: (r.outcome.value, r.actual or r.error) for i, r in got.items()
                if r.outcome is not Outcome.FAILED}
     assert not_red == {}

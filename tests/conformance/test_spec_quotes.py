@@ -26,7 +26,7 @@ SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
 SUITE_DOCUMENT = {"ws": "rfc6455", "sse": "whatwg-html-sse", "poll": "rfc6202", "eio": "engineio-protocol",
                   "sio": "socketio-protocol", "sseclient": "whatwg-html-sse", "wsclient": "rfc6455"}
 #: A suite's cases whose section names another document (``ws/rfc7692-7/...``): (section prefix, document).
-SECTION_DOCUMENT = {"ws": ("rfc7692", "rfc7692")}
+SECTION_DOCUMENT = {"ws": ("rfc7692", "rfc7692"), "wsclient": ("rfc7692", "rfc7692")}
 #: Documents a quote may cite, by the words of its trailing citation.
 CITED = (("RFC 6455", "rfc6455"), ("RFC 6202", "rfc6202"), ("RFC 9110", "rfc9110"), ("RFC 9112", "rfc9112"),
          ("RFC 6585", "rfc6585"), ("Fetch", "whatwg-fetch"))

@@ -21,6 +21,7 @@ MODULES = (
     "conformance.catalog.wsclient.chops",
     "conformance.catalog.wsclient.utf8",
     "conformance.catalog.wsclient.closing",
+    "conformance.catalog.wsclient.compression",
 )
 
 SUITE = Suite(

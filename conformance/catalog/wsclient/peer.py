@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.wire.deflate import InflateError, InflateTooLarge, PerMessageDeflate
 from conformance.wire.transcript import RX, TX, Transcript
 from conformance.wire.wsframes import (
     BINARY,
@@ -136,6 +137,7 @@ class _Assembly:
     opcode: int | None = None
     parts: list[bytes] = field(default_factory=list)
     size: int = 0
+    compressed: bool = False
 
 
 class ServerSide:
@@ -173,6 +175,8 @@ class ServerSide:
         self.auto_pong = True
         self._overfull = False
         self._reset = False  # the connection broke (an RST) rather than ended
+        #: the server's permessage-deflate codec once a case agreed to it (RFC 7692), else None
+        self.deflate: PerMessageDeflate | None = None
 
     # -- time ---------------------------------------------------------------------------------------------
 
@@ -280,6 +284,18 @@ class ServerSide:
             self.sent_close = True
         self._write(raw)
 
+    def send_compressed(self, opcode: int, data: bytes, fragment: int = 0) -> None:
+        """``data`` as one message compressed with the agreed permessage-deflate (RFC 7692 §7.2.1): RSV1 on
+        the first frame only, the payload cut into ``fragment``-byte frames (0: one frame). Sent
+        uncompressed when the agreed window is below zlib's smallest (8 bits)."""
+        assert self.deflate is not None, "no permessage-deflate agreed"
+        compressed = self.deflate.can_compress
+        payload = self.deflate.compress(data) if compressed else data
+        size = fragment or max(1, len(payload))
+        pieces = [payload[i : i + size] for i in range(0, len(payload), size)] or [b""]
+        for i, piece in enumerate(pieces):
+            self.send(opcode if i == 0 else CONT, piece, fin=i == len(pieces) - 1, rsv1=compressed and i == 0)
+
     def send_close(self, code: int | None = 1000, reason: bytes = b"") -> None:
         """Send a close frame with ``code`` (None: an empty payload) and ``reason``."""
         payload = b"" if code is None else struct.pack("!H", code) + reason
@@ -358,8 +374,12 @@ class ServerSide:
         # §5.1: "a client MUST mask all frames that it sends to the server"
         if not fr.masked:
             self._deviate(f"unmasked frame {fr.describe()} (§5.1)")
-        # §5.2: RSV bits "MUST be 0 unless an extension is negotiated" (no extension is agreed here)
-        if fr.rsv1 or fr.rsv2 or fr.rsv3:
+        # RFC 7692 §6: RSV1 is the "Per-Message Compressed" bit, "An endpoint MUST NOT set the "Per-Message
+        # Compressed" bit of control frames and non-first fragments of a data message."
+        if fr.rsv1 and self.deflate is not None and fr.opcode not in (TEXT, BINARY):
+            self._deviate(f"RSV1 on a control frame or a non-first fragment: {fr.describe()} (RFC 7692 §6)")
+        # §5.2: RSV bits "MUST be 0 unless an extension is negotiated"
+        if (fr.rsv1 and self.deflate is None) or fr.rsv2 or fr.rsv3:
             self._deviate(f"rsv bits set without an extension: {fr.describe()} (§5.2)")
         if fr.opcode not in DEFINED_OPCODES:
             self._deviate(f"reserved opcode {fr.opcode:#x} (§5.2)")
@@ -390,6 +410,7 @@ class ServerSide:
             if asm.opcode is not None:
                 self._deviate(f"new {fr.describe()} inside a fragmented message (§5.4)")
             asm.opcode, asm.parts, asm.size = fr.opcode, [], 0
+            asm.compressed = fr.rsv1 and self.deflate is not None
         asm.size += len(fr.payload)
         if asm.size > MAX_MESSAGE:
             self._deviate(f"a message over the runner's {MAX_MESSAGE} bytes")
@@ -398,9 +419,15 @@ class ServerSide:
         asm.parts.append(fr.payload)
         if not fr.fin:
             return None
-        message = Message(b"".join(asm.parts), asm.opcode == BINARY)
+        data = b"".join(asm.parts)
         self._assembly = _Assembly()
-        return message
+        if asm.compressed and self.deflate is not None:
+            try:  # never more than MAX_MESSAGE bytes, whatever the client sent (a decompression bomb)
+                data = self.deflate.inflate(data, MAX_MESSAGE)
+            except (InflateError, InflateTooLarge) as exc:
+                self._deviate(f"a compressed message from the client: {exc} (RFC 7692 §7.2.2)")
+                return Message(data, asm.opcode == BINARY, compressed=True)
+        return Message(data, asm.opcode == BINARY, compressed=asm.compressed)
 
     async def shutdown(self) -> None:
         """Close the connection (RST-free: a plain close) and wait briefly for it to go."""
