@@ -28,6 +28,7 @@ from conformance.measure import show_value
 from conformance.reporting.fuzzview import FuzzView
 from conformance.reporting.htmlmodel import PASSED_PAGE, ReportModel, build, case_file, duration
 from conformance.reporting.templatecache import template_cache
+from conformance.reporting.transcripthtml import transcript_table
 from conformance.reporting.visible import visible
 from conformance.reporting.wireview import PASSED_HEAD, entry_views, passed_excerpt
 from conformance.results import RunResult
@@ -55,7 +56,8 @@ def _environment() -> jinja2.Environment:
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         finalize=_shown, bytecode_cache=template_cache())
     env.globals.update(case_file=case_file, duration=duration, entry_views=entry_views, show_value=show_value,
-                       passed_excerpt=passed_excerpt, passed_head=PASSED_HEAD)
+                       passed_excerpt=passed_excerpt, passed_head=PASSED_HEAD,
+                       transcript_table=transcript_table)
     return env
 
 
