@@ -9,6 +9,8 @@ step (:mod:`conformance.selection`, called by :func:`conformance.app.run`).
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import os
 from pathlib import Path
 from typing import Any
@@ -187,10 +189,20 @@ def _max_failures(args: argparse.Namespace) -> int | None:
     return int(args.max_failures) if args.max_failures is not None else 8
 
 
+def _skip_the_last_collection() -> None:
+    """At exit, before the interpreter's last cyclic garbage collection: every object still alive (the
+    catalog, the results, the modules) goes to the permanent generation, which that collection skips.
+    The process is ending and the memory goes back whole; the collection took 0.1-0.6 s of a 1.5 s run of
+    Autobahn's groups 1-7 and 10 on a loaded 2-core machine (rtconform wrote and closed its files before)."""
+    gc.freeze()
+
+
 def run_command(args: argparse.Namespace) -> int:
     """``rtconform run``: a dry run with ``--list`` (the cases the run would run, chosen the same way),
     else the whole run; returns the exit code."""
     opts = options_from_args(args)
     if args.list:
         return print_cases(selected_cases(opts))
+    atexit.unregister(_skip_the_last_collection)  # once, however often run_command is called in-process
+    atexit.register(_skip_the_last_collection)
     return run(opts)

@@ -17,6 +17,7 @@ adds filtering and ordering.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -26,6 +27,8 @@ import markupsafe
 from conformance.measure import show_value
 from conformance.reporting.fuzzview import FuzzView
 from conformance.reporting.htmlmodel import PASSED_PAGE, ReportModel, build, case_file, duration
+from conformance.reporting.templatecache import template_cache
+from conformance.reporting.transcripthtml import transcript_table
 from conformance.reporting.visible import visible
 from conformance.reporting.wireview import PASSED_HEAD, entry_views, passed_excerpt
 from conformance.results import RunResult
@@ -45,17 +48,17 @@ def _shown(value: object) -> object:
     return value
 
 
+@cache
 def _environment() -> jinja2.Environment:
+    """The templates' environment, made on first use (with the compiled-template cache, if usable)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("conformance.reporting", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        finalize=_shown)
+        finalize=_shown, bytecode_cache=template_cache())
     env.globals.update(case_file=case_file, duration=duration, entry_views=entry_views, show_value=show_value,
-                       passed_excerpt=passed_excerpt, passed_head=PASSED_HEAD)
+                       passed_excerpt=passed_excerpt, passed_head=PASSED_HEAD,
+                       transcript_table=transcript_table)
     return env
-
-
-_ENV = _environment()
 
 
 def _asset(name: str) -> str:
@@ -66,13 +69,14 @@ def _asset(name: str) -> str:
 def render_model(model: ReportModel) -> dict[str, str]:
     """The report files for a built model: relative path -> text."""
     tool = model.columns[0].run.tool_version
-    files = {"index.html": _ENV.get_template("index.html").render(model=model, root="", tool_version=tool)}
-    case_page = _ENV.get_template("case.html")
+    env = _environment()
+    files = {"index.html": env.get_template("index.html").render(model=model, root="", tool_version=tool)}
+    case_page = env.get_template("case.html")
     for row in model.rows:
         if row.own_page:
             files[row.page] = case_page.render(row=row, root="../", tool_version=tool)
     if model.passed_rows:
-        passed = _ENV.get_template("passed.html")
+        passed = env.get_template("passed.html")
         files[PASSED_PAGE] = passed.render(model=model, root="../", tool_version=tool)
     files.update({name: _asset(name) for name in ASSETS})
     return files
@@ -103,7 +107,7 @@ def render(runs: Sequence[RunResult], *, reviews: Sequence[Review] | None = None
 
 def render_fuzz_only(fuzz: FuzzView, tool_version: str) -> dict[str, str]:
     """``index.html`` (and the assets) for a report folder with a fuzz session and no run.json."""
-    page = _ENV.get_template("fuzzonly.html").render(fuzz=fuzz, root="", tool_version=tool_version)
+    page = _environment().get_template("fuzzonly.html").render(fuzz=fuzz, root="", tool_version=tool_version)
     return {"index.html": page, **{name: _asset(name) for name in ASSETS}}
 
 

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from conformance.baseline import Change
 from conformance.expectfile import FAILING, Expectation
@@ -43,9 +44,10 @@ def case_file(case_id: str) -> str:
     return f"x_{_UNSAFE.sub('-', case_id)[:48].strip('.-')}_{digest}.html"
 
 
+@lru_cache(maxsize=4096)
 def spec_link(spec: str, section: str) -> tuple[str, str]:
     """(document name, URL of the section) from the spec's suite, or ("", "") when no catalog package
-    declares that suite or the section has no known anchor."""
+    declares that suite or the section has no known anchor (remembered: every row asks, several times)."""
     found = suite(spec)
     url = found.section_link(section) if found is not None else ""
     return (found.title, url) if found is not None and url else ("", "")

@@ -90,9 +90,10 @@ def render_run(run: RunResult) -> str:
 
 def render_transcripts(run: RunResult) -> bytes:
     """``transcripts.json.gz``: every case's transcript (:meth:`RunResult.transcripts_json`), compact JSON,
-    gzipped (no file name or time in the gzip header, so the same run gives the same bytes)."""
+    gzipped (no file name or time in the gzip header, so the same run gives the same bytes) at zlib's
+    default level: 9 took twice as long for about 6 % less."""
     text = json.dumps(run.transcripts_json(), separators=(",", ":"), ensure_ascii=False)
-    return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+    return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
 
 
 def autobahn_index(run: RunResult) -> dict[str, dict[str, dict[str, Any]]]:

@@ -193,25 +193,27 @@ def _cuts(entry: Entry, shown: int) -> list[str]:
     return cuts
 
 
-def entry_view(entry: Entry, text_body: bool = False) -> EntryView:
-    """The view of one transcript entry; ``text_body`` shows raw chunks as text (HTTP-based specs)."""
+def entry_view(entry: Entry, text_body: bool = False, with_hex: bool = True) -> EntryView:
+    """The view of one transcript entry; ``text_body`` shows raw chunks as text (HTTP-based specs);
+    without ``with_hex`` its hex dump is left empty (the page of passing cases shows none)."""
     complete = entry.length <= len(entry.data)
     shown = entry.data[:HEX_SHOW]
     return EntryView(
         t_ms=f"{entry.t * 1000:.3f}", direction=entry.direction,
         arrow=ARROWS.get(entry.direction, entry.direction), kind=entry.kind, text=entry.text,
-        decoded=tuple(_decoded(entry, complete, text_body)), hex=hex_lines(shown), recorded=len(entry.data),
-        length=entry.length, cuts=tuple(_cuts(entry, len(shown))))
+        decoded=tuple(_decoded(entry, complete, text_body)), hex=hex_lines(shown) if with_hex else (),
+        recorded=len(entry.data), length=entry.length, cuts=tuple(_cuts(entry, len(shown))))
 
 
 #: Specs whose raw chunks after the HTTP head are WebSocket frames (binary), not text.
 FRAMED_SPECS = frozenset({"ws", "pmd"})
 
 
-def entry_views(entries: Iterable[Entry], spec: str = "ws") -> list[EntryView]:
-    """The views of a case's transcript (``spec``: the case's spec key, which says how to show bytes)."""
+def entry_views(entries: Iterable[Entry], spec: str = "ws", with_hex: bool = True) -> list[EntryView]:
+    """The views of a case's transcript (``spec``: the case's spec key, which says how to show bytes;
+    ``with_hex``: with the hex dumps)."""
     text_body = spec not in FRAMED_SPECS
-    return [entry_view(e, text_body) for e in entries]
+    return [entry_view(e, text_body, with_hex) for e in entries]
 
 
 #: Entries the page of passing cases shows from the start and from the end of a transcript; the rest stay

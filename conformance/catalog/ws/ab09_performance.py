@@ -205,10 +205,17 @@ def autobahn_fragments(payload: bytes, size: int) -> list[bytes]:
     return [*pieces, b""] if len(payload) % size == 0 else pieces
 
 
+def autobahn_fragment_count(length: int, size: int) -> int:
+    """``len(autobahn_fragments(payload, size))`` for a payload of ``length`` octets, without building it."""
+    if length <= size:
+        return 1
+    return -(-length // size) + (1 if length % size == 0 else 0)
+
+
 def _fragmented(autobahn: str, binary: bool, fragment: int, fill: bytes) -> None:
     kind = "binary" if binary else "text"
     size = 4 * MIB
-    count = len(autobahn_fragments(b"x" * size, fragment))
+    count = autobahn_fragment_count(size, fragment)  # for the description: computed at import
     how = (f"in one frame (Autobahn does not fragment a message that fits its {_shown(fragment)} fragment "
            "size)" if count == 1 else
            f"in {count - 1} fragments of {_shown(fragment)} and an empty final one, as Autobahn sends it")

@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 import websockets
 
-from conformance.catalog.ws.ab09_performance import PERF_MAX_MESSAGE, autobahn_fragments
+from conformance.catalog.ws.ab09_performance import (
+    PERF_MAX_MESSAGE,
+    autobahn_fragment_count,
+    autobahn_fragments,
+)
 from conformance.model import STRICT, Outcome
 from conformance.registry import Registry, load
 from conformance.results import CaseResult
@@ -74,6 +78,9 @@ def test_fragments_are_cut_as_autobahn_cuts_them() -> None:
     assert autobahn_fragments(b"abcde", 2) == [b"ab", b"cd", b"e"]
     assert autobahn_fragments(b"abcd", 4) == [b"abcd"]
     assert len(autobahn_fragments(b"*" * 4 * 2**20, 1024)) == 4097
+    for length in range(12):  # the count the descriptions use, computed without the payload
+        for size in range(1, 6):
+            assert autobahn_fragment_count(length, size) == len(autobahn_fragments(b"*" * length, size))
 
 
 def run_sample(registry: Registry, url: str) -> dict[str, CaseResult]:
