@@ -243,6 +243,15 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
         err.write(f"rtconform: target error: {exc}\n")
         return ExitCode.TOOL
     review = inputs.review(result)
+    code, problem = _exit(result, review, halt)
+    return report_and_summarize(result, review, opts, code, problem, out=out, err=err)
+
+
+def report_and_summarize(result: RunResult, review: Review, opts: RunOptions, code: int, problem: str, *,
+                         out: TextIO, err: TextIO) -> int:
+    """The end of a run (``rtconform run`` and ``rtconform clients`` alike): write the reports where the
+    options say, print ``problem`` (if any) on ``err`` and the summary on ``out``; returns ``code``, or
+    :attr:`ExitCode.TOOL` when the reports cannot be written."""
     folder: Path | None = None
     moved: Path | None = None
     if opts.report_dir is not None:
@@ -252,7 +261,6 @@ def run(opts: RunOptions, *, out: TextIO | None = None, err: TextIO | None = Non
         except OSError as exc:
             err.write(f"rtconform: cannot write reports: {exc}\n")
             return ExitCode.TOOL
-    code, problem = _exit(result, review, halt)
     report = str(folder / "index.html") if folder is not None else None
     every = opts.max_failures is None  # -v: every failure, every non-strict case named
     summary = render_summary(result, review, SummaryOptions(

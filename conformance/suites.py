@@ -20,8 +20,11 @@ from conformance.resources import MemoryProbe
 from conformance.wire.endpoint import Address, ConnectOptions, Endpoint, join
 from conformance.wire.transcript import Transcript
 
-__all__ = ["CaseContext", "CaseEnv", "MemoryProbe", "Probe", "Suite", "find", "for_scheme", "infer_suites"]
+__all__ = ["VERDICT_RESERVE", "CaseContext", "CaseEnv", "MemoryProbe", "Probe", "Suite", "find", "for_scheme",
+           "infer_suites"]
 
+#: The share of a case's time kept back from every wait for the verdict (:meth:`CaseEnv.wait_deadline`).
+VERDICT_RESERVE = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,12 @@ class CaseEnv:
     transcript: Transcript
     close_timeout: float = 2.0
     memory: MemoryProbe | None = None
+
+    def wait_deadline(self, now: float) -> float:
+        """When a case's waits give up (``loop.time()``): :data:`VERDICT_RESERVE` of the time left at
+        ``now`` (at most 1 s) before :attr:`deadline`, so a case that waited in vain still gives its verdict
+        (what it waited for) before the runner's own timeout cuts it off."""
+        return self.deadline - min(1.0, VERDICT_RESERVE * max(0.0, self.deadline - now))
 
     @property
     def endpoint(self) -> Endpoint:

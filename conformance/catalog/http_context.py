@@ -4,7 +4,7 @@ Cases run concurrently against one target, and publishing reaches every subscrib
 on its own events: :meth:`HttpContext.token` gives a unique event type (SSE) or data prefix (polls), and
 verifiers ignore everything else. Helpers never sleep a fixed time: they wait for bytes, bounded by the
 case deadline (every :class:`~conformance.wire.httpclient.HttpExchange` they open carries it). Waits end a
-little before it (:data:`VERDICT_RESERVE`), so a case that waited in vain still says what it waited for
+little before it (:meth:`CaseEnv.wait_deadline`), so a case that waited in vain still says what it waited for
 ("message lost: ...") instead of being cut off by the runner's timeout. The SSE
 catalog's :class:`~conformance.catalog.sse.context.SseContext` and the poll catalog's
 :class:`~conformance.catalog.poll.context.PollContext` build on it; :class:`HttpSuite` builds either.
@@ -26,10 +26,8 @@ from conformance.wire.http import HttpResponse, build_http_request, split_resour
 from conformance.wire.httpclient import HttpExchange
 from conformance.wire.httpread import MAX_BODY_KEPT
 
-__all__ = ["VERDICT_RESERVE", "HttpContext", "HttpSuite"]
+__all__ = ["HttpContext", "HttpSuite"]
 
-#: The share of a case's time kept back from every wait for the verdict (at most 1 s).
-VERDICT_RESERVE = 0.1
 
 
 class HttpContext:
@@ -43,9 +41,8 @@ class HttpContext:
     def __init__(self, endpoint: Endpoint, env: CaseEnv) -> None:
         self.endpoint = endpoint
         self.deadline = env.deadline
-        reserve = min(1.0, VERDICT_RESERVE * max(0.0, env.deadline - asyncio.get_running_loop().time()))
         #: when waits give up, leaving time for the verdict before the runner's timeout
-        self.wait_deadline = env.deadline - reserve
+        self.wait_deadline = env.wait_deadline(asyncio.get_running_loop().time())
         self.transcript = env.transcript
         #: reads the target's memory in bytes (blocking), where the runner samples its resources (a started
         #: target: ``--cmd``, Docker, the embedded references); None for a target at a URL. Cases record

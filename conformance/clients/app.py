@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from conformance.app import RunOptions, report_folder, tool_version, write_reports
+from conformance.app import RunOptions, report_and_summarize, tool_version
 from conformance.clients.browser import BrowserLauncher
 from conformance.clients.process import Launch, LaunchError, command_launcher, expand_command
 from conformance.clients.run import client_address, run_client_cases
@@ -33,7 +33,6 @@ from conformance.model import Case, Level, Outcome
 from conformance.registry import CLIENT_CATALOGS, Registry, catalog_hash, load
 from conformance.reporting.folders import claim
 from conformance.reporting.progress import Progress
-from conformance.reporting.terminal import SummaryOptions, render_summary, visible_line
 from conformance.results import RunResult, TargetInfo
 from conformance.review import ReviewInputs
 from conformance.runner import utc_now
@@ -204,36 +203,8 @@ def run_clients(
         err.write(f"rtconform: the client cannot be started: {exc}\n")
         return ExitCode.TOOL
     review = inputs.review(result)
-    folder: Path | None = None
-    moved: Path | None = None
-    if opts.report_dir is not None:
-        try:
-            folder, moved = report_folder(opts, result)
-            folder = write_reports(result, folder, review)
-        except OSError as exc:
-            err.write(f"rtconform: cannot write reports: {exc}\n")
-            return ExitCode.TOOL
     code, problem = _exit(result, review.exit_code, halt)
-    report = str(folder / "index.html") if folder is not None else None
-    every = opts.max_failures is None
-    summary = render_summary(
-        result,
-        review,
-        SummaryOptions(
-            max_failures=opts.max_failures, max_named=None if every else 10, report=report, exit_code=code
-        ),
-    )
-    if problem:
-        err.write(visible_line(problem))
-        err.flush()
-    out.write(summary.splitlines()[-1] + "\n" if opts.quiet else summary)
-    if not opts.quiet and (opts.expect or opts.baseline):
-        out.writelines(visible_line(line) for line in [*review.lines(), f"verdict: {review.verdict()}"])
-    if folder is not None and not opts.quiet:
-        out.write(f"reports: {folder}/index.html, run.json, index.json, junit.xml\n")
-        if moved is not None:
-            out.write(f"the earlier run that was in {folder} is now in {moved}\n")
-    return code
+    return report_and_summarize(result, review, opts, code, problem, out=out, err=err)
 
 
 def _exit(result: RunResult, reviewed: int, halt: Halt) -> tuple[int, str]:

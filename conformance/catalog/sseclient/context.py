@@ -13,8 +13,8 @@ A case plays its server script with :meth:`ClientCase.accept` (the client's next
 :class:`~conformance.catalog.sseclient.server.Incoming`, and judges :attr:`ClientCase.events`. A script
 ends its stream with :data:`END` (an event whose data is :data:`END_DATA`), so the case knows the client
 has dispatched everything before it (:meth:`ClientCase.events_until_end`) without sleeping a fixed time.
-Waits end a little before the case's deadline (:data:`VERDICT_RESERVE` of the case time, at most 1 s), so
-a case that waited in vain still says what it waited for.
+Waits end a little before the case's deadline (:meth:`CaseEnv.wait_deadline`: a tenth of the case time, at
+most 1 s), so a case that waited in vain still says what it waited for.
 """
 
 from __future__ import annotations
@@ -43,8 +43,6 @@ END = f"data: {END_DATA}\n\n".encode()
 EVENT_TYPES = ("add", "remove", "update")
 #: Events (and error lines) kept per case; a client printing more is judged on these.
 MAX_PRINTED = 1000
-#: The share of a case's time kept back from every wait for the verdict (at most 1 s).
-VERDICT_RESERVE = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +103,7 @@ class ClientCase:
         self.url = url
         self.transcript: Transcript = env.transcript
         self.deadline = env.deadline
-        reserve = min(1.0, VERDICT_RESERVE * max(0.0, env.deadline - asyncio.get_running_loop().time()))
-        self.wait_deadline = env.deadline - reserve
+        self.wait_deadline = env.wait_deadline(asyncio.get_running_loop().time())
         self.events: list[Printed] = []
         self.errors = 0
         self.exited = False

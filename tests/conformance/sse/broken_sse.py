@@ -8,6 +8,7 @@ import contextlib
 import re
 import socket
 from dataclasses import replace
+from typing import Any
 
 import h11
 
@@ -42,6 +43,11 @@ class ContentLength(SseServer):
 
 
 class Buffered(SseServer):  # an output buffer flushed on a timer: every event goes out 1.3 s late
+    async def _live(self, conn: HttpConnection, sub: Any, *, direct: bool) -> None:
+        # every live event through the stream task's _send, where the buffer is (the publisher would
+        # otherwise write to the socket itself)
+        await super()._live(conn, sub, direct=False)
+
     async def _send(self, conn: HttpConnection, data: bytes) -> bool:
         if b"data:" not in data:
             return await super()._send(conn, data)
