@@ -32,7 +32,7 @@ from conformance.wire.http import HttpResponse, build_http_request
 from conformance.wire.httpclient import HttpExchange
 from conformance.wire.ws import HandshakeFailed, Message, WsClient
 
-__all__ = ["PROFILE_KEYS", "EioContext", "packets_text"]
+__all__ = ["HEARTBEAT_ATTEMPTS", "PROFILE_KEYS", "EioContext", "answered_by_heartbeat", "packets_text"]
 
 #: profile name -> the open packet's attribute it promises
 PROFILE_KEYS = {"ping-interval": "ping_interval", "ping-timeout": "ping_timeout",
@@ -40,11 +40,27 @@ PROFILE_KEYS = {"ping-interval": "ping_interval", "ping-timeout": "ping_timeout"
 #: Extra seconds a heartbeat wait allows past the target's own pingInterval (+ pingTimeout): load and
 #: scheduling, never a verdict on speed.
 SLACK = 1.0
+#: Fresh sessions a case that needs a GET still pending at its next step tries when the target's heartbeat
+#: answered that GET first (a ping is due every pingInterval, and a loaded machine, or a full run's other
+#: cases, can delay the next step past it): the outcome never depends on where a run's timing put the ping.
+HEARTBEAT_ATTEMPTS = 3
 
 
 def packets_text(packets: Sequence[Packet]) -> str:
     """Packets as one line for ``actual``: ``'4hello', 'bAQIDBA=='``."""
     return ", ".join(str(p) for p in packets) or "no packet"
+
+
+def answered_by_heartbeat(ex: HttpExchange, by: float) -> bool:
+    """Whether the held ``GET`` ``ex`` was answered by loop time ``by`` with pings only: the target's
+    heartbeat released it, so what the case sent after it met no pending ``GET``."""
+    if not ex.done or ex.response is None or ex.response.status != 200 or ex.last_arrival > by:
+        return False
+    try:
+        packets = decode_payload(ex.body)
+    except EioDecodeError:
+        return False
+    return bool(packets) and all(p.type is PacketType.PING for p in packets)
 
 
 class EioContext(HttpContext):
