@@ -107,3 +107,34 @@ def test_the_comparison_is_made_on_broken_servers(comparisons: dict[str, tuple[O
         red = {i for run in (alone, full) for i, r in run.items()
                if r.outcome not in (Outcome.PASSED, Outcome.INFORMATIONAL)}
         assert red == set() if name == "reference" else red >= set(MUTATIONS[name][1]), name
+
+
+#: the cases that need a GET still pending at their next step, which a ping may answer first
+HELD = ["eio/receiving-data/duplicate-get-400", "eio/upgrade/polling-to-websocket"]
+
+
+@pytest.mark.slow
+def test_a_ping_answering_the_held_get_first_never_fails_a_conforming_server() -> None:
+    """With a heartbeat faster than the case's steps (20 ms), every ping answers the held GET before the
+    second GET or the probe meets it: the cases retry on fresh sessions and end errored (no verdict), where
+    they failed the conforming server; with a 500 ms heartbeat they pass it and fail the broken ones."""
+    async def main() -> dict[tuple[str | None, float], Outcomes]:
+        async def one(mutation: str | None, interval: float) -> Outcomes:
+            server = BrokenEio(mutation, ping_interval=interval, ping_timeout=0.5)
+            url = await server.start()
+            try:
+                results, _ = await run_cases(load().select(HELD, strict=True), parse_url(url, ALL_SCHEMES),
+                                             RunSettings(jobs=2, timeout=8.0))
+            finally:
+                await server.stop()
+            return {r.id: r for r in results}
+
+        keys = [(None, 0.02), (None, 0.5), ("duplicate-get-allowed", 0.5), ("no-noop", 0.5)]
+        return dict(zip(keys, await asyncio.gather(*(one(*k) for k in keys)), strict=True))
+
+    runs = asyncio.run(main())
+    assert {i: r.outcome for i, r in runs[None, 0.02].items()} == dict.fromkeys(HELD, Outcome.ERRORED)
+    assert all("3 sessions in a row" in r.error for r in runs[None, 0.02].values())
+    assert {i: r.outcome for i, r in runs[None, 0.5].items()} == dict.fromkeys(HELD, Outcome.PASSED)
+    assert runs["duplicate-get-allowed", 0.5][HELD[0]].outcome is Outcome.FAILED
+    assert runs["no-noop", 0.5][HELD[1]].outcome is Outcome.FAILED
