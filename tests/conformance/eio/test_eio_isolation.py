@@ -115,9 +115,10 @@ HELD = ["eio/receiving-data/duplicate-get-400", "eio/upgrade/polling-to-websocke
 
 @pytest.mark.slow
 def test_a_ping_answering_the_held_get_first_never_fails_a_conforming_server() -> None:
-    """With a heartbeat faster than the case's steps (20 ms), every ping answers the held GET before the
-    second GET or the probe meets it: the cases retry on fresh sessions and end errored (no verdict), where
-    they failed the conforming server; with a 500 ms heartbeat they pass it and fail the broken ones."""
+    """With a heartbeat faster than the case's steps (20 ms), a ping answers the held GET before the second
+    GET or the probe meets it (unless the server's task runs late: it shares this loop): the cases retry on
+    fresh sessions and end errored (no verdict) or passed, never failed, where they failed the conforming
+    server; with a 500 ms heartbeat they pass it and fail the broken ones."""
     async def main() -> dict[tuple[str | None, float], Outcomes]:
         async def one(mutation: str | None, interval: float) -> Outcomes:
             server = BrokenEio(mutation, ping_interval=interval, ping_timeout=0.5)
@@ -133,8 +134,9 @@ def test_a_ping_answering_the_held_get_first_never_fails_a_conforming_server() -
         return dict(zip(keys, await asyncio.gather(*(one(*k) for k in keys)), strict=True))
 
     runs = asyncio.run(main())
-    assert {i: r.outcome for i, r in runs[None, 0.02].items()} == dict.fromkeys(HELD, Outcome.ERRORED)
-    assert all("3 sessions in a row" in r.error for r in runs[None, 0.02].values())
+    fast = runs[None, 0.02]
+    assert set(fast) == set(HELD)
+    assert all(r.outcome is Outcome.PASSED or "3 sessions in a row" in r.error for r in fast.values()), fast
     assert {i: r.outcome for i, r in runs[None, 0.5].items()} == dict.fromkeys(HELD, Outcome.PASSED)
     assert runs["duplicate-get-allowed", 0.5][HELD[0]].outcome is Outcome.FAILED
     assert runs["no-noop", 0.5][HELD[1]].outcome is Outcome.FAILED
