@@ -12,7 +12,8 @@ check against the open packet.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from typing import TypeVar
 
 from conformance.catalog.http_context import HttpContext
 from conformance.model import CaseFailed
@@ -49,6 +50,9 @@ HEARTBEAT_ATTEMPTS = 3
 def packets_text(packets: Sequence[Packet]) -> str:
     """Packets as one line for ``actual``: ``'4hello', 'bAQIDBA=='``."""
     return ", ".join(str(p) for p in packets) or "no packet"
+
+
+T = TypeVar("T")
 
 
 def answered_by_heartbeat(ex: HttpExchange, by: float) -> bool:
@@ -237,6 +241,27 @@ class EioContext(HttpContext):
             elif packet.type is PacketType.MESSAGE:
                 return packet
         return None
+
+    async def answering_pings(self, ws: WsClient, work: Awaitable[T]) -> T:
+        """Await ``work`` while the target's pings on the upgraded ``ws`` are answered with pongs, as a client
+        keeps its session alive whatever else it waits for: however long ``work`` takes on a loaded machine,
+        the target's heartbeat cannot time the session out meanwhile. Other packets that come meanwhile
+        are dropped."""
+        task = asyncio.ensure_future(work)
+        try:
+            while True:
+                packet = asyncio.ensure_future(self.ws_next(ws, self.left()))
+                await asyncio.wait({task, packet}, return_when=asyncio.FIRST_COMPLETED)
+                if task.done():
+                    packet.cancel()
+                    return task.result()
+                got = packet.result()
+                if got is None:  # the WebSocket ended: nothing left to answer
+                    return await task
+                if got.type is PacketType.PING:
+                    await ws.send_text("3")
+        finally:
+            task.cancel()
 
     async def ws_closed(self, ws: WsClient, timeout: float, *, answer_pings: bool = False) -> bool:
         """Whether the target closes the WebSocket (close frame or TCP close) within ``timeout``; what it

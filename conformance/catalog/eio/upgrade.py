@@ -95,7 +95,7 @@ async def polling_after_upgrade(ctx: EioContext) -> Verdict:
     sid = (await ctx.handshake()).sid
     ws = await probed(ctx, sid)
     await ws.wait(lambda: False, ctx.left(0.1))  # let '5' arrive before the GET (separate connections)
-    response, body = await ctx.get(sid, timeout=3.0)
+    response, body = await ctx.answering_pings(ws, ctx.get(sid, timeout=3.0))
     if response.status != 400:
         raise CaseFailed(["400 for the GET"], f"GET after the upgrade: {response.status} {body[:40]!r}")
     return await still_echoes(ctx, ws, "GET after the upgrade: 400")
@@ -111,11 +111,11 @@ async def second_websocket(ctx: EioContext) -> Verdict:
     sid = (await ctx.handshake()).sid
     ws = await probed(ctx, sid)
     await ws.wait(lambda: False, ctx.left(0.1))  # let '5' arrive before the second WebSocket
-    second, refused = await ctx.ws_connect(sid=sid)
+    second, refused = await ctx.answering_pings(ws, ctx.ws_connect(sid=sid))
     if refused:
         before = f"second WebSocket refused: {refused}"
     else:
-        if not await ctx.ws_closed(second, 3.0, answer_pings=True):
+        if not await ctx.answering_pings(ws, ctx.ws_closed(second, 3.0, answer_pings=True)):
             raise CaseFailed(["the second WebSocket closed"], "still open after 3 s")
         before = f"second WebSocket: 101, then {ctx.ws_end(second)}"
     return await still_echoes(ctx, ws, before)
