@@ -87,7 +87,7 @@ def comparisons() -> dict[str, tuple[Outcomes, Outcomes]]:
 
 
 @pytest.mark.slow
-# measured 20-25 s on a loaded 2-core machine (10 servers, the 33 cases alone and in a full run on each)
+# measured 14-30 s on a loaded 2-core machine (10 servers, the 33 cases alone and in a full run on each)
 @pytest.mark.timeout(240)
 def test_every_eio_verdict_is_the_same_alone_and_in_a_full_run(
         comparisons: dict[str, tuple[Outcomes, Outcomes]]) -> None:

@@ -88,7 +88,7 @@ def comparisons() -> dict[str, tuple[Outcomes, Outcomes]]:
 
 
 @pytest.mark.slow
-# measured 21-37 s on a loaded 2-core machine (9 servers, the 60 cases alone and in a full run on each)
+# measured 19-37 s on a loaded 2-core machine (9 servers, the 60 cases alone and in a full run on each)
 @pytest.mark.timeout(240)
 def test_every_sio_verdict_is_the_same_alone_and_in_a_full_run(
         comparisons: dict[str, tuple[Outcomes, Outcomes]]) -> None:
