@@ -12,7 +12,8 @@ check against the open packet.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from typing import TypeVar
 
 from conformance.catalog.http_context import HttpContext
 from conformance.model import CaseFailed
@@ -32,7 +33,7 @@ from conformance.wire.http import HttpResponse, build_http_request
 from conformance.wire.httpclient import HttpExchange
 from conformance.wire.ws import HandshakeFailed, Message, WsClient
 
-__all__ = ["PROFILE_KEYS", "EioContext", "packets_text"]
+__all__ = ["HEARTBEAT_ATTEMPTS", "PROFILE_KEYS", "EioContext", "answered_by_heartbeat", "packets_text"]
 
 #: profile name -> the open packet's attribute it promises
 PROFILE_KEYS = {"ping-interval": "ping_interval", "ping-timeout": "ping_timeout",
@@ -40,11 +41,30 @@ PROFILE_KEYS = {"ping-interval": "ping_interval", "ping-timeout": "ping_timeout"
 #: Extra seconds a heartbeat wait allows past the target's own pingInterval (+ pingTimeout): load and
 #: scheduling, never a verdict on speed.
 SLACK = 1.0
+#: Fresh sessions a case that needs a GET still pending at its next step tries when the target's heartbeat
+#: answered that GET first (a ping is due every pingInterval, and a loaded machine, or a full run's other
+#: cases, can delay the next step past it): the outcome never depends on where a run's timing put the ping.
+HEARTBEAT_ATTEMPTS = 3
 
 
 def packets_text(packets: Sequence[Packet]) -> str:
     """Packets as one line for ``actual``: ``'4hello', 'bAQIDBA=='``."""
     return ", ".join(str(p) for p in packets) or "no packet"
+
+
+T = TypeVar("T")
+
+
+def answered_by_heartbeat(ex: HttpExchange, by: float) -> bool:
+    """Whether the held ``GET`` ``ex`` was answered by loop time ``by`` with pings only: the target's
+    heartbeat released it, so what the case sent after it met no pending ``GET``."""
+    if not ex.done or ex.response is None or ex.response.status != 200 or ex.last_arrival > by:
+        return False
+    try:
+        packets = decode_payload(ex.body)
+    except EioDecodeError:
+        return False
+    return bool(packets) and all(p.type is PacketType.PING for p in packets)
 
 
 class EioContext(HttpContext):
@@ -221,6 +241,27 @@ class EioContext(HttpContext):
             elif packet.type is PacketType.MESSAGE:
                 return packet
         return None
+
+    async def answering_pings(self, ws: WsClient, work: Awaitable[T]) -> T:
+        """Await ``work`` while the target's pings on the upgraded ``ws`` are answered with pongs, as a client
+        keeps its session alive whatever else it waits for: however long ``work`` takes on a loaded machine,
+        the target's heartbeat cannot time the session out meanwhile. Other packets that come meanwhile
+        are dropped."""
+        task = asyncio.ensure_future(work)
+        try:
+            while True:
+                packet = asyncio.ensure_future(self.ws_next(ws, self.left()))
+                await asyncio.wait({task, packet}, return_when=asyncio.FIRST_COMPLETED)
+                if task.done():
+                    packet.cancel()
+                    return task.result()
+                got = packet.result()
+                if got is None:  # the WebSocket ended: nothing left to answer
+                    return await task
+                if got.type is PacketType.PING:
+                    await ws.send_text("3")
+        finally:
+            task.cancel()
 
     async def ws_closed(self, ws: WsClient, timeout: float, *, answer_pings: bool = False) -> bool:
         """Whether the target closes the WebSocket (close frame or TCP close) within ``timeout``; what it
