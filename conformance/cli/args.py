@@ -40,8 +40,9 @@ def positive(kind: type[int] | type[float]) -> Callable[[str], float]:
 def selection_args(p: argparse.ArgumentParser, *, strict_help: str) -> None:
     """``--suite``, ``--case``, ``--exclude`` and ``--strict`` (``run`` and ``list``)."""
     p.add_argument("--suite", action="append", default=[], metavar="SPEC",
-                   help="the suite (ws, sse, poll); repeatable; default: every suite, or for 'run "
-                        "--target URL' the one the URL and a probe point at (ignored with --case)")
+                   help="the suite (ws, sse, poll, eio, sio; for list also wsclient, sseclient); "
+                        "repeatable; default: every suite, or for 'run --target URL' the one the URL and a "
+                        "probe point at (ignored with --case)")
     p.add_argument("--case", "-c", action="append", default=[], metavar="SEL",
                    help="run cases matching SEL: an ID prefix (ws/5.5), a glob (ws/*/ping-*) or an "
                         "Autobahn id (6.4.1, 5.*); repeatable")
