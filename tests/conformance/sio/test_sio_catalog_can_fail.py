@@ -67,6 +67,11 @@ MUTATIONS: dict[str, tuple[None, list[str]]] = {name: (None, ids) for name, ids 
     "attachment-mismatch-kept": both(P + "missing-attachment-closes"),
     "no-ack-request-id": both(A + "server-ack-request", A + "server-ack-request-binary"),
     "binary-ack-ignored": both(A + "server-ack-request-binary"),
+    "broadcast-to-namespace": both(S + "room-broadcast-members-only"),
+    "broadcast-to-sender": both(S + "room-broadcast-members-only"),
+    "broadcast-across-namespaces": both(S + "room-broadcast-members-only"),
+    "broadcast-twice": both(S + "room-broadcast-members-only"),
+    "leave-ignored": both(S + "room-leave-stops-broadcast"),
 }.items()}
 #: the broken server's connect timeout, as its profile promises it to the no-handshake cases
 PROFILE = (("connect-timeout", "1000"),)
