@@ -29,7 +29,10 @@ origin says which (`sio-suite #N`, N its order in the file). The gap cases SIO-1
 misses, and SIO-6 runs every Socket.IO case over HTTP long-polling as well as WebSocket (`-ws` / `-polling`
 slugs; polling batches packets with `\\x1e` and carries attachments as base64 `b` packets). The issue's gap
 list adds rooms with several clients (`room-*`: a broadcast reaches exactly the room's members of its
-namespace, once each, not the sender; a socket that left is not reached).
+namespace, once each, not the sender; a socket that left is not reached) and maxPayload (npm
+`maxHttpBufferSize`) enforced on Socket.IO packets (`max-payload-*`: a message of exactly `--profile
+max-payload=BYTES` is served, one a byte longer refused; skipped when the limit is not declared; these
+quote the engine.io-protocol README).
 
 **The testee** is the one of `docs/testee-contract.md`: the test suite's handlers (`auth`, `message` →
 `message-back`, `message-with-ack`, `/custom`, unknown namespaces refused) plus `emit-with-ack`,
@@ -53,7 +56,8 @@ which claims no requirement: what the README describes without a keyword (the CO
 namespace, binary events and a binary ack, a DISCONNECT sent by the server, the CONNECT_ERROR object) and
 what only the test suite expects (closing on an unknown type, on letters in the ack id, on a missing
 attachment, on a session that never connects; nothing but a ping after a DISCONNECT) and what only the
-server API promises (rooms: the README has none). Everything but MUST
+server API promises (rooms: the README has none; the maxPayload limit: the engine.io README only tells the
+client to respect it). Everything but MUST
 runs with `--strict`.
 
 **Differences from the protocol's test suite**, all toward the README or toward verdicts that can fail:

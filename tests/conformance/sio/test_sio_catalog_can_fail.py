@@ -48,6 +48,7 @@ MUTATIONS: dict[str, tuple[None, list[str]]] = {name: (None, ids) for name, ids 
                         E + "second-websocket-closed"],
     "polling-after-upgrade": [E + "polling-refused-after-upgrade"],
     "second-ws-kept": [E + "second-websocket-closed"],
+    "ignores-max-payload": both(P + "max-payload-over-limit-refused"),
     # the Socket.IO half
     "connect-no-sid": both(C + "main-namespace", C + "custom-namespace"),
     "auth-ignored": both(C + "main-namespace-payload", C + "custom-namespace-payload"),
@@ -72,9 +73,10 @@ MUTATIONS: dict[str, tuple[None, list[str]]] = {name: (None, ids) for name, ids 
     "broadcast-across-namespaces": both(S + "room-broadcast-members-only"),
     "broadcast-twice": both(S + "room-broadcast-members-only"),
     "leave-ignored": both(S + "room-leave-stops-broadcast"),
+    "max-payload-off-by-one": both(P + "max-payload-at-limit-served"),
 }.items()}
-#: the broken server's connect timeout, as its profile promises it to the no-handshake cases
-PROFILE = (("connect-timeout", "1000"),)
+#: the broken server's connect timeout and maxPayload, as its profile promises them
+PROFILE = (("connect-timeout", "1000"), ("max-payload", "100000"))
 
 
 async def run_against(mutation: str | None, ids: list[str]) -> list[CaseResult]:

@@ -2,7 +2,8 @@
 and ``python-socketio`` (ASGI under uvicorn), both as the testee of docs/testee-contract.md. pingInterval is
 1 s (python-engineio announces whole seconds only); pingTimeout is 1 s for npm and 3 s for python-socketio,
 which has no connect timeout, so that a pong made late by a loaded machine cannot close a session its
-no-handshake cases wait on; npm's connectTimeout is 2 s. Both runs say ``--profile connect-timeout=2000``.
+no-handshake cases wait on; npm's connectTimeout is 2 s. Both runs say ``--profile connect-timeout=2000`` and
+``max-payload=1000000`` (both fixtures set maxHttpBufferSize to 1e6).
 
 Every case passes, or fails as the target's expectations file (conformance/expectations/) says with its
 reason; a listed case that passes fails this test (the file is out of date). The npm server is run through
@@ -32,7 +33,7 @@ from target_servers import REPO, spawn_server  # tests/fixtures, put on sys.path
 
 EXPECTATIONS = REPO / "conformance" / "expectations"
 FIXTURES = REPO / "tests" / "fixtures"
-PROFILE = (("connect-timeout", "2000"),)
+PROFILE = (("connect-timeout", "2000"), ("max-payload", "1000000"))
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +85,7 @@ def test_npm_socket_io_through_the_command_line(node_url: str, tmp_path: Path) -
     """``rtconform run --suite sio --target URL`` with the expectations: exit 0, every case in run.json."""
     proc = subprocess.run([sys.executable, "-m", "conformance", "run", "--suite", "sio", "--strict", "-q",
                            "--target", node_url, "--profile", "connect-timeout=2000",
+                           "--profile", "max-payload=1000000",
                            "--expect", str(EXPECTATIONS / "socket.io-node.toml"),
                            "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120,
                           check=False)
