@@ -32,7 +32,11 @@ list adds rooms with several clients (`room-*`: a broadcast reaches exactly the 
 namespace, once each, not the sender; a socket that left is not reached) and maxPayload (npm
 `maxHttpBufferSize`) enforced on Socket.IO packets (`max-payload-*`: a message of exactly `--profile
 max-payload=BYTES` is served, one a byte longer refused; skipped when the limit is not declared; these
-quote the engine.io-protocol README).
+quote the engine.io-protocol README) and connection state recovery (`recovery-*`, only with `--profile
+recovery-window=MS`: a client whose connection drops and that reconnects with its pid and offset gets its
+sid back and each missed event once; skipped against the embedded server, whose recovery is off because
+the offsets it adds to every event break the official suite's cases; `rtconform serve sio
+--recovery-window 30` passes it).
 
 **The testee** is the one of `docs/testee-contract.md`: the test suite's handlers (`auth`, `message` →
 `message-back`, `message-with-ack`, `/custom`, unknown namespaces refused) plus `emit-with-ack`,
@@ -56,8 +60,8 @@ which claims no requirement: what the README describes without a keyword (the CO
 namespace, binary events and a binary ack, a DISCONNECT sent by the server, the CONNECT_ERROR object) and
 what only the test suite expects (closing on an unknown type, on letters in the ack id, on a missing
 attachment, on a session that never connects; nothing but a ping after a DISCONNECT) and what only the
-server API promises (rooms: the README has none; the maxPayload limit: the engine.io README only tells the
-client to respect it). Everything but MUST
+server API promises (rooms and connection state recovery: the README has neither; the maxPayload limit:
+the engine.io README only tells the client to respect it). Everything but MUST
 runs with `--strict`.
 
 **Differences from the protocol's test suite**, all toward the README or toward verdicts that can fail:
