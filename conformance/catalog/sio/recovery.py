@@ -10,7 +10,8 @@ expect, so the embedded reference server runs without it and the case is skipped
 
 Timing never decides the verdict: after the drop the client tries to recover on a fresh session until the
 target has noticed the drop (a CONNECT that is answered with another sid is a fresh session, left at once),
-for at most the target's heartbeat (pingInterval + pingTimeout) and a margin.
+for at most the target's heartbeat (pingInterval + pingTimeout) and a margin. The case is ``exclusive``, as
+the room cases are (a target whose broadcast ignores the room would reach other cases' clients).
 """
 
 from __future__ import annotations
@@ -32,6 +33,19 @@ RECOVERY = ("Connection state recovery is a feature which allows restoring a cli
             "temporary disconnection, including any missed packets.")  # socket.io docs
 #: Events broadcast while the client is away.
 MISSED = 3
+#: Most packets a case keeps around the recovered CONNECT (a target flooding it fails the case).
+MOST_KEPT = 256
+
+
+def keep(packets: list[SioPacket], got: SioPacket) -> None:
+    """Append ``got`` to ``packets``.
+
+    Raises:
+        CaseFailed: more than :data:`MOST_KEPT`.
+    """
+    if len(packets) >= MOST_KEPT:
+        raise CaseFailed([f"at most {MOST_KEPT} packets around the recovered CONNECT"], f"then {got}")
+    packets.append(got)
 
 
 async def broadcast_seen(ctx: SioContext, client: SioClient, token: str, n: int) -> str:
@@ -79,7 +93,7 @@ async def reconnect(ctx: SioContext, transport: str, sid: str, auth: dict[str, A
             got = await ctx.expect(client, "CONNECT / with a sid")
             if got.type is SioType.CONNECT and got.nsp == "/":
                 break
-            before.append(got)
+            keep(before, got)
         answered = got.data.get("sid") if isinstance(got.data, dict) else None
         if answered == sid:
             return client, [*before, got], attempts
@@ -99,7 +113,7 @@ async def reconnect(ctx: SioContext, transport: str, sid: str, auth: dict[str, A
       requirement="With --profile recovery-window=MS declared: A gets its sid back and each of the 3 missed "
                   "events exactly once, and not the one it had already (testee contract, connection state "
                   "recovery).",
-      quote=RECOVERY)
+      quote=RECOVERY, exclusive=True)
 async def recovery(ctx: SioContext, transport: str) -> Verdict:
     window = ctx.number("recovery-window")
     if window is None:
@@ -132,7 +146,7 @@ async def recovery(ctx: SioContext, transport: str) -> Verdict:
         got = await ctx.expect(again, "EVENT 'message-back' after the recovered CONNECT")
         if got.type is SioType.EVENT and got.data[:2] == ["message-back", token]:
             break
-        packets.append(got)
+        keep(packets, got)
     events = [p.data[:3] for p in packets if p.type is SioType.EVENT]
     counts = [events.count(["broadcast-back", token, n]) for n in range(MISSED + 1)]
     shown = ", ".join(f"#{n}: {c}" for n, c in enumerate(counts))
