@@ -1,6 +1,7 @@
 """Socket.IO protocol v5 cases (the socket.io-protocol README), for servers: the 32 tests of the protocol's
 own test suite (``origin="sio-suite #N"``, N its order in test-suite.js: #1-#16 its Engine.IO half,
-#17-#32 its Socket.IO half) and what that suite misses (SIO-1..6).
+#17-#32 its Socket.IO half) and what that suite misses (SIO-1..6, rooms, maxPayload,
+connection state recovery).
 
 ``SUITE``: cases receive a :class:`~conformance.catalog.sio.context.SioContext` on the Socket.IO path
 (``--target http://host:port/socket.io/``). An ``http(s)://`` URL is recognised as Socket.IO when a
@@ -33,6 +34,9 @@ MODULES = (
     "conformance.catalog.sio.connect",
     "conformance.catalog.sio.disconnect",
     "conformance.catalog.sio.messages",
+    "conformance.catalog.sio.rooms",
+    "conformance.catalog.sio.limits",
+    "conformance.catalog.sio.recovery",
 )
 
 PROBE_TIMEOUT = 1.0

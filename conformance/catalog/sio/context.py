@@ -63,6 +63,10 @@ class WsTransport:
     def state(self) -> str:
         return self.ctx.ws_end(self.ws)
 
+    def release(self) -> None:
+        """Free the connection (the case is done with this session)."""
+        self.ws.release()
+
 
 class PollingTransport:
     """A polling Engine.IO session as a :class:`~conformance.wire.sio.SioTransport`: one POST per send, a
@@ -128,6 +132,16 @@ class PollingTransport:
 
     def state(self) -> str:
         return f"the session ended: {self.ended}" if self.ended else "the session is still open"
+
+    def abandon(self) -> None:
+        """Cut the pending GET and send nothing more, as a client whose network went away."""
+        if self._get is not None:
+            self._get.close()
+        self._get, self.ended = None, self.ended or "abandoned by the case"
+
+    def release(self) -> None:
+        """Free the connection (the case is done with this session)."""
+        self.abandon()
 
 
 Transport = WsTransport | PollingTransport

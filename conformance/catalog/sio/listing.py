@@ -27,14 +27,24 @@ except in the Engine.IO group, whose cases quote the engine.io-protocol README (
 protocol's test suite (`test-suite/test-suite.js`, 32 `it` blocks: 16 Engine.IO, 16 Socket.IO) is here; its
 origin says which (`sio-suite #N`, N its order in the file). The gap cases SIO-1..5 cover what that suite
 misses, and SIO-6 runs every Socket.IO case over HTTP long-polling as well as WebSocket (`-ws` / `-polling`
-slugs; polling batches packets with `\\x1e` and carries attachments as base64 `b` packets).
+slugs; polling batches packets with `\\x1e` and carries attachments as base64 `b` packets). The issue's gap
+list adds rooms with several clients (`room-*`: a broadcast reaches exactly the room's members of its
+namespace, once each, not the sender; a socket that left is not reached) and maxPayload (npm
+`maxHttpBufferSize`) enforced on Socket.IO packets (`max-payload-*`: a message of exactly `--profile
+max-payload=BYTES` is served, one a byte longer refused; skipped when the limit is not declared; these
+quote the engine.io-protocol README) and connection state recovery (`recovery-*`, only with `--profile
+recovery-window=MS`: a client whose connection drops and that reconnects with its pid and offset gets its
+sid back and each missed event once; skipped against the embedded server, whose recovery is off because
+the offsets it adds to every event break the official suite's cases; `rtconform serve sio
+--recovery-window 30` passes it).
 
 **The testee** is the one of `docs/testee-contract.md`: the test suite's handlers (`auth`, `message` →
 `message-back`, `message-with-ack`, `/custom`, unknown namespaces refused) plus `emit-with-ack`,
-`disconnect-me` and the refusing namespace `/refused`. Nothing is hard-wired: the ping settings come from the
-open packet; `--profile connect-timeout=MS` names the server's connect timeout for the no-handshake cases
-(without it they wait 45 s, the npm server's default, and are skipped if the case's time is shorter) and
-makes the invalid-handshake cases tell a close for the bad packet from one by that timeout.
+`disconnect-me`, the room events `join`, `leave` and `broadcast`, and the refusing namespace `/refused`.
+Nothing is hard-wired: the ping settings come from the open packet; `--profile connect-timeout=MS` names
+the server's connect timeout for the no-handshake cases (without it they wait 45 s, the npm server's
+default, and are skipped if the case's time is shorter) and makes the invalid-handshake cases tell a close
+for the bad packet from one by that timeout.
 
 **The runner's client** (`conformance/wire/sio.py`) decodes strictly: an unknown type, an attachment count on
 a non-binary packet, a namespace without its comma, a payload that is not JSON, a placeholder out of range, a
@@ -49,7 +59,9 @@ the main namespace after another was left (#25), an event the server sends with 
 which claims no requirement: what the README describes without a keyword (the CONNECT payload reaching the
 namespace, binary events and a binary ack, a DISCONNECT sent by the server, the CONNECT_ERROR object) and
 what only the test suite expects (closing on an unknown type, on letters in the ack id, on a missing
-attachment, on a session that never connects; nothing but a ping after a DISCONNECT). Everything but MUST
+attachment, on a session that never connects; nothing but a ping after a DISCONNECT) and what only the
+server API promises (rooms and connection state recovery: the README has neither; the maxPayload limit:
+the engine.io README only tells the client to respect it). Everything but MUST
 runs with `--strict`.
 
 **Differences from the protocol's test suite**, all toward the README or toward verdicts that can fail:

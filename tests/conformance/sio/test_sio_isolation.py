@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures"))
 from broken_sio import BrokenSio  # tests/fixtures and tests/conformance, on sys.path above
 from test_isolation import ALONE_AT_ONCE, Outcomes, _alone_and_full, _differences
-from test_sio_catalog_can_fail import MUTATIONS
+from test_sio_catalog_can_fail import MUTATIONS, RECOVERY
 from test_sio_catalog_can_fail import PROFILE as BROKEN_PROFILE
 
 from conformance.catalog.sio import SUITE
@@ -43,6 +43,7 @@ BROKEN = {
     "no-server-disconnect": "an awaited packet never comes: the case waits out its deadline",
     "never-times-out": "Engine.IO heartbeat timing under the Socket.IO layer",
     "no-probe-answer": "the Engine.IO upgrade under the Socket.IO layer",
+    "broadcast-to-namespace": "a broadcast reaches every socket of the namespace (the room cases' company)",
 }
 assert set(BROKEN) <= set(MUTATIONS)
 
@@ -88,7 +89,8 @@ def comparisons() -> dict[str, tuple[Outcomes, Outcomes]]:
 
 
 @pytest.mark.slow
-# measured 19-37 s on a loaded 2-core machine (9 servers, the 60 cases alone and in a full run on each)
+# measured 19-37 s on a loaded 2-core machine (9 servers, the 60 cases alone and in a full run on each);
+# 25 s with 10 servers and 70 cases (2 Dec 2026, lightly loaded)
 @pytest.mark.timeout(240)
 def test_every_sio_verdict_is_the_same_alone_and_in_a_full_run(
         comparisons: dict[str, tuple[Outcomes, Outcomes]]) -> None:
@@ -103,7 +105,9 @@ def test_every_sio_verdict_is_the_same_alone_and_in_a_full_run(
 @pytest.mark.slow
 def test_the_comparison_is_made_on_broken_servers(comparisons: dict[str, tuple[Outcomes, Outcomes]]) -> None:
     """The broken servers are broken in both runs (the cases of their proof are red) and the reference is not,
-    so the verdicts compared are not all green."""
+    so the verdicts compared are not all green. (The recovery cases are skipped on every server here: none
+    declares recovery.)"""
     for name, (alone, full) in comparisons.items():
-        red = {i for run in (alone, full) for i, r in run.items() if r.outcome is not Outcome.PASSED}
+        red = {i for run in (alone, full) for i, r in run.items()
+               if r.outcome is not Outcome.PASSED and i not in RECOVERY}
         assert red == set() if name == "reference" else red >= set(MUTATIONS[name][1]), name

@@ -2,7 +2,8 @@
 and ``python-socketio`` (ASGI under uvicorn), both as the testee of docs/testee-contract.md. pingInterval is
 1 s (python-engineio announces whole seconds only); pingTimeout is 1 s for npm and 3 s for python-socketio,
 which has no connect timeout, so that a pong made late by a loaded machine cannot close a session its
-no-handshake cases wait on; npm's connectTimeout is 2 s. Both runs say ``--profile connect-timeout=2000``.
+no-handshake cases wait on; npm's connectTimeout is 2 s. Both runs say ``--profile connect-timeout=2000`` and
+``max-payload=1000000`` (both fixtures set maxHttpBufferSize to 1e6).
 
 Every case passes, or fails as the target's expectations file (conformance/expectations/) says with its
 reason; a listed case that passes fails this test (the file is out of date). The npm server is run through
@@ -31,8 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures"))
 from target_servers import REPO, spawn_server  # tests/fixtures, put on sys.path above
 
 EXPECTATIONS = REPO / "conformance" / "expectations"
+#: Skipped in the runs below (recovery is off: it adds an offset to every event, which the official suite's
+#: cases do not expect); npm's recovery is checked by its own run. python-socketio (5.18) has none.
+RECOVERY = {f"sio/connection-to-a-namespace/recovery-missed-events-once-{t}" for t in ("ws", "polling")}
 FIXTURES = REPO / "tests" / "fixtures"
-PROFILE = (("connect-timeout", "2000"),)
+PROFILE = (("connect-timeout", "2000"), ("max-payload", "1000000"))
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +69,9 @@ def deviations(outcomes: dict[str, Outcome], expectations: str) -> dict[str, tup
         want = expected[case_id].outcome if case_id in expected else None
         if case_id in expected and outcome is not (want or Outcome.FAILED):
             wrong[case_id] = (f"{want} (expected deviation)", outcome.value)
+        elif case_id in RECOVERY:
+            if outcome is not Outcome.SKIPPED:
+                wrong[case_id] = ("skipped (recovery not declared)", outcome.value)
         elif case_id not in expected and outcome not in (Outcome.PASSED, Outcome.INFORMATIONAL):
             wrong[case_id] = ("passed", outcome.value)
     return wrong
@@ -84,6 +91,7 @@ def test_npm_socket_io_through_the_command_line(node_url: str, tmp_path: Path) -
     """``rtconform run --suite sio --target URL`` with the expectations: exit 0, every case in run.json."""
     proc = subprocess.run([sys.executable, "-m", "conformance", "run", "--suite", "sio", "--strict", "-q",
                            "--target", node_url, "--profile", "connect-timeout=2000",
+                           "--profile", "max-payload=1000000",
                            "--expect", str(EXPECTATIONS / "socket.io-node.toml"),
                            "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120,
                           check=False)
@@ -95,6 +103,26 @@ def test_npm_socket_io_through_the_command_line(node_url: str, tmp_path: Path) -
     assert (tmp_path / "out" / "junit.xml").read_text().count("<testcase") == len(outcomes)
     html = (tmp_path / "out" / "index.html").read_text()
     assert "sio/acknowledgement/binary-event-with-ack-polling" in html
+
+
+@pytest.mark.slow
+def test_npm_socket_io_with_connection_state_recovery() -> None:
+    """The npm server with ``connectionStateRecovery`` (30 s) passes the recovery cases it declares."""
+    node = shutil.which("node")
+    if node is None or not (REPO / "tests" / "js" / "node_modules" / "socket.io").is_dir():
+        pytest.skip("node or npm socket.io is not installed")
+    argv = [node, str(FIXTURES / "sio_node_server.js"), "0", "1000", "1000", "2000", "30000"]
+    with spawn_server(argv) as (host, port):
+        async def main() -> dict[str, tuple[Outcome, str]]:
+            endpoint = parse_url(f"http://{host}:{port}/socket.io/", ALL_SCHEMES).with_options(
+                profile=(*PROFILE, ("recovery-window", "30000")))
+            results, _ = await run_cases(load().select(sorted(RECOVERY), strict=True), endpoint,
+                                         RunSettings(jobs=2, timeout=20.0))
+            return {r.id: (r.outcome, r.actual or r.error or "") for r in results}
+
+        outcomes = asyncio.run(main())
+    assert set(outcomes) == RECOVERY
+    assert {i: o for i, o in outcomes.items() if o[0] is not Outcome.PASSED} == {}
 
 
 def test_a_socket_io_url_is_recognised_by_its_probe(node_url: str) -> None:
