@@ -7,7 +7,7 @@ A refactoring that changes no behaviour must give the same outcome for every cas
 alters a verdict on purpose re-records the snapshot in the same commit and says why
 (``python tests/conformance/test_verdicts_unchanged.py --record``).
 The eio suite's 33 outcomes were added to ``ref`` when its embedded reference server joined the no-target run
-(two identical runs; no other outcome changed). The sio suite's 60 outcomes and the lifecycle cases
+(two identical runs; no other outcome changed). The sio suite's 70 outcomes and the lifecycle cases
 ws/7.4.1/rate-limit-enforced and ws/5.5.3/unsolicited-pong-not-liveness were added the same way (the
 re-record changed no recorded outcome but one echo-then-fail race on websockets, kept as recorded).
 """
