@@ -28,7 +28,7 @@ def check_reference_passes(outcomes: Outcomes, never_red: Collection[str]) -> No
     """The reference server passes every case but the measurements that are never judged."""
     bad = {i: (r.outcome.value, r.actual or r.error) for i, r in outcomes["reference"].items()
            if r.outcome is not Outcome.PASSED and i not in never_red}
-    assert bad == {}
+    assert bad == {}, bad
 
 
 def check_every_case_has_a_mutation(spec: str, mutations: Mutations, never_red: Collection[str]) -> None:

@@ -282,18 +282,22 @@ class HttpConnection:
     def write_pieces(self, pieces: list[bytes]) -> None:
         """Write body pieces of a GET stream (``start_stream``) as one chunk, charged to the memory budget.
 
-        The fan-out path: the pieces are bytes shared by every subscriber, passed on without a copy per
-        piece (h11 would frame each as its own chunk). Not for a HEAD response, which has no body.
+        The fan-out path: the pieces are bytes shared by every subscriber, joined into one chunk (h11 would
+        frame each as its own chunk). Not for a HEAD response, which has no body.
 
         Raises:
             OverBudget: the budget does not allow it (see :meth:`reserve`).
         """
         size = sum(map(len, pieces))
         self.reserve(size)
+        # One write() of the joined pieces, not writelines(): on Python 3.12 (3.12.1 here) writelines() does
+        # not pause the protocol past the transport's high-water mark, so drain() returned with the buffer
+        # still full and a subscriber that never reads was held without bound (sse/lifecycle/
+        # non-reader-bounded failed on the reference server, on 3.12 only).
         if self.chunked:  # RFC 9112 §7.1: chunk-size in hex, CRLF, chunk-data, CRLF
-            self.writer.writelines([b"%x\r\n" % size, *pieces, b"\r\n"])
+            self.writer.write(b"".join([b"%x\r\n" % size, *pieces, b"\r\n"]))
         else:
-            self.writer.writelines(pieces)
+            self.writer.write(b"".join(pieces))
         self.account()
 
     def write(self, data: bytes) -> None:

@@ -16,7 +16,7 @@ from reference.core.sse.encoder import encode_event
 from reference.core.sse.history import StoredEvent
 from reference.servers.http_server import HttpConnection, Request, _SlotStreamProtocol
 from reference.servers.listener import Slot
-from reference.servers.pubsub import Hub, Publish, Subscriber
+from reference.servers.pubsub import Hub, Publish
 from reference.servers.sse import SseServer, SseSettings
 
 
@@ -208,18 +208,14 @@ class _BlockingHub(Hub):
         return stored
 
 
-class _SkippingSubscriber(Subscriber):
-    def offer(self, event: StoredEvent) -> bool:  # a full queue loses the event, the stream goes on
-        if self.queue.qsize() < self._limit:
-            self.queue.put_nowait(event)
-        return True
-
-
 class _SkippingHub(Hub):
-    def subscribe(self) -> Subscriber:
-        sub = _SkippingSubscriber(self.queue_size)
-        self.subscribers.add(sub)
-        return sub
+    async def publish(self, publish: Publish) -> StoredEvent:
+        # a full queue loses the event; the stream goes on
+        stored = self.history.append(publish.data, publish.event)
+        for sub in list(self.subscribers):
+            if sub.queue.qsize() < self.queue_size:
+                sub.queue.put_nowait(stored)
+        return stored
 
 
 class _SmallBuffers(SseServer):
@@ -227,6 +223,11 @@ class _SmallBuffers(SseServer):
         sock = conn.writer.get_extra_info("socket")
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
         await super()._handle(conn)
+
+    async def _live(self, conn: HttpConnection, sub: Any, *, direct: bool) -> None:
+        # the stream task sends what these servers' hubs put in its queue, one write and one drain each
+        # (the reference's publisher would otherwise write to the socket itself, past the hub's queue)
+        await super()._live(conn, sub, direct=False)
 
 
 #: Events a subscriber's queue holds in the two servers below: more than a reading subscriber falls behind
