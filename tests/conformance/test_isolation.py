@@ -125,6 +125,35 @@ def _differences(alone: Outcomes, full: Outcomes) -> list[str]:
             if a.outcome is not full[i].outcome]
 
 
+Run = Callable[[Sequence[Case], RunSettings], Coroutine[Any, Any, Outcomes]]
+
+
+def compare_on_servers(cases: Sequence[Case], on_reference: Run,
+                       on_broken: Callable[[str, Sequence[Case], RunSettings], Coroutine[Any, Any, Outcomes]],
+                       broken: Sequence[str]) -> dict[str, tuple[Outcomes, Outcomes]]:
+    """Each case alone and the full ``cases`` on the reference server and on each ``broken`` mutation
+    (the eio and sio isolation tests): name -> (alone, full)."""
+    async def main() -> dict[str, tuple[Outcomes, Outcomes]]:
+        gate = asyncio.Semaphore(ALONE_AT_ONCE)
+        runs = {"reference": _alone_and_full(on_reference, cases, gate)}
+        for mutation in broken:
+            async def run(some: Sequence[Case], settings: RunSettings, m: str = mutation) -> Outcomes:
+                return await on_broken(m, some, settings)
+            runs[mutation] = _alone_and_full(run, cases, gate)
+        return dict(zip(runs, await asyncio.gather(*runs.values()), strict=True))
+
+    return asyncio.run(main())
+
+
+def assert_same_alone_and_full(comparisons: dict[str, tuple[Outcomes, Outcomes]], ids: set[str]) -> None:
+    """Every server ran exactly ``ids`` both ways, and no outcome differs between the two."""
+    assert all(set(alone) == set(full) == ids for alone, full in comparisons.values())
+    differences = {name: diff for name, (alone, full) in comparisons.items()
+                   if (diff := _differences(alone, full))}
+    report = "\n".join(f"{name}:\n  " + "\n  ".join(diff) for name, diff in differences.items())
+    assert not differences, f"verdicts that depend on the other cases running:\n{report}"
+
+
 def _http_runs(registry: Registry) -> dict[str, Coroutine[Any, Any, tuple[Outcomes, Outcomes]]]:
     gate = asyncio.Semaphore(ALONE_AT_ONCE)
     sse = registry.select(("sse",), strict=True)

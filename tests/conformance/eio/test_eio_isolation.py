@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures"))
 from broken_eio import BrokenEio  # tests/fixtures and tests/conformance, on sys.path above
 from test_eio_catalog_can_fail import MUTATIONS
-from test_isolation import ALONE_AT_ONCE, Outcomes, _alone_and_full, _differences
+from test_isolation import Outcomes, assert_same_alone_and_full, compare_on_servers
 
 from conformance.catalog.eio import SUITE
 from conformance.model import Case, Outcome
@@ -72,18 +72,7 @@ async def on_broken(mutation: str, cases: Sequence[Case], settings: RunSettings)
 
 @pytest.fixture(scope="module")
 def comparisons() -> dict[str, tuple[Outcomes, Outcomes]]:
-    cases = load().select(["eio"], strict=True)
-
-    async def main() -> dict[str, tuple[Outcomes, Outcomes]]:
-        gate = asyncio.Semaphore(ALONE_AT_ONCE)
-        runs = {"reference": _alone_and_full(on_reference, cases, gate)}
-        for mutation in BROKEN:
-            async def run(some: Sequence[Case], settings: RunSettings, m: str = mutation) -> Outcomes:
-                return await on_broken(m, some, settings)
-            runs[mutation] = _alone_and_full(run, cases, gate)
-        return dict(zip(runs, await asyncio.gather(*runs.values()), strict=True))
-
-    return asyncio.run(main())
+    return compare_on_servers(load().select(["eio"], strict=True), on_reference, on_broken, BROKEN)
 
 
 @pytest.mark.slow
@@ -91,12 +80,7 @@ def comparisons() -> dict[str, tuple[Outcomes, Outcomes]]:
 @pytest.mark.timeout(240)
 def test_every_eio_verdict_is_the_same_alone_and_in_a_full_run(
         comparisons: dict[str, tuple[Outcomes, Outcomes]]) -> None:
-    cases = {c.id for c in load().select(["eio"], strict=True)}
-    assert all(set(alone) == set(full) == cases for alone, full in comparisons.values())
-    differences = {name: diff for name, (alone, full) in comparisons.items()
-                   if (diff := _differences(alone, full))}
-    report = "\n".join(f"{name}:\n  " + "\n  ".join(diff) for name, diff in differences.items())
-    assert not differences, f"verdicts that depend on the other cases running:\n{report}"
+    assert_same_alone_and_full(comparisons, {c.id for c in load().select(["eio"], strict=True)})
 
 
 @pytest.mark.slow
