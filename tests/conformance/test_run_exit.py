@@ -22,12 +22,13 @@ def test_nothing_frozen_while_the_process_goes_on_and_one_exit_hook(monkeypatch:
     monkeypatch.setattr(atexit, "unregister",
                         lambda f: (hooks.remove(f) if f in hooks else None) if f is ours else unregister(f))
     argv = ["run", "--case", "ws/5.6/echo-text-empty", "--no-reports", "-q"]
+    before = gc.get_freeze_count()  # another module may have frozen some (seen on Python 3.12)
     for _ in range(2):
         assert main(argv) == ExitCode.OK
     assert hooks == [ours]
-    assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() == before
     ours()  # what exit does: everything alive is frozen
     try:
-        assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()
