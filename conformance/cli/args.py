@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from conformance.baseline import DEFAULT_PERF_REGRESSION_FACTOR, check_factor
+from conformance.gating import FAIL_ON
 
 __all__ = ["Parser", "UsageError", "add_perf_factor", "factor", "positive", "selection_args"]
 
@@ -66,3 +67,35 @@ def add_perf_factor(p: argparse.ArgumentParser) -> None:
                    help="with --baseline: a measured case (Autobahn 9.x) X times slower than in the baseline "
                         f"is reported as a performance regression, never failing the run (default "
                         f"{DEFAULT_PERF_REGRESSION_FACTOR:g})")
+
+
+def report_and_gate_args(p: argparse.ArgumentParser) -> None:
+    """Where the reports go, what fails the run, and how much the summary lists: the options `run` and
+    `clients` share."""
+    p.add_argument("--report-dir", default="reports", metavar="DIR",
+                   help="write index.html, run.json, index.json and junit.xml under DIR/<target>/ "
+                        "(default reports/); a run already there moves to DIR/earlier/<target>/<start time>/")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="write the reports exactly in DIR instead; refused if DIR holds a report, unless "
+                        "--overwrite")
+    p.add_argument("--overwrite", action="store_true",
+                   help="with --out: remove the report already in DIR (its report files only) first")
+    p.add_argument("--no-reports", action="store_true", help="write no report files")
+    p.add_argument("--fail-on", choices=tuple(FAIL_ON), default=None,
+                   help="the lowest level whose failed or errored cases fail the run (exit 1): must; should "
+                        "(MUST and SHOULD); strict (MUST, SHOULD and STRICT). MAY never does. Default: "
+                        "strict with --strict, else must. SHOULD and STRICT cases run only with --strict")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="print only the result line: no progress, no failure listing")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="list every failure and name every non-strict case (default: the first 8 failures, "
+                        "gating ones first, and 10 names)")
+    p.add_argument("--max-failures", type=positive(int), default=None, metavar="N",
+                   help="list the first N failures in full (8; gating ones first)")
+    p.add_argument("--expect", default=None, metavar="FILE",
+                   help="known deviations (TOML, case id = reason): expected failures do not fail the "
+                        "run; a listed case that passes does (strict)")
+    p.add_argument("--baseline", default=None, metavar="RUN.json",
+                   help="compare with a saved run: report newly failing/passing cases and changed close "
+                        "codes; only new failures fail the run")
+    add_perf_factor(p)

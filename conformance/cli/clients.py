@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from conformance.app import RunOptions
-from conformance.cli.args import UsageError, add_perf_factor, positive
+from conformance.cli.args import UsageError, positive, report_and_gate_args
 from conformance.cli.listing import print_cases
 from conformance.exitcodes import exit_code_help
-from conformance.gating import FAIL_ON
 from conformance.runner import DEFAULT_MAX_CASE_TIMEOUT, RunSettings, default_jobs
 from conformance.targets import TargetSpec
 
@@ -117,50 +116,7 @@ def add_parser(sub: Any) -> None:
         help="wait for close frames and TCP closes, seconds (2)",
     )
     p.add_argument("--list", action="store_true", help="list the cases this run would run and exit")
-    p.add_argument(
-        "--report-dir",
-        default="reports",
-        metavar="DIR",
-        help="write the reports under DIR/<name>/ (default reports/); a run already there moves "
-        "to DIR/earlier/<name>/<start time>/",
-    )
-    p.add_argument(
-        "--out",
-        default=None,
-        metavar="DIR",
-        help="write the reports exactly in DIR; refused if DIR holds a report, unless --overwrite",
-    )
-    p.add_argument("--overwrite", action="store_true", help="with --out: replace the report in DIR")
-    p.add_argument("--no-reports", action="store_true", help="write no report files")
-    p.add_argument(
-        "--fail-on",
-        choices=tuple(FAIL_ON),
-        default=None,
-        help="the lowest level whose failed or errored cases fail the run (exit 1); default: strict "
-        "with --strict, else must",
-    )
-    p.add_argument("--quiet", "-q", action="store_true", help="print only the result line")
-    p.add_argument("--verbose", "-v", action="store_true", help="list every failure")
-    p.add_argument(
-        "--max-failures",
-        type=positive(int),
-        default=None,
-        metavar="N",
-        help="list the first N failures in full (8)",
-    )
-    p.add_argument(
-        "--expect",
-        default=None,
-        metavar="FILE",
-        help="known deviations (TOML, case id = reason): expected failures do not fail the run",
-    )
-    p.add_argument(
-        "--baseline",
-        default=None,
-        metavar="RUN.json",
-        help="compare with a saved client run: only new failures fail the run",
-    )
-    add_perf_factor(p)
+    report_and_gate_args(p)
     p.set_defaults(handler=clients_command)
 
 

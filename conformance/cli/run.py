@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from conformance.app import RunOptions, run
-from conformance.cli.args import UsageError, add_perf_factor, positive, selection_args
+from conformance.cli.args import UsageError, positive, report_and_gate_args, selection_args
 from conformance.cli.listing import print_cases, selected_cases
 from conformance.cli.target_options import add_target_options, target_fields
 from conformance.exitcodes import exit_code_help
-from conformance.gating import FAIL_ON
 from conformance.runner import DEFAULT_MAX_CASE_TIMEOUT, RunSettings, default_jobs
 from conformance.targets import TargetSpec
 from conformance.wire.endpoint import ALL_SCHEMES, Address, ConnectOptions, parse_address
@@ -90,33 +89,7 @@ def add_parser(sub: Any) -> None:
                    help="wait for a started target to accept connections, seconds (15)")
     r.add_argument("--list", action="store_true",
                    help="dry run: list the cases this run would run (same selection) and exit")
-    r.add_argument("--report-dir", default="reports", metavar="DIR",
-                   help="write index.html, run.json, index.json and junit.xml under DIR/<target>/ "
-                        "(default reports/); a run already there moves to DIR/earlier/<target>/<start time>/")
-    r.add_argument("--out", default=None, metavar="DIR",
-                   help="write the reports exactly in DIR instead; refused if DIR holds a report, unless "
-                        "--overwrite")
-    r.add_argument("--overwrite", action="store_true",
-                   help="with --out: remove the report already in DIR (its report files only) first")
-    r.add_argument("--no-reports", action="store_true", help="write no report files")
-    r.add_argument("--fail-on", choices=tuple(FAIL_ON), default=None,
-                   help="the lowest level whose failed or errored cases fail the run (exit 1): must; should "
-                        "(MUST and SHOULD); strict (MUST, SHOULD and STRICT). MAY never does. Default: "
-                        "strict with --strict, else must. SHOULD and STRICT cases run only with --strict")
-    r.add_argument("--quiet", "-q", action="store_true",
-                   help="print only the result line: no progress, no failure listing")
-    r.add_argument("--verbose", "-v", action="store_true",
-                   help="list every failure and name every non-strict case (default: the first 8 failures, "
-                        "gating ones first, and 10 names)")
-    r.add_argument("--max-failures", type=positive(int), default=None, metavar="N",
-                   help="list the first N failures in full (8; gating ones first)")
-    r.add_argument("--expect", default=None, metavar="FILE",
-                   help="known deviations (TOML, case id = reason): expected failures do not fail the "
-                        "run; a listed case that passes does (strict)")
-    r.add_argument("--baseline", default=None, metavar="RUN.json",
-                   help="compare with a saved run: report newly failing/passing cases and changed close "
-                        "codes; only new failures fail the run")
-    add_perf_factor(r)
+    report_and_gate_args(r)
     r.set_defaults(handler=run_command)
 
 
