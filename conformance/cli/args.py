@@ -99,3 +99,17 @@ def report_and_gate_args(p: argparse.ArgumentParser) -> None:
                    help="compare with a saved run: report newly failing/passing cases and changed close "
                         "codes; only new failures fail the run")
     add_perf_factor(p)
+
+
+def max_failures_from(args: argparse.Namespace) -> int | None:
+    """Checks the options of :func:`report_and_gate_args` that go together, and returns how many failures
+    the summary lists in full: all with ``-v``, else ``--max-failures`` or 8. Raises UsageError."""
+    if args.overwrite and not args.out:
+        raise UsageError("--overwrite goes with --out DIR (without --out, an earlier run is moved aside)")
+    if args.out and args.no_reports:
+        raise UsageError("--out and --no-reports contradict each other")
+    if args.verbose and args.quiet:
+        raise UsageError("--verbose and --quiet cannot be used together")
+    if args.verbose:
+        return None
+    return int(args.max_failures) if args.max_failures is not None else 8

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.app import RunOptions
-from conformance.cli.args import UsageError, positive, report_and_gate_args
+from conformance.cli.args import UsageError, max_failures_from, positive, report_and_gate_args
 from conformance.cli.listing import print_cases
 from conformance.exitcodes import exit_code_help
 from conformance.runner import DEFAULT_MAX_CASE_TIMEOUT, RunSettings, default_jobs
@@ -126,12 +126,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[RunOptions, Any]:
 
     if args.suite not in SUITES:
         raise UsageError(f"unknown --suite {args.suite!r}; client suites: {', '.join(SUITES)}")
-    if args.overwrite and not args.out:
-        raise UsageError("--overwrite goes with --out DIR")
-    if args.out and args.no_reports:
-        raise UsageError("--out and --no-reports contradict each other")
-    if args.verbose and args.quiet:
-        raise UsageError("--verbose and --quiet cannot be used together")
+    max_failures = max_failures_from(args)
     if not args.list and (args.cmd is None) == (args.browser is None):
         raise UsageError("give the client as --cmd COMMAND or --browser chromium (one of them)")
     if args.cmd is not None and not args.cmd.strip():
@@ -156,7 +151,6 @@ def options_from_args(args: argparse.Namespace) -> tuple[RunOptions, Any]:
         close_timeout=args.close_timeout,
         max_case_timeout=args.max_case_timeout,
     )
-    max_failures = None if args.verbose else int(args.max_failures) if args.max_failures is not None else 8
     opts = RunOptions(
         target=TargetSpec(),
         include=tuple(args.case),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.app import RunOptions, run
-from conformance.cli.args import UsageError, positive, report_and_gate_args, selection_args
+from conformance.cli.args import UsageError, max_failures_from, positive, report_and_gate_args, selection_args
 from conformance.cli.listing import print_cases, selected_cases
 from conformance.cli.target_options import add_target_options, target_fields
 from conformance.exitcodes import exit_code_help
@@ -131,10 +131,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
             raise UsageError(str(exc)) from None
     if args.cmd and address is None:
         raise UsageError("--cmd needs --target URL: where the started server will listen")
-    if args.overwrite and not args.out:
-        raise UsageError("--overwrite goes with --out DIR (without --out, an earlier run is moved aside)")
-    if args.out and args.no_reports:
-        raise UsageError("--out and --no-reports contradict each other")
+    max_failures = max_failures_from(args)
     connect = connect_options(args)
     try:
         extra = target_fields(args)
@@ -146,20 +143,11 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         target=TargetSpec(address=address, command=args.cmd, start_timeout=args.start_timeout, **extra),
         connect=connect, include=tuple(args.case), exclude=tuple(args.exclude), suites=tuple(args.suite),
         strict=args.strict, settings=settings, fail_on=args.fail_on, quiet=args.quiet,
-        max_failures=_max_failures(args),
+        max_failures=max_failures,
         report_dir=None if args.no_reports else Path(args.report_dir),
         out=Path(args.out) if args.out else None, overwrite=args.overwrite,
         expect=Path(args.expect) if args.expect else None,
         baseline=Path(args.baseline) if args.baseline else None, perf_factor=args.perf_regression_factor)
-
-
-def _max_failures(args: argparse.Namespace) -> int | None:
-    """Failures listed in full: all with ``-v``, else ``--max-failures`` or 8."""
-    if args.verbose and args.quiet:
-        raise UsageError("--verbose and --quiet cannot be used together")
-    if args.verbose:
-        return None
-    return int(args.max_failures) if args.max_failures is not None else 8
 
 
 def _skip_the_last_collection() -> None:
