@@ -48,6 +48,10 @@ def default_jobs() -> int:
 DEFAULT_MAX_CASE_TIMEOUT = 150.0
 #: Added to the derived run timeout (:meth:`RunSettings.for_cases`): starting and stopping cases.
 RUN_TIMEOUT_MARGIN = 10.0
+#: Seconds a case that has its verdict may go on past its timeout leaving its context (closing its
+#: connections, stopping a client under test): a peer that floods and never reads makes a polite close
+#: wait, and that is not the verdict's concern. Past it the teardown is cancelled; the verdict stands.
+TEARDOWN_GRACE = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,34 +108,48 @@ class _Halted(Exception):
     """The run stopped (:class:`~conformance.halt.Halt`) while the case was running."""
 
 
-async def _bounded(body: Coroutine[Any, Any, Verdict], timeout: float, stop: asyncio.Event) -> Verdict:
+async def _bounded(body: Coroutine[Any, Any, Verdict], timeout: float, stop: asyncio.Event,
+                   ended: list[Verdict | BaseException]) -> Verdict:
     """``body``'s verdict; raises its exceptions, :class:`_CaseTimedOut` after ``timeout`` seconds and
-    :class:`_Halted` once ``stop`` is set (``body`` is cancelled and awaited in both cases)."""
+    :class:`_Halted` once ``stop`` is set (``body`` is cancelled and awaited in both cases).
+
+    ``ended`` is where ``body`` puts the case's verdict (or the exception it raised) before it leaves the
+    case's context: from then on the teardown gets :data:`TEARDOWN_GRACE` seconds past ``timeout``, and
+    the verdict stands if it overruns them too."""
     task = asyncio.ensure_future(body)
     stopper = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait({task, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if ended and not task.done() and not stop.is_set():
+            await asyncio.wait({task, stopper}, timeout=TEARDOWN_GRACE, return_when=asyncio.FIRST_COMPLETED)
     finally:
         stopper.cancel()
         if not task.done():
             task.cancel()
             await asyncio.wait({task})
     if task.cancelled():
+        if ended:
+            if isinstance(ended[0], BaseException):
+                raise ended[0]
+            return ended[0]
         raise _Halted() if stop.is_set() else _CaseTimedOut()
     return task.result()
 
 
-async def _body(case: Case, env: CaseEnv) -> Verdict:
+async def _body(case: Case, env: CaseEnv, ended: list[Verdict | BaseException]) -> Verdict:
     suite = suite_of(case.spec)
     if suite is None:
         raise LookupError(f"no catalog package declares a suite for spec {case.spec!r}")
     async with suite.context(case, env) as ctx:
-        verdict = await case.run(ctx)
-    if verdict is None:
-        return Verdict()
-    if not isinstance(verdict, Verdict):
-        raise TypeError(f"case returned {verdict!r}, not a Verdict or None")
-    return verdict
+        try:
+            verdict = await case.run(ctx)
+        except Exception as exc:
+            ended.append(exc)
+            raise
+        if verdict is not None and not isinstance(verdict, Verdict):
+            raise TypeError(f"case returned {verdict!r}, not a Verdict or None")
+        ended.append(verdict or Verdict())
+    return verdict or Verdict()
 
 
 async def run_case(case: Case, endpoint: Endpoint, settings: RunSettings, *,
@@ -157,7 +175,8 @@ async def run_case(case: Case, endpoint: Endpoint, settings: RunSettings, *,
     error = ""
     with halt.watching(transcript):
         try:
-            verdict = await _bounded(_body(case, env), timeout, halt.event)
+            ended: list[Verdict | BaseException] = []
+            verdict = await _bounded(_body(case, env, ended), timeout, halt.event, ended)
         except CaseFailed as exc:
             verdict = exc.verdict()
         except Skip as exc:

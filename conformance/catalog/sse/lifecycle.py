@@ -40,10 +40,13 @@ SIZE = 64 * 1024
 #: 4 KiB receive buffer): published on top of the bound so that a target holding everything is seen
 #: holding it.
 SOCKET_SLACK = 6 << 20
-#: Latency samples of the reading subscriber before the stall (its idle latency).
+#: Latency samples of the reading subscriber before the stall, and again after it (its idle latency).
 BASELINE = 8
-#: Seconds added to twice the idle latency: a loaded machine's scheduling is not the target's fault.
-LATENCY_FLOOR = 0.05
+#: Seconds added to twice the idle latency: a loaded machine's scheduling is not the target's fault
+#: (measured on a 2-core machine running two dozen other cases at once: a median of 113 ms while the
+#: subscriber stalled against 31 ms idle before it, on the reference server, whose fan-out does not wait
+#: for a stalled subscriber).
+LATENCY_FLOOR = 0.1
 #: Subscribers connected and reset when the target declares no ``churn-count``.
 DEFAULT_CHURN = 1000
 #: Seconds a churned subscriber may take to get its stream's head.
@@ -71,7 +74,9 @@ async def _timed_publish(ctx: SseContext, reader: Subscription, token: str, inde
                     "bounds what it holds for a subscriber that does not read (it drops it, or holds at "
                     "most buffer-limit: the non-reader, reading at last, gets a gap-free prefix and "
                     "then the end of the stream), and the reading subscriber's median latency stays within "
-                    f"twice its idle latency + {LATENCY_FLOOR * 1000:.0f} ms.",
+                    f"twice its idle latency + {LATENCY_FLOOR * 1000:.0f} ms (idle: the larger median of "
+                    "the events before the stall and of those after it, so that the machine's load "
+                    "drifting during the case is not taken for the target's).",
         quote=_RESOURCES)
 async def non_reader_bounded(ctx: SseContext) -> Verdict:
     bound = int(ctx.number("buffer-limit", DEFAULT_BUFFER) or DEFAULT_BUFFER)
@@ -79,22 +84,23 @@ async def non_reader_bounded(ctx: SseContext) -> Verdict:
     token = ctx.token()
     reader = await ctx.subscribe()
     idle = await _median_latency(ctx, reader, token, 0, BASELINE)
-    if count * idle > ctx.left() - DELIVERY - 2.0:  # the reading subscriber paces the publishes
+    if (count + BASELINE) * idle > ctx.left() - DELIVERY - 2.0:  # the reading subscriber paces publishes
         raise Skip(f"{count} events at the idle latency of {idle:.2f} s do not fit in the case's time")
     async with Curve(ctx.memory) as curve:
         stalled = await ctx.subscribe(rcvbuf=4096)
         stalled.exchange.pause_reading()
         busy = await _median_latency(ctx, reader, token, BASELINE, count)
-    notes = f"reading subscriber latency {busy * 1000:.1f} ms (idle {idle * 1000:.1f} ms)" + _growth(
-        curve, "while it stalled")
-    if busy > 2 * idle + LATENCY_FLOOR:
-        raise CaseFailed([f"median latency within {2 * idle + LATENCY_FLOOR:.3f} s (2 x idle + floor)"],
-                         f"{busy:.3f} s while a subscriber stalls (idle {idle:.3f} s)")
     got = await _read_on(ctx, stalled, token, count)
+    growth = _growth(curve, "while it stalled")
     if got == count:
         raise CaseFailed([f"at most {bound} bytes held for a subscriber that does not read"],
                          f"all {count} events ({got * SIZE >> 20} MiB) delivered once it read: held without "
-                         f"bound; {notes}")
+                         f"bound; reading subscriber latency {busy * 1000:.1f} ms{growth}")
+    idle = max(idle, await _median_latency(ctx, reader, token, BASELINE + count, BASELINE))
+    notes = f"reading subscriber latency {busy * 1000:.1f} ms (idle {idle * 1000:.1f} ms){growth}"
+    if busy > 2 * idle + LATENCY_FLOOR:
+        raise CaseFailed([f"median latency within {2 * idle + LATENCY_FLOOR:.3f} s (2 x idle + floor)"],
+                         f"{busy:.3f} s while a subscriber stalls (idle {idle:.3f} s)")
     return Verdict(actual=f"the non-reader got {got} of {count} events ({got * SIZE / 2**20:.1f} MiB) then "
                           f"the end of its stream; {notes}",
                    measurements=(Measurement("latency_s", busy, "s"),

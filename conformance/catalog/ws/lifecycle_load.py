@@ -50,8 +50,9 @@ KERNEL_SLACK = kernel_slack()
 FLOOD_MESSAGE = 16 * 1024
 #: Flood: the echoes must keep coming; this long without a new one ends the wait.
 PROGRESS_WAIT = 2.0
-#: Isolation: a second peer's round trip may grow to 2x its idle value plus this floor (seconds).
-RTT_FLOOR = 0.05
+#: Isolation: a second peer's round trip may grow to 2x its idle value plus this floor (seconds): the
+#: scheduling of a loaded 2-core machine running other cases at once is not the target's fault.
+RTT_FLOOR = 0.1
 
 
 def _handshake_timeout(ws: WsClient) -> tuple[float | None, float]:
@@ -212,7 +213,9 @@ async def _rtt(client: WsClient, rounds: int = 5) -> float:
     desc="Sends small messages on a well-behaved connection and times their echoes, idle and while "
          "another connection floods the target and never reads",
     requirement="Not an RFC requirement (one slow consumer must not slow the others): the well-behaved "
-                "peer's median round trip stays within 2x its idle value (+ 50 ms).",
+                "peer's median round trip stays within 2x its idle value (+ 100 ms; idle: the larger median "
+                "of the round trips before the flood and after it, so that the machine's load drifting "
+                "during the case is not taken for the target's).",
     quote=DOS_QUOTE,
 )
 async def non_reader_isolation(ws: CaseClient) -> Verdict:
@@ -227,10 +230,12 @@ async def non_reader_isolation(ws: CaseClient) -> Verdict:
             loaded = await _rtt(ws)
     finally:
         peer.close()
+    if loaded > 2 * idle + RTT_FLOOR:  # judged against the idle round trip after the flood as well
+        idle = max(idle, await _rtt(ws))
     what = (f"round trip {idle * 1000:.1f} ms idle, {loaded * 1000:.1f} ms while a peer stalls "
             f"({flood.outcome}, {(flood.accepted or flood.written) / 2**20:.2f} MiB accepted)")
     if loaded > 2 * idle + RTT_FLOOR:
-        raise CaseFailed(["round trip within 2x idle + 50 ms"], what)
+        raise CaseFailed([f"round trip within 2x idle + {RTT_FLOOR * 1000:.0f} ms"], what)
     return Verdict(actual=what, measurements=(Measurement("rtt_loaded_s", loaded, "s"),
                                               Measurement("rtt_idle_s", idle, "s"), *curve.measurements()))
 
