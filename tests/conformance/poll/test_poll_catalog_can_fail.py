@@ -61,8 +61,11 @@ def outcomes() -> dict[str, dict[str, CaseResult]]:
         settings = PollSettings(hold_timeout=HOLD, max_held_polls=MAX_HELD)
         servers = [MUTATIONS[n][0](settings) for n in names]
         runs = await asyncio.gather(*(run_against(s, MUTATIONS[n][1]) for s, n in zip(servers, names,
-                                                                                       strict=True)),
-                                    run_against(PollServer(settings), ["poll"]))
+                                                                                       strict=True)))
+        # the reference runs on its own: its hold-timing cases (a 0.5 s hold) are not judged in the same
+        # event loop as 17 other servers and their cases (CI on Python 3.12 saw a reference case go red in
+        # the shared run, once, not reproduced in 6 runs here; the log kept no case id)
+        runs.append(await run_against(PollServer(settings), ["poll"]))
         pairs = zip([*names, "reference"], runs, strict=True)
         return {name: {r.id: r for r in results} for name, results in pairs}
 
