@@ -1,4 +1,4 @@
-"""``rtconform compare``: one workload over WebSocket, SSE and long polling through an impaired network.
+"""``rtconform compare``: one workload over WebSocket, SSE, long polling and Socket.IO, impaired network.
 
 Writes ``compare.json`` (schema ``rtconform-compare/1``, docs/compare.md) and ``compare.html`` into
 ``--out``. Without URLs the embedded reference servers are started (as ``rtconform run`` starts them).
@@ -21,7 +21,7 @@ from conformance.exitcodes import ExitCode
 
 __all__ = ["add_parser", "compare"]
 
-_PROTOCOLS = ("ws", "sse", "poll")
+_PROTOCOLS = ("ws", "sse", "poll", "sio")
 
 
 def _network(text: str) -> Any:
@@ -49,10 +49,11 @@ def _pair(kind: Callable[[str], Any]) -> Callable[[str], tuple[str, Any]]:
 
 def add_parser(sub: Any) -> None:
     """Add ``compare``."""
-    p = sub.add_parser("compare", help="compare WebSocket, SSE and long polling under network conditions",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser("compare", description=__doc__,
+                       help="compare WebSocket, SSE, long polling and Socket.IO under network conditions",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--protocol", "-p", action="append", choices=_PROTOCOLS, default=[],
-                   help="a protocol to run (repeatable; default: ws, sse, poll)")
+                   help="a protocol to run (repeatable; default: ws, sse, poll, sio)")
     p.add_argument("--network", "-n", type=_network, default=None, metavar="SPEC",
                    help="network conditions: a preset (none, lan, 3g, lossy-wifi, corporate-proxy), "
                         "key=value settings (rtt=50ms, up=, down=, jitter=, bw=1mbit, bw-up=, bw-down=, "
@@ -67,7 +68,8 @@ def add_parser(sub: Any) -> None:
                    help="seconds a client waits before reconnecting (default 0.25)")
     p.add_argument("--url", action="append", type=_pair(str), default=[], metavar="PROTOCOL=URL",
                    help="a server of yours instead of the reference one: ws=ws://host/path, "
-                        "sse=http://host/events, poll=http://host/poll (repeatable)")
+                        "sse=http://host/events, poll=http://host/poll, sio=http://host/socket.io/ "
+                        "(the testee of docs/testee-contract.md; repeatable)")
     p.add_argument("--publish-url", action="append", type=_pair(str), default=[], metavar="PROTOCOL=URL",
                    help="where sse or poll messages are published (default: /publish on the URL's origin)")
     p.add_argument("--server-pid", action="append", type=_pair(int), default=[], metavar="PROTOCOL=PID",
@@ -94,6 +96,8 @@ def _plan(args: argparse.Namespace) -> Any:
     checks += [(p, u, "http://") for p, u in args.publish_url]
     if "ws" in dict(args.publish_url):
         raise UsageError("ws has no --publish-url: each WebSocket subscriber publishes on its own connection")
+    if "sio" in dict(args.publish_url):
+        raise UsageError("sio has no --publish-url: its publisher is a Socket.IO client of the sio URL")
     for protocol, url, scheme in checks:
         if not url.startswith(scheme):
             raise UsageError(f"{protocol} wants a {scheme} url, not {url!r}")

@@ -2,7 +2,7 @@
 
 Each sentence states a measured number (or a ratio of two) and names the protocols; nothing is said about a
 protocol whose run failed except why it failed. Protocol names are the fixed ones (``ws``, ``sse``,
-``poll``); error texts are quoted as data (the page escapes them).
+``poll``, ``sio``); error texts are quoted as data (the page escapes them).
 """
 
 from __future__ import annotations
@@ -85,6 +85,17 @@ def _recovery(results: dict[str, dict[str, Any]]) -> list[str]:
     return out
 
 
+def _transport(ok: dict[str, dict[str, Any]]) -> list[str]:
+    """Where Socket.IO's sessions ran: upgraded to WebSocket, or left on long polling by a refused upgrade."""
+    up = ok.get("sio", {}).get("upgrade")
+    if not up:
+        return []
+    if up["failed"]:
+        return [f"Socket.IO fell back: {up['failed']} upgrades to WebSocket were refused and those sessions "
+                f"stayed on long polling ({up['upgraded']} upgraded)."]
+    return [f"Socket.IO upgraded {up['upgraded']} sessions from long polling to WebSocket."]
+
+
 def _cost(ok: dict[str, dict[str, Any]]) -> list[str]:
     cpu = {p: r["server"]["cpu_seconds_per_1000"] for p, r in ok.items()
            if r["server"] and r["server"]["cpu_seconds_per_1000"] is not None}
@@ -112,4 +123,5 @@ def _noise(results: dict[str, dict[str, Any]]) -> list[str]:
 def findings(results: dict[str, dict[str, Any]]) -> list[str]:
     """The sentences for a comparison's protocol results (compare.json ``protocols``)."""
     ok = {p: r for p, r in results.items() if r["status"] == "ok"}
-    return _latency(ok) + _bytes(ok) + _delivery(results) + _recovery(results) + _cost(ok) + _noise(results)
+    return (_latency(ok) + _bytes(ok) + _delivery(results) + _transport(ok) + _recovery(results) + _cost(ok)
+            + _noise(results))

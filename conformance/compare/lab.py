@@ -28,8 +28,11 @@ __all__ = ["REFERENCE_ARGS", "SCHEMA", "Plan", "run_compare", "run_compare_sync"
 
 #: The document's schema id; the number changes when a field changes meaning or goes away.
 SCHEMA = "rtconform-compare/1"
-#: The embedded reference server of each protocol (arguments of ``python -m reference.servers``).
-REFERENCE_ARGS = {"ws": ["ws"], "sse": ["sse"], "poll": ["poll"]}
+#: The embedded reference server of each protocol (arguments of ``python -m reference.servers``); the
+#: Socket.IO one with connection state recovery on, as a Socket.IO 4.6+ deployment that wants no loss
+#: across reconnections runs it.
+REFERENCE_ARGS = {"ws": ["ws"], "sse": ["sse"], "poll": ["poll"],
+                  "sio": ["sio", "--recovery-window", "30"]}
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,8 @@ async def _one(plan: Plan, protocol: str) -> dict[str, Any]:
         assert target.url is not None
         assert target.process.proc is not None
         url, pid = target.url, target.process.proc.pid
-    publish = "" if protocol == "ws" else plan.publish_urls.get(protocol) or _publish_url(url)
+    publish = "" if protocol == "ws" else url if protocol == "sio" else \
+        plan.publish_urls.get(protocol) or _publish_url(url)
     try:
         result = await run_protocol(Server(protocol, url, publish, pid), plan.workload, plan.impairment,
                                     seed=plan.seed)

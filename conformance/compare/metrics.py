@@ -16,7 +16,8 @@ from conformance.compare.impair import ImpairRelay
 from conformance.compare.impairment import Impairment
 from conformance.compare.publisher import Publisher
 from conformance.compare.resources import LoopLag, ServerUsage
-from conformance.compare.subscribers import Subscriber
+from conformance.compare.socketio import SioPublisher
+from conformance.compare.subscribers import ClientStats, Subscriber
 from conformance.compare.tally import Tally, cdf_points, percentile
 from conformance.compare.workload import Server, Workload
 
@@ -39,7 +40,7 @@ class Observed:
     relay: ImpairRelay
     pub_relay: ImpairRelay | None
     subscribers: list[Subscriber]
-    publisher: Publisher | None
+    publisher: Publisher | SioPublisher | None
     usage: ServerUsage | None
     ready: int
     ready_time: float
@@ -120,6 +121,8 @@ def summarise(obs: Observed) -> dict[str, Any]:
     stats = [sub.stats for sub in obs.subscribers]
     recoveries = sorted(r for s in stats for r in s.recoveries)
     errors: list[str] = list(relay.dial_errors)
+    if isinstance(obs.publisher, SioPublisher) and obs.publisher.problem:
+        errors.append(obs.publisher.problem)
     for s in stats:
         errors += [e for e in s.errors if e not in errors]
     pub = obs.publisher.stats if obs.publisher is not None else None
@@ -175,10 +178,18 @@ def summarise(obs: Observed) -> dict[str, Any]:
             "resets_by_network": relay.resets,
             "idle_closes_by_network": relay.idle_closes,
         },
+        "upgrade": _upgrade(obs.server.protocol, stats),
         "stalls": _stalls(obs),
         "server": _server(obs.usage, delivered),
         "load_client": _load_client(obs.lag, delivered),
     }
+
+
+def _upgrade(protocol: str, stats: list[ClientStats]) -> dict[str, int] | None:
+    """Socket.IO's sessions that moved to WebSocket and those whose upgrade failed (None for the others)."""
+    if protocol != "sio":
+        return None
+    return {"upgraded": sum(s.upgraded for s in stats), "failed": sum(s.upgrade_failed for s in stats)}
 
 
 def _load_client(lag: LoopLag, delivered: int) -> dict[str, Any]:

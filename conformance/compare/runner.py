@@ -18,6 +18,7 @@ from conformance.compare.impairment import Impairment
 from conformance.compare.metrics import Observed, summarise
 from conformance.compare.publisher import Publisher
 from conformance.compare.resources import LoopLag, ServerMeter
+from conformance.compare.socketio import SioPublisher, SioSubscriber
 from conformance.compare.subscribers import Dial, PollSubscriber, SseSubscriber, Subscriber, WsSubscriber
 from conformance.compare.tally import Tally
 from conformance.compare.workload import Server, Workload
@@ -50,13 +51,15 @@ def _subscribers(server: Server, workload: Workload, relay: ImpairRelay, tally: 
             subs.append(SseSubscriber(name, dial, tally, reconnect_delay=delay))
         elif server.protocol == "poll":
             subs.append(PollSubscriber(name, dial, tally, reconnect_delay=delay))
+        elif server.protocol == "sio":
+            subs.append(SioSubscriber(name, dial, tally, reconnect_delay=delay))
         else:
             raise ValueError(f"unknown protocol {server.protocol!r}")
     return subs
 
 
 async def _publish(server: Server, workload: Workload, subs: list[Subscriber],
-                   publisher: Publisher | None) -> None:
+                   publisher: Publisher | SioPublisher | None) -> None:
     """The publishing window."""
     loop = asyncio.get_running_loop()
     if publisher is None:  # WebSocket: every subscriber sends its own
@@ -106,12 +109,13 @@ async def run_protocol(server: Server, workload: Workload, imp: Impairment, *,
     relay = ImpairRelay(host, port, imp, seed=seed)
     await relay.start()
     pub_relay: ImpairRelay | None = None
-    publisher: Publisher | None = None
+    publisher: Publisher | SioPublisher | None = None
     if server.protocol != "ws":
         pub_host, pub_port, pub_path = server.host_port_path(server.publish_url)
         pub_relay = ImpairRelay(pub_host, pub_port, imp.delay_only(), seed=seed + 1)
         await pub_relay.start()
-        publisher = Publisher("127.0.0.1", pub_relay.port, pub_path, tally, workload.size)
+        kind = SioPublisher if server.protocol == "sio" else Publisher
+        publisher = kind("127.0.0.1", pub_relay.port, pub_path, tally, workload.size)
     subs = _subscribers(server, workload, relay, tally)
     tasks = [asyncio.ensure_future(sub.run()) for sub in subs]
     meter = ServerMeter(server.pid)
@@ -121,6 +125,8 @@ async def run_protocol(server: Server, workload: Workload, imp: Impairment, *,
         await _subscribed(subs, relay, READY_TIMEOUT)
         ready = sum(sub.ready.is_set() for sub in subs)
         ready_time = loop.time() - ready_at
+        if isinstance(publisher, SioPublisher):
+            await publisher.start()  # what went wrong is in its problem, reported with the errors
         await asyncio.sleep(imp.rtt + imp.jitter + 0.2)
         meter.start()
         lag.start()

@@ -55,6 +55,8 @@ class ClientStats:
         refused: attempts the server (or a proxy) refused (no 101, not 200).
         requests: HTTP requests sent (opening handshakes, stream GETs, polls).
         errors: the first MAX_ERRORS distinct reasons a session failed or ended.
+        upgraded: sessions that moved from long polling to WebSocket (Socket.IO).
+        upgrade_failed: sessions whose upgrade was refused and that stayed on long polling (Socket.IO).
     """
 
     sessions: int = 0
@@ -63,6 +65,8 @@ class ClientStats:
     refused: int = 0
     requests: int = 0
     errors: list[str] = field(default_factory=list)
+    upgraded: int = 0
+    upgrade_failed: int = 0
 
     def error(self, text: str) -> None:
         if text not in self.errors and len(self.errors) < MAX_ERRORS:

@@ -11,7 +11,7 @@ from conformance.compare.tally import MAX_MESSAGES
 __all__ = ["PROTOCOLS", "Server", "Workload"]
 
 #: The protocols compared, in report order.
-PROTOCOLS = ("ws", "sse", "poll")
+PROTOCOLS = ("ws", "sse", "poll", "sio")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,8 +19,8 @@ class Workload:
     """One workload, the same for every protocol.
 
     Attributes:
-        rate: messages per second from each publisher (SSE, poll: one publisher fanned out to every
-            subscriber; WebSocket: every subscriber publishes its own, echoed back to it).
+        rate: messages per second from each publisher (SSE, poll, Socket.IO: one publisher fanned out to
+            every subscriber; WebSocket: every subscriber publishes its own, echoed back to it).
         size: bytes per message payload.
         subscribers: receiving clients.
         duration: seconds of publishing.
@@ -61,9 +61,10 @@ class Server:
     """Where one protocol is served.
 
     Attributes:
-        protocol: ``ws``, ``sse`` or ``poll``.
-        url: the WebSocket URL, the event-stream URL or the poll URL.
-        publish_url: where SSE and poll messages are published (``POST``); "" for WebSocket.
+        protocol: ``ws``, ``sse``, ``poll`` or ``sio``.
+        url: the WebSocket URL, the event-stream URL, the poll URL or the Socket.IO URL (``/socket.io/``).
+        publish_url: where SSE and poll messages are published (``POST``), where the Socket.IO publisher
+            connects (the Socket.IO URL); "" for WebSocket.
         pid: the server's process id when it runs on this machine (CPU and memory are measured), else None.
     """
 

@@ -112,7 +112,7 @@ def test_compare_runs_every_protocol_and_the_page_renders(tmp_path: Path) -> Non
     doc = json.loads((tmp_path / "compare.json").read_text())
     assert code == 0, doc
     assert doc["schema"] == "rtconform-compare/1"
-    assert list(doc["protocols"]) == ["ws", "sse", "poll"]
+    assert list(doc["protocols"]) == ["ws", "sse", "poll", "sio"]
     for protocol, result in doc["protocols"].items():
         m = result["messages"]
         assert (result["status"], m["lost"], m["duplicated"]) == ("ok", 0, 0), (protocol, result)
@@ -145,8 +145,8 @@ def _render_in_chromium(html: bytes) -> None:
 
         seen = asyncio.run(check())
     assert seen["svgs"] == 4
-    assert seen["paths"] >= 9  # a CDF, a latency-over-time and a connections line per protocol
-    assert seen["rows"] == 3
+    assert seen["paths"] >= 12  # a CDF, a latency-over-time and a connections line per protocol
+    assert seen["rows"] == 4
     assert seen["findings"] >= 3
     assert seen["width"] > 100
     assert seen["scripts"] == 0
