@@ -12,7 +12,8 @@ Users (pick them by name on the command line):
 * ``WsUser``: sends a message every ``1 / --cmp-rate`` seconds and waits for its echo; a request
   ``WS echo`` per message (response time = round trip).
 * ``SseUser``: one event stream, resumed with ``Last-Event-ID``; a request ``SSE message`` per event.
-* ``PollUser``: long polls with a cursor; a request ``POLL message`` per message.
+* ``PollUser``: long polls with a cursor on one keep-alive connection; a request ``POLL message`` per
+  message, and ``POLL connect`` per connection opened.
 * ``PublisherUser`` (one in the whole run, ``fixed_count``): ``POST``s every message to each
   ``--cmp-publish-url`` (a comma list: the SSE server's and the polling server's) at ``--cmp-rate``.
 
@@ -199,13 +200,23 @@ class SseUser(_Base):
 
 
 class PollUser(_Base):
-    """Long polls with a cursor, one after another."""
+    """Long polls with a cursor, one after another on one keep-alive connection (a new one only when the
+    server closes it or it breaks), as a browser's ``fetch`` loop does."""
 
     wait_time = between(0, 0)
 
     def on_start(self) -> None:
         self.cursor: str | None = None
         self.seqs = _Sequences()
+        self.sock: socket.socket | None = None
+
+    def on_stop(self) -> None:
+        self._drop()
+
+    def _drop(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
 
     @task  # type: ignore[untyped-decorator,unused-ignore]
     def poll(self) -> None:
@@ -213,17 +224,28 @@ class PollUser(_Base):
         query = "" if self.cursor is None else f"cursor={self.cursor}"
         target = f"{path}{'&' if '?' in path else '?'}{query}" if query else path
         reader = ResponseReader()
-        with socket.create_connection((host, port), timeout=READ_TIMEOUT) as sock:
-            sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                         "Connection: close\r\n\r\n".encode())
+        try:
+            if self.sock is None:
+                start = time.monotonic()
+                self.sock = socket.create_connection((host, port), timeout=READ_TIMEOUT)
+                self._fire("POLL", "connect", (time.monotonic() - start) * 1000, 0)
+            self.sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
             while not reader.done:
-                data = sock.recv(65536)
+                data = self.sock.recv(65536)
                 if not data:
                     reader.receive_eof()
                     break
                 reader.receive_data(data, time.monotonic())
-        if reader.response is None or reader.response.status != 200:
-            self._fire("POLL", "poll", 0, 0, Exception(reader.head_error or "poll refused"))
+        except OSError as exc:
+            self._drop()
+            self._fire("POLL", "poll", 0, 0, exc)
+            time.sleep(0.25)
+            return
+        response = reader.response
+        if reader.eof or response is None or "close" in response.tokens("connection"):
+            self._drop()  # the server ends the connection after this answer: the next poll opens one
+        if response is None or response.status != 200 or not reader.done:
+            self._fire("POLL", "poll", 0, 0, Exception(reader.head_error or "poll refused or cut"))
             time.sleep(0.25)
             return
         answer = json.loads(bytes(reader.body))

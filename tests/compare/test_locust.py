@@ -84,3 +84,7 @@ def test_locust_master_and_two_workers_run_the_users(tmp_path: Path) -> None:
     for key in (("WS", "echo"), ("SSE", "message"), ("POLL", "message"), ("PUBLISH", "publish")):
         assert int(rows[key]["Request Count"]) > 0, rows
     assert int(rows[("", "Aggregated")]["Failure Count"]) == 0, rows
+    # each PollUser polls on one keep-alive connection: at most one connect per user (6 users of 4
+    # classes: at most 2 PollUsers), however many polls
+    assert 1 <= int(rows[("POLL", "connect")]["Request Count"]) <= 2, rows
+    assert int(rows[("POLL", "message")]["Request Count"]) > 2, rows
