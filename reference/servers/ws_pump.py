@@ -36,7 +36,7 @@ import termios
 from typing import Protocol, cast
 
 from reference.core.ws.deflate import DeflateParams
-from reference.core.ws.events import BinaryMessage, ConnectionClosed, TextMessage
+from reference.core.ws.events import BinaryMessage, ConnectionClosed, Event, TextMessage
 from reference.core.ws.handshake import Reject, negotiate
 from reference.core.ws.opcodes import CloseCode
 from reference.core.ws.protocol import CLOSE_RECEIVED, CLOSED, FAILING, OPEN, Connection
@@ -139,8 +139,13 @@ class ConnectionPump(asyncio.Protocol):
         if conn is None:
             self._receive_handshake(data)
             return
-        conn.receive_data(data, self._loop.time())
-        self._step()
+        now = self._loop.time()
+        message = conn.receive_message(data, now)  # one whole message: the core's fast path
+        if message is None:
+            conn.receive_data(data, now)
+            self._step()
+        else:
+            self._step((message,))
         if self._charged > FREE_PER_CONNECTION and self._conn is not None and self._over_budget():
             self._refuse_message(f"message too big for the server's memory budget of {self._budget.limit} "
                                  f"bytes")
@@ -250,13 +255,17 @@ class ConnectionPump(asyncio.Protocol):
 
     # -- open connection -----------------------------------------------------------------------------
 
-    def _step(self) -> None:
-        """Echo what the core received, send what it wants sent, and re-arm its timer."""
+    def _step(self, events: tuple[Event, ...] | None = None) -> None:
+        """Echo what the core received (its queued events, or ``events`` its fast path returned), send what
+        it wants sent, and re-arm its timer."""
         conn = self._conn
         assert conn is not None
-        self._account()
+        # Between steps a connection's holding only shrinks (its write buffer drains; input is read in
+        # steps), and after the core's fast path it holds no input: a charge of 0 is still exact.
+        if events is None or self._charged:
+            self._account()
         pending = 0  # bytes of echoes queued in the core in this step, not charged yet
-        for event in conn.events_received():
+        for event in conn.events_received() if events is None else events:
             kind = type(event)
             # Messages that came before the peer's Close, or before bad input, are still answered: the core
             # sends its Close after them (CLOSE_RECEIVED, FAILING). Once closed, nothing more is sent.

@@ -31,8 +31,9 @@ Theory of operation:
 from __future__ import annotations
 
 import struct
+import sys
 
-from reference.core.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from reference.core.errors import InvalidUtf8, LocalProtocolError, ProtocolError, RemoteProtocolError
 from reference.core.ws.deflate import DeflateParams, PerMessageDeflate
 from reference.core.ws.events import (
     BinaryMessage,
@@ -45,6 +46,7 @@ from reference.core.ws.events import (
 )
 from reference.core.ws.frames import MAX_CONTROL_PAYLOAD, Frame, FrameParser, message_frame, serialize_frame
 from reference.core.ws.opcodes import CloseCode, Opcode, is_valid_received_close_code
+from reference.core.ws.speedups import C_READ_SIMPLE_FRAME
 from reference.core.ws.states import (
     CLOSE_RECEIVED,
     CLOSED,
@@ -57,6 +59,11 @@ from reference.core.ws.states import (
     Trigger,
 )
 from reference.core.ws.utf8 import Utf8Validator, decode_utf8
+
+# receive_message leaves the state as it is: a data frame keeps an OPEN connection OPEN.
+assert TRANSITIONS[OPEN][Trigger.RECEIVE_DATA] is OPEN
+#: The opcodes of a whole data message (read_simple_frame's numbers).
+_TEXT, _BINARY = int(Opcode.TEXT), int(Opcode.BINARY)
 
 __all__ = ["CLOSED", "CLOSE_RECEIVED", "CLOSING", "FAILING", "OPEN", "SEND_EOF", "TRANSITIONS",
            "BinaryMessage", "CloseReceived", "Connection", "ConnectionClosed", "Event", "PingReceived",
@@ -133,6 +140,9 @@ class Connection:
         # RFC 6455 §5.2: RSV1 "MUST be 0 unless an extension is negotiated that defines meanings for non-zero
         # values"; RFC 7692 §6 defines it.
         self._parser.rsv1_allowed = deflate is not None
+        #: The C frame reader when ``receive_message`` may use it (built, and no extension agreed).
+        self._read_simple = C_READ_SIMPLE_FRAME if deflate is None else None
+        self._room = max_message_size if max_message_size <= sys.maxsize else -1  # C takes a ssize_t
         self._events: list[Event] = []
         self._outgoing: list[bytes] = []
         # The message being reassembled: its opcode, its parts (str for text) and its size in bytes.
@@ -208,6 +218,37 @@ class Connection:
                 self._validate_partial_close()
         except Exception as exc:  # every error, expected or not, ends in close_code_for
             self._fail(*close_code_for(exc))
+
+    def receive_message(self, data: bytes, now: float) -> TextMessage | BinaryMessage | None:
+        """``receive_data`` for the commonest input, without the event queue: the message, when ``data`` is
+        exactly one complete final TEXT or BINARY frame that the C frame reader accepts (it accepts only
+        frames that break no rule of ``FrameParser``), its text is valid UTF-8 (RFC 6455 §8.1), and the
+        connection is OPEN with no input buffered, no fragmented message and no extension. The state
+        changes are those ``receive_data`` makes for that frame (the time of the last input; OPEN stays
+        OPEN), and the message is the event it would have queued. Otherwise nothing changes and the result
+        is None: the caller passes ``data`` to ``receive_data``, which reads and judges it.
+        """
+        read_simple = self._read_simple
+        if read_simple is None or self.state is not OPEN or self._message_opcode is not None \
+                or self._parser.buffered:
+            return None
+        read = read_simple(data, 0, True, self._room)
+        if read is None:
+            return None
+        opcode, fin, payload, end = read
+        if end != len(data) or not fin:
+            return None
+        if opcode == _TEXT:
+            try:
+                message: TextMessage | BinaryMessage = TextMessage(decode_utf8(payload))
+            except InvalidUtf8:
+                return None  # receive_data fails the connection with 1007, saying where
+        elif opcode == _BINARY:
+            message = BinaryMessage(payload)
+        else:
+            return None
+        self._now = self._last_input = now
+        return message
 
     def receive_eof(self) -> None:
         """Process the peer closing TCP; afterwards call ``events_received()`` and ``data_to_send()``."""

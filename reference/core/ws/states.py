@@ -58,6 +58,10 @@ class Trigger(Enum):
     KEEPALIVE = "send a keepalive ping"
     TIMEOUT = "time out"
 
+    # Members are singletons compared by identity: hash them by identity too (C), not by name (Enum's
+    # __hash__ is Python code, run twice per message through TRANSITIONS).
+    __hash__ = object.__hash__
+
 
 #: The state machine; a missing key is an illegal move.
 TRANSITIONS: dict[State, dict[Trigger, State]] = {

@@ -1,4 +1,5 @@
-"""The accelerated frame path (``_speedups.read_simple_frame``) against the pure-Python parser.
+"""The accelerated frame path (``_speedups.read_simple_frame``) against the pure-Python parser, and the
+core's fast path that uses it (``Connection.receive_message``) against ``receive_data``.
 
 The C reader must accept a strict subset of what ``FrameParser`` accepts and return the same frame: these
 tests compare both on generated streams (well-formed frames, every header rule broken once, random bytes)
@@ -7,6 +8,7 @@ and check that the differential harness (fuzz/fuzz_ws_speedups.py) notices a C r
 
 from __future__ import annotations
 
+import itertools
 import struct
 
 import pytest
@@ -16,9 +18,13 @@ from hypothesis import strategies as st
 import fuzz.fuzz_ws_speedups as harness
 from fuzz._harness import HarnessFailure
 from reference.core.ws import speedups
+from reference.core.ws.deflate import DeflateParams
+from reference.core.ws.events import BinaryMessage, TextMessage
 from reference.core.ws.frames import Frame, FrameParser
 from reference.core.ws.mask import py_apply_mask
 from reference.core.ws.opcodes import Opcode
+from reference.core.ws.protocol import Connection
+from reference.core.ws.states import CLOSE_RECEIVED, FAILING, OPEN
 
 C_READ = speedups.C_READ_SIMPLE_FRAME
 needs_c = pytest.mark.skipif(C_READ is None, reason="the C extension is not built (or disabled)")
@@ -137,3 +143,75 @@ def test_a_limit_beyond_any_buffer_is_no_limit() -> None:
     for accelerated in (True, False):
         parser = FrameParser(max_size=2**63, accelerated=accelerated)
         assert [f.payload for f in parser.feed(stream)] == [b"ok", b"z" * 300]
+
+
+# -- Connection.receive_message: the core's fast path for one whole message -------------------------------
+
+def _fed(chunks: list[bytes], *, fast: bool, max_size: int) -> tuple[list[object], list[bytes], object]:
+    """Feed ``chunks`` as the pump does (``receive_message`` first when ``fast``, else ``receive_data``
+    only), echoing every message; the events, the bytes to send and the final state."""
+    conn = Connection(max_message_size=max_size, idle_timeout=10.0)  # its deadline follows the input
+    events: list[object] = []
+    out: list[bytes] = []
+    for i, chunk in enumerate(chunks):
+        message = conn.receive_message(chunk, float(i)) if fast else None
+        if message is None:
+            conn.receive_data(chunk, float(i))
+            got = conn.events_received()
+        else:
+            got = [message]
+        for event in got:
+            events.append(event)
+            answering = conn.state in (OPEN, CLOSE_RECEIVED, FAILING)
+            if isinstance(event, (TextMessage, BinaryMessage)) and answering:
+                if isinstance(event, TextMessage):
+                    conn.send_text(event.text)
+                else:
+                    conn.send_binary(event.data)
+        out += conn.data_to_send()
+    return events, out, (conn.state, conn.buffered_input, conn.next_deadline())
+
+
+text_or_bad = st.one_of(st.text(max_size=40).map(lambda t: t.encode()), st.binary(max_size=40))
+
+
+@needs_c
+@settings(max_examples=200, deadline=None)
+@given(stream=st.lists(st.one_of(
+    st.builds(encode, opcode=st.sampled_from([1, 2]), payload=text_or_bad),  # the fast path's own input
+    frames,
+), max_size=6), cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=4),
+    max_size=st.sampled_from([16, 64 * 2**20]))
+def test_the_fast_path_changes_nothing_but_the_speed(stream: list[bytes], cuts: list[int],
+                                                     max_size: int) -> None:
+    """Whatever the frames (well-formed, invalid UTF-8, fragmented, control, broken, too big) and however
+    they are cut into chunks, the fast path gives the same events, the same bytes and the same state."""
+    data = b"".join(stream)
+    bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
+    chunks = [data[a:b] for a, b in itertools.pairwise(bounds)] or [b""]
+    chunks = list(stream) + chunks  # frame by frame (the fast path's case), then cut anyhow
+    assert _fed(chunks, fast=True, max_size=max_size) == _fed(chunks, fast=False, max_size=max_size)
+
+
+@needs_c
+def test_the_fast_path_takes_only_one_whole_message_on_an_open_connection() -> None:
+    conn = Connection()
+    text = encode(1, "héllo".encode())
+    assert conn.receive_message(text, 1.0) == TextMessage("héllo")
+    assert conn.receive_message(encode(2, b"\x00\xff"), 2.0) == BinaryMessage(b"\x00\xff")
+    assert conn.events_received() == []
+    assert conn.data_to_send() == []
+    for declined in (text + text,                      # two frames
+                     text[:-1],                        # part of one
+                     encode(1, b"a", fin=False),       # a fragment
+                     encode(9, b"p"),                  # a control frame
+                     encode(1, b"\xff"),               # invalid UTF-8: receive_data fails it with 1007
+                     encode(1, b"a", masked=False)):   # unmasked: receive_data fails it with 1002
+        assert Connection().receive_message(declined, 1.0) is None
+    partial = Connection()
+    partial.receive_data(text[:3], 1.0)
+    assert partial.receive_message(text, 2.0) is None  # input is buffered: the frame is not at the start
+    closed = Connection()
+    closed.receive_data(encode(8, b"\x03\xe8"), 1.0)
+    assert closed.receive_message(text, 2.0) is None
+    assert Connection(deflate=DeflateParams()).receive_message(text, 1.0) is None
