@@ -36,7 +36,7 @@ import termios
 from typing import Protocol, cast
 
 from reference.core.ws.deflate import DeflateParams
-from reference.core.ws.events import BinaryMessage, ConnectionClosed, Event, TextMessage
+from reference.core.ws.events import BinaryMessage, ConnectionClosed, TextMessage
 from reference.core.ws.handshake import Reject, negotiate
 from reference.core.ws.opcodes import CloseCode
 from reference.core.ws.protocol import CLOSE_RECEIVED, CLOSED, FAILING, OPEN, Connection
@@ -145,7 +145,7 @@ class ConnectionPump(asyncio.Protocol):
             conn.receive_data(data, now)
             self._step()
         else:
-            self._step((message,))
+            self._step_message(conn, message)
         if self._charged > FREE_PER_CONNECTION and self._conn is not None and self._over_budget():
             self._refuse_message(f"message too big for the server's memory budget of {self._budget.limit} "
                                  f"bytes")
@@ -255,39 +255,60 @@ class ConnectionPump(asyncio.Protocol):
 
     # -- open connection -----------------------------------------------------------------------------
 
-    def _step(self, events: tuple[Event, ...] | None = None) -> None:
-        """Echo what the core received (its queued events, or ``events`` its fast path returned), send what
-        it wants sent, and re-arm its timer."""
+    def _step(self) -> None:
+        """Echo what the core received, send what it wants sent, and re-arm its timer."""
         conn = self._conn
         assert conn is not None
-        # Between steps a connection's holding only shrinks (its write buffer drains; input is read in
-        # steps), and after the core's fast path it holds no input: a charge of 0 is still exact.
-        if events is None or self._charged:
-            self._account()
+        self._account()
         pending = 0  # bytes of echoes queued in the core in this step, not charged yet
-        for event in conn.events_received() if events is None else events:
+        for event in conn.events_received():
             kind = type(event)
-            # Messages that came before the peer's Close, or before bad input, are still answered: the core
-            # sends its Close after them (CLOSE_RECEIVED, FAILING). Once closed, nothing more is sent.
-            if (kind is TextMessage or kind is BinaryMessage) and conn.state in _ANSWERING:
-                if self._rate is not None and conn.state is OPEN and not self._rate.take(self._loop.time()):
-                    self._over_rate(conn)  # CLOSING from here on: the messages after this one go unanswered
-                    continue
-                text = kind is TextMessage
-                size = len(event.text) if text else len(event.data)  # type: ignore[union-attr]
-                if not self._budget.allows(self._charged, pending + size):
-                    if conn.state is OPEN:
-                        self._refuse_message(f"echo of {size} bytes would pass the server's memory budget "
-                                             f"of {self._budget.limit} bytes", flush_first=True)
-                        return
-                    continue  # the core is closing already: its Close goes out without this answer
-                pending += size
-                if text:
-                    conn.send_text(event.text)  # type: ignore[union-attr]
-                else:
-                    conn.send_binary(event.data)  # type: ignore[union-attr]
+            if kind is TextMessage or kind is BinaryMessage:
+                answered = self._answer(conn, event, pending)  # type: ignore[arg-type]
+                if answered is None:
+                    return
+                pending = answered
             elif kind is ConnectionClosed:
                 self.closed = event  # type: ignore[assignment]
+        self._end_step(conn)
+
+    def _step_message(self, conn: Connection, message: TextMessage | BinaryMessage) -> None:
+        """``_step`` for the one message the core's fast path returned (no event is queued in the core).
+
+        Between steps a connection's holding only shrinks (its write buffer drains; input is read in
+        steps), and after the fast path it holds no input: a charge of 0 is still exact, and is not redone.
+        """
+        if self._charged:
+            self._account()
+        if self._answer(conn, message, 0) is not None:
+            self._end_step(conn)
+
+    def _answer(self, conn: Connection, message: TextMessage | BinaryMessage, pending: int) -> int | None:
+        """Echo one message (or not, when the core no longer answers, the rate limit or the memory budget
+        says no); the bytes of echoes queued in this step, or None when the step must end here."""
+        # Messages that came before the peer's Close, or before bad input, are still answered: the core
+        # sends its Close after them (CLOSE_RECEIVED, FAILING). Once closed, nothing more is sent.
+        if conn.state not in _ANSWERING:
+            return pending
+        if self._rate is not None and conn.state is OPEN and not self._rate.take(self._loop.time()):
+            self._over_rate(conn)  # CLOSING from here on: the messages after this one go unanswered
+            return pending
+        text = type(message) is TextMessage
+        size = len(message.text) if text else len(message.data)  # type: ignore[union-attr]
+        if not self._budget.allows(self._charged, pending + size):
+            if conn.state is OPEN:
+                self._refuse_message(f"echo of {size} bytes would pass the server's memory budget "
+                                     f"of {self._budget.limit} bytes", flush_first=True)
+                return None
+            return pending  # the core is closing already: its Close goes out without this answer
+        if text:
+            conn.send_text(message.text)  # type: ignore[union-attr]
+        else:
+            conn.send_binary(message.data)  # type: ignore[union-attr]
+        return pending + size
+
+    def _end_step(self, conn: Connection) -> None:
+        """Write what the core wants sent, charge what is held, and re-arm the core's timer."""
         self._flush(conn)
         if self._conn is not None:
             self._account()
