@@ -12,7 +12,12 @@ message received already, 0, 1, 100 or 69999); the rest is the stream. Invariant
    offset; where the Python parser raises or needs more bytes, it declines;
 2. the accelerated parser and the pure-Python one give the same frames, the same error (type, message,
    close code) and the same bytes left over, whether the stream arrives whole or in 5-byte reads;
-3. ``apply_mask`` in C equals the pure-Python ``py_apply_mask`` on the stream, at every key phase.
+3. ``apply_mask`` in C equals the pure-Python ``py_apply_mask`` on the stream, at every key phase;
+4. the core's fast path (``Connection.receive_message``, the C reader on one whole message) changes nothing
+   but the speed: a server connection fed as the reference pump feeds it (``receive_message`` first, then
+   ``receive_data``) and one fed through ``receive_data`` alone, both echoing every message, give the same
+   events, bytes and state, whether the stream arrives whole, in 5-byte reads, or split where the Python
+   parser's frames end (the fast path's own case). Server role only (masked frames).
 
 Without the C extension (not built, or ``RTCONFORM_NO_SPEEDUPS=1``) only invariant 2 runs, comparing the
 fallback with itself. Run: ``python fuzz/fuzz_ws_speedups.py fuzz/corpus/fuzz_ws_speedups
@@ -25,15 +30,20 @@ from collections.abc import Iterable
 
 from fuzz._harness import atheris_main, check, chunks, split_config
 from reference.core.errors import LocalProtocolError
+from reference.core.ws.events import BinaryMessage, Event, TextMessage
 from reference.core.ws.frames import Frame, FrameParser
 from reference.core.ws.mask import py_apply_mask
+from reference.core.ws.protocol import Connection
 from reference.core.ws.speedups import C_APPLY_MASK, C_READ_SIMPLE_FRAME
+from reference.core.ws.states import CLOSE_RECEIVED, FAILING, OPEN, State
 
-__all__ = ["parse", "test_one_input"]
+__all__ = ["ConnectionOutcome", "parse", "serve", "test_one_input"]
 
 _MAX_SIZES = (None, 0, 125, 70_000)
 _RECEIVED = (0, 1, 100, 69_999)
 Outcome = tuple[list[Frame], tuple[str, str, int] | None, int]
+#: A connection's events, the bytes it sent, and its state, input held and next deadline at the end.
+ConnectionOutcome = tuple[list[Event], list[bytes], tuple[State, int, float | None]]
 
 
 def parse(pieces: Iterable[bytes], *, mask: bool, max_size: int | None, received: int,
@@ -48,6 +58,45 @@ def parse(pieces: Iterable[bytes], *, mask: bool, max_size: int | None, received
     except LocalProtocolError as exc:  # PayloadTooBig is one
         return frames, (type(exc).__name__, exc.msg, exc.close_code), -1
     return frames, None, parser.buffered
+
+
+def serve(pieces: Iterable[bytes], *, fast: bool, max_size: int) -> ConnectionOutcome:
+    """Feed ``pieces`` to a new server connection (an idle timeout on, so that its deadline follows the
+    input time) as the reference pump does when ``fast`` (``receive_message`` first) or through
+    ``receive_data`` alone, echoing every message while the connection still answers."""
+    conn = Connection(max_message_size=max_size, idle_timeout=10.0)
+    events: list[Event] = []
+    sent: list[bytes] = []
+    for now, piece in enumerate(pieces):
+        message = conn.receive_message(piece, float(now)) if fast else None
+        got = [message] if message is not None else None
+        if got is None:
+            conn.receive_data(piece, float(now))
+            got = conn.events_received()
+        for event in got:
+            events.append(event)
+            if conn.state in (OPEN, CLOSE_RECEIVED, FAILING):
+                if isinstance(event, TextMessage):
+                    conn.send_text(event.text)
+                elif isinstance(event, BinaryMessage):
+                    conn.send_binary(event.data)
+        sent += conn.data_to_send()
+    return events, sent, (conn.state, conn.buffered_input, conn.next_deadline())
+
+
+def _frame_ends(stream: bytes, max_size: int) -> list[bytes]:
+    """``stream`` split where the pure-Python parser's frames end (the rest, if any, as the last piece)."""
+    parser = FrameParser(mask=True, max_size=max_size, accelerated=False)
+    parser.feed(stream)
+    pieces, start = [], 0
+    try:
+        while parser.next_frame() is not None:
+            end = len(stream) - parser.buffered
+            pieces.append(stream[start:end])
+            start = end
+    except LocalProtocolError:
+        pass
+    return [*pieces, stream[start:]] if start < len(stream) else pieces
 
 
 def _check_frame_by_frame(stream: bytes, *, mask: bool, max_size: int | None, received: int) -> None:
@@ -93,6 +142,11 @@ def test_one_input(data: bytes) -> None:
     check(run(chunks(stream, 5), True) == slow, "the accelerated parser differs in 5-byte reads")
     if C_READ_SIMPLE_FRAME is not None:
         _check_frame_by_frame(stream, mask=mask, max_size=max_size, received=received)
+    if mask:  # invariant 4 (server role)
+        limit = 64 << 20 if max_size is None else max_size
+        for pieces in ([stream], list(chunks(stream, 5)), _frame_ends(stream, limit)):
+            check(serve(pieces, fast=True, max_size=limit) == serve(pieces, fast=False, max_size=limit),
+                  "the connection's fast path changes its events, bytes or state")
     if C_APPLY_MASK is not None and len(stream) >= 4:
         key = stream[:4]
         for phase in range(4):

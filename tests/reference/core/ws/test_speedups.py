@@ -24,7 +24,6 @@ from reference.core.ws.frames import Frame, FrameParser
 from reference.core.ws.mask import py_apply_mask
 from reference.core.ws.opcodes import Opcode
 from reference.core.ws.protocol import Connection
-from reference.core.ws.states import CLOSE_RECEIVED, FAILING, OPEN
 
 C_READ = speedups.C_READ_SIMPLE_FRAME
 needs_c = pytest.mark.skipif(C_READ is None, reason="the C extension is not built (or disabled)")
@@ -145,32 +144,7 @@ def test_a_limit_beyond_any_buffer_is_no_limit() -> None:
         assert [f.payload for f in parser.feed(stream)] == [b"ok", b"z" * 300]
 
 
-# -- Connection.receive_message: the core's fast path for one whole message -------------------------------
-
-def _fed(chunks: list[bytes], *, fast: bool, max_size: int) -> tuple[list[object], list[bytes], object]:
-    """Feed ``chunks`` as the pump does (``receive_message`` first when ``fast``, else ``receive_data``
-    only), echoing every message; the events, the bytes to send and the final state."""
-    conn = Connection(max_message_size=max_size, idle_timeout=10.0)  # its deadline follows the input
-    events: list[object] = []
-    out: list[bytes] = []
-    for i, chunk in enumerate(chunks):
-        message = conn.receive_message(chunk, float(i)) if fast else None
-        if message is None:
-            conn.receive_data(chunk, float(i))
-            got = conn.events_received()
-        else:
-            got = [message]
-        for event in got:
-            events.append(event)
-            answering = conn.state in (OPEN, CLOSE_RECEIVED, FAILING)
-            if isinstance(event, (TextMessage, BinaryMessage)) and answering:
-                if isinstance(event, TextMessage):
-                    conn.send_text(event.text)
-                else:
-                    conn.send_binary(event.data)
-        out += conn.data_to_send()
-    return events, out, (conn.state, conn.buffered_input, conn.next_deadline())
-
+# -- Connection.receive_message: the core's fast path for one whole message (the harness's invariant 4) ----
 
 text_or_bad = st.one_of(st.text(max_size=40).map(lambda t: t.encode()), st.binary(max_size=40))
 
@@ -190,7 +164,8 @@ def test_the_fast_path_changes_nothing_but_the_speed(stream: list[bytes], cuts: 
     bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
     chunks = [data[a:b] for a, b in itertools.pairwise(bounds)] or [b""]
     chunks = list(stream) + chunks  # frame by frame (the fast path's case), then cut anyhow
-    assert _fed(chunks, fast=True, max_size=max_size) == _fed(chunks, fast=False, max_size=max_size)
+    assert harness.serve(chunks, fast=True, max_size=max_size) == harness.serve(chunks, fast=False,
+                                                                                max_size=max_size)
 
 
 @needs_c
