@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any
+from collections.abc import Callable
 
 from conformance.compare.link import Link, open_link
 from conformance.compare.publisher import PublishStats
@@ -56,6 +56,16 @@ JOIN_ACK = 1
 #: Seconds one polling request (a held GET included) may take: a server holds a GET at most until its
 #: next ping (``pingInterval``, 25 s by default), so this is added to the session's ping interval.
 POLL_SLACK = 10.0
+
+
+def _socketio(reassembler: Reassembler, packet: Packet, end: Callable[[str], None]) -> SioPacket | None:
+    """The Socket.IO packet an Engine.IO message completes; None while attachments are due, or when it is
+    not Socket.IO (``end`` is then called with why)."""
+    try:
+        return reassembler.feed(packet)
+    except SioDecodeError as exc:
+        end(f"not Socket.IO: {exc}")
+        return None
 
 
 class _Http:
@@ -107,7 +117,7 @@ class _Http:
 class _WsLink:
     """A WebSocket connection carrying Engine.IO packets: the sans-IO client connection fed from a link."""
 
-    def __init__(self, on_packet: Any, on_end: Any) -> None:
+    def __init__(self, on_packet: Callable[[Packet], None], on_end: Callable[[str], None]) -> None:
         self.conn = WsClientConnection(max_events=1_000_000, max_message=1 << 22)
         self.key = new_key()
         self.link: Link | None = None
@@ -310,11 +320,7 @@ class _SioSession:
         elif packet.type is PacketType.CLOSE:
             self._end("the server closed the Engine.IO session")
         elif packet.type is PacketType.MESSAGE:
-            try:
-                sio = self.reassembler.feed(packet)
-            except SioDecodeError as exc:
-                self._end(f"not Socket.IO: {exc}")
-                return
+            sio = _socketio(self.reassembler, packet, self._end)
             if sio is not None:
                 self._sio(sio)
 
@@ -462,11 +468,7 @@ class SioPublisher:
             if self.ws is not None:
                 self.ws.send("3" + str(packet.data))
         elif packet.type is PacketType.MESSAGE:
-            try:
-                sio = self.reassembler.feed(packet)
-            except SioDecodeError as exc:
-                self._end(f"not Socket.IO: {exc}")
-                return
+            sio = _socketio(self.reassembler, packet, self._end)
             if sio is None or sio.nsp != "/":
                 return
             if sio.type is SioType.CONNECT:
