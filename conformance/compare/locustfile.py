@@ -14,8 +14,11 @@ Users (pick them by name on the command line):
 * ``SseUser``: one event stream, resumed with ``Last-Event-ID``; a request ``SSE message`` per event.
 * ``PollUser``: long polls with a cursor on one keep-alive connection; a request ``POLL message`` per
   message, and ``POLL connect`` per connection opened.
+* ``SioUser``: one Socket.IO client on WebSocket (``socket.io-client`` with ``transports: ["websocket"]``)
+  that joins the room ``rtconform-compare``; a request ``SIO message`` per ``broadcast-back``.
 * ``PublisherUser`` (one in the whole run, ``fixed_count``): ``POST``s every message to each
-  ``--cmp-publish-url`` (a comma list: the SSE server's and the polling server's) at ``--cmp-rate``.
+  ``--cmp-publish-url`` (a comma list: the SSE server's and the polling server's) at ``--cmp-rate``, and
+  with ``--cmp-sio-url`` emits it as ``broadcast`` to the room over a Socket.IO client of its own (acked).
 
 Published payloads carry ``origin:seq:unix-ns``: latency is receipt minus that time (one clock on one
 machine; across machines the clocks must be synchronised). A subscriber reports a gap in an origin's
@@ -36,15 +39,18 @@ from urllib.parse import urlsplit
 from locust import User, between, constant_pacing, events, task  # type: ignore[attr-defined,import-not-found,unused-ignore]
 from locust.exception import StopUser  # type: ignore[import-not-found,unused-ignore]
 
+from conformance.compare.socketio import ROOM
 from conformance.compare.tally import key_of, payload
+from conformance.wire.eio import EioDecodeError, Packet, PacketType, decode_ws, resource_for
 from conformance.wire.httpread import ResponseReader
+from conformance.wire.sio import Reassembler, SioDecodeError, SioPacket, SioType
 from conformance.wire.sse import StreamParser
 from conformance.wire.wsconn import WsClientConnection
 from conformance.wire.wsframes import Op
 from conformance.wire.wshandshake import build_request, new_key, upgrade_problems
 from conformance.wire.wsrecv import Message
 
-__all__ = ["PollUser", "PublisherUser", "SseUser", "WsUser"]
+__all__ = ["PollUser", "PublisherUser", "SioUser", "SseUser", "WsUser"]
 
 #: Seconds a read may block.
 READ_TIMEOUT = 30.0
@@ -56,6 +62,8 @@ def _options(parser: Any) -> None:
     parser.add_argument("--cmp-ws-url", default="", help="WebSocket echo URL (WsUser)")
     parser.add_argument("--cmp-sse-url", default="", help="event-stream URL (SseUser)")
     parser.add_argument("--cmp-poll-url", default="", help="long-poll URL (PollUser)")
+    parser.add_argument("--cmp-sio-url", default="",
+                        help="Socket.IO URL, e.g. http://host:port/socket.io/ (SioUser, PublisherUser)")
     parser.add_argument("--cmp-publish-url", default="",
                         help="publish URL of PublisherUser; several, comma-separated, each get every message")
     parser.add_argument("--cmp-rate", type=float, default=20.0, help="messages per second per publisher")
@@ -254,6 +262,108 @@ class PollUser(_Base):
             self._report("POLL", self.seqs, message["data"], len(message["data"]))
 
 
+class _SioSocket:
+    """A Socket.IO client on one WebSocket (Engine.IO directly on WebSocket, as the README allows),
+    connected to ``/``: it answers the server's pings and hands out the other Socket.IO packets.
+
+    Raises:
+        ConnectionError: the handshake, the open packet or the namespace CONNECT failed (says why).
+    """
+
+    def __init__(self, url: str) -> None:
+        host, port, path = _address(url)
+        self.sock = socket.create_connection((host, port), timeout=READ_TIMEOUT)
+        self.conn = WsClientConnection(max_events=1_000_000, max_message=1 << 22)
+        self.reassembler = Reassembler()
+        self.pending: list[SioPacket] = []
+        key = new_key()
+        self.conn.connection_made(f"{host}:{port}")
+        self.conn.send_request()
+        self.sock.sendall(build_request(resource_for(path, transport="websocket"), f"{host}:{port}", key))
+        while self.conn.response is None and not self.conn.tcp_closed:
+            self._read()
+        problems = upgrade_problems(self.conn.response, key) if self.conn.response else ["no response"]
+        if problems:
+            raise ConnectionError("; ".join(problems))
+        self.send("40")
+        if self.next(lambda p: p.type in (SioType.CONNECT, SioType.CONNECT_ERROR)).type != SioType.CONNECT:
+            raise ConnectionError("the namespace / refused the connection")
+
+    def send(self, text: str) -> None:
+        for frame in self.conn.message_frames(Op.TEXT, text.encode(), compress=False):
+            self.sock.sendall(frame)
+
+    def _read(self) -> None:
+        data = self.sock.recv(65536)
+        if not data:
+            self.conn.receive_eof()
+            raise ConnectionError("the server closed the connection")
+        self.conn.receive_data(data)
+        for reply in self.conn.data_to_send():
+            self.sock.sendall(reply)
+        for event in self.conn.take_events():
+            if isinstance(event, Message):
+                self._packet(decode_ws(event.data, event.binary))
+
+    def _packet(self, packet: Packet) -> None:
+        if packet.type is PacketType.PING:
+            self.send("3" + str(packet.data))
+        elif packet.type is PacketType.CLOSE:
+            raise ConnectionError("the server closed the Engine.IO session")
+        elif packet.type is PacketType.MESSAGE:
+            sio = self.reassembler.feed(packet)
+            if sio is not None and sio.nsp == "/":
+                self.pending.append(sio)
+
+    def next(self, wanted: Any) -> SioPacket:
+        """The next packet for which ``wanted(packet)`` is true (the others are dropped); raises
+        ``TimeoutError`` when none comes within the socket's timeout."""
+        while True:
+            while self.pending:
+                packet = self.pending.pop(0)
+                if wanted(packet):
+                    return packet
+            self._read()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class SioUser(_Base):
+    """A Socket.IO subscriber in the room ``rtconform-compare``; each task call reads for up to 1 s."""
+
+    wait_time = between(0, 0)
+
+    def on_start(self) -> None:
+        self.seqs = _Sequences()
+        try:
+            self.sio = _SioSocket(self._options().cmp_sio_url)
+            self.sio.send(f'421["join",{json.dumps(ROOM)}]')
+            self.sio.next(lambda p: p.type is SioType.ACK and p.id == 1)
+        except (OSError, EioDecodeError, SioDecodeError) as exc:
+            self._fire("SIO", "connect", 0, 0, exc)
+            raise StopUser() from None
+        self.sio.sock.settimeout(1.0)
+
+    @task  # type: ignore[untyped-decorator,unused-ignore]
+    def listen(self) -> None:
+        try:
+            while True:
+                packet = self.sio.next(lambda p: p.type is SioType.EVENT and isinstance(p.data, list))
+                args = packet.data[1:] if packet.data[:1] == ["broadcast-back"] else []
+                if args and isinstance(args[0], str):
+                    self._report("SIO", self.seqs, args[0], len(args[0]))
+        except TimeoutError:  # (socket.timeout)
+            return  # a second without news: give Locust its turn
+        except (OSError, EioDecodeError, SioDecodeError) as exc:
+            self._fire("SIO", "connection", 0, 0, exc)
+            raise StopUser() from None
+
+    def on_stop(self) -> None:
+        if hasattr(self, "sio"):
+            self.sio.close()
+
+
 class PublisherUser(_Base):
     """``POST``s each message to every publish URL at the rate; one in the whole run (``fixed_count``)."""
 
@@ -265,6 +375,11 @@ class PublisherUser(_Base):
     def on_start(self) -> None:
         self.seq = 0
         self.origin = f"{_ORIGIN}{id(self) % 10_000}"
+        self.sio: _SioSocket | None = None
+
+    def on_stop(self) -> None:
+        if self.sio is not None:
+            self.sio.close()
 
     @task  # type: ignore[untyped-decorator,unused-ignore]
     def publish(self) -> None:
@@ -272,6 +387,24 @@ class PublisherUser(_Base):
         body = payload(f"{self.origin}:{self.seq}:{time.time_ns()}", self._options().cmp_size)
         for url in filter(None, self._options().cmp_publish_url.split(",")):
             self._post(url.strip(), body)
+        if self._options().cmp_sio_url:
+            self._emit(body.decode("ascii"))
+
+    def _emit(self, text: str) -> None:
+        """``broadcast`` ``[ROOM, text]`` with ack id ``seq``; its response time is the ack's."""
+        start = time.monotonic()
+        try:
+            if self.sio is None:
+                self.sio = _SioSocket(self._options().cmp_sio_url)
+            self.sio.send(f"42{self.seq}" + json.dumps(["broadcast", ROOM, text], separators=(",", ":")))
+            self.sio.next(lambda p: p.type is SioType.ACK and p.id == self.seq)
+        except (OSError, EioDecodeError, SioDecodeError) as exc:
+            if self.sio is not None:
+                self.sio.close()
+            self.sio = None
+            self._fire("PUBLISH", "sio broadcast", 0, 0, exc)
+            return
+        self._fire("PUBLISH", "sio broadcast", (time.monotonic() - start) * 1000, len(text))
 
     def _post(self, url: str, body: bytes) -> None:
         host, port, path = _address(url)

@@ -1,6 +1,6 @@
-"""The Locust users on a local cluster: one master and two workers against the reference WebSocket, SSE and
-long-polling servers, a few seconds; every user class reports messages and no failure (no loss, no
-duplicate)."""
+"""The Locust users on a local cluster: one master and two workers against the reference WebSocket, SSE,
+long-polling and Socket.IO servers, a few seconds; every user class reports messages and no failure (no
+loss, no duplicate)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,7 @@ def test_locust_master_and_two_workers_run_the_users(tmp_path: Path) -> None:
         ws_url = _reference(stack, "ws", tmp_path)
         sse_url = _reference(stack, "sse", tmp_path)
         poll_url = _reference(stack, "poll", tmp_path)
+        sio_url = _reference(stack, "sio", tmp_path)
         publish = ",".join(url.rsplit("/", 1)[0] + "/publish" for url in (sse_url, poll_url))
         port = str(_free_port())
         locust = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
@@ -74,17 +75,18 @@ def test_locust_master_and_two_workers_run_the_users(tmp_path: Path) -> None:
             stack.enter_context(_process(worker, tmp_path / f"w{i}.log"))
         master = subprocess.run(
             [*locust, "--headless", "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port,
-             "--expect-workers", "2", "--expect-workers-max-wait", "90", "-u", "6", "-r", "6", "-t", "3s",
+             "--expect-workers", "2", "--expect-workers-max-wait", "90", "-u", "9", "-r", "9", "-t", "3s",
              "--csv", str(tmp_path / "run"), "--cmp-ws-url", ws_url, "--cmp-sse-url", sse_url,
-             "--cmp-poll-url", poll_url, "--cmp-publish-url", publish, "--cmp-rate", "10",
-             "WsUser", "SseUser", "PollUser", "PublisherUser"],
+             "--cmp-poll-url", poll_url, "--cmp-publish-url", publish, "--cmp-sio-url", sio_url,
+             "--cmp-rate", "10", "WsUser", "SseUser", "PollUser", "SioUser", "PublisherUser"],
             cwd=ROOT, capture_output=True, timeout=180, check=False)
     assert master.returncode == 0, master.stderr.decode()[-2000:]
     rows = {(r["Type"], r["Name"]): r for r in csv.DictReader((tmp_path / "run_stats.csv").open())}
-    for key in (("WS", "echo"), ("SSE", "message"), ("POLL", "message"), ("PUBLISH", "publish")):
+    for key in (("WS", "echo"), ("SSE", "message"), ("POLL", "message"), ("SIO", "message"),
+                ("PUBLISH", "publish"), ("PUBLISH", "sio broadcast")):
         assert int(rows[key]["Request Count"]) > 0, rows
     assert int(rows[("", "Aggregated")]["Failure Count"]) == 0, rows
-    # each PollUser polls on one keep-alive connection: at most one connect per user (6 users of 4
-    # classes: at most 2 PollUsers), however many polls
+    # each PollUser polls on one keep-alive connection: at most one connect per user (9 users of 5
+    # classes, one of them the single publisher: 2 PollUsers), however many polls
     assert 1 <= int(rows[("POLL", "connect")]["Request Count"]) <= 2, rows
     assert int(rows[("POLL", "message")]["Request Count"]) > 2, rows
