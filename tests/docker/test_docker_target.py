@@ -4,6 +4,7 @@ logs and resource samples in run.json, clear errors, and the container always re
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -91,22 +92,36 @@ def test_missing_image_is_one_line_and_never_pulled() -> None:
                           "docker pull it)\n")
 
 
+#: Seconds the runner may take to stop after Ctrl-C: less than the run's --start-timeout (30 s), so a runner
+#: that ignored Ctrl-C and gave up waiting instead (exit 3) is told apart; measured here: about 1 s.
+CTRL_C_EXIT = 25
+
+
 def test_ctrl_c_while_waiting_stops_and_removes_the_container(docker_client: Any) -> None:
     proc = subprocess.Popen([*RTCONFORM, "run", "--docker-image", "rtconform-reference", "--docker-arg", "ws",
                              "--docker-arg=--host=127.0.0.1", "--start-timeout", "30", "--no-reports"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+    mine = {"label": f"rtconform.pid={proc.pid}"}
     try:
         deadline = time.monotonic() + 15
-        mine = {"label": f"rtconform.pid={proc.pid}"}
         while not docker_client.containers.list(filters=mine):
             assert time.monotonic() < deadline, "the container never started"
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=15)
+        try:
+            _, err = proc.communicate(timeout=CTRL_C_EXIT)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)  # faulthandler: every thread's stack on stderr, for the report
+            _, err = proc.communicate(timeout=10)
+            for container in docker_client.containers.list(all=True, filters=mine):
+                container.remove(force=True)  # not left to the next test session's leftover check
+            pytest.fail(f"still running {CTRL_C_EXIT} s after Ctrl-C; its stderr:\n{err[-6000:]}")
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait()
     assert proc.returncode == 130, err
     assert err.endswith("rtconform: interrupted\n")
     assert docker_client.containers.list(all=True, filters=mine) == []
