@@ -154,7 +154,9 @@ def test_relay_holds_a_bounded_amount_for_a_peer_that_does_not_read() -> None:
             writer.write(b"x" * (16 << 20))  # 16 MiB the target never takes
             await asyncio.sleep(1.0)
             (conn,) = relay.open
-            held = conn.up.queued + conn.upstream.transport.get_write_buffer_size()
+            upstream = conn.upstream.transport
+            assert upstream is not None
+            held = conn.up.queued + upstream.get_write_buffer_size()
             writer.transport.abort()
         server.close()
         return held, relay.bytes_up
